@@ -1,0 +1,22 @@
+// Merging two models' parameters. Pure functions, no I/O.
+#pragma once
+
+#include "common/status.h"
+#include "gossip/model_snapshot.h"
+
+namespace gl::gossip {
+
+enum class MergeRule {
+  kAgeWeighted,  // Hegedűs, Danner, Jelasity 2019: w_local = age_l / (age_l + age_r); both 0 => 1/2
+  kAverage,      // plain mean, 1/2 each
+};
+
+// Checks that `remote` may be merged into a model of `signature` and `param_count`:
+// equal signature, equal length, every value finite. Returns Rejected with the reason.
+Status ValidateRemote(const ModelSnapshot& remote, const std::string& signature, std::size_t param_count);
+
+// local <- merge(local, remote); local.age <- max(local.age, remote.age).
+// REQUIRES: ValidateRemote(remote, local.signature, local.params.size()).ok()
+void MergeInto(ModelSnapshot& local, const ModelSnapshot& remote, MergeRule rule);
+
+}  // namespace gl::gossip
