@@ -1,0 +1,73 @@
+#include "node/checkpoint.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "common/log.h"
+
+namespace gl::node {
+namespace fs = std::filesystem;
+namespace {
+
+CheckpointMeta ReadMeta(const std::string& model_path) {
+  CheckpointMeta meta;
+  std::ifstream in(model_path + ".meta");
+  if (!(in >> meta.age >> meta.epochs)) return CheckpointMeta{};
+  return meta;
+}
+
+Status WriteMeta(const std::string& model_path, const CheckpointMeta& meta) {
+  const std::string tmp = model_path + ".meta.tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << meta.age << ' ' << meta.epochs << '\n';
+    if (!out.flush()) return Status::IoError("cannot write " + tmp);
+  }
+  std::error_code ec;
+  fs::rename(tmp, model_path + ".meta", ec);
+  if (ec) return Status::IoError("cannot rename " + tmp + ": " + ec.message());
+  return Status::Ok();
+}
+
+void RenameIfExists(const std::string& from, const std::string& to) {
+  std::error_code ec;
+  if (fs::exists(from, ec)) fs::rename(from, to, ec);
+  if (ec) GL_LOG(kWarn, "checkpoint") << "cannot rename " << from << " to " << to << ": " << ec.message();
+}
+
+}  // namespace
+
+Checkpointer::Checkpointer(std::string state_dir) : state_dir_(std::move(state_dir)) {}
+
+std::string Checkpointer::newest_path() const { return state_dir_ + "/model.ckpt"; }
+std::string Checkpointer::previous_path() const { return state_dir_ + "/model.prev.ckpt"; }
+
+Status Checkpointer::Save(const nn::Model& model, const CheckpointMeta& meta) {
+  std::error_code ec;
+  fs::create_directories(state_dir_, ec);
+  if (ec) return Status::IoError("cannot create state dir " + state_dir_ + ": " + ec.message());
+  RenameIfExists(newest_path(), previous_path());
+  RenameIfExists(newest_path() + ".meta", previous_path() + ".meta");
+  Status s = WriteMeta(newest_path(), meta);
+  if (!s.ok()) return s;
+  return model.Save(newest_path());
+}
+
+Result<LoadedCheckpoint> Checkpointer::LoadNewest(const std::string& signature) const {
+  std::string reasons;
+  bool any = false;
+  for (const std::string& path : {newest_path(), previous_path()}) {
+    std::error_code ec;
+    if (!fs::exists(path, ec)) continue;
+    any = true;
+    Result<std::unique_ptr<nn::Model>> model = nn::Model::LoadExpecting(path, signature);
+    if (model.ok()) return LoadedCheckpoint{std::move(model).value(), ReadMeta(path), path};
+    GL_LOG(kWarn, "checkpoint") << "unusable checkpoint " << path << ": " << model.status().ToString();
+    reasons += (reasons.empty() ? "" : "; ") + path + ": " + model.status().message();
+  }
+  if (!any) return Status::NotFound("no checkpoint in " + state_dir_);
+  return Status::Corruption(reasons + " (start with --fresh to ignore them)");
+}
+
+}  // namespace gl::node

@@ -1,0 +1,139 @@
+#include "node/config.h"
+
+#include <map>
+#include <set>
+#include <sstream>
+#include <type_traits>
+#include <toml++/toml.h>
+
+namespace gl::node {
+namespace {
+
+// Copies table[key] into `out` when present; records a type error otherwise.
+template <typename T>
+void Read(const toml::table& table, const char* key, T& out, std::string& error) {
+  const toml::node* value = table.get(key);
+  if (value == nullptr || !error.empty()) return;
+  if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+    const toml::array* array = value->as_array();
+    if (array == nullptr) { error = std::string(key) + " must be an array of strings"; return; }
+    out.clear();
+    for (const toml::node& item : *array) {
+      if (!item.is_string()) { error = std::string(key) + " must be an array of strings"; return; }
+      out.push_back(*item.value<std::string>());
+    }
+  } else if constexpr (std::is_same_v<T, double>) {
+    std::optional<double> v = value->value<double>();  // accepts integers too
+    if (!v) { error = std::string(key) + " must be a number"; return; }
+    out = *v;
+  } else if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    std::optional<int64_t> v = value->value_exact<int64_t>();
+    if (!v || *v < 0) { error = std::string(key) + " must be a non-negative integer"; return; }
+    out = static_cast<T>(*v);
+  } else {
+    std::optional<T> v = value->value_exact<T>();  // bool or string
+    if (!v) { error = std::string(key) + " has the wrong type"; return; }
+    out = *v;
+  }
+}
+
+Status CheckKeys(const toml::table& root, const std::map<std::string, std::set<std::string>>& known) {
+  for (const auto& [section, node] : root) {
+    auto it = known.find(std::string(section.str()));
+    if (it == known.end() || !node.is_table()) {
+      return Status::InvalidArgument("unknown section [" + std::string(section.str()) +
+                                     "]; valid sections: [node], [training], [gossip]");
+    }
+    for (const auto& [key, unused] : *node.as_table()) {
+      if (!it->second.count(std::string(key.str()))) {
+        return Status::InvalidArgument("unknown key '" + std::string(key.str()) + "' in [" + it->first +
+                                       "]; see config/node.toml for the valid keys");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string Config::StatusSocketPath() const {
+  return status_socket.empty() ? state_dir + "/status.sock" : status_socket;
+}
+
+Status Config::Validate() const {
+  auto bad = [](const std::string& what) { return Status::InvalidArgument(what); };
+  if (data.empty()) return bad("no training data: pass --data PATH (a TSV shard or a folder of <Language>.txt)");
+  if (listen.rfind(':') == std::string::npos) return bad("listen must be HOST:PORT, got '" + listen + "'");
+  for (const std::string& peer : peers) {
+    if (peer.rfind(':') == std::string::npos) return bad("peer must be HOST:PORT, got '" + peer + "'");
+  }
+  if (discovery != "mdns" && discovery != "static" && discovery != "both") {
+    return bad("discovery must be mdns, static or both, got '" + discovery + "'");
+  }
+  if (role != "node" && role != "coordinator") return bad("role must be node or coordinator, got '" + role + "'");
+  if (merge != "age-weighted" && merge != "average") {
+    return bad("merge must be age-weighted or average, got '" + merge + "'");
+  }
+  if (hidden < 8 || hidden > 1024) return bad("hidden must be in [8, 1024]");
+  if (batch_size < 1 || batch_size > 4096) return bad("batch_size must be in [1, 4096]");
+  if (!(learning_rate > 0 && learning_rate < 1)) return bad("learning_rate must be in (0, 1)");
+  if (!(validation_fraction > 0 && validation_fraction < 0.9)) return bad("validation_fraction must be in (0, 0.9)");
+  if (eval_interval_s < 0 || checkpoint_interval_s < 0 || gossip_interval_s < 0 || probe_interval_s < 0) {
+    return bad("intervals must be >= 0 seconds (0 = off)");
+  }
+  if (exchange_timeout_s <= 0) return bad("exchange_timeout_s must be > 0");
+  if (dead_after_failures < 1) return bad("dead_after_failures must be >= 1");
+  return Status::Ok();
+}
+
+Status LoadConfigFile(const std::string& path, Config& c) {
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream where;
+    where << path << ":" << e.source().begin.line << ": " << e.description();
+    return Status::InvalidArgument("cannot parse config file " + where.str());
+  }
+  Status keys = CheckKeys(root, {
+      {"node", {"id", "listen", "data", "eval_data", "state_dir", "status_socket", "peers", "discovery",
+                "cluster", "role"}},
+      {"training", {"hidden", "batch_size", "learning_rate", "validation_fraction", "eval_interval_s",
+                    "checkpoint_interval_s", "class_weighting", "seed"}},
+      {"gossip", {"interval_s", "exchange_timeout_s", "probe_interval_s", "dead_after_failures", "merge"}},
+  });
+  if (!keys.ok()) return Status::InvalidArgument(path + ": " + keys.message());
+
+  std::string error;
+  static const toml::table kEmpty;
+  const toml::table& n = root["node"].as_table() ? *root["node"].as_table() : kEmpty;
+  Read(n, "id", c.id, error);
+  Read(n, "listen", c.listen, error);
+  Read(n, "data", c.data, error);
+  Read(n, "eval_data", c.eval_data, error);
+  Read(n, "state_dir", c.state_dir, error);
+  Read(n, "status_socket", c.status_socket, error);
+  Read(n, "peers", c.peers, error);
+  Read(n, "discovery", c.discovery, error);
+  Read(n, "cluster", c.cluster, error);
+  Read(n, "role", c.role, error);
+  const toml::table& t = root["training"].as_table() ? *root["training"].as_table() : kEmpty;
+  Read(t, "hidden", c.hidden, error);
+  Read(t, "batch_size", c.batch_size, error);
+  Read(t, "learning_rate", c.learning_rate, error);
+  Read(t, "validation_fraction", c.validation_fraction, error);
+  Read(t, "eval_interval_s", c.eval_interval_s, error);
+  Read(t, "checkpoint_interval_s", c.checkpoint_interval_s, error);
+  Read(t, "class_weighting", c.class_weighting, error);
+  Read(t, "seed", c.seed, error);
+  const toml::table& g = root["gossip"].as_table() ? *root["gossip"].as_table() : kEmpty;
+  Read(g, "interval_s", c.gossip_interval_s, error);
+  Read(g, "exchange_timeout_s", c.exchange_timeout_s, error);
+  Read(g, "probe_interval_s", c.probe_interval_s, error);
+  Read(g, "dead_after_failures", c.dead_after_failures, error);
+  Read(g, "merge", c.merge, error);
+  if (!error.empty()) return Status::InvalidArgument(path + ": " + error);
+  return Status::Ok();
+}
+
+}  // namespace gl::node

@@ -1,0 +1,55 @@
+// node::Config: every setting of `gossip-learner run`, with its documented default.
+//
+// Precedence: the defaults below < the config file (TOML, see config/node.toml, which
+// documents every key) < command-line flags. Validate() names the valid range of the
+// first bad value.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace gl::node {
+
+struct Config {
+  // ---- [node] identity and wiring
+  std::string id;                        // "" = "<hostname>-<port>" once the port is bound
+  std::string listen = "0.0.0.0:7070";   // HOST:PORT for gossip TCP; port 0 picks a free port
+  std::string data;                      // local training data (TSV or folder); required
+  std::string eval_data;                 // optional common evaluation file (experiments)
+  std::string state_dir = "gl-state";    // checkpoints and, by default, the status socket
+  std::string status_socket;             // "" = <state_dir>/status.sock (mode 0600)
+  std::vector<std::string> peers;        // static peers, HOST:PORT
+  std::string discovery = "both";        // mdns | static | both
+  std::string cluster = "default";       // mDNS cluster name; nodes of other clusters are ignored
+  std::string role = "node";             // node | coordinator
+  bool fresh = false;                    // ignore a checkpoint in state_dir
+
+  // ---- [training]
+  int hidden = 128;                      // GRU hidden size
+  int batch_size = 32;
+  double learning_rate = 3e-3;           // Adam
+  double validation_fraction = 0.1;      // of the local data, stratified, for self-evaluation
+  double eval_interval_s = 10;           // how often validation (and eval_data) is scored; 0 = only at exit
+  double checkpoint_interval_s = 30;     // how often the model is saved; 0 = only at exit
+  bool class_weighting = false;          // weight the loss by inverse label frequency
+  std::uint64_t seed = 1;                // data split, shuffling and initial weights
+
+  // ---- [gossip]
+  double gossip_interval_s = 3;          // push-pull exchange period (+-25% jitter); 0 = answer only
+  double exchange_timeout_s = 5;         // a peer that does not answer within this has failed once
+  double probe_interval_s = 1;           // liveness ping period; 0 = off
+  int dead_after_failures = 3;           // consecutive failures before a peer is evicted
+  std::string merge = "age-weighted";    // age-weighted | average
+
+  std::string StatusSocketPath() const;
+  Status Validate() const;
+};
+
+// Reads a TOML config file into `config` (keys absent from the file keep their value).
+// Unknown keys are an error, so that typos do not go unnoticed.
+Status LoadConfigFile(const std::string& path, Config& config);
+
+}  // namespace gl::node

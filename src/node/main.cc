@@ -1,0 +1,15 @@
+// gossip-learner: one binary for every node of the cluster and for the offline tools.
+#include <CLI/CLI.hpp>
+
+#include "node/model_commands.h"
+#include "node/node_commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"gossip-learner: federated learning of a surname classifier over gossip, no server needed"};
+  app.require_subcommand(1);
+  int exit_code = 0;
+  gl::node::AddNodeCommands(app, exit_code);
+  gl::node::AddModelCommands(app, exit_code);
+  CLI11_PARSE(app, argc, argv);
+  return exit_code;
+}

@@ -1,0 +1,246 @@
+#include "node/node.h"
+
+#include <unistd.h>
+
+#include <asio.hpp>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+
+#include "common/log.h"
+#include "discovery/discovery.h"
+#include "gossip/engine.h"
+#include "gossip/tcp_transport.h"
+#include "nn/split.h"
+#include "node/checkpoint.h"
+#include "node/shared_model.h"
+#include "node/status_report.h"
+#include "node/status_server.h"
+#include "node/training_loop.h"
+
+namespace gl::node {
+namespace {
+using std::chrono::milliseconds;
+
+milliseconds Ms(double seconds) { return milliseconds(static_cast<long long>(seconds * 1000)); }
+
+// Short stable hash of the model signature, published in mDNS TXT records.
+std::string SignatureHash(const std::string& signature) {
+  std::uint64_t h = 1469598103934665603ull;  // FNV-1a 64
+  for (unsigned char c : signature) h = (h ^ c) * 1099511628211ull;
+  char out[17];
+  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h));
+  return std::string(out, 12);
+}
+
+std::string HostName() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "node";
+  return name;
+}
+
+std::string PortOf(const std::string& host_port) { return host_port.substr(host_port.rfind(':') + 1); }
+
+gossip::Options GossipOptions(const Config& c, const std::string& id, std::size_t param_count) {
+  gossip::Options o = gossip::DefaultLanOptions();
+  o.node_id = id;
+  o.role = c.role;
+  o.gossip_interval = Ms(c.gossip_interval_s);
+  o.exchange_timeout = Ms(c.exchange_timeout_s);
+  o.probe_interval = Ms(c.probe_interval_s);
+  o.dead_after_failures = c.dead_after_failures;
+  o.merge_rule = c.merge == "average" ? gossip::MergeRule::kAverage : gossip::MergeRule::kAgeWeighted;
+  // A model frame is 4 bytes per parameter plus metadata; allow headroom, refuse more.
+  o.max_frame_bytes = param_count * sizeof(float) + (1 << 16);
+  return o;
+}
+
+struct LocalData {
+  nn::Dataset train, validation;
+  std::optional<nn::Dataset> eval;
+};
+
+Result<LocalData> LoadLocalData(const Config& c) {
+  Result<nn::Dataset> data = nn::LoadDataset(c.data);
+  if (!data.ok()) return data.status();
+  if (data->examples.size() < 10) {
+    return Status::InvalidArgument(c.data + " holds only " + std::to_string(data->examples.size()) +
+                                   " names; a node needs at least 10 to train and validate");
+  }
+  LocalData local;
+  std::tie(local.train, local.validation) = nn::TrainValidationSplit(*data, c.validation_fraction, c.seed);
+  if (!c.eval_data.empty()) {
+    Result<nn::Dataset> eval = nn::LoadDataset(c.eval_data);
+    if (!eval.ok()) return eval.status();
+    local.eval = std::move(eval).value();
+  }
+  return local;
+}
+
+class NodeImpl : public Node {
+ public:
+  NodeImpl(const Config& config, LocalData data, std::unique_ptr<nn::Model> model, CheckpointMeta start,
+           std::unique_ptr<gossip::TcpTransport> transport, std::unique_ptr<asio::io_context> io)
+      : config_(config),
+        io_(std::move(io)),
+        transport_(std::move(transport)),
+        id_(config.id.empty() ? HostName() + "-" + PortOf(transport_->LocalAddress()) : config.id),
+        signature_(model->Signature()),
+        checkpointer_(config.state_dir),
+        shared_(gossip::ModelSnapshot{signature_, model->GetParameters(), start.age, data.train.examples.size()}),
+        engine_(*io_, GossipOptions(config, id_, model->ParameterCount()), *transport_, shared_),
+        status_server_(*io_, config.StatusSocketPath(), [this] { return Render(); }),
+        signals_(*io_, SIGINT, SIGTERM),
+        started_(std::chrono::steady_clock::now()) {
+    TrainingOptions t;
+    t.batch_size = config.batch_size;
+    t.eval_interval = Ms(config.eval_interval_s);
+    t.checkpoint_interval = Ms(config.checkpoint_interval_s);
+    t.merge_rule = config.merge == "average" ? gossip::MergeRule::kAverage : gossip::MergeRule::kAgeWeighted;
+    t.seed = config.seed;
+    training_ = std::make_unique<TrainingLoop>(std::move(model), std::move(data.train), std::move(data.validation),
+                                               std::move(data.eval), shared_, checkpointer_, t, start);
+  }
+
+  Status Prepare() {
+    Status s = status_server_.Start();
+    if (!s.ok()) return s;
+    if (config_.discovery != "mdns") discoveries_.push_back(discovery::MakeStaticDiscovery(config_.peers));
+    if (config_.discovery != "static") {
+      discovery::Options d;
+      d.node_id = id_;
+      d.cluster = config_.cluster;
+      d.port = static_cast<std::uint16_t>(std::stoi(PortOf(transport_->LocalAddress())));
+      d.signature_hash = SignatureHash(signature_);
+      d.role = config_.role;
+      discoveries_.push_back(discovery::MakeAvahiDiscovery(d));
+    }
+    return Status::Ok();
+  }
+
+  int Run() override {
+    SetLogPrefix(id_);
+    GL_LOG(kInfo, "node") << "listening on " << transport_->LocalAddress() << ", status on "
+                          << config_.StatusSocketPath() << ", model " << signature_;
+    signals_.async_wait([this](asio::error_code ec, int signal) {
+      if (ec) return;
+      GL_LOG(kInfo, "node") << "signal " << signal << ": shutting down";
+      Shutdown();
+    });
+    training_->Start();
+    engine_.Start();
+    for (auto& d : discoveries_) {
+      Status s = d->Start([this](const discovery::PeerEvent& e) { OnPeerEvent(e); });
+      if (!s.ok()) GL_LOG(kWarn, "discovery") << s.ToString();
+    }
+    io_->run();
+    training_->Stop();  // saves the final checkpoint
+    GL_LOG(kInfo, "node") << "stopped; checkpoint in " << config_.state_dir;
+    return 0;
+  }
+
+ private:
+  // Called on a discovery thread: hand the event to the io thread.
+  void OnPeerEvent(const discovery::PeerEvent& event) {
+    asio::post(*io_, [this, event] {
+      if (event.kind == discovery::PeerEvent::Kind::kUp) {
+        engine_.AddPeer(event.address, event.source, event.id);
+      } else {
+        engine_.RemovePeer(event.address, event.source);
+      }
+    });
+  }
+
+  void Shutdown() {
+    status_server_.Stop();
+    for (auto& d : discoveries_) d->Stop();
+    engine_.Stop();
+    transport_->Shutdown();
+    signals_.cancel();
+    io_->stop();
+  }
+
+  std::string Render() {
+    StatusInputs in;
+    in.id = id_;
+    in.role = config_.role;
+    in.listen = transport_->LocalAddress();
+    in.signature = signature_;
+    in.uptime_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    in.training = training_->Progress();
+    in.params = shared_.Snapshot().params;
+    in.engine = engine_.Stats();
+    in.peers = engine_.Peers();
+    return RenderStatus(in);
+  }
+
+  Config config_;
+  std::unique_ptr<asio::io_context> io_;
+  std::unique_ptr<gossip::TcpTransport> transport_;
+  std::string id_;
+  std::string signature_;
+  Checkpointer checkpointer_;
+  SharedModel shared_;
+  gossip::Engine engine_;
+  StatusServer status_server_;
+  asio::signal_set signals_;
+  std::vector<std::unique_ptr<discovery::Discovery>> discoveries_;
+  std::unique_ptr<TrainingLoop> training_;
+  std::chrono::steady_clock::time_point started_;
+};
+
+Result<std::pair<std::unique_ptr<nn::Model>, CheckpointMeta>> LoadOrCreateModel(const Config& c,
+                                                                                const nn::Dataset& train) {
+  nn::ModelOptions options;
+  options.hidden_size = c.hidden;
+  options.seed = c.seed;
+  Result<std::unique_ptr<nn::Model>> fresh = nn::Model::Create(options);
+  if (!fresh.ok()) return fresh.status();
+  std::unique_ptr<nn::Model> model = std::move(fresh).value();
+  CheckpointMeta meta;
+  if (!c.fresh) {
+    Result<LoadedCheckpoint> loaded = Checkpointer(c.state_dir).LoadNewest(model->Signature());
+    if (loaded.ok()) {
+      GL_LOG(kInfo, "node") << "resuming from " << loaded->path << " (age " << loaded->meta.age << ")";
+      model = std::move(loaded->model);
+      meta = loaded->meta;
+    } else if (loaded.status().code() != Status::Code::kNotFound) {
+      return loaded.status();
+    }
+  }
+  nn::TrainerOptions trainer;
+  trainer.learning_rate = static_cast<float>(c.learning_rate);
+  trainer.class_weighting = c.class_weighting;
+  model->SetTrainerOptions(trainer);
+  model->SetClassWeights(nn::CountPerLabel(train));
+  return std::make_pair(std::move(model), meta);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Node>> Node::Create(const Config& config) {
+  Status valid = config.Validate();
+  if (!valid.ok()) return valid;
+  std::error_code ec;
+  std::filesystem::create_directories(config.state_dir, ec);
+  if (ec) return Status::IoError("cannot create state dir " + config.state_dir + ": " + ec.message());
+
+  Result<LocalData> data = LoadLocalData(config);
+  if (!data.ok()) return data.status();
+  auto model = LoadOrCreateModel(config, data->train);
+  if (!model.ok()) return model.status();
+
+  auto io = std::make_unique<asio::io_context>(1);
+  gossip::TcpOptions tcp;
+  tcp.max_frame_bytes = model->first->ParameterCount() * sizeof(float) + (1 << 16);
+  Result<std::unique_ptr<gossip::TcpTransport>> transport = gossip::TcpTransport::Create(*io, config.listen, tcp);
+  if (!transport.ok()) return transport.status();
+
+  auto node = std::make_unique<NodeImpl>(config, std::move(data).value(), std::move(model->first), model->second,
+                                         std::move(transport).value(), std::move(io));
+  Status s = node->Prepare();
+  if (!s.ok()) return s;
+  return std::unique_ptr<Node>(std::move(node));
+}
+
+}  // namespace gl::node

@@ -1,0 +1,25 @@
+// Node: one gossip-learner process. Wires the libraries together:
+//   nn::Model (owned by the TrainingLoop thread) <-> SharedModel <-> gossip::Engine
+//   (io thread, TCP transport) <- peer events <- discovery (Avahi thread, static list),
+//   and a StatusServer on the io thread.
+// Run() blocks until SIGINT/SIGTERM (or Shutdown()), then stops accepting, aborts the
+// exchange in flight, saves a checkpoint and returns 0.
+#pragma once
+
+#include <memory>
+
+#include "common/status.h"
+#include "node/config.h"
+
+namespace gl::node {
+
+class Node {
+ public:
+  virtual ~Node() = default;
+  // Loads data, model (resuming from state_dir unless config.fresh), binds the gossip
+  // port and the status socket. Fails with a message that says what to fix.
+  static Result<std::unique_ptr<Node>> Create(const Config& config);
+  virtual int Run() = 0;
+};
+
+}  // namespace gl::node

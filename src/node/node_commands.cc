@@ -1,0 +1,158 @@
+#include "node/node_commands.h"
+
+#include <iomanip>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "common/log.h"
+#include "node/config.h"
+#include "node/node.h"
+#include "node/status_server.h"
+
+namespace gl::node {
+namespace {
+
+// Binds a flag to a Config field without letting CLI11's default overwrite a value
+// that came from the config file: the flag is applied only when it was given.
+class FlagOverrides {
+ public:
+  template <typename T>
+  void Add(CLI::App* app, const std::string& name, T Config::*field, const std::string& help) {
+    auto value = std::make_shared<T>();
+    CLI::Option* option = app->add_option(name, *value, help);
+    apply_.push_back([option, value, field](Config& c) {
+      if (option->count() > 0) c.*field = *value;
+    });
+  }
+  void AddFlag(CLI::App* app, const std::string& name, bool Config::*field, const std::string& help) {
+    CLI::Option* option = app->add_flag(name, help);
+    apply_.push_back([option, field](Config& c) {
+      if (option->count() > 0) c.*field = true;
+    });
+  }
+  void Apply(Config& c) const {
+    for (const auto& apply : apply_) apply(c);
+  }
+
+ private:
+  std::vector<std::function<void(Config&)>> apply_;
+};
+
+void AddRun(CLI::App& app, int& exit_code) {
+  CLI::App* run = app.add_subcommand("run", "Run a node: train on local data and gossip weights with peers");
+  auto config_file = std::make_shared<std::string>();
+  auto verbose = std::make_shared<bool>(false);
+  auto flags = std::make_shared<FlagOverrides>();
+  run->add_option("--config", *config_file, "TOML config file (see config/node.toml); flags override it")
+      ->check(CLI::ExistingFile);
+  flags->Add(run, "--id", &Config::id, "Node id (default: <hostname>-<port>)");
+  flags->Add(run, "--listen", &Config::listen, "HOST:PORT for gossip; port 0 picks a free port (default 0.0.0.0:7070)");
+  flags->Add(run, "--data", &Config::data, "Local training data: TSV shard or folder of <Language>.txt");
+  flags->Add(run, "--eval-data", &Config::eval_data, "Common evaluation file, scored periodically (experiments)");
+  flags->Add(run, "--peer", &Config::peers, "Static peer HOST:PORT (repeatable)");
+  flags->Add(run, "--state-dir", &Config::state_dir, "Checkpoints and status socket (default ./gl-state)");
+  flags->Add(run, "--status-socket", &Config::status_socket, "Status socket path (default <state-dir>/status.sock)");
+  flags->Add(run, "--discovery", &Config::discovery, "mdns | static | both (default both)");
+  flags->Add(run, "--cluster", &Config::cluster, "Cluster name; nodes of other clusters are ignored");
+  flags->Add(run, "--role", &Config::role, "node | coordinator");
+  flags->Add(run, "--hidden", &Config::hidden, "GRU hidden size (default 128)");
+  flags->Add(run, "--batch", &Config::batch_size, "Minibatch size (default 32)");
+  flags->Add(run, "--lr", &Config::learning_rate, "Adam learning rate (default 0.003)");
+  flags->Add(run, "--seed", &Config::seed, "Seed for split, shuffling and initial weights");
+  flags->Add(run, "--gossip-interval", &Config::gossip_interval_s, "Seconds between exchanges; 0 = answer only");
+  flags->Add(run, "--eval-interval", &Config::eval_interval_s, "Seconds between evaluations");
+  flags->Add(run, "--checkpoint-interval", &Config::checkpoint_interval_s, "Seconds between checkpoints");
+  flags->Add(run, "--merge", &Config::merge, "age-weighted | average");
+  flags->AddFlag(run, "--fresh", &Config::fresh, "Ignore the checkpoint in the state dir");
+  run->add_flag("-v,--verbose", *verbose, "Debug logging");
+  run->callback([config_file, verbose, flags, &exit_code] {
+    if (*verbose) SetLogLevel(LogLevel::kDebug);
+    Config config;
+    if (!config_file->empty()) {
+      Status s = LoadConfigFile(*config_file, config);
+      if (!s.ok()) {
+        std::cerr << "error: " << s.message() << "\n";
+        exit_code = 2;
+        return;
+      }
+    }
+    flags->Apply(config);
+    Result<std::unique_ptr<Node>> node = Node::Create(config);
+    if (!node.ok()) {
+      std::cerr << "error: " << node.status().message() << "\n";
+      exit_code = 1;
+      return;
+    }
+    exit_code = (*node)->Run();
+  });
+}
+
+void PrintSummary(const nlohmann::json& s) {
+  auto pct = [](const nlohmann::json& m) {
+    std::ostringstream out;
+    if (m.is_null()) return std::string("-");
+    out << std::fixed << std::setprecision(1) << 100 * m.value("accuracy", 0.0) << "% (F1 "
+        << std::setprecision(3) << m.value("macro_f1", 0.0) << ")";
+    return out.str();
+  };
+  std::cout << "node " << s.value("id", "?") << " [" << s.value("role", "?") << "] on " << s.value("listen", "?")
+            << ", up " << static_cast<long>(s.value("uptime_s", 0.0)) << " s\n"
+            << "  model  age " << s.value("model_age", 0) << ", epochs " << s.value("epochs", 0) << ", loss "
+            << std::setprecision(4) << s.value("train_loss", 0.0) << ", "
+            << static_cast<long>(s.value("samples_per_s", 0.0)) << " samples/s\n"
+            << "  accuracy  validation " << pct(s["validation"]) << ", eval " << pct(s["eval"]) << "\n"
+            << "  gossip  " << s.value("exchanges_ok", 0) << " exchanges ok, " << s.value("exchanges_failed", 0)
+            << " failed, " << s.value("rejected_updates", 0) << " updates rejected, "
+            << s.value("bytes_sent", 0) / 1024 << " KiB sent, " << s.value("bytes_received", 0) / 1024
+            << " KiB received\n";
+  for (const auto& p : s["peers"]) {
+    std::cout << "  peer " << std::left << std::setw(22) << p.value("address", "?") << std::setw(18)
+              << p.value("id", "") << std::setw(12) << p.value("state", "?") << "found by "
+              << p["found_by"].dump() << ", " << p.value("exchanges", 0) << " exchanges, "
+              << p.value("failures", 0) << " failures\n";
+  }
+}
+
+void AddStatus(CLI::App& app, int& exit_code) {
+  CLI::App* status = app.add_subcommand("status", "Show a running node's status");
+  auto socket = std::make_shared<std::string>();
+  auto state_dir = std::make_shared<std::string>("gl-state");
+  auto json = std::make_shared<bool>(false);
+  status->add_option("--socket", *socket, "Status socket (default <state-dir>/status.sock)");
+  status->add_option("--state-dir", *state_dir, "The node's state dir (default ./gl-state)");
+  status->add_flag("--json", *json, "Print the raw JSON document");
+  status->callback([socket, state_dir, json, &exit_code] {
+    Config c;
+    c.state_dir = *state_dir;
+    c.status_socket = *socket;
+    Result<std::string> text = ReadStatus(c.StatusSocketPath());
+    if (!text.ok()) {
+      std::cerr << "error: " << text.status().message() << "\n";
+      exit_code = 1;
+      return;
+    }
+    if (*json) {
+      std::cout << *text;
+      exit_code = 0;
+      return;
+    }
+    nlohmann::json doc = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+    if (doc.is_discarded()) {
+      std::cerr << "error: the node sent a status that is not JSON\n";
+      exit_code = 1;
+      return;
+    }
+    PrintSummary(doc);
+    exit_code = 0;
+  });
+}
+
+}  // namespace
+
+void AddNodeCommands(CLI::App& app, int& exit_code) {
+  AddRun(app, exit_code);
+  AddStatus(app, exit_code);
+}
+
+}  // namespace gl::node

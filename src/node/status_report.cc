@@ -1,0 +1,59 @@
+#include "node/status_report.h"
+
+#include <nlohmann/json.hpp>
+
+namespace gl::node {
+namespace {
+
+nlohmann::json MetricsJson(const std::optional<nn::Metrics>& m) {
+  if (!m) return nullptr;
+  return {{"accuracy", m->accuracy}, {"macro_f1", m->macro_f1},
+          {"balanced_accuracy", m->balanced_accuracy}, {"loss", m->mean_loss}, {"samples", m->samples}};
+}
+
+std::vector<float> Sample(const std::vector<float>& params) {
+  std::vector<float> sample;
+  if (params.empty()) return sample;
+  const std::size_t n = std::min(kParamSampleSize, params.size());
+  sample.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) sample.push_back(params[i * params.size() / n]);
+  return sample;
+}
+
+}  // namespace
+
+std::string RenderStatus(const StatusInputs& in) {
+  nlohmann::json peers = nlohmann::json::array();
+  for (const gossip::PeerStatus& p : in.peers) {
+    peers.push_back({{"id", p.id}, {"address", p.address}, {"state", p.state}, {"found_by", p.sources},
+                     {"last_seen_s", p.last_seen_s}, {"exchanges", p.exchanges}, {"failures", p.failures}});
+  }
+  const TrainingProgress& t = in.training;
+  nlohmann::json doc = {
+      {"id", in.id},
+      {"role", in.role},
+      {"uptime_s", in.uptime_s},
+      {"listen", in.listen},
+      {"signature", in.signature},
+      {"model_age", t.model_age},
+      {"samples_trained", t.samples_trained},
+      {"epochs", t.epochs},
+      {"merges", t.merges},
+      {"train_loss", t.train_loss},
+      {"samples_per_s", t.samples_per_s},
+      {"validation", MetricsJson(t.validation)},
+      {"eval", MetricsJson(t.eval)},
+      {"exchanges_ok", in.engine.exchanges_ok},
+      {"exchanges_failed", in.engine.exchanges_failed},
+      {"rejected_updates", in.engine.rejected_updates},
+      {"frames_rejected", in.engine.frames_rejected},
+      {"bytes_sent", in.engine.bytes_sent},
+      {"bytes_received", in.engine.bytes_received},
+      {"peers", peers},
+      {"param_count", in.params.size()},
+      {"param_sample", Sample(in.params)},
+  };
+  return doc.dump();
+}
+
+}  // namespace gl::node

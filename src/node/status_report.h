@@ -1,0 +1,31 @@
+// The node's status document (JSON), as served on the status socket. Field reference:
+// docs/ARCHITECTURE.md "Status". Pure formatting: callers gather the inputs.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "gossip/engine.h"
+#include "node/training_loop.h"
+
+namespace gl::node {
+
+struct StatusInputs {
+  std::string id;
+  std::string role;
+  std::string listen;
+  std::string signature;
+  double uptime_s = 0;
+  TrainingProgress training;
+  std::vector<float> params;  // current published parameters; only a sample is reported
+  gossip::EngineStats engine;
+  std::vector<gossip::PeerStatus> peers;
+};
+
+// Number of evenly spaced parameters reported as `param_sample`, so that tools can
+// estimate the distance between two nodes' models without a full dump.
+inline constexpr std::size_t kParamSampleSize = 1024;
+
+std::string RenderStatus(const StatusInputs& in);
+
+}  // namespace gl::node

@@ -1,0 +1,137 @@
+#include "node/training_loop.h"
+
+#include <algorithm>
+#include <numeric>
+#include <random>
+
+#include "common/log.h"
+
+namespace gl::node {
+namespace {
+using Clock = std::chrono::steady_clock;
+
+bool Due(Clock::time_point last, std::chrono::milliseconds interval) {
+  return interval.count() > 0 && Clock::now() - last >= interval;
+}
+}  // namespace
+
+TrainingLoop::TrainingLoop(std::unique_ptr<nn::Model> model, nn::Dataset train, nn::Dataset validation,
+                           std::optional<nn::Dataset> eval, SharedModel& shared, Checkpointer& checkpointer,
+                           TrainingOptions options, CheckpointMeta start)
+    : model_(std::move(model)),
+      train_(std::move(train)),
+      validation_(std::move(validation)),
+      eval_(std::move(eval)),
+      shared_(shared),
+      checkpointer_(checkpointer),
+      options_(options) {
+  local_.signature = model_->Signature();
+  local_.local_samples = train_.examples.size();
+  progress_.model_age = start.age;
+  progress_.epochs = start.epochs;
+}
+
+TrainingLoop::~TrainingLoop() { Stop(); }
+
+void TrainingLoop::Start() { thread_ = std::thread([this] { Run(); }); }
+
+void TrainingLoop::Stop() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+TrainingProgress TrainingLoop::Progress() const {
+  std::lock_guard<std::mutex> lock(progress_mutex_);
+  return progress_;
+}
+
+void TrainingLoop::Run() {
+  std::mt19937_64 rng(options_.seed);
+  std::vector<std::size_t> order(train_.examples.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::vector<nn::Example> batch;
+  Clock::time_point last_eval = Clock::now(), last_checkpoint = Clock::now();
+  Clock::time_point rate_start = Clock::now();
+  std::uint64_t rate_samples = 0;
+  Evaluate();
+
+  while (!stop_) {
+    std::shuffle(order.begin(), order.end(), rng);
+    for (std::size_t begin = 0; begin < order.size() && !stop_; begin += options_.batch_size) {
+      const std::size_t end = std::min(order.size(), begin + options_.batch_size);
+      batch.clear();
+      for (std::size_t i = begin; i < end; ++i) batch.push_back(train_.examples[order[i]]);
+      const float loss = model_->TrainBatch(batch);
+      MergeOffers();
+      rate_samples += batch.size();
+      {
+        std::lock_guard<std::mutex> lock(progress_mutex_);
+        progress_.model_age += batch.size();
+        progress_.samples_trained += batch.size();
+        progress_.train_loss = progress_.samples_trained == batch.size() ? loss : 0.95 * progress_.train_loss + 0.05 * loss;
+        const double seconds = std::chrono::duration<double>(Clock::now() - rate_start).count();
+        if (seconds >= 2) {
+          progress_.samples_per_s = rate_samples / seconds;
+          rate_start = Clock::now();
+          rate_samples = 0;
+        }
+      }
+      shared_.Publish(model_->GetParameters(), Progress().model_age);
+      if (Due(last_eval, options_.eval_interval)) {
+        Evaluate();
+        last_eval = Clock::now();
+      }
+      if (Due(last_checkpoint, options_.checkpoint_interval)) {
+        SaveCheckpoint();
+        last_checkpoint = Clock::now();
+      }
+    }
+    if (!stop_) {
+      std::lock_guard<std::mutex> lock(progress_mutex_);
+      ++progress_.epochs;
+    }
+  }
+  Evaluate();
+  SaveCheckpoint();
+}
+
+void TrainingLoop::MergeOffers() {
+  std::vector<gossip::ModelSnapshot> offers = shared_.TakeOffers();
+  if (offers.empty()) return;
+  local_.params = model_->GetParameters();
+  local_.age = Progress().model_age;
+  for (const gossip::ModelSnapshot& remote : offers) gossip::MergeInto(local_, remote, options_.merge_rule);
+  Status s = model_->SetParameters(local_.params);
+  if (!s.ok()) {  // cannot happen for validated offers; never poison the model
+    GL_LOG(kError, "train") << "merged parameters refused, keeping the local model: " << s.ToString();
+    return;
+  }
+  std::lock_guard<std::mutex> lock(progress_mutex_);
+  progress_.model_age = local_.age;
+  progress_.merges += offers.size();
+}
+
+void TrainingLoop::Evaluate() {
+  nn::Metrics validation = model_->Evaluate(validation_);
+  std::optional<nn::Metrics> eval;
+  if (eval_) eval = model_->Evaluate(*eval_);
+  TrainingProgress p;
+  {
+    std::lock_guard<std::mutex> lock(progress_mutex_);
+    progress_.validation = validation;
+    progress_.eval = eval;
+    p = progress_;
+  }
+  GL_LOG(kInfo, "train") << "epoch " << p.epochs << " age " << p.model_age << " loss " << p.train_loss
+                         << " val_acc " << validation.accuracy << " val_f1 " << validation.macro_f1
+                         << (eval ? " eval_acc " + std::to_string(eval->accuracy) : std::string())
+                         << " samples/s " << static_cast<long>(p.samples_per_s) << " merges " << p.merges;
+}
+
+void TrainingLoop::SaveCheckpoint() {
+  const TrainingProgress p = Progress();
+  Status s = checkpointer_.Save(*model_, CheckpointMeta{p.model_age, p.epochs});
+  if (!s.ok()) GL_LOG(kError, "train") << "checkpoint failed (training goes on): " << s.ToString();
+}
+
+}  // namespace gl::node

@@ -1,0 +1,79 @@
+// TrainingLoop: the node's training thread. It owns the nn::Model.
+//
+// Loop: shuffle the local training set, train minibatch after minibatch; after each
+// minibatch merge the remote models queued in SharedModel and publish the result. Every
+// eval_interval it scores the model on the local validation split (and on the common
+// eval set, if any); every checkpoint_interval it saves a checkpoint. Stop() ends the
+// loop after the current minibatch, saves a final checkpoint and joins the thread.
+// Progress() may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "gossip/merge.h"
+#include "nn/model.h"
+#include "node/checkpoint.h"
+#include "node/shared_model.h"
+
+namespace gl::node {
+
+struct TrainingProgress {
+  std::uint64_t model_age = 0;      // samples folded into the model (own training + merged)
+  std::uint64_t samples_trained = 0;  // own training samples since start
+  std::uint64_t epochs = 0;
+  std::uint64_t merges = 0;
+  double train_loss = 0;            // moving average over recent minibatches
+  double samples_per_s = 0;         // own training rate, recent
+  std::optional<nn::Metrics> validation;
+  std::optional<nn::Metrics> eval;
+};
+
+struct TrainingOptions {
+  int batch_size = 32;
+  std::chrono::milliseconds eval_interval{10000};        // 0 = never during the run
+  std::chrono::milliseconds checkpoint_interval{30000};  // 0 = only at Stop()
+  gossip::MergeRule merge_rule = gossip::MergeRule::kAgeWeighted;
+  std::uint64_t seed = 1;
+};
+
+class TrainingLoop {
+ public:
+  // `shared` and `checkpointer` must outlive this object.
+  TrainingLoop(std::unique_ptr<nn::Model> model, nn::Dataset train, nn::Dataset validation,
+               std::optional<nn::Dataset> eval, SharedModel& shared, Checkpointer& checkpointer,
+               TrainingOptions options, CheckpointMeta start);
+  ~TrainingLoop();
+  TrainingLoop(const TrainingLoop&) = delete;
+  TrainingLoop& operator=(const TrainingLoop&) = delete;
+
+  void Start();
+  void Stop();  // idempotent
+  TrainingProgress Progress() const;
+
+ private:
+  void Run();
+  void MergeOffers();
+  void Evaluate();
+  void SaveCheckpoint();
+
+  std::unique_ptr<nn::Model> model_;
+  nn::Dataset train_;
+  nn::Dataset validation_;
+  std::optional<nn::Dataset> eval_;
+  SharedModel& shared_;
+  Checkpointer& checkpointer_;
+  TrainingOptions options_;
+  gossip::ModelSnapshot local_;  // training thread only: signature + scratch for merging
+
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  mutable std::mutex progress_mutex_;
+  TrainingProgress progress_;  // guarded by progress_mutex_
+};
+
+}  // namespace gl::node
