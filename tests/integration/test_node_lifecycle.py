@@ -1,0 +1,46 @@
+"""Issue 3: SIGTERM saves the model and exits 0; a restart resumes from the checkpoint;
+--fresh ignores it; bad input at start fails with a clear message."""
+import os
+import subprocess
+import unittest
+
+from harness import BIN, ClusterTestCase, wait_for
+
+COMMON = ["--hidden", "32", "--discovery", "static", "--gossip-interval", "0", "--eval-interval", "1",
+          "--checkpoint-interval", "0"]
+
+
+class NodeLifecycleTest(ClusterTestCase):
+    def test_sigterm_saves_and_restart_resumes(self):
+        shards, _ = self.make_shards(1)
+        node = self.add_node("solo", shards[0], COMMON)
+        node.start().wait_ready()
+        trained = wait_for(lambda: (node.status() or {}).get("model_age", 0) >= 2000 and node.status(), 60,
+                           "some training")
+        self.assertEqual(node.stop(), 0)
+        self.assertTrue(os.path.exists(os.path.join(node.state_dir, "model.ckpt")))
+
+        node.start().wait_ready()
+        resumed = node.status()
+        self.assertGreaterEqual(resumed["model_age"], trained["model_age"])
+        self.assertEqual(node.stop(), 0)
+
+        node.start(["--fresh"]).wait_ready()
+        self.assertLess(node.status()["model_age"], trained["model_age"])
+        self.assertEqual(node.stop(), 0)
+
+    def test_bad_start_is_a_clear_error(self):
+        for args, expected in [
+            (["--data", "/nonexistent/shard.tsv"], "/nonexistent/shard.tsv"),
+            (["--data", "x", "--merge", "median"], "merge"),
+            (["--data", "x", "--listen", "nocolon"], "HOST:PORT"),
+        ]:
+            with self.subTest(args=args):
+                res = subprocess.run([BIN, "run", "--state-dir", os.path.join(self.workdir, "s")] + args,
+                                     capture_output=True, text=True, timeout=30)
+                self.assertNotEqual(res.returncode, 0)
+                self.assertIn(expected, res.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
