@@ -1,0 +1,36 @@
+// The TXT record a node publishes with its service, and the rule that decides whether a
+// resolved service is a peer of ours. Pure functions over values (plus the conversion to
+// and from Avahi's string lists); thread-safe.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include <avahi-common/strlst.h>
+
+#include "discovery/discovery.h"
+
+namespace gl::discovery {
+
+using TxtMap = std::map<std::string, std::string>;
+
+inline constexpr char kTxtId[] = "id";
+inline constexpr char kTxtProto[] = "proto";
+inline constexpr char kTxtSig[] = "sig";
+inline constexpr char kTxtCluster[] = "cluster";
+inline constexpr char kTxtRole[] = "role";
+
+// The keys we publish: id, proto, sig, cluster (from options) and role.
+TxtMap MakeTxt(const Options& options, const std::string& role);
+
+// Why a service with this TXT is not a peer: "own service", "no id", "cluster 'x'",
+// "protocol 'x'", "signature 'x'" (x = the service's value). "" = it is a peer.
+std::string SkipReason(const Options& options, const TxtMap& txt);
+
+// Conversions; the list is newly allocated (free with avahi_string_list_free). A
+// "key" without '=' maps to "". DNS-SD forbids duplicate keys; if one is repeated
+// anyway, one of its values is kept.
+AvahiStringList* ToAvahiTxt(const TxtMap& txt);
+TxtMap FromAvahiTxt(AvahiStringList* list);
+
+}  // namespace gl::discovery
