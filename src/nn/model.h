@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "nn/alphabet.h"
 #include "nn/dataset.h"
 #include "nn/metrics.h"
 
@@ -24,6 +25,7 @@ struct ModelOptions {
   int hidden_size = 128;                      // GRU state size; 8..1024
   int max_name_length = 20;                   // longer names are truncated to their first characters
   std::vector<std::string> labels = DefaultLabels();
+  AlphabetKind alphabet = AlphabetKind::kFoldAccents;  // see nn/alphabet.h for the choice
   std::uint64_t seed = 1;                     // weight initialisation
 };
 

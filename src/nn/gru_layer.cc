@@ -1,0 +1,79 @@
+#include "nn/gru_layer.h"
+
+#include <algorithm>
+#include <numeric>
+
+namespace gl::nn {
+
+using tiny_dnn::shape3d;
+using tiny_dnn::tensor_t;
+using tiny_dnn::vector_type;
+
+GruLayer::GruLayer(int symbols, int hidden, int max_length)
+    : tiny_dnn::layer({vector_type::data, vector_type::weight, vector_type::weight, vector_type::bias,
+                       vector_type::bias},
+                      {vector_type::data}),
+      symbols_(symbols),
+      hidden_(hidden),
+      max_length_(max_length) {}
+
+tiny_dnn::vec_t GruLayer::EncodeInput(const std::vector<int>& symbols, int max_length) {
+  tiny_dnn::vec_t v(max_length + 1, 0.0f);
+  const int length = std::min(static_cast<int>(symbols.size()), max_length);
+  v[0] = static_cast<float>(length);
+  for (int t = 0; t < length; ++t) v[t + 1] = static_cast<float>(symbols[t]);
+  return v;
+}
+
+std::vector<shape3d> GruLayer::in_shape() const {
+  const auto gates = static_cast<tiny_dnn::serial_size_t>(3 * hidden_);
+  return {shape3d(max_length_ + 1, 1, 1), shape3d(gates, symbols_, 1), shape3d(gates, hidden_, 1),
+          shape3d(gates, 1, 1), shape3d(gates, 1, 1)};
+}
+
+std::vector<shape3d> GruLayer::out_shape() const { return {shape3d(hidden_, 1, 1)}; }
+
+GruWeights<float> GruLayer::Weights(const std::vector<tensor_t*>& in_data) const {
+  return GruWeights<float>{(*in_data[1])[0].data(), (*in_data[2])[0].data(), (*in_data[3])[0].data(),
+                           (*in_data[4])[0].data(), symbols_, hidden_};
+}
+
+void GruLayer::forward_propagation(const std::vector<tensor_t*>& in_data, std::vector<tensor_t*>& out_data) {
+  const tensor_t& in = *in_data[0];
+  const int samples = static_cast<int>(in.size());
+  sequences_.resize(samples);
+  for (int s = 0; s < samples; ++s) {
+    const int length = std::clamp(static_cast<int>(in[s][0]), 0, max_length_);
+    sequences_[s].resize(length);
+    for (int t = 0; t < length; ++t) {
+      sequences_[s][t] = std::clamp(static_cast<int>(in[s][t + 1]), 0, symbols_ - 1);
+    }
+  }
+  order_.resize(samples);
+  std::iota(order_.begin(), order_.end(), 0);
+  std::stable_sort(order_.begin(), order_.end(),
+                   [&](int a, int b) { return sequences_[a].size() > sequences_[b].size(); });
+  std::vector<const std::vector<int>*> sorted(samples);
+  for (int row = 0; row < samples; ++row) sorted[row] = &sequences_[order_[row]];
+  batch_.Assign(sorted);
+  core_.Forward(Weights(in_data), batch_);
+  tensor_t& out = *out_data[0];
+  for (int row = 0; row < samples; ++row) {
+    const float* h = core_.Final(batch_, row, hidden_);
+    std::copy(h, h + hidden_, out[order_[row]].begin());
+  }
+}
+
+void GruLayer::back_propagation(const std::vector<tensor_t*>& in_data, const std::vector<tensor_t*>&,
+                                std::vector<tensor_t*>& out_grad, std::vector<tensor_t*>& in_grad) {
+  const tensor_t& d_out = *out_grad[0];
+  d_final_.resize(static_cast<std::size_t>(batch_.size()) * hidden_);
+  for (int row = 0; row < batch_.size(); ++row) {
+    std::copy(d_out[order_[row]].begin(), d_out[order_[row]].end(), d_final_.begin() + row * hidden_);
+  }
+  const GruGradients<float> grads{(*in_grad[1])[0].data(), (*in_grad[2])[0].data(), (*in_grad[3])[0].data(),
+                                  (*in_grad[4])[0].data()};
+  core_.Backward(Weights(in_data), batch_, d_final_.data(), grads);
+}
+
+}  // namespace gl::nn

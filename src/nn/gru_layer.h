@@ -1,0 +1,55 @@
+// GruLayer: a GRU over a sequence of symbols as a tiny-dnn layer (tiny-dnn 1.0.0a3 has
+// none). Inputs: data, then the trainable vectors wx, wh (weight) and bx, bh (bias) in
+// the layout of nn/gru_math.h, so tiny-dnn allocates, initialises and exposes them like
+// any layer's weights. Output: the last hidden state (H values) of each sample.
+//
+// Input encoding of one sample (EncodeInput): [length, s_0, ..., s_{max_length-1}] as
+// floats; each sample has its own length. Forward/backward process the whole minibatch
+// as matrix products (GruCore). back_propagation accumulates the weight gradient of the
+// whole batch into sample slot 0 of each weight-gradient tensor; the other slots stay 0.
+// The input (data) gradient is not computed: symbols are not differentiable.
+//
+// Include only from src/nn/*.cc (it pulls in tiny-dnn). Not thread-safe.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "nn/gru_math.h"
+#include "nn/tiny_dnn_compat/tiny_dnn.h"
+
+namespace gl::nn {
+
+class GruLayer : public tiny_dnn::layer {
+ public:
+  GruLayer(int symbols, int hidden, int max_length);
+
+  static tiny_dnn::vec_t EncodeInput(const std::vector<int>& symbols, int max_length);
+
+  std::vector<tiny_dnn::shape3d> in_shape() const override;
+  std::vector<tiny_dnn::shape3d> out_shape() const override;
+  std::string layer_type() const override { return "gru"; }
+  tiny_dnn::serial_size_t fan_in_size() const override { return hidden_; }
+  tiny_dnn::serial_size_t fan_out_size() const override { return hidden_; }
+
+  void forward_propagation(const std::vector<tiny_dnn::tensor_t*>& in_data,
+                           std::vector<tiny_dnn::tensor_t*>& out_data) override;
+  void back_propagation(const std::vector<tiny_dnn::tensor_t*>& in_data,
+                        const std::vector<tiny_dnn::tensor_t*>& out_data,
+                        std::vector<tiny_dnn::tensor_t*>& out_grad,
+                        std::vector<tiny_dnn::tensor_t*>& in_grad) override;
+
+ private:
+  GruWeights<float> Weights(const std::vector<tiny_dnn::tensor_t*>& in_data) const;
+
+  int symbols_;
+  int hidden_;
+  int max_length_;
+  std::vector<std::vector<int>> sequences_;  // [sample]
+  std::vector<int> order_;                   // batch row -> sample, longest first
+  GruBatch batch_;
+  GruCore<float> core_;
+  std::vector<float> d_final_;  // [row][H]
+};
+
+}  // namespace gl::nn

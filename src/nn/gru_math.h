@@ -1,0 +1,175 @@
+// The GRU recurrence, forward and back-propagation through time, on a whole minibatch
+// at once, templated on the scalar type: float in the tiny-dnn layer, double in the
+// gradient-check test. PyTorch's GRU equations, gates in the order r, z, n:
+//   r = s(Wx_r[x] + bx_r + h Wh_r + bh_r)     z = s(Wx_z[x] + bx_z + h Wh_z + bh_z)
+//   n = tanh(Wx_n[x] + bx_n + r * (h Wh_n + bh_n))     h' = (1 - z) * n + z * h
+// The input is one symbol per step, so Wx[x] is a row lookup, not a product.
+// Parameter layout (the model's flat parameter order): wx [symbols][3H], wh [H][3H],
+// bx [3H], bh [3H]. Sequences are sorted by length, longest first, so the sequences still
+// running at step t are rows 0..active(t)-1 and each step is one matrix product.
+// A GruCore owns its caches; not thread-safe.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "nn/gemm.h"
+
+namespace gl::nn {
+
+template <typename T>
+struct GruWeights {
+  const T* wx;
+  const T* wh;
+  const T* bx;
+  const T* bh;
+  int symbols;
+  int hidden;
+};
+
+template <typename T>
+struct GruGradients {  // accumulated into (+=)
+  T* wx;
+  T* wh;
+  T* bx;
+  T* bh;
+};
+
+// Symbol sequences of one batch, longest first.
+struct GruBatch {
+  std::vector<int> lengths;  // [b], non-increasing
+  std::vector<int> symbols;  // [t * size() + b], valid where t < lengths[b]
+  std::vector<int> active;   // [t]: how many sequences are longer than t
+
+  int size() const { return static_cast<int>(lengths.size()); }
+  int steps() const { return static_cast<int>(active.size()); }
+  // `sequences` must be sorted by length, longest first.
+  void Assign(const std::vector<const std::vector<int>*>& sequences) {
+    const int b_count = static_cast<int>(sequences.size());
+    const int steps = b_count == 0 ? 0 : static_cast<int>(sequences[0]->size());
+    lengths.resize(b_count);
+    symbols.assign(static_cast<std::size_t>(steps) * b_count, 0);
+    active.assign(steps, 0);
+    for (int b = 0; b < b_count; ++b) {
+      const auto& seq = *sequences[b];
+      lengths[b] = static_cast<int>(seq.size());
+      for (int t = 0; t < lengths[b]; ++t) {
+        symbols[static_cast<std::size_t>(t) * b_count + b] = seq[t];
+        active[t] = b + 1;
+      }
+    }
+  }
+};
+
+template <typename T>
+inline T Sigmoid(T x) {
+  return T(1) / (T(1) + std::exp(-x));
+}
+
+template <typename T>
+class GruCore {
+ public:
+  void Forward(const GruWeights<T>& w, const GruBatch& batch) {
+    const int h_size = w.hidden, g_size = 3 * w.hidden, b_count = batch.size();
+    const std::size_t step_size = static_cast<std::size_t>(b_count) * h_size;
+    h_.assign(step_size * (batch.steps() + 1), T(0));
+    r_.resize(step_size * batch.steps());
+    z_.resize(r_.size());
+    n_.resize(r_.size());
+    ghn_.resize(r_.size());
+    gh_.resize(static_cast<std::size_t>(b_count) * g_size);
+    for (int t = 0; t < batch.steps(); ++t) {
+      const int rows = batch.active[t];
+      const T* h_prev = &h_[t * step_size];
+      for (int b = 0; b < rows; ++b) std::copy(w.bh, w.bh + g_size, &gh_[b * g_size]);
+      GemmAccumulate(rows, g_size, h_size, h_prev, h_size, 1, w.wh, g_size, gh_.data(), g_size);
+      for (int b = 0; b < rows; ++b) {
+        const T* gx = w.wx + static_cast<std::size_t>(batch.symbols[t * b_count + b]) * g_size;
+        const T* gh = &gh_[b * g_size];
+        const std::size_t at = t * step_size + b * h_size;
+        T* __restrict r = &r_[at];
+        T* __restrict z = &z_[at];
+        T* __restrict n = &n_[at];
+        T* __restrict ghn = &ghn_[at];
+        T* __restrict h = &h_[at + step_size];
+        const T* hp = h_prev + b * h_size;
+        for (int j = 0; j < h_size; ++j) {
+          r[j] = Sigmoid(gx[j] + w.bx[j] + gh[j]);
+          z[j] = Sigmoid(gx[h_size + j] + w.bx[h_size + j] + gh[h_size + j]);
+          ghn[j] = gh[2 * h_size + j];
+          n[j] = std::tanh(gx[2 * h_size + j] + w.bx[2 * h_size + j] + r[j] * ghn[j]);
+          h[j] = (T(1) - z[j]) * n[j] + z[j] * hp[j];
+        }
+      }
+    }
+  }
+
+  // The last state of sequence b (zeros for an empty sequence); valid after Forward.
+  const T* Final(const GruBatch& batch, int b, int hidden) const {
+    return &h_[(static_cast<std::size_t>(batch.lengths[b]) * batch.size() + b) * hidden];
+  }
+
+  // d_final[b * H + j]: gradient of the loss wrt Final(b)[j]. Call after Forward on the
+  // same batch and weights.
+  void Backward(const GruWeights<T>& w, const GruBatch& batch, const T* d_final, const GruGradients<T>& g) {
+    const int h_size = w.hidden, g_size = 3 * w.hidden, b_count = batch.size();
+    const std::size_t step_size = static_cast<std::size_t>(b_count) * h_size;
+    wh_t_.resize(static_cast<std::size_t>(g_size) * h_size);
+    for (int k = 0; k < h_size; ++k) {
+      for (int j = 0; j < g_size; ++j) wh_t_[j * h_size + k] = w.wh[k * g_size + j];
+    }
+    dh_.assign(step_size, T(0));
+    dh_next_.resize(step_size);
+    dgh_.resize(static_cast<std::size_t>(b_count) * g_size);
+    for (int t = batch.steps() - 1; t >= 0; --t) {
+      const int rows = batch.active[t];
+      // Sequences [active(t + 1), active(t)) end at step t: their loss gradient enters here.
+      const int ending = t + 1 < batch.steps() ? batch.active[t + 1] : 0;
+      for (int i = ending * h_size; i < rows * h_size; ++i) dh_[i] += d_final[i];
+      const T* h_prev = &h_[t * step_size];
+      for (int b = 0; b < rows; ++b) {
+        const std::size_t at = t * step_size + b * h_size;
+        const T* r = &r_[at];
+        const T* z = &z_[at];
+        const T* n = &n_[at];
+        const T* ghn = &ghn_[at];
+        const T* hp = h_prev + b * h_size;
+        const T* dh = &dh_[b * h_size];
+        T* __restrict dh_next = &dh_next_[b * h_size];
+        T* __restrict dg = &dgh_[b * g_size];
+        for (int j = 0; j < h_size; ++j) {
+          const T dn = dh[j] * (T(1) - z[j]);
+          const T dz = dh[j] * (hp[j] - n[j]);
+          const T dan = dn * (T(1) - n[j] * n[j]);
+          const T daz = dz * z[j] * (T(1) - z[j]);
+          const T dar = dan * ghn[j] * r[j] * (T(1) - r[j]);
+          dg[j] = dar;
+          dg[h_size + j] = daz;
+          dg[2 * h_size + j] = dan;  // input-side gradient; scaled by r below for the h side
+          dh_next[j] = dh[j] * z[j];
+        }
+        T* __restrict gwx = g.wx + static_cast<std::size_t>(batch.symbols[t * b_count + b]) * g_size;
+        for (int j = 0; j < g_size; ++j) {
+          gwx[j] += dg[j];
+          g.bx[j] += dg[j];
+        }
+        for (int j = 0; j < h_size; ++j) dg[2 * h_size + j] *= r[j];
+        for (int j = 0; j < g_size; ++j) g.bh[j] += dg[j];
+      }
+      // dWh += h_prev^T dgh;  dh_prev = dh * z + dgh Wh^T
+      GemmAccumulate(h_size, g_size, rows, h_prev, 1, h_size, dgh_.data(), g_size, g.wh, g_size);
+      GemmAccumulate(rows, h_size, g_size, dgh_.data(), g_size, 1, wh_t_.data(), h_size, dh_next_.data(), h_size);
+      std::copy(dh_next_.begin(), dh_next_.begin() + static_cast<std::size_t>(rows) * h_size, dh_.begin());
+    }
+  }
+
+ private:
+  std::vector<T> h_;                   // [t + 1][b][H]; h_[0] = 0
+  std::vector<T> r_, z_, n_, ghn_;     // [t][b][H]: gates and h Wh_n + bh_n, cached for backward
+  std::vector<T> gh_;                  // [b][3H]: h Wh + bh of the current step
+  std::vector<T> wh_t_;                // [3H][H]: Wh transposed
+  std::vector<T> dh_, dh_next_, dgh_;  // [b][H], [b][H], [b][3H]
+};
+
+}  // namespace gl::nn

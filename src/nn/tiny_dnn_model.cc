@@ -1,0 +1,221 @@
+// Model::Create: the surname classifier on tiny-dnn (GruLayer, then a fully connected
+// layer to the label logits; softmax and cross-entropy are computed here), trained with
+// nn::Adam one minibatch per TrainBatch call.
+#include <cmath>
+#include <random>
+
+#include "nn/adam.h"
+#include "nn/gru_layer.h"
+#include "nn/model.h"
+#include "nn/model_file.h"
+#include "nn/signature.h"
+
+namespace gl::nn {
+namespace {
+
+using FullyConnected = tiny_dnn::fully_connected_layer<tiny_dnn::activation::identity>;
+
+constexpr int kEvalBatch = 32;
+
+class TinyDnnModel final : public Model {
+ public:
+  explicit TinyDnnModel(const ModelOptions& options)
+      : options_(options),
+        alphabet_(options.alphabet),
+        signature_(ModelSignature(options.hidden_size, options.max_name_length, alphabet_, options.labels)),
+        gru_(alphabet_.size(), options.hidden_size, options.max_name_length),
+        fc_(options.hidden_size, static_cast<tiny_dnn::serial_size_t>(options.labels.size())),
+        class_weights_(options.labels.size(), 1.0f) {
+    net_.add(gru_);
+    net_.add(fc_);
+    net_.setup(false);
+    std::size_t count = 0;
+    for (tiny_dnn::layer* layer : {static_cast<tiny_dnn::layer*>(&gru_), static_cast<tiny_dnn::layer*>(&fc_)}) {
+      for (tiny_dnn::vec_t* w : layer->weights()) {
+        blocks_.emplace_back(w->data(), w->size());
+        count += w->size();
+      }
+      for (tiny_dnn::tensor_t* g : layer->weights_grads()) grad_tensors_.push_back(g);
+    }
+    grads_.resize(count);
+    // PyTorch's initialisation for GRU and Linear: uniform in +-1/sqrt(hidden).
+    std::mt19937_64 rng(options.seed);
+    const double bound = 1.0 / std::sqrt(static_cast<double>(options.hidden_size));
+    for (const auto& block : blocks_) {
+      for (float& w : block) w = static_cast<float>(((rng() >> 11) * 0x1.0p-53 * 2.0 - 1.0) * bound);
+    }
+  }
+
+  Status Save(const std::string& path) const override {
+    ModelFileContents c;
+    c.hidden_size = options_.hidden_size;
+    c.max_name_length = options_.max_name_length;
+    c.alphabet = options_.alphabet;
+    c.labels = options_.labels;
+    c.signature = signature_;
+    c.parameters = GetParameters();
+    return WriteModelFile(path, c);
+  }
+
+  const std::string& Signature() const override { return signature_; }
+  const std::vector<std::string>& Labels() const override { return options_.labels; }
+  std::size_t ParameterCount() const override { return grads_.size(); }
+
+  std::vector<float> GetParameters() const override {
+    std::vector<float> flat;
+    flat.reserve(grads_.size());
+    for (const auto& block : blocks_) flat.insert(flat.end(), block.begin(), block.end());
+    return flat;
+  }
+
+  Status SetParameters(const std::vector<float>& params) override {
+    if (params.size() != grads_.size()) {
+      return Status::Rejected("expected " + std::to_string(grads_.size()) + " parameters, got " +
+                              std::to_string(params.size()) + " (a model of another signature?)");
+    }
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      if (!std::isfinite(params[i])) return Status::Rejected("parameter " + std::to_string(i) + " is not finite");
+    }
+    std::size_t i = 0;
+    for (const auto& block : blocks_) {
+      std::copy(params.begin() + i, params.begin() + i + block.size(), block.begin());
+      i += block.size();
+    }
+    return Status::Ok();
+  }
+
+  void SetTrainerOptions(const TrainerOptions& options) override { trainer_ = options; }
+
+  void SetClassWeights(const std::vector<std::size_t>& counts) override {
+    std::size_t total = 0, present = 0;
+    for (std::size_t c : counts) total += c, present += c > 0;
+    for (std::size_t k = 0; k < class_weights_.size(); ++k) {
+      const std::size_t n = k < counts.size() ? counts[k] : 0;
+      class_weights_[k] = n == 0 ? 0.0f : static_cast<float>(static_cast<double>(total) / (present * n));
+    }
+  }
+
+  float TrainBatch(const std::vector<Example>& batch) override {
+    if (batch.empty()) return 0.0f;
+    const std::vector<tiny_dnn::tensor_t>& logits = Forward(batch.begin(), batch.end());
+    // Loss = sum_i w_i CE_i / sum_i w_i (PyTorch's weighted mean); w_i = 1 unweighted.
+    std::vector<float> weights(batch.size(), 1.0f);
+    if (trainer_.class_weighting) {
+      for (std::size_t i = 0; i < batch.size(); ++i) weights[i] = class_weights_.at(batch[i].label);
+    }
+    double weight_sum = 0;
+    for (float w : weights) weight_sum += w;
+    if (weight_sum <= 0) return 0.0f;
+    std::vector<tiny_dnn::tensor_t> d_logits(batch.size(), tiny_dnn::tensor_t(1));
+    double loss = 0;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      std::vector<float> p = Softmax(logits[i][0]);
+      loss += weights[i] * -std::log(std::max(p[batch[i].label], 1e-30f));
+      p[batch[i].label] -= 1.0f;
+      const auto scale = static_cast<float>(weights[i] / weight_sum);
+      for (float& x : p) x *= scale;
+      d_logits[i][0].assign(p.begin(), p.end());
+    }
+    net_.backward(d_logits);
+    GatherGradients();
+    adam_.Step(blocks_, grads_, trainer_.learning_rate, trainer_.clip_norm);
+    net_.clear_grads();
+    return static_cast<float>(loss / weight_sum);
+  }
+
+  std::vector<float> Predict(const std::string& name) const override {
+    const std::vector<Example> one = {Example{name, 0}};
+    return Softmax(Forward(one.begin(), one.end())[0][0]);
+  }
+
+  Metrics Evaluate(const Dataset& data) const override {
+    const std::size_t n_labels = options_.labels.size();
+    std::vector<std::vector<std::size_t>> confusion(n_labels, std::vector<std::size_t>(n_labels, 0));
+    double loss = 0;
+    for (std::size_t begin = 0; begin < data.examples.size(); begin += kEvalBatch) {
+      const auto first = data.examples.begin() + begin;
+      const auto last = data.examples.begin() + std::min(begin + kEvalBatch, data.examples.size());
+      const std::vector<tiny_dnn::tensor_t>& logits = Forward(first, last);
+      for (auto it = first; it != last; ++it) {
+        const std::vector<float> p = Softmax(logits[it - first][0]);
+        const auto predicted = static_cast<std::size_t>(std::max_element(p.begin(), p.end()) - p.begin());
+        confusion.at(it->label).at(predicted)++;
+        loss -= std::log(std::max(p[it->label], 1e-30f));
+      }
+    }
+    Metrics m = MetricsFromConfusion(std::move(confusion));
+    if (m.samples > 0) m.mean_loss = loss / m.samples;
+    return m;
+  }
+
+ private:
+  using ExampleIt = std::vector<Example>::const_iterator;
+
+  const std::vector<tiny_dnn::tensor_t>& Forward(ExampleIt first, ExampleIt last) const {
+    inputs_.resize(last - first);
+    for (auto it = first; it != last; ++it) {
+      inputs_[it - first].assign(
+          1, GruLayer::EncodeInput(alphabet_.Encode(it->name, options_.max_name_length), options_.max_name_length));
+    }
+    outputs_ = net_.forward(inputs_);
+    return outputs_;
+  }
+
+  static std::vector<float> Softmax(const tiny_dnn::vec_t& logits) {
+    std::vector<float> p(logits.begin(), logits.end());
+    const float top = *std::max_element(p.begin(), p.end());
+    double sum = 0;
+    for (float& x : p) sum += (x = std::exp(x - top));
+    for (float& x : p) x = static_cast<float>(x / sum);
+    return p;
+  }
+
+  // Sums each weight's per-sample gradients into grads_, in the flat parameter order.
+  void GatherGradients() {
+    std::fill(grads_.begin(), grads_.end(), 0.0f);
+    std::size_t offset = 0;
+    for (const tiny_dnn::tensor_t* per_sample : grad_tensors_) {
+      for (const tiny_dnn::vec_t& g : *per_sample) {
+        for (std::size_t k = 0; k < g.size(); ++k) grads_[offset + k] += g[k];
+      }
+      offset += (*per_sample)[0].size();
+    }
+  }
+
+  ModelOptions options_;
+  Alphabet alphabet_;
+  std::string signature_;
+  // tiny-dnn's forward pass writes into the layers, even for inference.
+  mutable GruLayer gru_;
+  mutable FullyConnected fc_;
+  mutable tiny_dnn::sequential net_;
+  mutable std::vector<tiny_dnn::tensor_t> inputs_, outputs_;
+  std::vector<std::span<float>> blocks_;            // the trainable vectors, in flat order
+  std::vector<tiny_dnn::tensor_t*> grad_tensors_;   // their gradients, one vec_t per sample
+  std::vector<float> grads_;                        // flat gradient of the last batch
+  std::vector<float> class_weights_;
+  TrainerOptions trainer_;
+  Adam adam_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Model>> Model::Create(const ModelOptions& options) {
+  if (options.hidden_size < 8 || options.hidden_size > 1024) {
+    return Status::InvalidArgument("hidden size " + std::to_string(options.hidden_size) + " is outside 8..1024");
+  }
+  if (options.max_name_length < 1 || options.max_name_length > 256) {
+    return Status::InvalidArgument("max name length " + std::to_string(options.max_name_length) +
+                                   " is outside 1..256");
+  }
+  if (options.labels.size() < 2 || options.labels.size() > 1000) {
+    return Status::InvalidArgument("a model needs 2..1000 labels, got " + std::to_string(options.labels.size()));
+  }
+  try {
+    return std::unique_ptr<Model>(std::make_unique<TinyDnnModel>(options));
+  } catch (const std::exception& e) {
+    return Status::InvalidArgument(std::string("cannot build the model: ") + e.what());
+  }
+}
+
+}  // namespace gl::nn

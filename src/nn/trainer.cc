@@ -1,0 +1,31 @@
+#include "nn/trainer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <numeric>
+
+#include "nn/random.h"
+
+namespace gl::nn {
+
+EpochStats TrainEpoch(Model& model, const Dataset& data, int batch_size, std::mt19937_64& rng) {
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::size_t> order(data.examples.size());
+  std::iota(order.begin(), order.end(), 0);
+  Shuffle(order, rng);
+  const std::size_t step = static_cast<std::size_t>(std::max(batch_size, 1));
+  EpochStats stats;
+  double loss_sum = 0;
+  std::vector<Example> batch;
+  for (std::size_t begin = 0; begin < order.size(); begin += step) {
+    batch.clear();
+    for (std::size_t i = begin; i < std::min(begin + step, order.size()); ++i) batch.push_back(data.examples[order[i]]);
+    loss_sum += static_cast<double>(model.TrainBatch(batch)) * batch.size();
+    stats.samples += batch.size();
+  }
+  if (stats.samples > 0) stats.mean_loss = loss_sum / stats.samples;
+  stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return stats;
+}
+
+}  // namespace gl::nn

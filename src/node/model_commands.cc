@@ -1,0 +1,272 @@
+#include "node/model_commands.h"
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "nn/model.h"
+#include "nn/split.h"
+#include "nn/trainer.h"
+
+namespace gl::node {
+namespace {
+
+struct TrainArgs {
+  std::string data, out = "model.glm";
+  int epochs = 15, hidden = 128, batch = 32, max_length = 20;
+  float lr = 3e-3f;
+  double validation = 0.1;
+  std::uint64_t seed = 1;
+  bool class_weighting = false, skip_bad_lines = false, keep_accents = false;
+};
+
+struct EvalArgs {
+  std::string model, data;
+  bool json = false, skip_bad_lines = false;
+};
+
+struct PredictArgs {
+  std::string model;
+  std::vector<std::string> names;
+};
+
+struct SplitArgs {
+  std::string data, out, scheme = "iid";
+  int nodes = 4;
+  double alpha = 0.3;
+  std::uint64_t seed = 1;
+  bool skip_bad_lines = false;
+};
+
+int Fail(const Status& status, const std::string& hint = "") {
+  std::cerr << "error: " << status.message() << "\n";
+  if (!hint.empty()) std::cerr << hint << "\n";
+  return 1;
+}
+
+Result<nn::Dataset> LoadData(const std::string& path, bool skip_bad_lines) {
+  nn::LoadOptions options;
+  options.skip_bad_lines = skip_bad_lines;
+  nn::LoadReport report;
+  Result<nn::Dataset> data = nn::LoadDataset(path, options, &report);
+  if (data.ok() && report.lines_skipped > 0) {
+    std::cerr << "skipped " << report.lines_skipped << " bad line(s) of " << report.lines_read << ", e.g.\n";
+    for (const auto& problem : report.problems) std::cerr << "  " << problem << "\n";
+  }
+  return data;
+}
+
+constexpr const char* kBadDataHint =
+    "Fix the named line, or pass --skip-bad-lines to skip bad lines and count them.";
+
+// Peak resident set size (VmHWM) in kB, or -1 if /proc is unavailable.
+long PeakRssKb() {
+  std::ifstream status("/proc/self/status");
+  std::string key;
+  long value = -1;
+  while (status >> key) {
+    if (key == "VmHWM:") return status >> value ? value : -1;
+    status.ignore(1 << 10, '\n');
+  }
+  return -1;
+}
+
+std::string Seconds(double s) {
+  char buf[32];
+  if (s < 120) {
+    std::snprintf(buf, sizeof buf, "%.0fs", s);
+  } else {
+    std::snprintf(buf, sizeof buf, "%dm%02ds", static_cast<int>(s) / 60, static_cast<int>(s) % 60);
+  }
+  return buf;
+}
+
+int RunTrain(const TrainArgs& a) {
+  Result<nn::Dataset> data = LoadData(a.data, a.skip_bad_lines);
+  if (!data.ok()) return Fail(data.status(), kBadDataHint);
+  auto [train, validation] = nn::TrainValidationSplit(*data, a.validation, a.seed);
+  if (train.examples.empty() || validation.examples.empty()) {
+    return Fail(Status::InvalidArgument("too few names for a training and a validation set"),
+                "Give more data or change --validation.");
+  }
+  nn::ModelOptions options;
+  options.hidden_size = a.hidden;
+  options.max_name_length = a.max_length;
+  options.seed = a.seed;
+  options.alphabet = a.keep_accents ? nn::AlphabetKind::kKeepAccents : nn::AlphabetKind::kFoldAccents;
+  Result<std::unique_ptr<nn::Model>> created = nn::Model::Create(options);
+  if (!created.ok()) return Fail(created.status(), "Choose --hidden in 8..1024 and --max-length in 1..256.");
+  nn::Model& model = **created;
+  nn::TrainerOptions trainer;
+  trainer.learning_rate = a.lr;
+  trainer.class_weighting = a.class_weighting;
+  model.SetTrainerOptions(trainer);
+  model.SetClassWeights(nn::CountPerLabel(train));
+  std::printf("training on %zu names, validating on %zu; %zu parameters, signature %s\n", train.examples.size(),
+              validation.examples.size(), model.ParameterCount(), model.Signature().c_str());
+  // The kept epoch: best validation accuracy, or best macro-F1 when the loss is class-weighted.
+  std::mt19937_64 rng(a.seed);
+  std::vector<float> best_params;
+  double best_score = -1;
+  int best_epoch = 0;
+  double elapsed = 0;
+  for (int epoch = 1; epoch <= a.epochs; ++epoch) {
+    const nn::EpochStats stats = nn::TrainEpoch(model, train, a.batch, rng);
+    const auto eval_start = std::chrono::steady_clock::now();
+    const nn::Metrics m = model.Evaluate(validation);
+    elapsed += stats.seconds + std::chrono::duration<double>(std::chrono::steady_clock::now() - eval_start).count();
+    const double score = a.class_weighting ? m.macro_f1 : m.accuracy;
+    const bool best = score > best_score;
+    if (best) best_score = score, best_epoch = epoch, best_params = model.GetParameters();
+    std::printf("epoch %2d/%d  loss %.4f  val acc %.4f  macro-F1 %.4f  %6.0f samples/s  elapsed %s  ETA %s%s\n", epoch,
+                a.epochs, stats.mean_loss, m.accuracy, m.macro_f1, stats.samples / std::max(stats.seconds, 1e-9),
+                Seconds(elapsed).c_str(), Seconds(elapsed / epoch * (a.epochs - epoch)).c_str(), best ? "  *" : "");
+    std::fflush(stdout);
+  }
+  if (Status s = model.SetParameters(best_params); !s.ok()) return Fail(s);
+  if (Status s = model.Save(a.out); !s.ok()) return Fail(s, "Choose a writable --out path.");
+  std::printf("kept epoch %d (validation %s %.4f); saved %s\n", best_epoch,
+              a.class_weighting ? "macro-F1" : "accuracy", best_score, a.out.c_str());
+  std::printf("peak RSS %.1f MB\n", PeakRssKb() / 1024.0);
+  return 0;
+}
+
+void PrintReport(const nn::Metrics& m, const std::vector<std::string>& labels) {
+  std::printf("samples %zu  accuracy %.4f  macro-F1 %.4f  balanced accuracy %.4f  mean loss %.4f\n", m.samples,
+              m.accuracy, m.macro_f1, m.balanced_accuracy, m.mean_loss);
+  std::printf("\nrecall per language:\n");
+  for (std::size_t k = 0; k < labels.size(); ++k) std::printf("  %-11s %.3f\n", labels[k].c_str(), m.recall[k]);
+  std::printf("\nconfusion matrix (rows: truth, columns: predicted, in label order):\n");
+  for (std::size_t t = 0; t < labels.size(); ++t) {
+    std::printf("  %-11s", labels[t].c_str());
+    for (std::size_t p = 0; p < labels.size(); ++p) std::printf(" %5zu", m.confusion[t][p]);
+    std::printf("\n");
+  }
+}
+
+int RunEval(const EvalArgs& a) {
+  Result<std::unique_ptr<nn::Model>> model = nn::Model::Load(a.model);
+  if (!model.ok()) return Fail(model.status());
+  Result<nn::Dataset> data = LoadData(a.data, a.skip_bad_lines);
+  if (!data.ok()) return Fail(data.status(), kBadDataHint);
+  const nn::Metrics m = (*model)->Evaluate(*data);
+  const auto& labels = (*model)->Labels();
+  if (!a.json) {
+    PrintReport(m, labels);
+    return 0;
+  }
+  nlohmann::json j = {{"samples", m.samples},
+                      {"accuracy", m.accuracy},
+                      {"macro_f1", m.macro_f1},
+                      {"balanced_accuracy", m.balanced_accuracy},
+                      {"mean_loss", m.mean_loss},
+                      {"labels", labels},
+                      {"confusion", m.confusion}};
+  for (std::size_t k = 0; k < labels.size(); ++k) j["recall"][labels[k]] = m.recall[k];
+  std::cout << j.dump() << "\n";
+  return 0;
+}
+
+int RunPredict(const PredictArgs& a) {
+  Result<std::unique_ptr<nn::Model>> model = nn::Model::Load(a.model);
+  if (!model.ok()) return Fail(model.status());
+  const auto& labels = (*model)->Labels();
+  for (const std::string& name : a.names) {
+    const std::vector<float> p = (*model)->Predict(name);
+    std::vector<std::size_t> order(p.size());
+    for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
+    const std::size_t top = std::min<std::size_t>(3, order.size());
+    std::partial_sort(order.begin(), order.begin() + top, order.end(), [&](auto x, auto y) { return p[x] > p[y]; });
+    std::printf("%s:", name.c_str());
+    for (std::size_t i = 0; i < top; ++i) std::printf("  %s %.3f", labels[order[i]].c_str(), p[order[i]]);
+    std::printf("\n");
+  }
+  return 0;
+}
+
+int RunSplit(const SplitArgs& a) {
+  Result<nn::Dataset> data = LoadData(a.data, a.skip_bad_lines);
+  if (!data.ok()) return Fail(data.status(), kBadDataHint);
+  nn::ShardOptions options;
+  options.nodes = a.nodes;
+  options.scheme = a.scheme == "dirichlet" ? nn::ShardScheme::kDirichlet : nn::ShardScheme::kIid;
+  options.alpha = a.alpha;
+  options.seed = a.seed;
+  Result<std::vector<nn::Dataset>> shards = nn::MakeShards(*data, options);
+  if (!shards.ok()) return Fail(shards.status());
+  std::error_code ec;
+  std::filesystem::create_directories(a.out, ec);
+  if (ec) return Fail(Status::IoError(a.out + ": " + ec.message()), "Choose a writable --out folder.");
+  std::printf("%-12s %6s", "shard", "names");
+  for (const auto& label : data->labels) std::printf(" %5.5s", label.c_str());
+  std::printf("\n");
+  for (std::size_t i = 0; i < shards->size(); ++i) {
+    const std::string path = (std::filesystem::path(a.out) / ("node-" + std::to_string(i) + ".tsv")).string();
+    if (Status s = nn::WriteTsv((*shards)[i], path); !s.ok()) return Fail(s);
+    std::printf("%-12s %6zu", ("node-" + std::to_string(i)).c_str(), (*shards)[i].examples.size());
+    for (std::size_t count : nn::CountPerLabel((*shards)[i])) std::printf(" %5zu", count);
+    std::printf("\n");
+  }
+  return 0;
+}
+
+void AddSkipFlag(CLI::App* cmd, bool& skip) {
+  cmd->add_flag("--skip-bad-lines", skip, "Skip bad input lines (and report how many) instead of failing");
+}
+
+}  // namespace
+
+void AddModelCommands(CLI::App& app, int& exit_code) {
+  auto train = std::make_shared<TrainArgs>();
+  CLI::App* t = app.add_subcommand("train", "Train the surname classifier on one machine and save it");
+  t->add_option("--data", train->data, "Folder of <Language>.txt files or a name<TAB>Language TSV")->required();
+  t->add_option("--epochs", train->epochs, "Passes over the training data")->capture_default_str()->check(CLI::PositiveNumber);
+  t->add_option("--hidden", train->hidden, "GRU hidden size (8..1024)")->capture_default_str();
+  t->add_option("--batch", train->batch, "Minibatch size")->capture_default_str()->check(CLI::PositiveNumber);
+  t->add_option("--lr", train->lr, "Adam learning rate")->capture_default_str()->check(CLI::PositiveNumber);
+  t->add_option("--seed", train->seed, "Seed for split, initialisation and shuffling")->capture_default_str();
+  t->add_option("--out", train->out, "Where to save the model")->capture_default_str();
+  t->add_option("--validation", train->validation, "Held-out fraction per language")
+      ->capture_default_str()->check(CLI::Range(0.01, 0.9));
+  t->add_option("--max-length", train->max_length, "Longest name in characters; longer ones are truncated")
+      ->capture_default_str();
+  t->add_flag("--class-weighting", train->class_weighting,
+              "Weight each language's loss by its rarity; keep the epoch with the best macro-F1");
+  t->add_flag("--keep-accents", train->keep_accents, "Give accented letters their own symbols instead of folding");
+  AddSkipFlag(t, train->skip_bad_lines);
+  t->callback([train, &exit_code] { exit_code = RunTrain(*train); });
+
+  auto eval = std::make_shared<EvalArgs>();
+  CLI::App* e = app.add_subcommand("eval", "Score a saved model on labelled data");
+  e->add_option("--model", eval->model, "Model file written by train")->required();
+  e->add_option("--data", eval->data, "Folder of <Language>.txt files or a TSV")->required();
+  e->add_flag("--json", eval->json, "Print one JSON object (accuracy, macro_f1, balanced_accuracy, samples, ...)");
+  AddSkipFlag(e, eval->skip_bad_lines);
+  e->callback([eval, &exit_code] { exit_code = RunEval(*eval); });
+
+  auto predict = std::make_shared<PredictArgs>();
+  CLI::App* p = app.add_subcommand("predict", "Print the 3 most likely languages of each name");
+  p->add_option("--model", predict->model, "Model file written by train")->required();
+  p->add_option("names", predict->names, "Surnames")->required();
+  p->callback([predict, &exit_code] { exit_code = RunPredict(*predict); });
+
+  auto split = std::make_shared<SplitArgs>();
+  CLI::App* s = app.add_subcommand("split", "Write one TSV shard of the data per node (node-0.tsv, ...)");
+  s->add_option("--data", split->data, "Folder of <Language>.txt files or a TSV")->required();
+  s->add_option("--nodes", split->nodes, "Number of shards")->required()->check(CLI::PositiveNumber);
+  s->add_option("--scheme", split->scheme, "iid or dirichlet")->capture_default_str()->check(CLI::IsMember({"iid", "dirichlet"}));
+  s->add_option("--alpha", split->alpha, "Dirichlet concentration: smaller is more skewed")->capture_default_str();
+  s->add_option("--seed", split->seed, "Seed")->capture_default_str();
+  s->add_option("--out", split->out, "Output folder")->required();
+  AddSkipFlag(s, split->skip_bad_lines);
+  s->callback([split, &exit_code] { exit_code = RunSplit(*split); });
+}
+
+}  // namespace gl::node
