@@ -1,0 +1,250 @@
+#include "gossip/engine.h"
+
+#include <functional>
+#include <utility>
+
+#include "common/log.h"
+#include "gossip/codec.h"
+#include "gossip/merge.h"
+
+namespace gl::gossip {
+namespace {
+constexpr const char* kLog = "gossip";
+
+PeerTableConfig TableConfig(const Options& options) {
+  return PeerTableConfig{options.dead_after_failures, options.retry_backoff_base, options.retry_backoff_max};
+}
+}  // namespace
+
+Engine::Engine(asio::io_context& io, Options options, Transport& transport, ModelStore& store)
+    : io_(io),
+      options_(std::move(options)),
+      transport_(transport),
+      store_(store),
+      table_(TableConfig(options_)),
+      rng_(std::random_device{}() ^ std::hash<std::string>{}(options_.node_id)),
+      gossip_timer_(io),
+      probe_timer_(io) {}
+
+Engine::~Engine() { Stop(); }
+
+Status Engine::Start() {
+  if (started_) return Status::InvalidArgument("gossip engine already started");
+  if (Status valid = options_.Validate(); !valid.ok()) return valid;
+  started_ = true;
+  const ModelSnapshot model = store_.Snapshot();
+  signature_ = model.signature;
+  param_count_ = model.params.size();
+  transport_.Listen(Guarded([this](const std::string& from, Frame request, Transport::Respond respond) {
+    OnRequest(from, std::move(request), std::move(respond));
+  }));
+  // Random first delays, so that nodes booted together do not gossip in lockstep.
+  if (options_.gossip_interval.count() > 0) {
+    ScheduleGossip(std::chrono::milliseconds(
+        std::uniform_int_distribution<std::int64_t>(0, options_.gossip_interval.count())(rng_)));
+  }
+  if (options_.probe_interval.count() > 0) {
+    ScheduleProbe(std::chrono::milliseconds(
+        std::uniform_int_distribution<std::int64_t>(0, options_.probe_interval.count())(rng_)));
+  }
+  GL_LOG(kInfo, kLog) << "gossip engine " << options_.node_id << " listening on " << transport_.LocalAddress()
+                      << ", model " << signature_ << " (" << param_count_ << " parameters)";
+  return Status::Ok();
+}
+
+void Engine::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  alive_token_.reset();
+  gossip_timer_.cancel();
+  probe_timer_.cancel();
+  transport_.Shutdown();
+}
+
+void Engine::AddPeer(const std::string& address, const std::string& source, const std::string& id_hint) {
+  const bool was_dead = table_.Find(address) != nullptr && table_.Find(address)->state == PeerState::kDead;
+  if (table_.Add(address, source, id_hint, Now())) {
+    GL_LOG(kInfo, kLog) << "peer " << address << " added (" << source << ")";
+  } else if (was_dead && table_.Find(address)->state == PeerState::kAlive) {
+    GL_LOG(kInfo, kLog) << "peer " << address << " re-admitted after a fresh " << source << " announcement";
+  }
+}
+
+void Engine::RemovePeer(const std::string& address, const std::string& source) {
+  if (table_.Remove(address, source)) {
+    GL_LOG(kInfo, kLog) << "peer " << address << " removed (" << source << ")";
+  }
+}
+
+std::vector<PeerStatus> Engine::Peers() const {
+  const TimePoint now = Now();
+  std::vector<PeerStatus> result;
+  for (const auto& [address, peer] : table_.peers()) {
+    PeerStatus status{peer.id, address, PeerStateName(peer.state),
+                      std::vector<std::string>(peer.sources.begin(), peer.sources.end()),
+                      -1, peer.exchanges, peer.failures};
+    if (peer.last_seen) status.last_seen_s = std::chrono::duration<double>(now - *peer.last_seen).count();
+    result.push_back(std::move(status));
+  }
+  return result;
+}
+
+EngineStats Engine::Stats() const {
+  EngineStats stats = counters_;
+  const TransportStats transport = transport_.Stats();
+  stats.bytes_sent = transport.bytes_sent;
+  stats.bytes_received = transport.bytes_received;
+  stats.frames_rejected += transport.frames_rejected;
+  return stats;
+}
+
+void Engine::ScheduleGossip(std::chrono::milliseconds delay) {
+  gossip_timer_.expires_after(delay);
+  gossip_timer_.async_wait(Guarded([this](const std::error_code& ec) {
+    if (!ec) OnGossipTimer();
+  }));
+}
+
+void Engine::ScheduleProbe(std::chrono::milliseconds delay) {
+  probe_timer_.expires_after(delay);
+  probe_timer_.async_wait(Guarded([this](const std::error_code& ec) {
+    if (!ec) OnProbeTimer();
+  }));
+}
+
+void Engine::OnGossipTimer() {
+  const double jitter = std::uniform_real_distribution<double>(-options_.gossip_jitter, options_.gossip_jitter)(rng_);
+  ScheduleGossip(std::chrono::milliseconds(
+      static_cast<std::int64_t>(static_cast<double>(options_.gossip_interval.count()) * (1.0 + jitter))));
+  if (exchange_in_flight_) return;  // the previous one is still running: skip this round
+  const std::optional<std::string> target = table_.PickGossipTarget(Now(), rng_);
+  if (!target) return;
+  exchange_in_flight_ = true;
+  const Peer* peer = table_.Find(*target);
+  if (peer->handshaken) return SendExchange(*target);
+  SendHello(*target, [this, address = *target] { SendExchange(address); });
+}
+
+void Engine::OnProbeTimer() {
+  ScheduleProbe(options_.probe_interval);
+  for (const std::string& address : table_.DueForProbe(Now(), options_.probe_interval)) {
+    if (probes_in_flight_.insert(address).second) SendPing(address);
+  }
+}
+
+void Engine::SendHello(const std::string& address, std::function<void()> on_compatible) {
+  transport_.Request(address, EncodeMessage(MyHello()), options_.exchange_timeout,
+                     Guarded([this, address, on_compatible = std::move(on_compatible)](Status status, Frame reply) {
+                       Result<Hello> hello = status.ok() ? DecodeMessage<Hello>(reply) : Result<Hello>(status);
+                       if (!hello.ok()) {
+                         exchange_in_flight_ = false;
+                         return NoteFailure(address, hello.status());
+                       }
+                       NoteSuccess(address);
+                       if (Status compatible = CheckCompatible(*hello); !compatible.ok()) {
+                         exchange_in_flight_ = false;
+                         return NoteIncompatible(address, hello->node_id, compatible);
+                       }
+                       table_.RecordHello(address, hello->node_id);
+                       on_compatible();
+                     }));
+}
+
+void Engine::SendExchange(const std::string& address) {
+  ExchangeRequest request{options_.node_id, store_.Snapshot()};
+  transport_.Request(address, EncodeMessage(request), options_.exchange_timeout,
+                     Guarded([this, address](Status status, Frame reply) {
+                       exchange_in_flight_ = false;
+                       if (!status.ok()) {
+                         ++counters_.exchanges_failed;
+                         return NoteFailure(address, status);
+                       }
+                       OnExchangeReply(address, std::move(reply));
+                     }));
+}
+
+void Engine::OnExchangeReply(const std::string& address, Frame reply) {
+  if (reply.type == MessageType::kError) {
+    ++counters_.exchanges_failed;
+    NoteSuccess(address);  // it answered, so it is alive; it just refused our model
+    Result<Error> error = DecodeMessage<Error>(reply);
+    GL_LOG(kWarn, kLog) << "peer " << address << " refused the exchange: "
+                        << (error.ok() ? error->reason : error.status().message());
+    return;
+  }
+  Result<ExchangeReply> decoded = DecodeMessage<ExchangeReply>(reply);
+  if (!decoded.ok()) {
+    ++counters_.exchanges_failed;
+    ++counters_.frames_rejected;
+    GL_LOG(kWarn, kLog) << "malformed exchange reply from " << address << ": " << decoded.status().message();
+    return NoteFailure(address, decoded.status());
+  }
+  NoteSuccess(address);
+  if (Status valid = ValidateRemote(decoded->model, signature_, param_count_); !valid.ok()) {
+    ++counters_.exchanges_failed;
+    ++counters_.rejected_updates;
+    if (decoded->model.signature != signature_) return NoteIncompatible(address, decoded->sender_id, valid);
+    GL_LOG(kWarn, kLog) << "model from " << address << " (" << decoded->sender_id << ") not merged: "
+                        << valid.message();
+    return;
+  }
+  store_.Offer(std::move(decoded->model));
+  ++counters_.exchanges_ok;
+  table_.RecordExchange(address);
+}
+
+void Engine::SendPing(const std::string& address) {
+  transport_.Request(address, EncodeMessage(Ping{options_.node_id}), options_.probe_timeout,
+                     Guarded([this, address](Status status, Frame /*reply*/) {
+                       probes_in_flight_.erase(address);
+                       // Any well-formed answer, even an Error, shows the peer is up.
+                       if (status.ok()) return NoteSuccess(address);
+                       NoteFailure(address, status);
+                     }));
+}
+
+void Engine::NoteSuccess(const std::string& address) {
+  const Peer* peer = table_.Find(address);
+  if (peer == nullptr) return;
+  const PeerState before = peer->state;
+  table_.RecordSuccess(address, Now());
+  if (before == PeerState::kSuspect || before == PeerState::kDead) {
+    GL_LOG(kInfo, kLog) << "peer " << address << " is alive again (was " << PeerStateName(before) << ")";
+  }
+}
+
+void Engine::NoteFailure(const std::string& address, const Status& why) {
+  const Peer* peer = table_.Find(address);
+  if (peer == nullptr) return;
+  const PeerState before = peer->state;
+  table_.RecordFailure(address, Now());
+  if (peer->state != before) {
+    GL_LOG(kInfo, kLog) << "peer " << address << " is now " << PeerStateName(peer->state) << ": " << why.ToString();
+  }
+}
+
+void Engine::NoteIncompatible(const std::string& address, const std::string& id, const Status& why) {
+  const bool newly_marked = table_.MarkIncompatible(address, id);
+  const std::string key = id.empty() ? address : id;
+  if (incompatible_logged_.insert(key).second || newly_marked) {
+    GL_LOG(kWarn, kLog) << "peer " << key << " at " << address << " is incompatible and will never be merged: "
+                        << why.message();
+  }
+}
+
+Hello Engine::MyHello() const {
+  return Hello{options_.node_id, kProtocolVersion, signature_, options_.role, transport_.LocalAddress()};
+}
+
+Status Engine::CheckCompatible(const Hello& hello) const {
+  if (hello.protocol_version != kProtocolVersion) {
+    return Status::Rejected("protocol version " + std::to_string(hello.protocol_version) + ", this node speaks " +
+                            std::to_string(kProtocolVersion));
+  }
+  if (hello.signature != signature_) {
+    return Status::Rejected("model signature '" + hello.signature + "', this node trains '" + signature_ + "'");
+  }
+  return Status::Ok();
+}
+
+}  // namespace gl::gossip

@@ -1,0 +1,130 @@
+// Engine: the gossip-learning protocol of one node. Every gossip interval (+- jitter) it picks a
+// uniformly random live peer and does a push-pull exchange (Hello first if the peer is new or
+// was dead, then ExchangeRequest -> ExchangeReply); it answers the same exchanges from peers,
+// and pings quiet, suspect and dead peers to detect failures. Received models are validated
+// (merge.h ValidateRemote) and handed to ModelStore::Offer; nothing else touches the model.
+//
+// Threading: every method, and every callback into ModelStore, runs on the io_context thread;
+// the engine never blocks it. Ownership: `io`, `transport` and `store` must outlive the engine.
+// The engine is the only user of `transport` once started: Stop() shuts the transport down.
+#pragma once
+
+#ifndef ASIO_STANDALONE
+#define ASIO_STANDALONE
+#endif
+#include <asio.hpp>
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "gossip/messages.h"
+#include "gossip/model_snapshot.h"
+#include "gossip/options.h"
+#include "gossip/peer_table.h"
+#include "gossip/transport.h"
+
+namespace gl::gossip {
+
+struct PeerStatus {
+  std::string id;                    // empty until the peer answered a Hello (or a hint was given)
+  std::string address;               // "host:port"
+  std::string state;                 // "alive" | "suspect" | "dead" | "incompatible"
+  std::vector<std::string> sources;  // "static", "mdns"
+  double last_seen_s = -1;           // seconds since the last successful contact; -1 = never
+  std::uint64_t exchanges = 0;       // model exchanges this node started with the peer and completed
+  std::uint64_t failures = 0;        // failed contacts in total
+};
+
+struct EngineStats {
+  std::uint64_t exchanges_ok = 0;      // completed exchanges, started here or answered here
+  std::uint64_t exchanges_failed = 0;  // exchanges started here that failed (timeout, refused, error)
+  std::uint64_t rejected_updates = 0;  // received models refused by ValidateRemote (never merged)
+  std::uint64_t bytes_sent = 0;        // all gossip traffic, frame headers included
+  std::uint64_t bytes_received = 0;
+  std::uint64_t frames_rejected = 0;   // bad frames closed by the transport + undecodable bodies
+};
+
+class Engine {
+ public:
+  Engine(asio::io_context& io, Options options, Transport& transport, ModelStore& store);
+  ~Engine();  // Stop()
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Validates the options, reads the model signature once from store.Snapshot(), starts
+  // answering and, after a random stagger, the gossip and probe timers. InvalidArgument
+  // (nothing started) if the options are invalid. Call once.
+  Status Start();
+  // Cancels the timers, shuts the transport down (closing the listener and aborting the
+  // exchange in flight); no ModelStore call happens afterwards. Idempotent.
+  void Stop();
+
+  // `source` is "static" or "mdns"; a known address just gains the source.
+  void AddPeer(const std::string& address, const std::string& source, const std::string& id_hint = "");
+  void RemovePeer(const std::string& address, const std::string& source);
+
+  std::vector<PeerStatus> Peers() const;
+  EngineStats Stats() const;
+
+ private:
+  using TimePoint = PeerTable::TimePoint;
+
+  void ScheduleGossip(std::chrono::milliseconds delay);
+  void ScheduleProbe(std::chrono::milliseconds delay);
+  void OnGossipTimer();
+  void OnProbeTimer();
+  // Initiator side (engine.cc).
+  void SendHello(const std::string& address, std::function<void()> on_compatible);
+  void SendExchange(const std::string& address);
+  void SendPing(const std::string& address);
+  void OnExchangeReply(const std::string& address, Frame reply);
+  void NoteSuccess(const std::string& address);
+  void NoteFailure(const std::string& address, const Status& why);
+  // Responder side (engine_responder.cc).
+  void OnRequest(const std::string& from, Frame request, Transport::Respond respond);
+  void AnswerHello(const std::string& from, const Frame& request, const Transport::Respond& respond);
+  void AnswerExchange(const std::string& from, const Frame& request, const Transport::Respond& respond);
+  void RejectMalformed(const std::string& from, const Status& why, const Transport::Respond& respond);
+  // Shared helpers.
+  Hello MyHello() const;
+  // OK if the peer speaks our protocol and trains the same model; else Rejected with the reason.
+  Status CheckCompatible(const Hello& hello) const;
+  // Marks the peer at `address` (if known) incompatible; logs once per peer.
+  void NoteIncompatible(const std::string& address, const std::string& id, const Status& why);
+  // Wraps a callback so that it does nothing once the engine is stopped or destroyed.
+  template <class Callback>
+  auto Guarded(Callback callback);
+  TimePoint Now() const { return std::chrono::steady_clock::now(); }
+
+  asio::io_context& io_;
+  const Options options_;
+  Transport& transport_;
+  ModelStore& store_;
+  PeerTable table_;
+  std::mt19937_64 rng_;
+  asio::steady_timer gossip_timer_;
+  asio::steady_timer probe_timer_;
+  std::shared_ptr<int> alive_token_ = std::make_shared<int>(0);  // expires on Stop()
+  bool started_ = false;
+  bool stopped_ = false;
+  std::string signature_;      // of the local model, read once at Start()
+  std::size_t param_count_ = 0;
+  bool exchange_in_flight_ = false;
+  std::set<std::string> probes_in_flight_;
+  std::set<std::string> incompatible_logged_;  // peer ids or addresses already logged
+  EngineStats counters_;  // exchanges_*, rejected_updates and undecodable bodies
+};
+
+template <class Callback>
+auto Engine::Guarded(Callback callback) {
+  return [token = std::weak_ptr<int>(alive_token_), callback = std::move(callback)](auto&&... args) mutable {
+    if (token.expired()) return;
+    callback(std::forward<decltype(args)>(args)...);
+  };
+}
+
+}  // namespace gl::gossip

@@ -1,0 +1,61 @@
+// The answering half of Engine: requests that peers start.
+#include <utility>
+
+#include "common/log.h"
+#include "gossip/codec.h"
+#include "gossip/engine.h"
+#include "gossip/merge.h"
+
+namespace gl::gossip {
+namespace {
+constexpr const char* kLog = "gossip";
+}  // namespace
+
+void Engine::OnRequest(const std::string& from, Frame request, Transport::Respond respond) {
+  switch (request.type) {
+    case MessageType::kHello:
+      return AnswerHello(from, request, respond);
+    case MessageType::kExchangeRequest:
+      return AnswerExchange(from, request, respond);
+    case MessageType::kPing: {
+      Result<Ping> ping = DecodeMessage<Ping>(request);
+      if (!ping.ok()) return RejectMalformed(from, ping.status(), respond);
+      return respond(EncodeMessage(Pong{options_.node_id}));
+    }
+    default:
+      respond(EncodeMessage(Error{"message type " + std::to_string(static_cast<int>(request.type)) +
+                                  " is not a request"}));
+  }
+}
+
+void Engine::AnswerHello(const std::string& from, const Frame& request, const Transport::Respond& respond) {
+  Result<Hello> hello = DecodeMessage<Hello>(request);
+  if (!hello.ok()) return RejectMalformed(from, hello.status(), respond);
+  // Our Hello goes back either way: the peer decides about us on its own.
+  respond(EncodeMessage(MyHello()));
+  if (Status compatible = CheckCompatible(*hello); !compatible.ok()) {
+    NoteIncompatible(hello->listen_address, hello->node_id, compatible);
+  }
+}
+
+void Engine::AnswerExchange(const std::string& from, const Frame& request, const Transport::Respond& respond) {
+  Result<ExchangeRequest> exchange = DecodeMessage<ExchangeRequest>(request);
+  if (!exchange.ok()) return RejectMalformed(from, exchange.status(), respond);
+  if (Status valid = ValidateRemote(exchange->model, signature_, param_count_); !valid.ok()) {
+    ++counters_.rejected_updates;
+    GL_LOG(kWarn, kLog) << "model from " << exchange->sender_id << " at " << from << " not merged: "
+                        << valid.message();
+    return respond(EncodeMessage(Error{valid.message()}));
+  }
+  respond(EncodeMessage(ExchangeReply{options_.node_id, store_.Snapshot()}));
+  store_.Offer(std::move(exchange->model));
+  ++counters_.exchanges_ok;
+}
+
+void Engine::RejectMalformed(const std::string& from, const Status& why, const Transport::Respond& respond) {
+  ++counters_.frames_rejected;
+  GL_LOG(kWarn, kLog) << "closing connection from " << from << ": " << why.message();
+  respond(EncodeMessage(Error{why.message()}));
+}
+
+}  // namespace gl::gossip

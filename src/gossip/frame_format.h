@@ -1,0 +1,65 @@
+// The gossip wire format, in one header that the codec and both transports include.
+// The full specification, with examples and the rules for changing it, is docs/wire.md.
+//
+// Every message is one frame: a fixed 12-byte header followed by `body_length` bytes of
+// body (a Cereal PortableBinary archive of the message struct in messages.h).
+//
+//   offset size field
+//   0      4    magic        "GLRN" (0x47 0x4C 0x52 0x4E)
+//   4      1    version      kProtocolVersion; any other value closes the connection
+//   5      1    type         MessageType
+//   6      2    flags        little-endian; unknown bits set -> frame rejected
+//   8      4    body_length  little-endian; > the receiver's limit -> rejected before allocation
+//
+// Values here are constants, so the header is safe to use from any thread.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace gl::gossip {
+
+inline constexpr std::array<std::uint8_t, 4> kFrameMagic = {'G', 'L', 'R', 'N'};
+inline constexpr std::size_t kFrameHeaderSize = 4 /*magic*/ + 1 /*version*/ + 1 /*type*/ +
+                                                2 /*flags*/ + 4 /*body length*/;
+
+// Version 1: Hello, ExchangeRequest/Reply, Ping/Pong, Error. Bump on any incompatible change.
+inline constexpr std::uint8_t kProtocolVersion = 1;
+
+// Hard cap on a body, whatever the options say: 64 MiB (a Pi has 1-8 GiB; the model is ~300 KB).
+inline constexpr std::uint32_t kMaxFrameBytes = 64u << 20;
+
+// Append only; the values are wire format and must never be reused or renumbered.
+enum class MessageType : std::uint8_t {
+  kHello = 1,            // handshake: who I am, which model, which protocol
+  kExchangeRequest = 2,  // push: my model; the reply is the responder's model
+  kExchangeReply = 3,    // pull: the responder's model
+  kPing = 4,             // liveness probe
+  kPong = 5,             // answer to Ping
+  kError = 6,            // request refused; the connection is closed after it
+  // 7..31: free for gossip messages.
+  // 32..47: reserved for the round coordinator (issue 5).
+};
+inline constexpr std::uint8_t kCoordinatorTypesFirst = 32;
+inline constexpr std::uint8_t kCoordinatorTypesLast = 47;
+
+// Flags bits. Bit 0 is reserved for issue 6: when set, a MAC over header+body follows the
+// body. Version 1 senders never set any bit and receivers reject frames that do.
+inline constexpr std::uint16_t kFlagAuthenticated = 1u << 0;
+inline constexpr std::uint16_t kKnownFlags = 0;
+
+// True for the message types this protocol version understands.
+constexpr bool IsKnownMessageType(std::uint8_t type) {
+  return type >= static_cast<std::uint8_t>(MessageType::kHello) &&
+         type <= static_cast<std::uint8_t>(MessageType::kError);
+}
+
+// A frame as the transports carry it: the type from the header and the undecoded body.
+struct Frame {
+  MessageType type = MessageType::kError;
+  std::vector<std::uint8_t> body;
+};
+
+}  // namespace gl::gossip

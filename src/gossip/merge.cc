@@ -1,0 +1,37 @@
+#include "gossip/merge.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+namespace gl::gossip {
+
+Status ValidateRemote(const ModelSnapshot& remote, const std::string& signature, std::size_t param_count) {
+  if (remote.signature != signature) {
+    return Status::Rejected("model signature '" + remote.signature + "' differs from the local '" + signature + "'");
+  }
+  if (remote.params.size() != param_count) {
+    return Status::Rejected("model has " + std::to_string(remote.params.size()) + " parameters, expected " +
+                            std::to_string(param_count));
+  }
+  for (std::size_t i = 0; i < remote.params.size(); ++i) {
+    if (!std::isfinite(remote.params[i])) {
+      return Status::Rejected("parameter " + std::to_string(i) + " is not finite");
+    }
+  }
+  return Status::Ok();
+}
+
+void MergeInto(ModelSnapshot& local, const ModelSnapshot& remote, MergeRule rule) {
+  double local_weight = 0.5;
+  if (rule == MergeRule::kAgeWeighted && local.age + remote.age > 0) {
+    local_weight = static_cast<double>(local.age) / (static_cast<double>(local.age) + static_cast<double>(remote.age));
+  }
+  const double remote_weight = 1.0 - local_weight;
+  for (std::size_t i = 0; i < local.params.size(); ++i) {
+    local.params[i] = static_cast<float>(local_weight * local.params[i] + remote_weight * remote.params[i]);
+  }
+  local.age = std::max(local.age, remote.age);
+}
+
+}  // namespace gl::gossip

@@ -1,0 +1,47 @@
+#include "gossip/options.h"
+
+namespace gl::gossip {
+namespace {
+
+Status Invalid(const std::string& field, const std::string& range) {
+  return Status::InvalidArgument("gossip option " + field + " must be " + range);
+}
+
+}  // namespace
+
+Status Options::Validate() const {
+  using std::chrono::milliseconds;
+  if (node_id.empty()) return Invalid("node_id", "a non-empty name");
+  if (role != "node" && role != "coordinator") return Invalid("role", "\"node\" or \"coordinator\"");
+  if (gossip_interval < milliseconds(0)) return Invalid("gossip_interval", ">= 0 ms (0 = never initiate)");
+  if (!(gossip_jitter >= 0.0 && gossip_jitter < 1.0)) return Invalid("gossip_jitter", "in [0, 1)");
+  if (exchange_timeout <= milliseconds(0)) return Invalid("exchange_timeout", "> 0 ms");
+  if (probe_interval < milliseconds(0)) return Invalid("probe_interval", ">= 0 ms (0 = no probing)");
+  if (probe_interval > milliseconds(0) && probe_timeout <= milliseconds(0)) {
+    return Invalid("probe_timeout", "> 0 ms when probing is on");
+  }
+  if (dead_after_failures < 1) return Invalid("dead_after_failures", ">= 1");
+  if (retry_backoff_base <= milliseconds(0)) return Invalid("retry_backoff_base", "> 0 ms");
+  if (retry_backoff_max < retry_backoff_base) return Invalid("retry_backoff_max", ">= retry_backoff_base");
+  if (max_frame_bytes < 1024 || max_frame_bytes > kMaxFrameBytes) {
+    return Invalid("max_frame_bytes", "in [1024, " + std::to_string(kMaxFrameBytes) + "] bytes");
+  }
+  if (max_inbound_connections < 1) return Invalid("max_inbound_connections", ">= 1");
+  return Status::Ok();
+}
+
+Options DefaultLanOptions() { return Options{}; }
+
+Options DefaultLocalOptions() {
+  using std::chrono::milliseconds;
+  Options options;
+  options.gossip_interval = milliseconds(300);
+  options.exchange_timeout = milliseconds(1000);
+  options.probe_interval = milliseconds(100);
+  options.probe_timeout = milliseconds(100);
+  options.retry_backoff_base = milliseconds(100);
+  options.retry_backoff_max = milliseconds(1000);
+  return options;
+}
+
+}  // namespace gl::gossip

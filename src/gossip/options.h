@@ -1,0 +1,80 @@
+// gossip::Options: every knob of the gossip engine, with its meaning, unit, default and
+// trade-off. Start from DefaultLanOptions() (Pis on one LAN) or DefaultLocalOptions() (tests
+// and loopback clusters), override fields, then check Validate() once. Plain value type.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "common/status.h"
+#include "gossip/frame_format.h"
+#include "gossip/merge.h"
+
+namespace gl::gossip {
+
+struct Options {
+  // ---- Identity ----
+
+  // Name of this node in Hello/Ping messages, logs and peers' status. Must not be empty.
+  std::string node_id;
+  // "node" (trains and gossips) or "coordinator" (issue 5). Sent in Hello. Default "node".
+  std::string role = "node";
+
+  // ---- Gossip schedule ----
+
+  // Time between two exchanges this node starts with a random peer. Default 3 s. Shorter
+  // mixes models faster at the cost of bandwidth (2 x model bytes per exchange) and CPU.
+  // 0 means never initiate: the node only answers exchanges started by others.
+  std::chrono::milliseconds gossip_interval{3000};
+  // Each interval is drawn uniformly from interval x [1 - jitter, 1 + jitter], so nodes started
+  // together drift apart. Fraction in [0, 1). Default 0.25. 0 means a fixed period.
+  double gossip_jitter = 0.25;
+  // Deadline for one whole exchange (connect, send model, receive model), and for each read
+  // or write on an answered connection. Default 5 s. Too short fails exchanges over slow
+  // links; too long keeps a hung peer's slot busy. Must be > 0.
+  std::chrono::milliseconds exchange_timeout{5000};
+
+  // ---- Failure detection ----
+
+  // A peer not heard from within this interval gets a Ping; suspect and dead peers are
+  // pinged when their retry is due. Default 1 s. Shorter detects crashes sooner at the cost
+  // of one small connection per peer per interval. 0 means no probing: failures are then
+  // only noticed by failed exchanges.
+  std::chrono::milliseconds probe_interval{1000};
+  // Deadline for one Ping/Pong. Default 500 ms. Must be > 0 when probing is on.
+  std::chrono::milliseconds probe_timeout{500};
+  // Consecutive failed contacts (exchange or probe) after which a peer is dead: it is no
+  // longer chosen for gossip, only retried with backoff. The first failure makes it suspect.
+  // Default 3. Larger tolerates flaky links but detects crashes later. Must be >= 1.
+  std::uint32_t dead_after_failures = 3;
+  // Retry delays: a suspect peer after base; a dead peer after base x 2^(failures -
+  // dead_after_failures), capped at retry_backoff_max.
+  // Defaults 1 s / 30 s. A larger cap costs less on a long-gone peer but re-admits a
+  // restarted peer later (a fresh mDNS announcement re-admits it at once). base > 0, max >= base.
+  std::chrono::milliseconds retry_backoff_base{1000};
+  std::chrono::milliseconds retry_backoff_max{30000};
+
+  // ---- Merging and limits ----
+
+  // How a received model is weighted against the local one (merge.h). Default age-weighted.
+  MergeRule merge_rule = MergeRule::kAgeWeighted;
+  // Largest frame body accepted, in bytes. Set it from the model with
+  // MaxBodyBytesForModel(param_count) (codec.h). Default 4 MiB (fits ~1M floats).
+  // In [1 KiB, kMaxFrameBytes]; a larger value lets a peer make this node allocate more.
+  std::uint32_t max_frame_bytes = 4u << 20;
+  // Inbound connections served at once; more are closed on accept. Default 32.
+  // Each costs up to one body buffer (max_frame_bytes). Must be >= 1.
+  std::size_t max_inbound_connections = 32;
+
+  // OK, or InvalidArgument naming the field and its valid range.
+  Status Validate() const;
+};
+
+// Pis on one LAN: the defaults above.
+Options DefaultLanOptions();
+// Loopback clusters and tests: everything 10x faster.
+Options DefaultLocalOptions();
+
+}  // namespace gl::gossip

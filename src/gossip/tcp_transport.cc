@@ -1,0 +1,276 @@
+#include "gossip/tcp_transport.h"
+
+#include <charconv>
+#include <exception>
+#include <utility>
+#include <vector>
+
+#include "common/log.h"
+#include "gossip/tcp_connection.h"
+
+namespace gl::gossip {
+
+using asio::ip::tcp;
+using internal::TcpConnection;
+
+struct TcpTransport::State {
+  State(asio::io_context& io_context, const TcpOptions& tcp_options)
+      : io(io_context), acceptor(io_context), options(tcp_options) {}
+  asio::io_context& io;
+  tcp::acceptor acceptor;
+  TcpOptions options;
+  RequestHandler handler;
+  TransportStats stats;
+  std::string local_address;
+  bool stopped = false;
+  std::vector<std::weak_ptr<TcpConnection>> inbound;   // served connections, for the limit
+  std::vector<std::weak_ptr<TcpConnection>> outbound;  // requests in flight, for Shutdown
+};
+
+namespace {
+
+using StatePtr = std::shared_ptr<TcpTransport::State>;
+using ConnectionPtr = std::shared_ptr<TcpConnection>;
+constexpr const char* kLog = "gossip.tcp";
+
+auto Await(std::error_code& ec) { return asio::redirect_error(asio::use_awaitable, ec); }
+
+// Forgets connections that are gone and returns how many are left.
+std::size_t Prune(std::vector<std::weak_ptr<TcpConnection>>& connections) {
+  std::erase_if(connections, [](const auto& weak) { return weak.expired(); });
+  return connections.size();
+}
+
+// Runs a coroutine; an exception escaping it (only bad_alloc is possible) is logged, not rethrown.
+void Spawn(asio::io_context& io, asio::awaitable<void> task) {
+  asio::co_spawn(io, std::move(task), [](std::exception_ptr failure) {
+    if (!failure) return;
+    try {
+      std::rethrow_exception(failure);
+    } catch (const std::exception& e) {
+      GL_LOG(kError, kLog) << "connection task failed: " << e.what();
+    }
+  });
+}
+
+Result<std::vector<tcp::endpoint>> ParseEndpoint(const std::string& host, const std::string& port_text) {
+  unsigned short port = 0;
+  const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || end != port_text.data() + port_text.size()) {
+    return Status::InvalidArgument("bad port '" + port_text + "'");
+  }
+  std::error_code address_ec;
+  const asio::ip::address address = asio::ip::make_address(host, address_ec);
+  if (address_ec) return Status::InvalidArgument("not a numeric address: '" + host + "'");
+  return std::vector<tcp::endpoint>{tcp::endpoint(address, port)};
+}
+
+// Numeric addresses directly; names through the system resolver.
+asio::awaitable<Result<std::vector<tcp::endpoint>>> Resolve(asio::io_context& io, const std::string& host_port) {
+  Result<std::pair<std::string, std::string>> parts = SplitHostPort(host_port);
+  if (!parts.ok()) co_return parts.status();
+  Result<std::vector<tcp::endpoint>> numeric = ParseEndpoint(parts->first, parts->second);
+  if (numeric.ok()) co_return numeric;
+  tcp::resolver resolver(io);
+  std::error_code ec;
+  const auto results = co_await resolver.async_resolve(parts->first, parts->second, Await(ec));
+  if (ec) co_return Status::Unavailable("cannot resolve '" + host_port + "': " + ec.message());
+  std::vector<tcp::endpoint> endpoints;
+  for (const auto& entry : results) endpoints.push_back(entry.endpoint());
+  co_return endpoints;
+}
+
+void ServeNext(StatePtr state, ConnectionPtr connection);
+
+asio::awaitable<void> SendReply(StatePtr state, ConnectionPtr connection, Frame reply) {
+  connection->SetDeadline(state->options.io_timeout);
+  const Status written = co_await connection->WriteFrame(reply, state->stats);
+  if (!written.ok() || reply.type == MessageType::kError || state->stopped) {
+    connection->Close();
+    co_return;
+  }
+  ServeNext(std::move(state), std::move(connection));
+}
+
+asio::awaitable<void> ServeOne(StatePtr state, ConnectionPtr connection) {
+  connection->SetDeadline(state->options.io_timeout);
+  Result<Frame> request = co_await connection->ReadFrame(state->options.max_frame_bytes, state->stats);
+  if (!request.ok()) {
+    if (request.status().code() == Status::Code::kCorruption) {
+      ++state->stats.frames_rejected;
+      GL_LOG(kWarn, kLog) << "closing connection from " << connection->remote() << ": "
+                          << request.status().message();
+    }
+    connection->Close();
+    co_return;
+  }
+  if (!state->handler || state->stopped) {
+    connection->Close();
+    co_return;
+  }
+  // The deadline keeps running while the handler prepares the reply.
+  auto respond = [state, connection](Frame reply) mutable {
+    if (state->stopped) return;
+    Spawn(state->io, SendReply(std::move(state), std::move(connection), std::move(reply)));
+  };
+  state->handler(connection->remote(), std::move(request).value(), std::move(respond));
+}
+
+void ServeNext(StatePtr state, ConnectionPtr connection) {
+  asio::io_context& io = state->io;
+  Spawn(io, ServeOne(std::move(state), std::move(connection)));
+}
+
+asio::awaitable<void> AcceptLoop(StatePtr state) {
+  while (!state->stopped) {
+    std::error_code ec;
+    tcp::socket socket = co_await state->acceptor.async_accept(Await(ec));
+    if (state->stopped) co_return;
+    if (ec) {
+      GL_LOG(kWarn, kLog) << "accept failed: " << ec.message();
+      asio::steady_timer pause(state->io, std::chrono::milliseconds(100));  // e.g. out of descriptors
+      co_await pause.async_wait(Await(ec));
+      continue;
+    }
+    auto connection = std::make_shared<TcpConnection>(std::move(socket));
+    if (Prune(state->inbound) >= state->options.max_inbound_connections) {
+      ++state->stats.connections_refused;
+      GL_LOG(kDebug, kLog) << "refusing " << connection->remote() << ": "
+                           << state->options.max_inbound_connections << " connections already open";
+      connection->Close();
+      continue;
+    }
+    ++state->stats.connections;
+    std::error_code ignored;
+    connection->socket().set_option(tcp::no_delay(true), ignored);
+    state->inbound.push_back(connection);
+    ServeNext(state, std::move(connection));
+  }
+}
+
+// One request: connect, write, read the reply, close. Reports through `on_reply` exactly once.
+asio::awaitable<void> RunRequest(StatePtr state, std::string to, Frame request, std::chrono::milliseconds timeout,
+                                 Transport::ReplyHandler on_reply) {
+  auto connection = std::make_shared<TcpConnection>(tcp::socket(state->io));
+  Prune(state->outbound);
+  state->outbound.push_back(connection);
+  connection->SetDeadline(timeout);
+
+  auto fail = [&](const Status& status) {
+    connection->Close();
+    if (state->stopped) return on_reply(Status::Unavailable("transport shut down"), Frame{});
+    if (connection->timed_out()) {
+      return on_reply(Status::Timeout("no reply from " + to + " within " + std::to_string(timeout.count()) + " ms"),
+                      Frame{});
+    }
+    on_reply(Status(status.code() == Status::Code::kIoError ? Status::Unavailable(to + ": " + status.message())
+                                                           : status),
+             Frame{});
+  };
+
+  Result<std::vector<tcp::endpoint>> endpoints = co_await Resolve(state->io, to);
+  if (!endpoints.ok()) co_return fail(endpoints.status());
+  std::error_code ec = asio::error::host_not_found;
+  for (const tcp::endpoint& endpoint : *endpoints) {
+    if (connection->timed_out() || state->stopped) break;
+    connection->socket().close(ec);
+    co_await connection->socket().async_connect(endpoint, Await(ec));
+    if (!ec) break;
+  }
+  if (ec) co_return fail(Status::IoError("connect: " + ec.message()));
+  connection->UpdateRemote();
+  connection->socket().set_option(tcp::no_delay(true), ec);
+
+  const Status written = co_await connection->WriteFrame(request, state->stats);
+  if (!written.ok()) co_return fail(written);
+  Result<Frame> reply = co_await connection->ReadFrame(state->options.max_frame_bytes, state->stats);
+  if (!reply.ok()) {
+    if (reply.status().code() == Status::Code::kCorruption) {
+      ++state->stats.frames_rejected;
+      GL_LOG(kWarn, kLog) << "bad reply from " << to << ": " << reply.status().message();
+    }
+    co_return fail(reply.status());
+  }
+  connection->Close();
+  on_reply(Status::Ok(), std::move(reply).value());
+}
+
+}  // namespace
+
+Result<std::pair<std::string, std::string>> SplitHostPort(const std::string& host_port) {
+  const std::size_t colon = host_port.rfind(':');
+  if (colon == std::string::npos || colon + 1 == host_port.size()) {
+    return Status::InvalidArgument("address '" + host_port + "' is not host:port");
+  }
+  std::string host = host_port.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  return std::make_pair(host, host_port.substr(colon + 1));
+}
+
+TcpOptions TcpOptions::From(const Options& options) {
+  TcpOptions tcp;
+  tcp.max_frame_bytes = options.max_frame_bytes;
+  tcp.max_inbound_connections = options.max_inbound_connections;
+  tcp.io_timeout = options.exchange_timeout;
+  return tcp;
+}
+
+Result<std::unique_ptr<TcpTransport>> TcpTransport::Create(asio::io_context& io, const std::string& listen_host_port,
+                                                           const TcpOptions& options) {
+  Result<std::pair<std::string, std::string>> parts = SplitHostPort(listen_host_port);
+  if (!parts.ok()) return parts.status();
+  Result<std::vector<tcp::endpoint>> endpoints = ParseEndpoint(parts->first, parts->second);
+  if (!endpoints.ok()) {
+    return Status::InvalidArgument("listen address '" + listen_host_port + "': " + endpoints.status().message());
+  }
+  auto state = std::make_shared<State>(io, options);
+  const tcp::endpoint endpoint = endpoints->front();
+  std::error_code ec;
+  state->acceptor.open(endpoint.protocol(), ec);
+  if (!ec) state->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) state->acceptor.bind(endpoint, ec);
+  if (!ec) state->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return Status::IoError("cannot listen on " + listen_host_port + ": " + ec.message());
+  state->local_address = internal::FormatEndpoint(state->acceptor.local_endpoint(ec));
+  return std::unique_ptr<TcpTransport>(new TcpTransport(std::move(state)));
+}
+
+TcpTransport::TcpTransport(std::shared_ptr<State> state) : state_(std::move(state)) {}
+
+TcpTransport::~TcpTransport() { Shutdown(); }
+
+std::string TcpTransport::LocalAddress() const { return state_->local_address; }
+
+void TcpTransport::Listen(RequestHandler handler) {
+  if (state_->stopped) return;
+  state_->handler = std::move(handler);
+  Spawn(state_->io, AcceptLoop(state_));
+}
+
+void TcpTransport::Request(const std::string& to, Frame request, std::chrono::milliseconds timeout,
+                           ReplyHandler on_reply) {
+  if (state_->stopped) {
+    asio::post(state_->io, [on_reply = std::move(on_reply)] {
+      on_reply(Status::Unavailable("transport shut down"), Frame{});
+    });
+    return;
+  }
+  Spawn(state_->io, RunRequest(state_, to, std::move(request), timeout, std::move(on_reply)));
+}
+
+TransportStats TcpTransport::Stats() const { return state_->stats; }
+
+void TcpTransport::Shutdown() {
+  if (state_->stopped) return;
+  state_->stopped = true;
+  std::error_code ignored;
+  state_->acceptor.close(ignored);
+  for (auto* connections : {&state_->inbound, &state_->outbound}) {
+    for (const auto& weak : *connections) {
+      if (auto connection = weak.lock()) connection->Close();
+    }
+    connections->clear();
+  }
+}
+
+}  // namespace gl::gossip

@@ -1,0 +1,66 @@
+// Transport over TCP with standalone Asio: one connection per request (connect, write the
+// request frame, read the reply frame, close); served connections may carry several requests.
+//
+// Defences: a frame header is validated before its body is allocated (body <= max_frame_bytes);
+// every read and write has a deadline; at most max_inbound_connections are served at once.
+// A malformed, truncated, oversized or wrong-version frame closes that connection with one
+// WARN line naming the remote address; everything else carries on.
+// Threading: as Transport (io_context thread only). Ownership: the object must outlive the
+// calls made on it, but coroutines still in flight keep the shared state they use alive, so
+// destroying it (after Shutdown, which the destructor also does) is always safe.
+#pragma once
+
+#ifndef ASIO_STANDALONE
+#define ASIO_STANDALONE
+#endif
+#include <asio.hpp>
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+#include "gossip/options.h"
+#include "gossip/transport.h"
+
+namespace gl::gossip {
+
+struct TcpOptions {
+  // Largest body accepted in a request or a reply, in bytes; see Options::max_frame_bytes.
+  std::uint32_t max_frame_bytes = 4u << 20;
+  // Inbound connections served at once; further ones are closed on accept.
+  std::size_t max_inbound_connections = 32;
+  // Deadline for each read and write on a served connection, and for the handler's reply.
+  std::chrono::milliseconds io_timeout{5000};
+
+  // The limits the engine options ask for (io_timeout = exchange_timeout).
+  static TcpOptions From(const Options& options);
+};
+
+class TcpTransport final : public Transport {
+ public:
+  // Binds and listens on `listen_host_port` ("0.0.0.0:7070", "127.0.0.1:0", "[::]:0").
+  // IoError if it cannot, InvalidArgument if the address does not parse.
+  static Result<std::unique_ptr<TcpTransport>> Create(asio::io_context& io, const std::string& listen_host_port,
+                                                      const TcpOptions& options);
+  ~TcpTransport() override;
+  TcpTransport(const TcpTransport&) = delete;
+  TcpTransport& operator=(const TcpTransport&) = delete;
+
+  std::string LocalAddress() const override;
+  void Listen(RequestHandler handler) override;
+  void Request(const std::string& to, Frame request, std::chrono::milliseconds timeout,
+               ReplyHandler on_reply) override;
+  TransportStats Stats() const override;
+  void Shutdown() override;
+
+  struct State;  // shared with the connection coroutines; defined in tcp_transport.cc
+
+ private:
+  explicit TcpTransport(std::shared_ptr<State> state);
+  std::shared_ptr<State> state_;
+};
+
+// Splits "host:port" or "[v6host]:port". InvalidArgument if there is no port.
+Result<std::pair<std::string, std::string>> SplitHostPort(const std::string& host_port);
+
+}  // namespace gl::gossip
