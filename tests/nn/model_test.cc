@@ -1,0 +1,160 @@
+#include "nn/model.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+namespace gl::nn {
+namespace {
+
+ModelOptions SmallOptions(std::uint64_t seed = 1) {
+  ModelOptions o;
+  o.hidden_size = 16;
+  o.max_name_length = 8;
+  o.seed = seed;
+  return o;
+}
+
+std::unique_ptr<Model> MakeModel(const ModelOptions& o = SmallOptions()) {
+  Result<std::unique_ptr<Model>> m = Model::Create(o);
+  EXPECT_TRUE(m.ok()) << m.status().ToString();
+  return std::move(m).value();
+}
+
+const std::vector<Example> kBatch1 = {{"Nakamura", 10}, {"Rossi", 9}, {"Ivanov", 14}};
+const std::vector<Example> kBatch2 = {{"Sato", 10}, {"Bianchi", 9}, {"Petrov", 14}, {"O'Neill", 8}};
+
+TEST(Model, ParameterCountMatchesArchitecture) {
+  auto m = MakeModel();
+  const int symbols = 59, h = 16, labels = 18;
+  EXPECT_EQ(m->ParameterCount(), static_cast<std::size_t>(3 * h * (symbols + h) + 6 * h + h * labels + labels));
+  EXPECT_EQ(m->GetParameters().size(), m->ParameterCount());
+  EXPECT_EQ(m->Labels(), DefaultLabels());
+}
+
+TEST(Model, SignatureDependsOnArchitectureAlphabetAndLabels) {
+  ModelOptions o = SmallOptions();
+  const std::string base = MakeModel(o)->Signature();
+  EXPECT_EQ(base, MakeModel(SmallOptions(99))->Signature());  // not on the seed
+  EXPECT_EQ(base.rfind("gru1/h16/l8/", 0), 0u) << base;
+  o.hidden_size = 32;
+  EXPECT_NE(MakeModel(o)->Signature(), base);
+  o = SmallOptions();
+  o.alphabet = AlphabetKind::kKeepAccents;
+  EXPECT_NE(MakeModel(o)->Signature(), base);
+  o = SmallOptions();
+  std::swap(o.labels[0], o.labels[1]);
+  EXPECT_NE(MakeModel(o)->Signature(), base);
+}
+
+TEST(Model, CreateRejectsBadOptions) {
+  ModelOptions o = SmallOptions();
+  o.hidden_size = 4;
+  EXPECT_FALSE(Model::Create(o).ok());
+  o = SmallOptions();
+  o.max_name_length = 0;
+  EXPECT_FALSE(Model::Create(o).ok());
+  o = SmallOptions();
+  o.labels = {"OnlyOne"};
+  EXPECT_FALSE(Model::Create(o).ok());
+}
+
+TEST(Model, InitialisationIsDeterministicForASeed) {
+  EXPECT_EQ(MakeModel()->GetParameters(), MakeModel()->GetParameters());
+  EXPECT_NE(MakeModel()->GetParameters(), MakeModel(SmallOptions(2))->GetParameters());
+}
+
+TEST(Model, FlatParametersRoundTrip) {
+  auto a = MakeModel(), b = MakeModel(SmallOptions(7));
+  ASSERT_NE(a->Predict("Nakamura"), b->Predict("Nakamura"));
+  ASSERT_TRUE(b->SetParameters(a->GetParameters()).ok());
+  EXPECT_EQ(b->GetParameters(), a->GetParameters());
+  EXPECT_EQ(b->Predict("Nakamura"), a->Predict("Nakamura"));
+}
+
+TEST(Model, SetParametersRejectsWrongLengthAndNonFiniteValuesAndKeepsTheModel) {
+  auto m = MakeModel();
+  const std::vector<float> before = m->GetParameters();
+  std::vector<float> bad = before;
+  bad.pop_back();
+  EXPECT_EQ(m->SetParameters(bad).code(), Status::Code::kRejected);
+  for (float v : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
+    bad = before;
+    for (float& x : bad) x = 0.5f;
+    bad[bad.size() / 2] = v;
+    EXPECT_EQ(m->SetParameters(bad).code(), Status::Code::kRejected);
+  }
+  EXPECT_EQ(m->GetParameters(), before);
+}
+
+TEST(Model, PredictGivesADistributionAndTruncatesLongNames) {
+  auto m = MakeModel();
+  const std::vector<float> p = m->Predict("Nakamura");
+  ASSERT_EQ(p.size(), 18u);
+  double sum = 0;
+  for (float x : p) {
+    EXPECT_GE(x, 0.0f);
+    sum += x;
+  }
+  EXPECT_NEAR(sum, 1.0, 1e-5);
+  EXPECT_EQ(m->Predict("Abcdefgh"), m->Predict("Abcdefghijklmnop"));  // max length 8
+  EXPECT_NE(m->Predict("Abcdefg"), m->Predict("Abcdefgh"));
+  EXPECT_EQ(m->Predict("").size(), 18u);
+}
+
+TEST(Model, TrainBatchLowersTheLossOnThatBatch) {
+  auto m = MakeModel();
+  const float first = m->TrainBatch(kBatch1);
+  EXPECT_GT(first, 2.0f);  // about ln(18) = 2.89 before training
+  float last = first;
+  for (int i = 0; i < 30; ++i) last = m->TrainBatch(kBatch1);
+  EXPECT_LT(last, 0.5f * first);
+}
+
+TEST(Model, EachTrainBatchIsOneAdamStepWhoseStateSurvivesSetParameters) {
+  auto a = MakeModel(), b = MakeModel(), fresh = MakeModel();
+  a->TrainBatch(kBatch1);
+  a->TrainBatch(kBatch2);
+  b->TrainBatch(kBatch1);
+  ASSERT_TRUE(b->SetParameters(b->GetParameters()).ok());
+  b->TrainBatch(kBatch2);
+  EXPECT_EQ(a->GetParameters(), b->GetParameters());  // deterministic, state kept
+  // Same weights but no optimizer history: Adam's first step differs from its second.
+  a = MakeModel();
+  a->TrainBatch(kBatch1);
+  ASSERT_TRUE(fresh->SetParameters(a->GetParameters()).ok());
+  a->TrainBatch(kBatch2);
+  fresh->TrainBatch(kBatch2);
+  EXPECT_NE(a->GetParameters(), fresh->GetParameters());
+}
+
+TEST(Model, ClassWeightingChangesTheUpdate) {
+  auto plain = MakeModel(), weighted = MakeModel();
+  TrainerOptions t;
+  t.class_weighting = true;
+  weighted->SetTrainerOptions(t);
+  std::vector<std::size_t> counts(18, 0);
+  counts[8] = 1, counts[9] = 10, counts[10] = 100, counts[14] = 1000;
+  weighted->SetClassWeights(counts);
+  plain->TrainBatch(kBatch2);
+  weighted->TrainBatch(kBatch2);
+  EXPECT_NE(plain->GetParameters(), weighted->GetParameters());
+}
+
+TEST(Model, EvaluateCountsEverySample) {
+  auto m = MakeModel();
+  Dataset d{DefaultLabels(), {}};
+  for (int i = 0; i < 70; ++i) d.examples.push_back({"Name" + std::to_string(i), i % 18});
+  const Metrics metrics = m->Evaluate(d);
+  EXPECT_EQ(metrics.samples, 70u);
+  EXPECT_GT(metrics.mean_loss, 0.0);
+  std::size_t total = 0;
+  for (const auto& row : metrics.confusion) {
+    for (std::size_t c : row) total += c;
+  }
+  EXPECT_EQ(total, 70u);
+}
+
+}  // namespace
+}  // namespace gl::nn
