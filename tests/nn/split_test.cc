@@ -8,14 +8,20 @@
 namespace gl::nn {
 namespace {
 
+std::string Name(char prefix, int i) {
+  std::string name(1, prefix);
+  name += std::to_string(i);
+  return name;
+}
+
 // 1000 distinct names: label k has 10 * (k + 1) names for k < 13, plus filler on label 0.
 Dataset MakeData() {
   Dataset d;
   d.labels = DefaultLabels();
   for (int k = 0; k < 13; ++k) {
-    for (int i = 0; i < 10 * (k + 1); ++i) d.examples.push_back({"n" + std::to_string(k) + "_" + std::to_string(i), k});
+    for (int i = 0; i < 10 * (k + 1); ++i) d.examples.push_back({Name('n', k * 1000 + i), k});
   }
-  for (int i = 0; d.examples.size() < 1000; ++i) d.examples.push_back({"f" + std::to_string(i), 0});
+  for (int i = 0; d.examples.size() < 1000; ++i) d.examples.push_back({Name('f', i), 0});
   return d;
 }
 
