@@ -111,7 +111,8 @@ asio::awaitable<void> ServeOne(StatePtr state, ConnectionPtr connection) {
   // The deadline keeps running while the handler prepares the reply.
   auto respond = [state, connection](Frame reply) mutable {
     if (state->stopped) return;
-    Spawn(state->io, SendReply(std::move(state), std::move(connection), std::move(reply)));
+    asio::io_context& io = state->io;
+    Spawn(io, SendReply(std::move(state), std::move(connection), std::move(reply)));
   };
   state->handler(connection->remote(), std::move(request).value(), std::move(respond));
 }

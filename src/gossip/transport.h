@@ -5,7 +5,8 @@
 // (RequestHandler, Respond, ReplyHandler) runs on that thread too. Callbacks never run inside
 // the call that registered them.
 // Delivery: a ReplyHandler is called exactly once (reply, error, timeout, or Shutdown); a
-// Respond may be called at most once, and not at all if the requester is already gone.
+// Respond may be called at most once (later, too); dropping it uncalled ends the request
+// like a closed connection.
 #pragma once
 
 #include <chrono>

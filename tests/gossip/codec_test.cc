@@ -1,0 +1,170 @@
+#include "gossip/codec.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+namespace gl::gossip {
+namespace {
+
+constexpr std::uint32_t kLimit = 1u << 20;
+
+std::vector<std::uint8_t> ValidFrameBytes() {
+  return EncodeFrame(EncodeMessage(Ping{"node-a"}));
+}
+
+class CodecTest : public ::testing::Test {
+ protected:
+  // Decodes `bytes` and returns the error message ("" if it was accepted).
+  static std::string Reject(const std::vector<std::uint8_t>& bytes, std::uint32_t limit = kLimit) {
+    Result<Frame> frame = DecodeFrame(bytes, limit);
+    return frame.ok() ? "" : frame.status().message();
+  }
+  static void SetBodyLength(std::vector<std::uint8_t>& bytes, std::uint32_t length) {
+    for (int i = 0; i < 4; ++i) bytes[8 + i] = static_cast<std::uint8_t>(length >> (8 * i));
+  }
+};
+
+TEST_F(CodecTest, HeaderLayoutIsAsSpecified) {
+  const auto header = EncodeHeader(MessageType::kExchangeReply, 0x01020304);
+  const std::vector<std::uint8_t> expected = {'G', 'L', 'R', 'N', kProtocolVersion, 3, 0, 0, 0x04, 0x03, 0x02, 0x01};
+  EXPECT_EQ(std::vector<std::uint8_t>(header.begin(), header.end()), expected);
+  EXPECT_EQ(kFrameHeaderSize, 12u);
+}
+
+TEST_F(CodecTest, HelloRoundTrip) {
+  const Hello hello{"pi-3", kProtocolVersion, "gru-v1", "node", "10.0.0.3:7070"};
+  Result<Frame> frame = DecodeFrame(EncodeFrame(EncodeMessage(hello)), kLimit);
+  ASSERT_TRUE(frame.ok()) << frame.status().ToString();
+  Result<Hello> decoded = DecodeMessage<Hello>(*frame);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(decoded->node_id, "pi-3");
+  EXPECT_EQ(decoded->protocol_version, kProtocolVersion);
+  EXPECT_EQ(decoded->signature, "gru-v1");
+  EXPECT_EQ(decoded->role, "node");
+  EXPECT_EQ(decoded->listen_address, "10.0.0.3:7070");
+}
+
+TEST_F(CodecTest, ExchangeRoundTripKeepsEveryBit) {
+  ExchangeRequest request{"pi-1", ModelSnapshot{"gru-v1", {1.5f, -0.0f, 3.25e-30f, -7e20f}, 1234, 99}};
+  Result<Frame> frame = DecodeFrame(EncodeFrame(EncodeMessage(request)), kLimit);
+  ASSERT_TRUE(frame.ok());
+  EXPECT_EQ(frame->type, MessageType::kExchangeRequest);
+  Result<ExchangeRequest> decoded = DecodeMessage<ExchangeRequest>(*frame);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(decoded->sender_id, "pi-1");
+  EXPECT_EQ(decoded->model.signature, "gru-v1");
+  ASSERT_EQ(decoded->model.params.size(), 4u);
+  EXPECT_EQ(std::memcmp(decoded->model.params.data(), request.model.params.data(), 4 * sizeof(float)), 0);
+  EXPECT_EQ(decoded->model.age, 1234u);
+  EXPECT_EQ(decoded->model.local_samples, 99u);
+}
+
+TEST_F(CodecTest, PingPongAndErrorRoundTrip) {
+  Result<Pong> pong = DecodeMessage<Pong>(EncodeMessage(Pong{"b"}));
+  ASSERT_TRUE(pong.ok());
+  EXPECT_EQ(pong->node_id, "b");
+  Result<Error> error = DecodeMessage<Error>(EncodeMessage(Error{"no"}));
+  ASSERT_TRUE(error.ok());
+  EXPECT_EQ(error->reason, "no");
+}
+
+TEST_F(CodecTest, ModelBodyOverheadIsSmall) {
+  ExchangeRequest request{"pi-1", ModelSnapshot{"gru-v1", std::vector<float>(75000, 0.5f), 1, 1}};
+  const Frame frame = EncodeMessage(request);
+  EXPECT_LE(frame.body.size(), 75000 * sizeof(float) + 64);
+  EXPECT_LE(frame.body.size(), MaxBodyBytesForModel(75000));
+}
+
+TEST_F(CodecTest, AcceptsValidFrame) { EXPECT_EQ(Reject(ValidFrameBytes()), ""); }
+
+TEST_F(CodecTest, BadMagic) {
+  auto bytes = ValidFrameBytes();
+  bytes[0] = 'X';
+  EXPECT_NE(Reject(bytes).find("magic"), std::string::npos);
+}
+
+TEST_F(CodecTest, WrongVersion) {
+  auto bytes = ValidFrameBytes();
+  bytes[4] = kProtocolVersion + 1;
+  EXPECT_NE(Reject(bytes).find("version"), std::string::npos);
+}
+
+TEST_F(CodecTest, UnknownType) {
+  for (std::uint8_t type : {0, 7, 31, static_cast<int>(kCoordinatorTypesFirst), 255}) {
+    auto bytes = ValidFrameBytes();
+    bytes[5] = type;
+    EXPECT_NE(Reject(bytes).find("unknown message type"), std::string::npos) << int{type};
+  }
+}
+
+TEST_F(CodecTest, AuthenticationFlagNotYetAccepted) {
+  auto bytes = ValidFrameBytes();
+  bytes[6] = kFlagAuthenticated;
+  EXPECT_NE(Reject(bytes).find("flag"), std::string::npos);
+}
+
+TEST_F(CodecTest, OversizedLengthRejectedByHeaderAlone) {
+  auto header = EncodeHeader(MessageType::kExchangeRequest, 1001);
+  Result<FrameHeader> parsed = ParseHeader(header, 1000);
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_NE(parsed.status().message().find("exceeds"), std::string::npos);
+  // The hard cap applies whatever limit the caller passes.
+  header = EncodeHeader(MessageType::kExchangeRequest, kMaxFrameBytes + 1);
+  EXPECT_FALSE(ParseHeader(header, UINT32_MAX).ok());
+  EXPECT_TRUE(ParseHeader(EncodeHeader(MessageType::kPing, 1000), 1000).ok());
+}
+
+TEST_F(CodecTest, TruncatedHeader) {
+  auto bytes = ValidFrameBytes();
+  bytes.resize(kFrameHeaderSize - 1);
+  EXPECT_NE(Reject(bytes).find("truncated header"), std::string::npos);
+}
+
+TEST_F(CodecTest, TruncatedBody) {
+  auto bytes = ValidFrameBytes();
+  bytes.pop_back();
+  EXPECT_NE(Reject(bytes).find("header says"), std::string::npos);
+}
+
+TEST_F(CodecTest, TrailingBytesAfterFrame) {
+  auto bytes = ValidFrameBytes();
+  bytes.push_back(0);
+  EXPECT_NE(Reject(bytes), "");
+}
+
+TEST_F(CodecTest, GarbageBodyIsCorruption) {
+  Frame frame{MessageType::kExchangeRequest, {0xde, 0xad, 0xbe, 0xef, 0x01, 0x02, 0x03}};
+  Result<ExchangeRequest> decoded = DecodeMessage<ExchangeRequest>(frame);
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_EQ(decoded.status().code(), Status::Code::kCorruption);
+}
+
+TEST_F(CodecTest, TruncatedMessageBodyIsCorruption) {
+  Frame frame = EncodeMessage(ExchangeRequest{"a", ModelSnapshot{"s", {1, 2, 3}, 1, 1}});
+  frame.body.resize(frame.body.size() - 5);
+  EXPECT_EQ(DecodeMessage<ExchangeRequest>(frame).status().code(), Status::Code::kCorruption);
+}
+
+TEST_F(CodecTest, TrailingBytesInBodyAreCorruption) {
+  Frame frame = EncodeMessage(Ping{"a"});
+  frame.body.push_back(7);
+  EXPECT_EQ(DecodeMessage<Ping>(frame).status().code(), Status::Code::kCorruption);
+}
+
+TEST_F(CodecTest, ForgedSequenceLengthIsRefusedBeforeAllocation) {
+  // A Ping whose node_id claims 2^60 bytes: decoding must fail, not try to allocate them.
+  Frame frame = EncodeMessage(Ping{"abcd"});
+  const std::uint64_t forged = std::uint64_t{1} << 60;
+  std::memcpy(frame.body.data() + 1, &forged, sizeof forged);  // after the endianness byte
+  Result<Ping> decoded = DecodeMessage<Ping>(frame);
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_NE(decoded.status().message().find("exceeds the body"), std::string::npos);
+}
+
+TEST_F(CodecTest, WrongMessageTypeIsCorruption) {
+  EXPECT_EQ(DecodeMessage<Pong>(EncodeMessage(Ping{"a"})).status().code(), Status::Code::kCorruption);
+}
+
+}  // namespace
+}  // namespace gl::gossip

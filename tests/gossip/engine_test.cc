@@ -1,0 +1,305 @@
+// Engine tests on InMemoryNetwork: whole clusters in one process, on one io_context.
+#include "gossip/engine.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+#include <limits>
+
+#include "gossip/codec.h"
+#include "gossip/in_memory_transport.h"
+#include "gossip/merge.h"
+
+namespace gl::gossip {
+namespace {
+
+using std::chrono::milliseconds;
+
+// A model that merges offers at once and remembers what it was offered.
+class FakeStore : public ModelStore {
+ public:
+  explicit FakeStore(ModelSnapshot model) : model_(std::move(model)) {}
+  ModelSnapshot Snapshot() override { return model_; }
+  void Offer(ModelSnapshot remote) override {
+    offered_signatures_.push_back(remote.signature);
+    MergeInto(model_, remote, MergeRule::kAgeWeighted);
+  }
+  const ModelSnapshot& model() const { return model_; }
+  const std::vector<std::string>& offered_signatures() const { return offered_signatures_; }
+
+ private:
+  ModelSnapshot model_;
+  std::vector<std::string> offered_signatures_;
+};
+
+struct Node {  // members in construction order: the engine goes first on destruction
+  std::string address;
+  std::unique_ptr<Transport> transport;
+  std::unique_ptr<FakeStore> store;
+  std::unique_ptr<Engine> engine;
+};
+
+class EngineClusterTest : public ::testing::Test {
+ protected:
+  static constexpr std::size_t kParams = 64;
+
+  EngineClusterTest() { nodes_.reserve(16); }  // AddNode hands out references into nodes_
+  ~EngineClusterTest() override {
+    for (Node& node : nodes_) node.engine->Stop();
+  }
+
+  static Options FastOptions(const std::string& id) {
+    Options options = DefaultLocalOptions();
+    options.node_id = id;
+    options.gossip_interval = milliseconds(20);  // the rest as DefaultLocalOptions
+    options.probe_interval = milliseconds(20);
+    return options;
+  }
+
+  static std::vector<float> RandomParams(unsigned seed) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> normal(0.0f, 10.0f);
+    std::vector<float> params(kParams);
+    for (float& p : params) p = normal(rng);
+    return params;
+  }
+
+  Node& AddNode(const std::string& signature, std::vector<float> params, Options options) {
+    Node node;
+    node.address = "10.0.0." + std::to_string(nodes_.size() + 1) + ":7070";
+    node.transport = network_.NewTransport(node.address);
+    node.store = std::make_unique<FakeStore>(ModelSnapshot{signature, std::move(params), 1, 100});
+    node.engine = std::make_unique<Engine>(io_, std::move(options), *node.transport, *node.store);
+    nodes_.push_back(std::move(node));
+    return nodes_.back();
+  }
+
+  Node& AddNode(const std::string& signature, std::vector<float> params) {
+    return AddNode(signature, std::move(params), FastOptions("n" + std::to_string(nodes_.size() + 1)));
+  }
+
+  void StartFullMesh() {
+    for (Node& node : nodes_) {
+      for (const Node& other : nodes_) {
+        if (&other != &node) node.engine->AddPeer(other.address, "static");
+      }
+      ASSERT_TRUE(node.engine->Start().ok());
+    }
+  }
+
+  // Runs the cluster until `done` holds; false if `deadline` passes first.
+  bool RunUntil(const std::function<bool()>& done, milliseconds deadline) {
+    const auto end = std::chrono::steady_clock::now() + deadline;
+    while (!done()) {
+      if (std::chrono::steady_clock::now() >= end) return false;
+      io_.run_for(milliseconds(10));
+    }
+    return true;
+  }
+
+  std::string StateSeenBy(const Node& observer, const Node& peer) const {
+    for (const PeerStatus& status : observer.engine->Peers()) {
+      if (status.address == peer.address) return status.state;
+    }
+    return "unknown";
+  }
+
+  bool AllSee(const Node& peer, const std::string& state) const {
+    for (const Node& node : nodes_) {
+      if (&node != &peer && StateSeenBy(node, peer) != state) return false;
+    }
+    return true;
+  }
+
+  double MaxPairwiseDistance() const {
+    double max_distance = 0;
+    for (std::size_t i = 0; i < nodes_.size(); ++i) {
+      for (std::size_t j = i + 1; j < nodes_.size(); ++j) {
+        double sum = 0;
+        for (std::size_t k = 0; k < kParams; ++k) {
+          const double d = nodes_[i].store->model().params[k] - nodes_[j].store->model().params[k];
+          sum += d * d;
+        }
+        max_distance = std::max(max_distance, std::sqrt(sum));
+      }
+    }
+    return max_distance;
+  }
+
+  asio::io_context io_;
+  InMemoryNetwork network_{io_};
+  std::vector<Node> nodes_;
+};
+
+TEST_F(EngineClusterTest, SixNodesConvergeToOneModel) {
+  for (unsigned i = 0; i < 6; ++i) AddNode("gru-v1", RandomParams(i));
+  StartFullMesh();
+  const double initial = MaxPairwiseDistance();
+  ASSERT_GT(initial, 10.0);
+  EXPECT_TRUE(RunUntil([&] { return MaxPairwiseDistance() < initial / 1000; }, milliseconds(10000)))
+      << "max pairwise L2 distance went from " << initial << " to " << MaxPairwiseDistance();
+  for (const Node& node : nodes_) {
+    const EngineStats stats = node.engine->Stats();
+    EXPECT_GT(stats.exchanges_ok, 0u);
+    EXPECT_EQ(stats.rejected_updates, 0u);
+    EXPECT_EQ(stats.frames_rejected, 0u);
+    EXPECT_GT(stats.bytes_sent, kParams * sizeof(float));
+  }
+}
+
+TEST_F(EngineClusterTest, CrashedNodeIsDeclaredDeadThenReadmitted) {
+  for (unsigned i = 0; i < 4; ++i) AddNode("gru-v1", RandomParams(i));
+  StartFullMesh();
+  Node& victim = nodes_[3];
+  ASSERT_TRUE(RunUntil([&] { return AllSee(victim, "alive") && nodes_[0].engine->Stats().exchanges_ok > 0; },
+                       milliseconds(3000)));
+  network_.Crash(victim.address);
+  EXPECT_TRUE(RunUntil([&] { return AllSee(victim, "dead"); }, milliseconds(3000)));
+  for (const Node& node : nodes_) {
+    for (const Node& other : nodes_) {
+      if (&node != &other && &node != &victim && &other != &victim) {
+        EXPECT_NE(StateSeenBy(node, other), "dead");
+      }
+    }
+  }
+  const std::uint64_t failed_before = nodes_[0].engine->Stats().exchanges_failed;
+  network_.Revive(victim.address);
+  EXPECT_TRUE(RunUntil([&] { return AllSee(victim, "alive"); }, milliseconds(3000)));
+  // Dead peers are not chosen for exchanges, so failed exchanges stop growing fast.
+  EXPECT_LE(nodes_[0].engine->Stats().exchanges_failed - failed_before, 10u);
+}
+
+TEST_F(EngineClusterTest, IncompatiblePeerIsNeverMerged) {
+  for (unsigned i = 0; i < 3; ++i) AddNode("gru-v1", RandomParams(i));
+  Node& odd = AddNode("gru-v2", RandomParams(9));
+  StartFullMesh();
+  EXPECT_TRUE(RunUntil([&] { return AllSee(odd, "incompatible"); }, milliseconds(3000)));
+  EXPECT_TRUE(RunUntil([&] { return nodes_[0].engine->Stats().exchanges_ok >= 5; }, milliseconds(3000)));
+  for (const Node& node : nodes_) {
+    const std::string own = node.store->model().signature;
+    for (const std::string& offered : node.store->offered_signatures()) EXPECT_EQ(offered, own);
+  }
+  EXPECT_TRUE(odd.store->offered_signatures().empty());
+  for (const Node& node : nodes_) {
+    if (&node != &odd) {
+      EXPECT_EQ(StateSeenBy(odd, node), "incompatible");
+    }
+  }
+}
+
+TEST_F(EngineClusterTest, NonFiniteModelIsRejected) {
+  AddNode("gru-v1", RandomParams(1));
+  AddNode("gru-v1", RandomParams(2));
+  std::vector<float> poisoned = RandomParams(3);
+  poisoned[5] = std::numeric_limits<float>::quiet_NaN();
+  AddNode("gru-v1", poisoned);
+  StartFullMesh();
+  EXPECT_TRUE(RunUntil(
+      [&] { return nodes_[0].engine->Stats().rejected_updates > 0 && nodes_[1].engine->Stats().rejected_updates > 0; },
+      milliseconds(3000)));
+  for (int i = 0; i < 2; ++i) {
+    for (float p : nodes_[i].store->model().params) ASSERT_TRUE(std::isfinite(p));
+  }
+}
+
+TEST_F(EngineClusterTest, ZeroGossipIntervalOnlyAnswers) {
+  Options passive = FastOptions("passive");
+  passive.gossip_interval = milliseconds(0);
+  Node& quiet = AddNode("gru-v1", RandomParams(1), passive);
+  Node& active = AddNode("gru-v1", RandomParams(2));
+  StartFullMesh();
+  ASSERT_TRUE(RunUntil([&] { return active.engine->Stats().exchanges_ok >= 3; }, milliseconds(3000)));
+  EXPECT_EQ(quiet.engine->Peers().at(0).exchanges, 0u);
+  EXPECT_GE(active.engine->Peers().at(0).exchanges, 3u);
+  EXPECT_GE(quiet.engine->Stats().exchanges_ok, 3u);  // answered ones count
+}
+
+TEST_F(EngineClusterTest, StopIsIdempotentAndEndsAllModelTraffic) {
+  AddNode("gru-v1", RandomParams(1));
+  AddNode("gru-v1", RandomParams(2));
+  StartFullMesh();
+  ASSERT_TRUE(RunUntil([&] { return nodes_[0].engine->Stats().exchanges_ok >= 2; }, milliseconds(3000)));
+  nodes_[0].engine->Stop();
+  nodes_[0].engine->Stop();
+  const std::size_t offers = nodes_[0].store->offered_signatures().size();
+  EXPECT_TRUE(RunUntil([&] { return StateSeenBy(nodes_[1], nodes_[0]) == "dead"; }, milliseconds(3000)));
+  EXPECT_EQ(nodes_[0].store->offered_signatures().size(), offers);
+}
+
+TEST_F(EngineClusterTest, InvalidOptionsAreRefusedAtStart) {
+  Options options = FastOptions("bad");
+  options.gossip_jitter = 2.0;
+  Node& node = AddNode("gru-v1", RandomParams(1), options);
+  const Status status = node.engine->Start();
+  EXPECT_EQ(status.code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(status.message().find("gossip_jitter"), std::string::npos);
+}
+
+class EngineRequestTest : public EngineClusterTest {
+ protected:
+  void SetUp() override {
+    AddNode("gru-v1", RandomParams(1));
+    ASSERT_TRUE(nodes_[0].engine->Start().ok());
+    client_ = network_.NewTransport("10.0.0.99:1");
+  }
+  // Sends `request` to the node and returns its reply.
+  Frame Ask(Frame request) {
+    std::optional<Frame> reply;
+    client_->Request(nodes_[0].address, std::move(request), milliseconds(500), [&](Status status, Frame frame) {
+      EXPECT_TRUE(status.ok()) << status.ToString();
+      reply = std::move(frame);
+    });
+    EXPECT_TRUE(RunUntil([&] { return reply.has_value(); }, milliseconds(2000)));
+    return reply.value_or(Frame{});
+  }
+  std::unique_ptr<Transport> client_;
+};
+
+TEST_F(EngineRequestTest, MalformedBodyGetsAnErrorReply) {
+  const Frame reply = Ask(Frame{MessageType::kExchangeRequest, {1, 2, 3}});
+  EXPECT_EQ(reply.type, MessageType::kError);
+  EXPECT_EQ(nodes_[0].engine->Stats().frames_rejected, 1u);
+  EXPECT_TRUE(nodes_[0].store->offered_signatures().empty());
+}
+
+TEST_F(EngineRequestTest, WrongModelGetsAnErrorAndIsNotOffered) {
+  ExchangeRequest request{"intruder", ModelSnapshot{"gru-v1", std::vector<float>(kParams + 1, 0.0f), 1, 1}};
+  const Frame reply = Ask(EncodeMessage(request));
+  ASSERT_EQ(reply.type, MessageType::kError);
+  EXPECT_NE(DecodeMessage<Error>(reply)->reason.find("parameters"), std::string::npos);
+  EXPECT_EQ(nodes_[0].engine->Stats().rejected_updates, 1u);
+  EXPECT_TRUE(nodes_[0].store->offered_signatures().empty());
+}
+
+TEST_F(EngineRequestTest, ValidExchangeIsAnsweredWithTheLocalModel) {
+  ExchangeRequest request{"friend", ModelSnapshot{"gru-v1", std::vector<float>(kParams, 0.0f), 1, 1}};
+  const std::vector<float> before = nodes_[0].store->model().params;
+  const Frame reply = Ask(EncodeMessage(request));
+  Result<ExchangeReply> decoded = DecodeMessage<ExchangeReply>(reply);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(decoded->sender_id, "n1");
+  EXPECT_EQ(decoded->model.params, before);
+  EXPECT_EQ(nodes_[0].store->offered_signatures().size(), 1u);
+}
+
+TEST_F(EngineRequestTest, PingIsAnsweredWithPong) {
+  Result<Pong> pong = DecodeMessage<Pong>(Ask(EncodeMessage(Ping{"x"})));
+  ASSERT_TRUE(pong.ok());
+  EXPECT_EQ(pong->node_id, "n1");
+}
+
+TEST_F(EngineRequestTest, HelloIsAnsweredWithOurHello) {
+  Result<Hello> hello = DecodeMessage<Hello>(Ask(EncodeMessage(Hello{"x", kProtocolVersion, "gru-v1", "node", ""})));
+  ASSERT_TRUE(hello.ok());
+  EXPECT_EQ(hello->node_id, "n1");
+  EXPECT_EQ(hello->signature, "gru-v1");
+  EXPECT_EQ(hello->listen_address, nodes_[0].address);
+}
+
+TEST_F(EngineRequestTest, ReplyTypeAsRequestIsAnError) {
+  EXPECT_EQ(Ask(EncodeMessage(Pong{"x"})).type, MessageType::kError);
+}
+
+}  // namespace
+}  // namespace gl::gossip

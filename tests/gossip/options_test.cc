@@ -1,0 +1,55 @@
+#include "gossip/options.h"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+
+namespace gl::gossip {
+namespace {
+
+Options Named(Options options) {
+  options.node_id = "n1";
+  return options;
+}
+
+TEST(OptionsTest, PresetsAreValid) {
+  EXPECT_TRUE(Named(DefaultLanOptions()).Validate().ok());
+  EXPECT_TRUE(Named(DefaultLocalOptions()).Validate().ok());
+  EXPECT_LT(DefaultLocalOptions().gossip_interval, DefaultLanOptions().gossip_interval);
+}
+
+TEST(OptionsTest, ZeroIntervalsMeanOff) {
+  Options options = Named(DefaultLanOptions());
+  options.gossip_interval = std::chrono::milliseconds(0);
+  options.probe_interval = std::chrono::milliseconds(0);
+  EXPECT_TRUE(options.Validate().ok());
+}
+
+TEST(OptionsTest, EachInvalidFieldIsNamedWithItsRange) {
+  using std::chrono::milliseconds;
+  const std::vector<std::pair<std::string, std::function<void(Options&)>>> cases = {
+      {"node_id", [](Options& o) { o.node_id.clear(); }},
+      {"role", [](Options& o) { o.role = "leader"; }},
+      {"gossip_interval", [](Options& o) { o.gossip_interval = milliseconds(-1); }},
+      {"gossip_jitter", [](Options& o) { o.gossip_jitter = 1.0; }},
+      {"exchange_timeout", [](Options& o) { o.exchange_timeout = milliseconds(0); }},
+      {"probe_interval", [](Options& o) { o.probe_interval = milliseconds(-5); }},
+      {"probe_timeout", [](Options& o) { o.probe_timeout = milliseconds(0); }},
+      {"dead_after_failures", [](Options& o) { o.dead_after_failures = 0; }},
+      {"retry_backoff_base", [](Options& o) { o.retry_backoff_base = milliseconds(0); }},
+      {"retry_backoff_max", [](Options& o) { o.retry_backoff_max = milliseconds(10); }},
+      {"max_frame_bytes", [](Options& o) { o.max_frame_bytes = 10; }},
+      {"max_inbound_connections", [](Options& o) { o.max_inbound_connections = 0; }},
+  };
+  for (const auto& [field, spoil] : cases) {
+    Options options = Named(DefaultLanOptions());
+    spoil(options);
+    const Status status = options.Validate();
+    EXPECT_EQ(status.code(), Status::Code::kInvalidArgument) << field;
+    EXPECT_NE(status.message().find(field), std::string::npos) << status.message();
+    EXPECT_NE(status.message().find("must be"), std::string::npos) << status.message();
+  }
+}
+
+}  // namespace
+}  // namespace gl::gossip

@@ -1,0 +1,267 @@
+// TcpTransport on real loopback sockets. The io_context runs on its own thread; the test
+// thread plays a raw, misbehaving client with blocking sockets.
+#include "gossip/tcp_transport.h"
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <future>
+#include <thread>
+
+#include "gossip/codec.h"
+
+namespace gl::gossip {
+namespace {
+
+using asio::ip::tcp;
+using std::chrono::milliseconds;
+
+constexpr auto kWait = std::chrono::seconds(5);  // deadline for anything that should be quick
+
+class TcpTransportTest : public ::testing::Test {
+ protected:
+  void SetUp() override { StartServer(TcpOptions{1u << 20, 4, milliseconds(300)}); }
+
+  void StartServer(const TcpOptions& options) {
+    auto server = TcpTransport::Create(io_, "127.0.0.1:0", options);
+    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    server_ = std::move(server).value();
+    auto client = TcpTransport::Create(io_, "127.0.0.1:0", options);
+    ASSERT_TRUE(client.ok());
+    client_ = std::move(client).value();
+    // Echo server: answers a Ping with a Pong carrying the same body; keeps a Hello unanswered.
+    server_->Listen([this](const std::string&, Frame request, Transport::Respond respond) {
+      ++requests_served_;
+      if (request.type == MessageType::kHello) {
+        held_responses_.push_back(std::move(respond));  // the requester must time out
+        return;
+      }
+      respond(Frame{MessageType::kPong, std::move(request.body)});
+    });
+    thread_ = std::thread([this] { io_.run(); });
+  }
+
+  void TearDown() override {
+    asio::post(io_, [this] {
+      held_responses_.clear();
+      server_->Shutdown();
+      client_->Shutdown();
+      work_.reset();
+    });
+    if (thread_.joinable()) thread_.join();
+  }
+
+  // Runs `f` on the io thread and waits for its result.
+  template <class F>
+  auto OnIo(F f) {
+    std::packaged_task<decltype(f())()> task(std::move(f));
+    auto result = task.get_future();
+    asio::post(io_, [&task] { task(); });
+    return result.get();
+  }
+
+  // Sends a request from the client transport; returns the status and reply.
+  std::pair<Status, Frame> Request(const std::string& to, Frame request, milliseconds timeout = milliseconds(2000)) {
+    std::promise<std::pair<Status, Frame>> done;
+    auto result = done.get_future();
+    asio::post(io_, [&, request = std::move(request)]() mutable {
+      client_->Request(to, std::move(request), timeout,
+                       [&done](Status status, Frame reply) { done.set_value({status, std::move(reply)}); });
+    });
+    EXPECT_EQ(result.wait_for(kWait), std::future_status::ready);
+    return result.get();
+  }
+
+  std::string ServerAddress() { return OnIo([this] { return server_->LocalAddress(); }); }
+  TransportStats ServerStats() { return OnIo([this] { return server_->Stats(); }); }
+
+  // A blocking raw socket to the server, with a receive timeout so a test never hangs.
+  tcp::socket RawConnect() {
+    tcp::socket socket(raw_io_);
+    auto parts = SplitHostPort(ServerAddress());
+    socket.connect(tcp::endpoint(asio::ip::make_address(parts->first), std::stoi(parts->second)));
+    timeval tv{static_cast<time_t>(kWait.count()), 0};
+    setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return socket;
+  }
+
+  // True if the server closes `socket` (EOF or reset) before the receive timeout.
+  static bool ClosedByServer(tcp::socket& socket) {
+    std::array<char, 64> buffer{};
+    std::error_code ec;
+    for (;;) {
+      socket.read_some(asio::buffer(buffer), ec);
+      if (ec) return ec == asio::error::eof || ec == asio::error::connection_reset;
+    }
+  }
+
+  static std::vector<std::uint8_t> PingBytes() { return EncodeFrame(EncodeMessage(Ping{"raw"})); }
+
+  void ExpectNormalRequestStillWorks() {
+    auto [status, reply] = Request(ServerAddress(), EncodeMessage(Ping{"after"}));
+    ASSERT_TRUE(status.ok()) << status.ToString();
+    EXPECT_EQ(reply.type, MessageType::kPong);
+  }
+
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(io_);
+  asio::io_context raw_io_;
+  std::unique_ptr<TcpTransport> server_;
+  std::unique_ptr<TcpTransport> client_;
+  std::thread thread_;
+  std::atomic<int> requests_served_{0};
+  std::vector<Transport::Respond> held_responses_;  // io thread only
+};
+
+TEST_F(TcpTransportTest, BindsARealPort) {
+  const std::string address = ServerAddress();
+  EXPECT_EQ(address.rfind("127.0.0.1:", 0), 0u);
+  EXPECT_NE(address, "127.0.0.1:0");
+}
+
+TEST_F(TcpTransportTest, RoundTrip) {
+  auto [status, reply] = Request(ServerAddress(), EncodeMessage(Ping{"hello"}));
+  ASSERT_TRUE(status.ok()) << status.ToString();
+  Result<Pong> pong = DecodeMessage<Pong>(reply);
+  ASSERT_TRUE(pong.ok());
+  EXPECT_EQ(pong->node_id, "hello");
+  const TransportStats stats = ServerStats();
+  EXPECT_EQ(stats.bytes_received, stats.bytes_sent);
+  EXPECT_EQ(stats.connections, 1u);
+}
+
+TEST_F(TcpTransportTest, LargeModelRoundTrip) {
+  ExchangeRequest request{"a", ModelSnapshot{"sig", std::vector<float>(75000, 0.25f), 1, 1}};
+  Frame frame = EncodeMessage(request);
+  const std::size_t body = frame.body.size();
+  auto [status, reply] = Request(ServerAddress(), std::move(frame));
+  ASSERT_TRUE(status.ok()) << status.ToString();
+  EXPECT_EQ(reply.body.size(), body);
+}
+
+TEST_F(TcpTransportTest, RefusedConnectionIsUnavailable) {
+  tcp::acceptor closed(raw_io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  const auto port = closed.local_endpoint().port();
+  closed.close();
+  auto [status, reply] = Request("127.0.0.1:" + std::to_string(port), EncodeMessage(Ping{"x"}));
+  EXPECT_EQ(status.code(), Status::Code::kUnavailable) << status.ToString();
+}
+
+TEST_F(TcpTransportTest, BadAddressIsInvalidArgument) {
+  auto [status, reply] = Request("no-port-here", EncodeMessage(Ping{"x"}));
+  EXPECT_EQ(status.code(), Status::Code::kInvalidArgument) << status.ToString();
+}
+
+TEST_F(TcpTransportTest, UnansweredRequestTimesOut) {
+  const auto start = std::chrono::steady_clock::now();
+  auto [status, reply] = Request(ServerAddress(), EncodeMessage(Hello{}), milliseconds(200));
+  EXPECT_EQ(status.code(), Status::Code::kTimeout) << status.ToString();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+}
+
+TEST_F(TcpTransportTest, GarbageClosesTheConnection) {
+  tcp::socket raw = RawConnect();
+  asio::write(raw, asio::buffer(std::string("GET / HTTP/1.0\r\n\r\n")));
+  EXPECT_TRUE(ClosedByServer(raw));
+  ExpectNormalRequestStillWorks();
+  EXPECT_EQ(ServerStats().frames_rejected, 1u);
+}
+
+TEST_F(TcpTransportTest, WrongVersionClosesTheConnection) {
+  auto bytes = PingBytes();
+  bytes[4] = kProtocolVersion + 1;
+  tcp::socket raw = RawConnect();
+  asio::write(raw, asio::buffer(bytes));
+  EXPECT_TRUE(ClosedByServer(raw));
+  ExpectNormalRequestStillWorks();
+  EXPECT_EQ(ServerStats().frames_rejected, 1u);
+}
+
+TEST_F(TcpTransportTest, HugeLengthClosesTheConnectionWithoutReadingOn) {
+  const auto header = EncodeHeader(MessageType::kExchangeRequest, 0xFFFFFFFFu);
+  tcp::socket raw = RawConnect();
+  asio::write(raw, asio::buffer(header));
+  EXPECT_TRUE(ClosedByServer(raw));
+  ExpectNormalRequestStillWorks();
+  EXPECT_EQ(ServerStats().frames_rejected, 1u);
+  EXPECT_EQ(requests_served_, 1);  // only the normal one
+}
+
+TEST_F(TcpTransportTest, TruncatedFrameClosesTheConnectionAtTheDeadline) {
+  auto bytes = PingBytes();
+  bytes.resize(bytes.size() - 2);  // the body never completes
+  tcp::socket raw = RawConnect();
+  asio::write(raw, asio::buffer(bytes));
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(ClosedByServer(raw));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, milliseconds(250));  // io_timeout is 300 ms
+  ExpectNormalRequestStillWorks();
+  EXPECT_EQ(ServerStats().frames_rejected, 1u);
+}
+
+TEST_F(TcpTransportTest, TruncatedFrameThenHangUpIsRejected) {
+  auto bytes = PingBytes();
+  bytes.resize(kFrameHeaderSize + 1);
+  tcp::socket raw = RawConnect();
+  asio::write(raw, asio::buffer(bytes));
+  raw.shutdown(tcp::socket::shutdown_send);
+  EXPECT_TRUE(ClosedByServer(raw));
+  ExpectNormalRequestStillWorks();
+  EXPECT_EQ(ServerStats().frames_rejected, 1u);
+}
+
+TEST_F(TcpTransportTest, ServedConnectionCarriesSeveralRequests) {
+  tcp::socket raw = RawConnect();
+  for (int i = 0; i < 3; ++i) {
+    asio::write(raw, asio::buffer(PingBytes()));
+    std::array<std::uint8_t, kFrameHeaderSize> header{};
+    asio::read(raw, asio::buffer(header));
+    Result<FrameHeader> parsed = ParseHeader(header, 1024);
+    ASSERT_TRUE(parsed.ok());
+    EXPECT_EQ(parsed->type, MessageType::kPong);
+    std::vector<std::uint8_t> body(parsed->body_length);
+    asio::read(raw, asio::buffer(body));
+  }
+  EXPECT_EQ(requests_served_, 3);
+}
+
+TEST_F(TcpTransportTest, ConnectionsBeyondTheLimitAreClosed) {
+  std::vector<tcp::socket> idle;
+  for (int i = 0; i < 4; ++i) idle.push_back(RawConnect());  // the limit is 4
+  // Wait until the server has accepted all four.
+  const auto end = std::chrono::steady_clock::now() + kWait;
+  while (ServerStats().connections < 4 && std::chrono::steady_clock::now() < end) std::this_thread::yield();
+  tcp::socket extra = RawConnect();
+  EXPECT_TRUE(ClosedByServer(extra));
+  EXPECT_EQ(ServerStats().connections_refused, 1u);
+  idle.clear();  // closing them frees the slots
+  const auto again = std::chrono::steady_clock::now() + kWait;
+  Status status = Status::Unavailable("not tried");
+  while (!status.ok() && std::chrono::steady_clock::now() < again) {
+    status = Request(ServerAddress(), EncodeMessage(Ping{"x"})).first;
+  }
+  EXPECT_TRUE(status.ok()) << status.ToString();
+}
+
+TEST_F(TcpTransportTest, ShutdownIsIdempotentAndFailsLaterRequests) {
+  const std::string address = ServerAddress();
+  OnIo([this] {
+    client_->Shutdown();
+    client_->Shutdown();
+    return 0;
+  });
+  auto [status, reply] = Request(address, EncodeMessage(Ping{"x"}));
+  EXPECT_EQ(status.code(), Status::Code::kUnavailable);
+  EXPECT_NE(status.message().find("shut down"), std::string::npos);
+}
+
+TEST(TcpTransportCreateTest, RejectsBadListenAddresses) {
+  asio::io_context io;
+  EXPECT_EQ(TcpTransport::Create(io, "localhost", TcpOptions{}).status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(TcpTransport::Create(io, "1.2.3:80", TcpOptions{}).status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(TcpTransport::Create(io, "192.0.2.1:0", TcpOptions{}).status().code(), Status::Code::kIoError);
+}
+
+}  // namespace
+}  // namespace gl::gossip
