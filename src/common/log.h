@@ -34,9 +34,14 @@ class LogLine {
   std::ostringstream stream_;
 };
 
+// Lets GL_LOG be one expression, so that it is safe inside an unbraced if/else.
+struct LogVoidify {
+  void operator&(const LogLine&) {}
+};
+
 }  // namespace gl
 
-#define GL_LOG(level, component)                                     \
-  if (::gl::LogLevel::level < ::gl::GetLogLevel()) {                 \
-  } else                                                             \
-    ::gl::LogLine(::gl::LogLevel::level, component)
+#define GL_LOG(level, component)                                \
+  (::gl::LogLevel::level < ::gl::GetLogLevel())                 \
+      ? (void)0                                                 \
+      : ::gl::LogVoidify() & ::gl::LogLine(::gl::LogLevel::level, component)

@@ -21,7 +21,7 @@ namespace {
 struct TrainArgs {
   std::string data, out = "model.glm";
   int epochs = 15, hidden = 128, batch = 32, max_length = 20;
-  float lr = 3e-3f;
+  float lr = 3e-3f, lr_decay = 1.0f;
   double validation = 0.1;
   std::uint64_t seed = 1;
   bool class_weighting = false, skip_bad_lines = false, keep_accents = false;
@@ -107,7 +107,6 @@ int RunTrain(const TrainArgs& a) {
   nn::TrainerOptions trainer;
   trainer.learning_rate = a.lr;
   trainer.class_weighting = a.class_weighting;
-  model.SetTrainerOptions(trainer);
   model.SetClassWeights(nn::CountPerLabel(train));
   std::printf("training on %zu names, validating on %zu; %zu parameters, signature %s\n", train.examples.size(),
               validation.examples.size(), model.ParameterCount(), model.Signature().c_str());
@@ -118,6 +117,8 @@ int RunTrain(const TrainArgs& a) {
   int best_epoch = 0;
   double elapsed = 0;
   for (int epoch = 1; epoch <= a.epochs; ++epoch) {
+    model.SetTrainerOptions(trainer);
+    trainer.learning_rate *= a.lr_decay;
     const nn::EpochStats stats = nn::TrainEpoch(model, train, a.batch, rng);
     const auto eval_start = std::chrono::steady_clock::now();
     const nn::Metrics m = model.Evaluate(validation);
@@ -231,6 +232,8 @@ void AddModelCommands(CLI::App& app, int& exit_code) {
   t->add_option("--hidden", train->hidden, "GRU hidden size (8..1024)")->capture_default_str();
   t->add_option("--batch", train->batch, "Minibatch size")->capture_default_str()->check(CLI::PositiveNumber);
   t->add_option("--lr", train->lr, "Adam learning rate")->capture_default_str()->check(CLI::PositiveNumber);
+  t->add_option("--lr-decay", train->lr_decay, "Learning-rate factor applied after each epoch")
+      ->capture_default_str()->check(CLI::Range(0.01, 1.0));
   t->add_option("--seed", train->seed, "Seed for split, initialisation and shuffling")->capture_default_str();
   t->add_option("--out", train->out, "Where to save the model")->capture_default_str();
   t->add_option("--validation", train->validation, "Held-out fraction per language")

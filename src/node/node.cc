@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "discovery/discovery.h"
+#include "gossip/codec.h"
 #include "gossip/engine.h"
 #include "gossip/tcp_transport.h"
 #include "nn/split.h"
@@ -41,17 +42,16 @@ std::string HostName() {
 
 std::string PortOf(const std::string& host_port) { return host_port.substr(host_port.rfind(':') + 1); }
 
-gossip::Options GossipOptions(const Config& c, const std::string& id, std::size_t param_count) {
+// Everything but node_id, which may depend on the port the transport binds.
+gossip::Options GossipOptions(const Config& c, std::size_t param_count) {
   gossip::Options o = gossip::DefaultLanOptions();
-  o.node_id = id;
   o.role = c.role;
   o.gossip_interval = Ms(c.gossip_interval_s);
   o.exchange_timeout = Ms(c.exchange_timeout_s);
   o.probe_interval = Ms(c.probe_interval_s);
   o.dead_after_failures = c.dead_after_failures;
   o.merge_rule = c.merge == "average" ? gossip::MergeRule::kAverage : gossip::MergeRule::kAgeWeighted;
-  // A model frame is 4 bytes per parameter plus metadata; allow headroom, refuse more.
-  o.max_frame_bytes = param_count * sizeof(float) + (1 << 16);
+  o.max_frame_bytes = gossip::MaxBodyBytesForModel(param_count);
   return o;
 }
 
@@ -80,15 +80,16 @@ Result<LocalData> LoadLocalData(const Config& c) {
 class NodeImpl : public Node {
  public:
   NodeImpl(const Config& config, LocalData data, std::unique_ptr<nn::Model> model, CheckpointMeta start,
-           std::unique_ptr<gossip::TcpTransport> transport, std::unique_ptr<asio::io_context> io)
+           const gossip::Options& gossip_options, std::unique_ptr<gossip::TcpTransport> transport,
+           std::unique_ptr<asio::io_context> io)
       : config_(config),
         io_(std::move(io)),
         transport_(std::move(transport)),
-        id_(config.id.empty() ? HostName() + "-" + PortOf(transport_->LocalAddress()) : config.id),
+        id_(gossip_options.node_id),
         signature_(model->Signature()),
         checkpointer_(config.state_dir),
         shared_(gossip::ModelSnapshot{signature_, model->GetParameters(), start.age, data.train.examples.size()}),
-        engine_(*io_, GossipOptions(config, id_, model->ParameterCount()), *transport_, shared_),
+        engine_(*io_, gossip_options, *transport_, shared_),
         status_server_(*io_, config.StatusSocketPath(), [this] { return Render(); }),
         signals_(*io_, SIGINT, SIGTERM),
         started_(std::chrono::steady_clock::now()) {
@@ -104,6 +105,8 @@ class NodeImpl : public Node {
 
   Status Prepare() {
     Status s = status_server_.Start();
+    if (!s.ok()) return s;
+    s = engine_.Start();
     if (!s.ok()) return s;
     if (config_.discovery != "mdns") discoveries_.push_back(discovery::MakeStaticDiscovery(config_.peers));
     if (config_.discovery != "static") {
@@ -128,7 +131,6 @@ class NodeImpl : public Node {
       Shutdown();
     });
     training_->Start();
-    engine_.Start();
     for (auto& d : discoveries_) {
       Status s = d->Start([this](const discovery::PeerEvent& e) { OnPeerEvent(e); });
       if (!s.ok()) GL_LOG(kWarn, "discovery") << s.ToString();
@@ -231,13 +233,17 @@ Result<std::unique_ptr<Node>> Node::Create(const Config& config) {
   if (!model.ok()) return model.status();
 
   auto io = std::make_unique<asio::io_context>(1);
-  gossip::TcpOptions tcp;
-  tcp.max_frame_bytes = model->first->ParameterCount() * sizeof(float) + (1 << 16);
-  Result<std::unique_ptr<gossip::TcpTransport>> transport = gossip::TcpTransport::Create(*io, config.listen, tcp);
+  gossip::Options gossip_options = GossipOptions(config, model->first->ParameterCount());
+  Result<std::unique_ptr<gossip::TcpTransport>> transport =
+      gossip::TcpTransport::Create(*io, config.listen, gossip::TcpOptions::From(gossip_options));
   if (!transport.ok()) return transport.status();
+  gossip_options.node_id =
+      config.id.empty() ? HostName() + "-" + PortOf((*transport)->LocalAddress()) : config.id;
+  Status valid_gossip = gossip_options.Validate();
+  if (!valid_gossip.ok()) return valid_gossip;
 
   auto node = std::make_unique<NodeImpl>(config, std::move(data).value(), std::move(model->first), model->second,
-                                         std::move(transport).value(), std::move(io));
+                                         gossip_options, std::move(transport).value(), std::move(io));
   Status s = node->Prepare();
   if (!s.ok()) return s;
   return std::unique_ptr<Node>(std::move(node));

@@ -1,6 +1,8 @@
 #include "node/training_loop.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <numeric>
 #include <random>
 
@@ -122,10 +124,14 @@ void TrainingLoop::Evaluate() {
     progress_.eval = eval;
     p = progress_;
   }
-  GL_LOG(kInfo, "train") << "epoch " << p.epochs << " age " << p.model_age << " loss " << p.train_loss
-                         << " val_acc " << validation.accuracy << " val_f1 " << validation.macro_f1
-                         << (eval ? " eval_acc " + std::to_string(eval->accuracy) : std::string())
-                         << " samples/s " << static_cast<long>(p.samples_per_s) << " merges " << p.merges;
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "epoch %llu  age %llu  loss %.4f  validation acc %.1f%% F1 %.3f  eval acc %s  %.0f samples/s  merges %llu",
+                static_cast<unsigned long long>(p.epochs), static_cast<unsigned long long>(p.model_age), p.train_loss,
+                100 * validation.accuracy, validation.macro_f1,
+                eval ? (std::to_string(std::lround(1000 * eval->accuracy) / 10.0).substr(0, 4) + "%").c_str() : "-",
+                p.samples_per_s, static_cast<unsigned long long>(p.merges));
+  GL_LOG(kInfo, "train") << line;
 }
 
 void TrainingLoop::SaveCheckpoint() {
