@@ -37,8 +37,7 @@ class AvahiDiscovery : public Discovery {
   explicit AvahiDiscovery(Options options)
       : options_(std::move(options)),
         role_(options_.role),
-        service_name_(options_.service_name.empty() ? "gossip-learner " + options_.node_id
-                                                    : options_.service_name) {}
+        service_name_(ServiceName(options_)) {}
   ~AvahiDiscovery() override { Stop(); }
 
   Status Start(Callback on_event) override;

@@ -60,8 +60,9 @@ struct Options {
   // If the daemon is not RUNNING within this time after Start (or is unreachable at
   // once), one warning "avahi-daemon not reachable: using static peers only" is logged.
   std::chrono::milliseconds connect_timeout{2000};
-  // mDNS instance name to publish. "" = "gossip-learner <node_id>". A name already taken
-  // on the network is replaced by Avahi's alternative name ("x #2"). Default "".
+  // mDNS instance name to publish. "" = "gossip-learner <node_id>". Cut to 63 bytes (DNS
+  // label limit). A name already taken on the network is replaced by Avahi's alternative
+  // name ("x #2"). Default "".
   std::string service_name;
   // While the D-Bus system bus itself is unreachable, how often to retry connecting
   // (with the bus up, the Avahi client waits for the daemon by itself). Default 1 s.

@@ -13,6 +13,15 @@ std::string Lookup(const TxtMap& txt, const char* key) {
 
 }  // namespace
 
+std::string ServiceName(const Options& options) {
+  std::string name = options.service_name.empty() ? "gossip-learner " + options.node_id : options.service_name;
+  if (name.size() <= kMaxServiceNameBytes) return name;
+  size_t cut = kMaxServiceNameBytes;
+  while (cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) --cut;  // continuation byte
+  name.resize(cut);
+  return name;
+}
+
 TxtMap MakeTxt(const Options& options, const std::string& role) {
   return {{kTxtId, options.node_id},
           {kTxtProto, std::to_string(options.protocol_version)},

@@ -1,5 +1,5 @@
-// The TXT record a node publishes with its service, and the rule that decides whether a
-// resolved service is a peer of ours. Pure functions over values (plus the conversion to
+// What a node publishes (service instance name, TXT record), and the rule that decides
+// whether a resolved service is a peer of ours. Pure functions over values (plus the conversion to
 // and from Avahi's string lists); thread-safe.
 #pragma once
 
@@ -19,6 +19,13 @@ inline constexpr char kTxtProto[] = "proto";
 inline constexpr char kTxtSig[] = "sig";
 inline constexpr char kTxtCluster[] = "cluster";
 inline constexpr char kTxtRole[] = "role";
+
+// Longest DNS label, in bytes; longer instance names are rejected by Avahi.
+inline constexpr size_t kMaxServiceNameBytes = 63;
+
+// The instance name to publish: options.service_name, or "gossip-learner <node_id>" if
+// that is empty; cut to kMaxServiceNameBytes at a UTF-8 character boundary.
+std::string ServiceName(const Options& options);
 
 // The keys we publish: id, proto, sig, cluster (from options) and role.
 TxtMap MakeTxt(const Options& options, const std::string& role);

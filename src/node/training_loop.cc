@@ -1,7 +1,6 @@
 #include "node/training_loop.h"
 
 #include <algorithm>
-#include <cmath>
 #include <cstdio>
 #include <numeric>
 #include <random>
@@ -124,13 +123,14 @@ void TrainingLoop::Evaluate() {
     progress_.eval = eval;
     p = progress_;
   }
+  char eval_text[16] = "-";
+  if (eval) std::snprintf(eval_text, sizeof eval_text, "%.1f%%", 100 * eval->accuracy);
   char line[256];
   std::snprintf(line, sizeof line,
                 "epoch %llu  age %llu  loss %.4f  validation acc %.1f%% F1 %.3f  eval acc %s  %.0f samples/s  merges %llu",
                 static_cast<unsigned long long>(p.epochs), static_cast<unsigned long long>(p.model_age), p.train_loss,
-                100 * validation.accuracy, validation.macro_f1,
-                eval ? (std::to_string(std::lround(1000 * eval->accuracy) / 10.0).substr(0, 4) + "%").c_str() : "-",
-                p.samples_per_s, static_cast<unsigned long long>(p.merges));
+                100 * validation.accuracy, validation.macro_f1, eval_text, p.samples_per_s,
+                static_cast<unsigned long long>(p.merges));
   GL_LOG(kInfo, "train") << line;
 }
 
