@@ -25,6 +25,11 @@ tiny_dnn::vec_t GruLayer::EncodeInput(const std::vector<int>& symbols, int max_l
   return v;
 }
 
+void GruLayer::SetDropout(float rate, std::uint64_t seed) {
+  dropout_ = rate;
+  dropout_rng_.seed(seed);
+}
+
 std::vector<shape3d> GruLayer::in_shape() const {
   const auto gates = static_cast<tiny_dnn::serial_size_t>(3 * hidden_);
   return {shape3d(max_length_ + 1, 1, 1), shape3d(gates, symbols_, 1), shape3d(gates, hidden_, 1),
@@ -62,14 +67,28 @@ void GruLayer::forward_propagation(const std::vector<tensor_t*>& in_data, std::v
     const float* h = core_.Final(batch_, row, hidden_);
     std::copy(h, h + hidden_, out[order_[row]].begin());
   }
+  if (phase_ != tiny_dnn::net_phase::train || dropout_ <= 0) return;
+  dropout_scale_.resize(static_cast<std::size_t>(samples) * hidden_);
+  std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
+  for (int s = 0; s < samples; ++s) {
+    for (int j = 0; j < hidden_; ++j) {
+      const float scale = uniform(dropout_rng_) < dropout_ ? 0.0f : 1.0f / (1.0f - dropout_);
+      dropout_scale_[s * hidden_ + j] = scale;
+      out[s][j] *= scale;
+    }
+  }
 }
 
 void GruLayer::back_propagation(const std::vector<tensor_t*>& in_data, const std::vector<tensor_t*>&,
                                 std::vector<tensor_t*>& out_grad, std::vector<tensor_t*>& in_grad) {
   const tensor_t& d_out = *out_grad[0];
   d_final_.resize(static_cast<std::size_t>(batch_.size()) * hidden_);
+  const bool dropped = phase_ == tiny_dnn::net_phase::train && dropout_ > 0;
   for (int row = 0; row < batch_.size(); ++row) {
-    std::copy(d_out[order_[row]].begin(), d_out[order_[row]].end(), d_final_.begin() + row * hidden_);
+    const int s = order_[row];
+    for (int j = 0; j < hidden_; ++j) {
+      d_final_[row * hidden_ + j] = d_out[s][j] * (dropped ? dropout_scale_[s * hidden_ + j] : 1.0f);
+    }
   }
   const GruGradients<float> grads{(*in_grad[1])[0].data(), (*in_grad[2])[0].data(), (*in_grad[3])[0].data(),
                                   (*in_grad[4])[0].data()};

@@ -8,10 +8,14 @@
 // as matrix products (GruCore). back_propagation accumulates the weight gradient of the
 // whole batch into sample slot 0 of each weight-gradient tensor; the other slots stay 0.
 // The input (data) gradient is not computed: symbols are not differentiable.
+// Dropout (inverted: kept outputs scaled by 1/(1-rate)) applies to the output only in the
+// train phase (set_context), with the layer's own seeded engine, so runs are repeatable.
 //
 // Include only from src/nn/*.cc (it pulls in tiny-dnn). Not thread-safe.
 #pragma once
 
+#include <cstdint>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -23,6 +27,10 @@ namespace gl::nn {
 class GruLayer : public tiny_dnn::layer {
  public:
   GruLayer(int symbols, int hidden, int max_length);
+
+  // Output dropout rate in [0, 1) for the train phase; 0 = off.
+  void SetDropout(float rate, std::uint64_t seed);
+  void set_context(tiny_dnn::net_phase phase) override { phase_ = phase; }
 
   static tiny_dnn::vec_t EncodeInput(const std::vector<int>& symbols, int max_length);
 
@@ -50,6 +58,10 @@ class GruLayer : public tiny_dnn::layer {
   GruBatch batch_;
   GruCore<float> core_;
   std::vector<float> d_final_;  // [row][H]
+  tiny_dnn::net_phase phase_ = tiny_dnn::net_phase::test;
+  float dropout_ = 0.0f;
+  std::mt19937_64 dropout_rng_;
+  std::vector<float> dropout_scale_;  // [sample][H]: 0 or 1/(1-rate), of the last train forward
 };
 
 }  // namespace gl::nn

@@ -32,6 +32,7 @@ struct ModelOptions {
 struct TrainerOptions {
   float learning_rate = 3e-3f;                // Adam
   float clip_norm = 5.0f;                     // global gradient-norm clipping; 0 = off
+  float dropout = 0.0f;                       // on the GRU's last state while training; [0, 1)
   // Weight each label's loss by n_samples / (n_labels * n_label); set by SetClassWeights.
   bool class_weighting = false;
 };

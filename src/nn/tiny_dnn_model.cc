@@ -84,7 +84,10 @@ class TinyDnnModel final : public Model {
     return Status::Ok();
   }
 
-  void SetTrainerOptions(const TrainerOptions& options) override { trainer_ = options; }
+  void SetTrainerOptions(const TrainerOptions& options) override {
+    trainer_ = options;
+    gru_.SetDropout(std::clamp(options.dropout, 0.0f, 0.95f), options_.seed);
+  }
 
   void SetClassWeights(const std::vector<std::size_t>& counts) override {
     std::size_t total = 0, present = 0;
@@ -97,7 +100,6 @@ class TinyDnnModel final : public Model {
 
   float TrainBatch(const std::vector<Example>& batch) override {
     if (batch.empty()) return 0.0f;
-    const std::vector<tiny_dnn::tensor_t>& logits = Forward(batch.begin(), batch.end());
     // Loss = sum_i w_i CE_i / sum_i w_i (PyTorch's weighted mean); w_i = 1 unweighted.
     std::vector<float> weights(batch.size(), 1.0f);
     if (trainer_.class_weighting) {
@@ -106,6 +108,8 @@ class TinyDnnModel final : public Model {
     double weight_sum = 0;
     for (float w : weights) weight_sum += w;
     if (weight_sum <= 0) return 0.0f;
+    gru_.set_context(tiny_dnn::net_phase::train);
+    const std::vector<tiny_dnn::tensor_t>& logits = Forward(batch.begin(), batch.end());
     std::vector<tiny_dnn::tensor_t> d_logits(batch.size(), tiny_dnn::tensor_t(1));
     double loss = 0;
     for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -117,6 +121,7 @@ class TinyDnnModel final : public Model {
       d_logits[i][0].assign(p.begin(), p.end());
     }
     net_.backward(d_logits);
+    gru_.set_context(tiny_dnn::net_phase::test);
     GatherGradients();
     adam_.Step(blocks_, grads_, trainer_.learning_rate, trainer_.clip_norm);
     net_.clear_grads();

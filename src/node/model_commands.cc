@@ -21,7 +21,7 @@ namespace {
 struct TrainArgs {
   std::string data, out = "model.glm";
   int epochs = 15, hidden = 128, batch = 32, max_length = 20;
-  float lr = 3e-3f, lr_decay = 1.0f;
+  float lr = 3e-3f, lr_decay = 1.0f, dropout = 0.0f;
   double validation = 0.1;
   std::uint64_t seed = 1;
   bool class_weighting = false, skip_bad_lines = false, keep_accents = false;
@@ -107,6 +107,7 @@ int RunTrain(const TrainArgs& a) {
   nn::TrainerOptions trainer;
   trainer.learning_rate = a.lr;
   trainer.class_weighting = a.class_weighting;
+  trainer.dropout = a.dropout;
   model.SetClassWeights(nn::CountPerLabel(train));
   std::printf("training on %zu names, validating on %zu; %zu parameters, signature %s\n", train.examples.size(),
               validation.examples.size(), model.ParameterCount(), model.Signature().c_str());
@@ -234,6 +235,8 @@ void AddModelCommands(CLI::App& app, int& exit_code) {
   t->add_option("--lr", train->lr, "Adam learning rate")->capture_default_str()->check(CLI::PositiveNumber);
   t->add_option("--lr-decay", train->lr_decay, "Learning-rate factor applied after each epoch")
       ->capture_default_str()->check(CLI::Range(0.01, 1.0));
+  t->add_option("--dropout", train->dropout, "Dropout rate on the GRU's last state while training")
+      ->capture_default_str()->check(CLI::Range(0.0, 0.9));
   t->add_option("--seed", train->seed, "Seed for split, initialisation and shuffling")->capture_default_str();
   t->add_option("--out", train->out, "Where to save the model")->capture_default_str();
   t->add_option("--validation", train->validation, "Held-out fraction per language")
