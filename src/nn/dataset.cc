@@ -14,6 +14,20 @@ namespace fs = std::filesystem;
 
 constexpr std::size_t kMaxReportedProblems = 20;
 
+// Reads one line into `line`, keeping at most `cap` + 1 bytes of it (the rest is read and
+// dropped, so a huge line cannot exhaust memory). Returns false at end of input.
+bool ReadBoundedLine(std::istream& in, std::size_t cap, std::string* line) {
+  line->clear();
+  char c;
+  bool any = false;
+  while (in.get(c)) {
+    any = true;
+    if (c == '\n') return true;
+    if (line->size() <= cap) line->push_back(c);
+  }
+  return any;
+}
+
 int LabelIndex(std::string_view language) {
   const auto& labels = DefaultLabels();
   const auto it = std::find(labels.begin(), labels.end(), language);
@@ -32,7 +46,7 @@ class LineReader {
     std::string line;
     std::size_t line_number = 0;
     bool any_line = false;
-    while (std::getline(in, line)) {
+    while (ReadBoundedLine(in, options_.max_line_bytes + 1, &line)) {
       ++line_number;
       report_->lines_read++;
       if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -58,8 +72,7 @@ class LineReader {
   // Returns "" and appends an example, or returns why the line is bad.
   std::string ParseLine(const std::string& line, int fixed_label, Dataset* data) {
     if (line.size() > options_.max_line_bytes) {
-      return "line is " + std::to_string(line.size()) + " bytes, more than the limit of " +
-             std::to_string(options_.max_line_bytes);
+      return "line longer than the limit of " + std::to_string(options_.max_line_bytes) + " bytes";
     }
     std::u32string ignored;
     if (!DecodeUtf8(line, &ignored)) return "invalid UTF-8";

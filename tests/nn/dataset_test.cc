@@ -93,8 +93,12 @@ TEST_F(LoaderTest, InvalidUtf8NamesFileAndLine) {
 }
 
 TEST_F(LoaderTest, OverlongLineNamesFileAndLine) {
-  EXPECT_NE(TsvError(std::string(5000, 'a') + "\tGerman\n").find("data.tsv:1: line is 5007 bytes"),
+  EXPECT_NE(TsvError(std::string(5000, 'a') + "\tGerman\n").find("data.tsv:1: line longer than the limit of 256 bytes"),
             std::string::npos);
+}
+
+TEST_F(LoaderTest, HugeLineWithoutNewlineFailsCleanly) {
+  EXPECT_NE(TsvError(std::string(10'000'000, 'x')).find("data.tsv:1: line longer"), std::string::npos);
 }
 
 TEST_F(LoaderTest, EmptyNameIsBad) { EXPECT_NE(TsvError("\tGerman\n").find("empty name"), std::string::npos); }
