@@ -219,8 +219,13 @@ int RunSplit(const SplitArgs& a) {
   return 0;
 }
 
-void AddSkipFlag(CLI::App* cmd, bool& skip) {
-  cmd->add_flag("--skip-bad-lines", skip, "Skip bad input lines (and report how many) instead of failing");
+void AddDataOptions(CLI::App* cmd, std::string& data, bool& skip_bad_lines) {
+  cmd->add_option("--data", data, "Folder of <Language>.txt files or a name<TAB>Language TSV file")->required();
+  cmd->add_flag("--skip-bad-lines", skip_bad_lines, "Skip bad input lines (and report how many) instead of failing");
+}
+
+void AddModelOption(CLI::App* cmd, std::string& model) {
+  cmd->add_option("--model", model, "Model file written by `train`")->required();
 }
 
 }  // namespace
@@ -228,7 +233,7 @@ void AddSkipFlag(CLI::App* cmd, bool& skip) {
 void AddModelCommands(CLI::App& app, int& exit_code) {
   auto train = std::make_shared<TrainArgs>();
   CLI::App* t = app.add_subcommand("train", "Train the surname classifier on one machine and save it");
-  t->add_option("--data", train->data, "Folder of <Language>.txt files or a name<TAB>Language TSV")->required();
+  AddDataOptions(t, train->data, train->skip_bad_lines);
   t->add_option("--epochs", train->epochs, "Passes over the training data")->capture_default_str()->check(CLI::PositiveNumber);
   t->add_option("--hidden", train->hidden, "GRU hidden size (8..1024)")->capture_default_str();
   t->add_option("--batch", train->batch, "Minibatch size")->capture_default_str()->check(CLI::PositiveNumber);
@@ -246,32 +251,29 @@ void AddModelCommands(CLI::App& app, int& exit_code) {
   t->add_flag("--class-weighting", train->class_weighting,
               "Weight each language's loss by its rarity; keep the epoch with the best macro-F1");
   t->add_flag("--keep-accents", train->keep_accents, "Give accented letters their own symbols instead of folding");
-  AddSkipFlag(t, train->skip_bad_lines);
   t->callback([train, &exit_code] { exit_code = RunTrain(*train); });
 
   auto eval = std::make_shared<EvalArgs>();
   CLI::App* e = app.add_subcommand("eval", "Score a saved model on labelled data");
-  e->add_option("--model", eval->model, "Model file written by train")->required();
-  e->add_option("--data", eval->data, "Folder of <Language>.txt files or a TSV")->required();
+  AddModelOption(e, eval->model);
+  AddDataOptions(e, eval->data, eval->skip_bad_lines);
   e->add_flag("--json", eval->json, "Print one JSON object (accuracy, macro_f1, balanced_accuracy, samples, ...)");
-  AddSkipFlag(e, eval->skip_bad_lines);
   e->callback([eval, &exit_code] { exit_code = RunEval(*eval); });
 
   auto predict = std::make_shared<PredictArgs>();
   CLI::App* p = app.add_subcommand("predict", "Print the 3 most likely languages of each name");
-  p->add_option("--model", predict->model, "Model file written by train")->required();
+  AddModelOption(p, predict->model);
   p->add_option("names", predict->names, "Surnames")->required();
   p->callback([predict, &exit_code] { exit_code = RunPredict(*predict); });
 
   auto split = std::make_shared<SplitArgs>();
   CLI::App* s = app.add_subcommand("split", "Write one TSV shard of the data per node (node-0.tsv, ...)");
-  s->add_option("--data", split->data, "Folder of <Language>.txt files or a TSV")->required();
+  AddDataOptions(s, split->data, split->skip_bad_lines);
   s->add_option("--nodes", split->nodes, "Number of shards")->required()->check(CLI::PositiveNumber);
   s->add_option("--scheme", split->scheme, "iid or dirichlet")->capture_default_str()->check(CLI::IsMember({"iid", "dirichlet"}));
   s->add_option("--alpha", split->alpha, "Dirichlet concentration: smaller is more skewed")->capture_default_str();
   s->add_option("--seed", split->seed, "Seed")->capture_default_str();
   s->add_option("--out", split->out, "Output folder")->required();
-  AddSkipFlag(s, split->skip_bad_lines);
   s->callback([split, &exit_code] { exit_code = RunSplit(*split); });
 }
 
