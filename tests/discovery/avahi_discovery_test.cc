@@ -1,0 +1,204 @@
+// Avahi discovery against a real, private avahi-daemon (tools/avahi-test-daemon: own
+// D-Bus bus, daemon in a network namespace holding only lo). Skipped with the reason
+// when that daemon cannot be started. Each test uses its own cluster name, so tests
+// running in parallel on the shared daemon filter each other out.
+#include <unistd.h>
+
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "discovery/discovery.h"
+#include "discovery_test_util.h"
+
+namespace gl::discovery::testing {
+namespace {
+
+constexpr auto kDeadline = 10s;  // Avahi needs ~1 s to probe a name, ~1 s to see a removal
+
+class AvahiDiscoveryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string reason = EnsureAvahiTestDaemon();
+    if (!reason.empty()) GTEST_SKIP() << "no private avahi-daemon: " << reason;
+    cluster_ = UniqueName("c");
+  }
+
+  // A started Avahi discovery in this test's cluster, recording into `recorder`.
+  std::unique_ptr<Discovery> StartNode(const std::string& id, uint16_t port, EventRecorder& recorder,
+                                       Options options = {}) {
+    if (options.cluster == Options{}.cluster) options.cluster = cluster_;
+    options.node_id = id;
+    options.port = port;
+    auto discovery = MakeAvahiDiscovery(options);
+    EXPECT_TRUE(discovery->Start(recorder.Callback()).ok());
+    return discovery;
+  }
+
+  std::string cluster_;
+};
+
+TEST_F(AvahiDiscoveryTest, TwoInstancesSeeEachOther) {
+  EventRecorder seen_by_a, seen_by_b;
+  const std::string a = UniqueName("a"), b = UniqueName("b");
+  auto node_a = StartNode(a, 17001, seen_by_a);
+  auto node_b = StartNode(b, 17002, seen_by_b);
+  ASSERT_TRUE(seen_by_a.WaitForCount(PeerEvent::Kind::kUp, b, 1, kDeadline));
+  ASSERT_TRUE(seen_by_b.WaitForCount(PeerEvent::Kind::kUp, a, 1, kDeadline));
+  const PeerEvent peer = seen_by_a.Last(b);
+  EXPECT_EQ(peer.source, "mdns");
+  EXPECT_EQ(peer.address, "127.0.0.1:17002");
+  EXPECT_EQ(peer.service_name, "gossip-learner " + b);
+  EXPECT_EQ(peer.txt.at("cluster"), cluster_);
+  EXPECT_EQ(peer.txt.at("proto"), "1");
+  EXPECT_EQ(peer.txt.at("role"), "node");
+  EXPECT_EQ(peer.txt.count("sig"), 1u);
+  EXPECT_EQ(seen_by_a.Count(PeerEvent::Kind::kUp, a), 0) << "own service must be skipped";
+}
+
+TEST_F(AvahiDiscoveryTest, StopWithdrawsServiceAndOtherSeesDown) {
+  EventRecorder seen_by_a, seen_by_b;
+  const std::string a = UniqueName("a"), b = UniqueName("b");
+  auto node_a = StartNode(a, 17011, seen_by_a);
+  auto node_b = StartNode(b, 17012, seen_by_b);
+  ASSERT_TRUE(seen_by_a.WaitForCount(PeerEvent::Kind::kUp, b, 1, kDeadline));
+  node_b->Stop();
+  node_b->Stop();  // idempotent
+  ASSERT_TRUE(seen_by_a.WaitForCount(PeerEvent::Kind::kDown, b, 1, kDeadline));
+  const PeerEvent down = seen_by_a.Last(b);
+  EXPECT_EQ(down.kind, PeerEvent::Kind::kDown);
+  EXPECT_EQ(down.address, "127.0.0.1:17012");
+}
+
+TEST_F(AvahiDiscoveryTest, OtherClusterAndOtherSignatureAreFiltered) {
+  EventRecorder seen_by_a, seen_by_probes, ignored;
+  const std::string a = UniqueName("a"), far = UniqueName("far"), alien = UniqueName("alien"),
+                    late = UniqueName("late");
+  Options ours;
+  ours.signature_hash = "s1";
+  Options other_cluster = ours;
+  other_cluster.cluster = cluster_ + "x";
+  Options other_signature = ours;
+  other_signature.signature_hash = "s2";
+  auto node_a = StartNode(a, 17021, seen_by_a, ours);
+  auto node_far = StartNode(far, 17022, ignored, other_cluster);
+  auto node_alien = StartNode(alien, 17023, ignored, other_signature);
+  // Probes that match the filtered nodes prove those are published and resolvable.
+  auto probe_far = StartNode(UniqueName("pf"), 17025, seen_by_probes, other_cluster);
+  auto probe_alien = StartNode(UniqueName("pa"), 17026, seen_by_probes, other_signature);
+  ASSERT_TRUE(seen_by_probes.WaitForCount(PeerEvent::Kind::kUp, far, 1, kDeadline));
+  ASSERT_TRUE(seen_by_probes.WaitForCount(PeerEvent::Kind::kUp, alien, 1, kDeadline));
+  // Control: a matching node published only now (~1 s of probing) is seen by a; a had
+  // resolved (and skipped) the filtered ones as soon as they were announced, earlier.
+  auto node_late = StartNode(late, 17024, ignored, ours);
+  ASSERT_TRUE(seen_by_a.WaitForCount(PeerEvent::Kind::kUp, late, 1, kDeadline));
+  EXPECT_EQ(seen_by_a.Count(PeerEvent::Kind::kUp, far), 0);
+  EXPECT_EQ(seen_by_a.Count(PeerEvent::Kind::kUp, alien), 0);
+}
+
+TEST_F(AvahiDiscoveryTest, SameServiceNameTwiceIsRenamedAndBothVisible) {
+  EventRecorder seen_by_a, seen_by_b, seen_by_c;
+  const std::string a = UniqueName("a"), b = UniqueName("b"), c = UniqueName("c");
+  Options same_name;
+  same_name.service_name = UniqueName("dup");
+  auto node_a = StartNode(a, 17031, seen_by_a, same_name);
+  auto node_b = StartNode(b, 17032, seen_by_b, same_name);
+  auto node_c = StartNode(c, 17033, seen_by_c);
+  ASSERT_TRUE(seen_by_c.WaitForCount(PeerEvent::Kind::kUp, a, 1, kDeadline));
+  ASSERT_TRUE(seen_by_c.WaitForCount(PeerEvent::Kind::kUp, b, 1, kDeadline));
+  const std::string name_a = seen_by_c.Last(a).service_name, name_b = seen_by_c.Last(b).service_name;
+  EXPECT_NE(name_a, name_b);
+  EXPECT_TRUE(name_a == same_name.service_name || name_b == same_name.service_name) << name_a << " / " << name_b;
+  EXPECT_TRUE(name_a == same_name.service_name + " #2" || name_b == same_name.service_name + " #2")
+      << name_a << " / " << name_b;
+  EXPECT_EQ(seen_by_c.Last(a).address, "127.0.0.1:17031");
+  EXPECT_EQ(seen_by_c.Last(b).address, "127.0.0.1:17032");
+}
+
+TEST_F(AvahiDiscoveryTest, SetRoleRepublishesTxt) {
+  EventRecorder seen_by_a, seen_by_b;
+  const std::string a = UniqueName("a"), b = UniqueName("b");
+  auto node_a = StartNode(a, 17041, seen_by_a);
+  auto node_b = StartNode(b, 17042, seen_by_b);
+  ASSERT_TRUE(seen_by_a.WaitForCount(PeerEvent::Kind::kUp, b, 1, kDeadline));
+  EXPECT_EQ(seen_by_a.Last(b).txt.at("role"), "node");
+  node_b->SetRole("coordinator");
+  ASSERT_TRUE(seen_by_a.WaitForCount(PeerEvent::Kind::kUp, b, 2, kDeadline));
+  EXPECT_EQ(seen_by_a.Last(b).txt.at("role"), "coordinator");
+  EXPECT_EQ(seen_by_a.Count(PeerEvent::Kind::kDown, b), 0);
+}
+
+// Runs in a fresh process whose bus address leads nowhere (the daemon is not touched).
+std::string NoDaemonScenario() {
+  EventRecorder recorder;
+  Options options;
+  options.node_id = UniqueName("lonely");
+  options.port = 17051;
+  auto mdns = MakeAvahiDiscovery(options);
+  ::testing::internal::CaptureStderr();
+  const Status started = mdns->Start(recorder.Callback());
+  mdns->Stop();
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  if (!started.ok()) return "Start failed: " + started.ToString();
+  const std::string warning = "avahi-daemon not reachable: using static peers only";
+  const auto first = log.find(warning);
+  if (first == std::string::npos) return "no warning in:\n" + log;
+  if (log.find(warning, first + 1) != std::string::npos) return "warned more than once:\n" + log;
+  auto fixed = MakeStaticDiscovery({"127.0.0.1:17052"});
+  if (!fixed->Start(recorder.Callback()).ok()) return "static Start failed";
+  const auto events = recorder.Events();
+  if (events.size() != 1 || events[0].address != "127.0.0.1:17052") return "static peer not reported alone";
+  return "";
+}
+
+TEST(AvahiDiscoveryNoDaemonTest, StartSucceedsWarnsOnceAndStaticStillWorks) {
+  RunInFreshProcess("unix:path=/nonexistent/gl-discovery-test/bus", &NoDaemonScenario);
+}
+
+// The daemon restart uses a separate daemon instance (own bus, own namespace), so tests
+// running in parallel on the shared one are not disturbed. Its id comes from the
+// environment so the re-executed child of RunInFreshProcess uses the same instance.
+std::string RestartInstanceId() {
+  if (const char* id = std::getenv("GL_DISCOVERY_RESTART_ID")) return id;
+  const std::string id = std::to_string(getpid());
+  setenv("GL_DISCOVERY_RESTART_ID", id.c_str(), 1);
+  return id;
+}
+std::string RestartDir() { return "/tmp/gl-avahi-test-r" + RestartInstanceId(); }
+std::string RestartNetns() { return "gl-avr-" + RestartInstanceId(); }
+
+std::string RestartScenario() {
+  EventRecorder seen_by_a, seen_by_b;
+  const std::string a = UniqueName("a"), b = UniqueName("b");
+  Options options;
+  options.retry_interval = 200ms;
+  options.node_id = a;
+  options.port = 17061;
+  auto node_a = MakeAvahiDiscovery(options);
+  options.node_id = b;
+  options.port = 17062;
+  auto node_b = MakeAvahiDiscovery(options);
+  if (!node_a->Start(seen_by_a.Callback()).ok() || !node_b->Start(seen_by_b.Callback()).ok()) return "Start failed";
+  if (!seen_by_a.WaitForCount(PeerEvent::Kind::kUp, b, 1, kDeadline)) return "b never seen before the restart";
+  if (RunAvahiTestDaemon("stop", RestartDir(), RestartNetns()).exit_code != 0) return "stop failed";
+  if (!seen_by_a.WaitForCount(PeerEvent::Kind::kDown, b, 1, kDeadline)) return "connection loss not noticed";
+  const ScriptResult restarted = RunAvahiTestDaemon("start", RestartDir(), RestartNetns());
+  if (restarted.exit_code != 0) return "restart failed: " + restarted.output;
+  if (!seen_by_a.WaitForCount(PeerEvent::Kind::kUp, b, 2, kDeadline)) return "a did not see b again";
+  if (!seen_by_b.WaitForCount(PeerEvent::Kind::kUp, a, 2, kDeadline)) return "b did not see a again";
+  if (seen_by_a.Last(b).address != "127.0.0.1:17062") return "wrong address " + seen_by_a.Last(b).address;
+  return "";
+}
+
+TEST(AvahiDiscoveryRestartTest, PeersSeenAgainAfterDaemonRestart) {
+  const ScriptResult started = RunAvahiTestDaemon("start", RestartDir(), RestartNetns());
+  if (started.exit_code != 0) GTEST_SKIP() << "cannot start a private avahi-daemon: " << started.output;
+  RunInFreshProcess(BusAddress(RestartDir()), &RestartScenario);
+  EXPECT_EQ(RunAvahiTestDaemon("stop", RestartDir(), RestartNetns()).exit_code, 0);
+  EXPECT_EQ(std::system(("rm -rf '" + RestartDir() + "'").c_str()), 0);
+}
+
+}  // namespace
+}  // namespace gl::discovery::testing

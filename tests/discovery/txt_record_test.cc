@@ -1,0 +1,78 @@
+// TXT contents, the peer filter and the Avahi string-list conversion.
+#include "discovery/txt_record.h"
+
+#include <gtest/gtest.h>
+
+namespace gl::discovery {
+namespace {
+
+Options Ours() {
+  Options options;
+  options.node_id = "a";
+  options.cluster = "lab";
+  options.signature_hash = "s1";
+  options.protocol_version = 2;
+  return options;
+}
+
+Options Other(const std::string& id) {
+  Options options = Ours();
+  options.node_id = id;
+  return options;
+}
+
+TEST(TxtRecordTest, ServiceNameDefaultsToNodeIdAndFitsOneLabel) {
+  EXPECT_EQ(ServiceName(Ours()), "gossip-learner a");
+  Options named = Ours();
+  named.service_name = "pi-7";
+  EXPECT_EQ(ServiceName(named), "pi-7");
+  named.service_name = std::string(70, 'x');
+  EXPECT_EQ(ServiceName(named), std::string(63, 'x'));
+  named.service_name = std::string(62, 'x') + "\xc3\xa9tude";  // the 2-byte 'e acute' would straddle byte 63
+  EXPECT_EQ(ServiceName(named), std::string(62, 'x'));
+}
+
+TEST(TxtRecordTest, PublishesAllKeys) {
+  EXPECT_EQ(MakeTxt(Ours(), "coordinator"),
+            (TxtMap{{"id", "a"}, {"proto", "2"}, {"sig", "s1"}, {"cluster", "lab"}, {"role", "coordinator"}}));
+}
+
+TEST(TxtRecordTest, AcceptsPeerOfSameClusterProtocolAndSignature) {
+  EXPECT_EQ(SkipReason(Ours(), MakeTxt(Other("b"), "node")), "");
+}
+
+TEST(TxtRecordTest, SkipsOwnServiceAndMissingId) {
+  EXPECT_EQ(SkipReason(Ours(), MakeTxt(Ours(), "node")), "own service");
+  EXPECT_EQ(SkipReason(Ours(), MakeTxt(Other(""), "node")), "no id");
+}
+
+TEST(TxtRecordTest, SkipsOtherClusterProtocolOrSignature) {
+  Options cluster = Other("b");
+  cluster.cluster = "prod";
+  EXPECT_EQ(SkipReason(Ours(), MakeTxt(cluster, "node")), "cluster 'prod'");
+  Options proto = Other("b");
+  proto.protocol_version = 3;
+  EXPECT_EQ(SkipReason(Ours(), MakeTxt(proto, "node")), "protocol '3'");
+  Options sig = Other("b");
+  sig.signature_hash = "s2";
+  EXPECT_EQ(SkipReason(Ours(), MakeTxt(sig, "node")), "signature 's2'");
+  TxtMap missing = MakeTxt(Other("b"), "node");
+  missing.erase("cluster");
+  EXPECT_EQ(SkipReason(Ours(), missing), "cluster ''");
+}
+
+TEST(TxtRecordTest, AvahiListRoundTripsIncludingEmptyValues) {
+  const TxtMap txt = MakeTxt(Other("b"), "");
+  AvahiStringList* list = ToAvahiTxt(txt);
+  EXPECT_EQ(FromAvahiTxt(list), txt);
+  avahi_string_list_free(list);
+}
+
+TEST(TxtRecordTest, KeyWithoutValueMapsToEmpty) {
+  AvahiStringList* list = avahi_string_list_new("flag", "k=v", nullptr);
+  EXPECT_EQ(FromAvahiTxt(list), (TxtMap{{"flag", ""}, {"k", "v"}}));
+  avahi_string_list_free(list);
+}
+
+}  // namespace
+}  // namespace gl::discovery
