@@ -61,7 +61,7 @@ class AvahiDiscovery : public Discovery {
   void ForgetResolver(AvahiIfIndex iface, const std::string& name);
   void WarnUnreachable(const std::string& detail);
   AvahiTimeout* Arm(AvahiTimeout* timer, std::chrono::milliseconds delay, AvahiTimeoutCallback callback);
-  void Emit(std::optional<PeerEvent> event);
+  void Emit(const std::vector<PeerEvent>& events);
 
   const Options options_;
   std::string role_;
@@ -178,7 +178,7 @@ void AvahiDiscovery::FreeClient() {
 
 void AvahiDiscovery::Reconnect() {
   FreeClient();
-  for (auto& down : table_.Clear()) Emit(std::move(down));
+  Emit(table_.Clear());
   Connect();
 }
 
@@ -371,15 +371,16 @@ AvahiTimeout* AvahiDiscovery::Arm(AvahiTimeout* timer, std::chrono::milliseconds
   return timer;
 }
 
-void AvahiDiscovery::Emit(std::optional<PeerEvent> event) {
-  if (!event) return;
-  GL_LOG(kInfo, kLog) << "peer " << (event->kind == PeerEvent::Kind::kUp ? "up" : "down") << " '"
-                      << event->service_name << "' id " << event->id << " at " << event->address;
-  if (!on_event_) return;
-  try {  // an exception must not unwind through Avahi's C code
-    on_event_(*event);
-  } catch (const std::exception& e) {
-    GL_LOG(kError, kLog) << "peer event callback threw: " << e.what();
+void AvahiDiscovery::Emit(const std::vector<PeerEvent>& events) {
+  for (const PeerEvent& event : events) {
+    GL_LOG(kInfo, kLog) << "peer " << (event.kind == PeerEvent::Kind::kUp ? "up" : "down") << " '"
+                        << event.service_name << "' id " << event.id << " at " << event.address;
+    if (!on_event_) continue;
+    try {  // an exception must not unwind through Avahi's C code
+      on_event_(event);
+    } catch (const std::exception& e) {
+      GL_LOG(kError, kLog) << "peer event callback threw: " << e.what();
+    }
   }
 }
 

@@ -79,8 +79,9 @@ class Discovery {
 };
 
 // mDNS/DNS-SD through avahi-daemon. Emits kUp when a matching service resolves (again
-// when its address or TXT changes), kDown when it is removed or the daemon connection is
-// lost; reconnects, re-publishes and re-browses by itself when the daemon comes back.
+// when its TXT changes, e.g. SetRole; kDown for the old address then kUp when its address
+// changes), kDown when it is removed or the daemon connection is lost (every mDNS peer);
+// reconnects, re-publishes and re-browses by itself when the daemon comes back.
 std::unique_ptr<Discovery> MakeAvahiDiscovery(const Options& options);
 
 // Fixed "host:port" list. Start validates every entry (kInvalidArgument names the bad

@@ -6,8 +6,6 @@
 namespace gl::discovery {
 namespace {
 
-bool SamePeer(const PeerEvent& a, const PeerEvent& b) { return a.address == b.address && a.txt == b.txt; }
-
 PeerEvent AsDown(PeerEvent peer) {
   peer.kind = PeerEvent::Kind::kDown;
   return peer;
@@ -15,7 +13,7 @@ PeerEvent AsDown(PeerEvent peer) {
 
 }  // namespace
 
-std::optional<PeerEvent> ServiceTable::Resolved(const std::string& name, int iface, PeerEvent peer) {
+std::vector<PeerEvent> ServiceTable::Resolved(const std::string& name, int iface, PeerEvent peer) {
   peer.kind = PeerEvent::Kind::kUp;
   const auto it = services_.find(name);
   const bool was_announced = it != services_.end();
@@ -24,27 +22,29 @@ std::optional<PeerEvent> ServiceTable::Resolved(const std::string& name, int ifa
   return Update(name, std::move(entry), was_announced);
 }
 
-std::optional<PeerEvent> ServiceTable::Removed(const std::string& name, int iface) {
+std::vector<PeerEvent> ServiceTable::Removed(const std::string& name, int iface) {
   const auto it = services_.find(name);
-  if (it == services_.end()) return std::nullopt;
+  if (it == services_.end()) return {};
   Entry entry = std::move(it->second);
   entry.by_iface.erase(iface);
   return Update(name, std::move(entry), true);
 }
 
-std::optional<PeerEvent> ServiceTable::Update(const std::string& name, Entry entry, bool was_announced) {
+std::vector<PeerEvent> ServiceTable::Update(const std::string& name, Entry entry, bool was_announced) {
+  std::vector<PeerEvent> events;
   if (entry.by_iface.empty()) {
-    PeerEvent down = AsDown(std::move(entry.announced));
+    events.push_back(AsDown(std::move(entry.announced)));
     services_.erase(name);
-    return down;
+    return events;
   }
   const PeerEvent& wanted = entry.by_iface.begin()->second;
-  const bool changed = !was_announced || !SamePeer(wanted, entry.announced);
-  if (changed) entry.announced = wanted;
-  std::optional<PeerEvent> event;
-  if (changed) event = entry.announced;
+  if (was_announced && wanted.address != entry.announced.address) events.push_back(AsDown(entry.announced));
+  if (!was_announced || wanted.address != entry.announced.address || wanted.txt != entry.announced.txt) {
+    entry.announced = wanted;
+    events.push_back(wanted);
+  }
   services_[name] = std::move(entry);
-  return event;
+  return events;
 }
 
 std::vector<PeerEvent> ServiceTable::Clear() {

@@ -5,7 +5,6 @@
 #pragma once
 
 #include <map>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,15 +14,15 @@ namespace gl::discovery {
 
 class ServiceTable {
  public:
-  // `peer` (kind kUp) was resolved for service `name` on interface `iface`. Returns the
-  // kUp to emit if the service was not announced yet or is now announced differently
-  // (address or TXT changed); nullopt if nothing changed.
-  std::optional<PeerEvent> Resolved(const std::string& name, int iface, PeerEvent peer);
+  // Both calls return the events to emit, in order: nothing if what is announced for the
+  // service does not change; kUp when it is first announced or only its TXT changed;
+  // kDown (old address) then kUp (new) when its address changed; kDown when the last
+  // interface carrying it is gone.
 
+  // `peer` (kind kUp) was resolved for service `name` on interface `iface`.
+  std::vector<PeerEvent> Resolved(const std::string& name, int iface, PeerEvent peer);
   // Service `name` no longer provides a peer on `iface` (removed, filtered, failed).
-  // Returns the kDown to emit if that was the last interface carrying an announced peer,
-  // or the kUp of the interface that takes over with a different address/TXT.
-  std::optional<PeerEvent> Removed(const std::string& name, int iface);
+  std::vector<PeerEvent> Removed(const std::string& name, int iface);
 
   // Forgets everything; returns a kDown for every announced peer.
   std::vector<PeerEvent> Clear();
@@ -36,8 +35,8 @@ class ServiceTable {
     std::map<int, PeerEvent> by_iface;  // resolved peers, lowest interface announced
     PeerEvent announced;
   };
-  // Re-derives what `name` should announce and returns the event that gets it there.
-  std::optional<PeerEvent> Update(const std::string& name, Entry entry, bool was_announced);
+  // Re-derives what `name` should announce and returns the events that get it there.
+  std::vector<PeerEvent> Update(const std::string& name, Entry entry, bool was_announced);
 
   std::map<std::string, Entry> services_;  // only services with at least one resolved peer
 };

@@ -37,37 +37,42 @@ class AvahiDiscoveryTest : public ::testing::Test {
     return discovery;
   }
 
+  // Starts nodes a_ (port) and b_ (port + 1) and waits until a_ has seen b_.
+  void StartPair(uint16_t port) {
+    a_ = UniqueName("a");
+    b_ = UniqueName("b");
+    node_a_ = StartNode(a_, port, seen_by_a_);
+    node_b_ = StartNode(b_, port + 1, seen_by_b_);
+    ASSERT_TRUE(seen_by_a_.WaitForCount(PeerEvent::Kind::kUp, b_, 1, kDeadline));
+  }
+
   std::string cluster_;
+  EventRecorder seen_by_a_, seen_by_b_;
+  std::string a_, b_;
+  std::unique_ptr<Discovery> node_a_, node_b_;
 };
 
 TEST_F(AvahiDiscoveryTest, TwoInstancesSeeEachOther) {
-  EventRecorder seen_by_a, seen_by_b;
-  const std::string a = UniqueName("a"), b = UniqueName("b");
-  auto node_a = StartNode(a, 17001, seen_by_a);
-  auto node_b = StartNode(b, 17002, seen_by_b);
-  ASSERT_TRUE(seen_by_a.WaitForCount(PeerEvent::Kind::kUp, b, 1, kDeadline));
-  ASSERT_TRUE(seen_by_b.WaitForCount(PeerEvent::Kind::kUp, a, 1, kDeadline));
-  const PeerEvent peer = seen_by_a.Last(b);
+  ASSERT_NO_FATAL_FAILURE(StartPair(17001));
+  ASSERT_TRUE(seen_by_b_.WaitForCount(PeerEvent::Kind::kUp, a_, 1, kDeadline));
+  const PeerEvent peer = seen_by_a_.Last(b_);
   EXPECT_EQ(peer.source, "mdns");
   EXPECT_EQ(peer.address, "127.0.0.1:17002");
-  EXPECT_EQ(peer.service_name, "gossip-learner " + b);
+  EXPECT_EQ(peer.service_name, "gossip-learner " + b_);
   EXPECT_EQ(peer.txt.at("cluster"), cluster_);
   EXPECT_EQ(peer.txt.at("proto"), "1");
   EXPECT_EQ(peer.txt.at("role"), "node");
   EXPECT_EQ(peer.txt.count("sig"), 1u);
-  EXPECT_EQ(seen_by_a.Count(PeerEvent::Kind::kUp, a), 0) << "own service must be skipped";
+  EXPECT_EQ(seen_by_b_.Last(a_).address, "127.0.0.1:17001");
+  EXPECT_EQ(seen_by_a_.Count(PeerEvent::Kind::kUp, a_), 0) << "own service must be skipped";
 }
 
 TEST_F(AvahiDiscoveryTest, StopWithdrawsServiceAndOtherSeesDown) {
-  EventRecorder seen_by_a, seen_by_b;
-  const std::string a = UniqueName("a"), b = UniqueName("b");
-  auto node_a = StartNode(a, 17011, seen_by_a);
-  auto node_b = StartNode(b, 17012, seen_by_b);
-  ASSERT_TRUE(seen_by_a.WaitForCount(PeerEvent::Kind::kUp, b, 1, kDeadline));
-  node_b->Stop();
-  node_b->Stop();  // idempotent
-  ASSERT_TRUE(seen_by_a.WaitForCount(PeerEvent::Kind::kDown, b, 1, kDeadline));
-  const PeerEvent down = seen_by_a.Last(b);
+  ASSERT_NO_FATAL_FAILURE(StartPair(17011));
+  node_b_->Stop();
+  node_b_->Stop();  // idempotent
+  ASSERT_TRUE(seen_by_a_.WaitForCount(PeerEvent::Kind::kDown, b_, 1, kDeadline));
+  const PeerEvent down = seen_by_a_.Last(b_);
   EXPECT_EQ(down.kind, PeerEvent::Kind::kDown);
   EXPECT_EQ(down.address, "127.0.0.1:17012");
 }
@@ -118,16 +123,12 @@ TEST_F(AvahiDiscoveryTest, SameServiceNameTwiceIsRenamedAndBothVisible) {
 }
 
 TEST_F(AvahiDiscoveryTest, SetRoleRepublishesTxt) {
-  EventRecorder seen_by_a, seen_by_b;
-  const std::string a = UniqueName("a"), b = UniqueName("b");
-  auto node_a = StartNode(a, 17041, seen_by_a);
-  auto node_b = StartNode(b, 17042, seen_by_b);
-  ASSERT_TRUE(seen_by_a.WaitForCount(PeerEvent::Kind::kUp, b, 1, kDeadline));
-  EXPECT_EQ(seen_by_a.Last(b).txt.at("role"), "node");
-  node_b->SetRole("coordinator");
-  ASSERT_TRUE(seen_by_a.WaitForCount(PeerEvent::Kind::kUp, b, 2, kDeadline));
-  EXPECT_EQ(seen_by_a.Last(b).txt.at("role"), "coordinator");
-  EXPECT_EQ(seen_by_a.Count(PeerEvent::Kind::kDown, b), 0);
+  ASSERT_NO_FATAL_FAILURE(StartPair(17041));
+  EXPECT_EQ(seen_by_a_.Last(b_).txt.at("role"), "node");
+  node_b_->SetRole("coordinator");
+  ASSERT_TRUE(seen_by_a_.WaitForCount(PeerEvent::Kind::kUp, b_, 2, kDeadline));
+  EXPECT_EQ(seen_by_a_.Last(b_).txt.at("role"), "coordinator");
+  EXPECT_EQ(seen_by_a_.Count(PeerEvent::Kind::kDown, b_), 0);
 }
 
 // Runs in a fresh process whose bus address leads nowhere (the daemon is not touched).
