@@ -30,12 +30,14 @@ class TinyDnnModel final : public Model {
     net_.add(fc_);
     net_.setup(false);
     std::size_t count = 0;
+    // GruLayer accumulates the whole batch into sample slot 0; tiny-dnn's layers use one
+    // slot per sample.
     for (tiny_dnn::layer* layer : {static_cast<tiny_dnn::layer*>(&gru_), static_cast<tiny_dnn::layer*>(&fc_)}) {
       for (tiny_dnn::vec_t* w : layer->weights()) {
         blocks_.emplace_back(w->data(), w->size());
         count += w->size();
       }
-      for (tiny_dnn::tensor_t* g : layer->weights_grads()) grad_tensors_.push_back(g);
+      for (tiny_dnn::tensor_t* g : layer->weights_grads()) grad_tensors_.push_back({g, layer == &gru_});
     }
     grads_.resize(count);
     // PyTorch's initialisation for GRU and Linear: uniform in +-1/sqrt(hidden).
@@ -124,7 +126,6 @@ class TinyDnnModel final : public Model {
     gru_.set_context(tiny_dnn::net_phase::test);
     GatherGradients();
     adam_.Step(blocks_, grads_, trainer_.learning_rate, trainer_.clip_norm);
-    net_.clear_grads();
     return static_cast<float>(loss / weight_sum);
   }
 
@@ -155,6 +156,10 @@ class TinyDnnModel final : public Model {
 
  private:
   using ExampleIt = std::vector<Example>::const_iterator;
+  struct GradTensor {
+    tiny_dnn::tensor_t* per_sample;  // one vec_t per sample
+    bool slot0_only;                 // only slot 0 is ever written (GruLayer)
+  };
 
   const std::vector<tiny_dnn::tensor_t>& Forward(ExampleIt first, ExampleIt last) const {
     inputs_.resize(last - first);
@@ -175,15 +180,19 @@ class TinyDnnModel final : public Model {
     return p;
   }
 
-  // Sums each weight's per-sample gradients into grads_, in the flat parameter order.
+  // Moves each weight's per-sample gradients, summed, into grads_ (flat parameter order)
+  // and zeroes them for the next batch.
   void GatherGradients() {
     std::fill(grads_.begin(), grads_.end(), 0.0f);
     std::size_t offset = 0;
-    for (const tiny_dnn::tensor_t* per_sample : grad_tensors_) {
-      for (const tiny_dnn::vec_t& g : *per_sample) {
+    for (const GradTensor& t : grad_tensors_) {
+      const std::size_t slots = t.slot0_only ? 1 : t.per_sample->size();
+      for (std::size_t s = 0; s < slots; ++s) {
+        tiny_dnn::vec_t& g = (*t.per_sample)[s];
         for (std::size_t k = 0; k < g.size(); ++k) grads_[offset + k] += g[k];
+        std::fill(g.begin(), g.end(), 0.0f);
       }
-      offset += (*per_sample)[0].size();
+      offset += (*t.per_sample)[0].size();
     }
   }
 
@@ -196,7 +205,7 @@ class TinyDnnModel final : public Model {
   mutable tiny_dnn::sequential net_;
   mutable std::vector<tiny_dnn::tensor_t> inputs_, outputs_;
   std::vector<std::span<float>> blocks_;            // the trainable vectors, in flat order
-  std::vector<tiny_dnn::tensor_t*> grad_tensors_;   // their gradients, one vec_t per sample
+  std::vector<GradTensor> grad_tensors_;            // their gradients
   std::vector<float> grads_;                        // flat gradient of the last batch
   std::vector<float> class_weights_;
   TrainerOptions trainer_;

@@ -120,3 +120,22 @@ TEST_F(GruGradientTest, DetectsAMissingResetGateFactor) {
 
 }  // namespace
 }  // namespace gl::nn
+
+namespace gl::nn {
+namespace {
+
+TEST(GruMath, FloatExpIsAccurateAndSaturates) {
+  double worst = 0;
+  for (float x = -80.0f; x <= 80.0f; x += 0.01f) {
+    const double exact = std::exp(static_cast<double>(x));
+    worst = std::max(worst, std::abs(Exp(x) - exact) / exact);
+  }
+  EXPECT_LT(worst, 1e-6);
+  EXPECT_EQ(Sigmoid(-1000.0f), Sigmoid(-100.0f));
+  EXPECT_NEAR(Sigmoid(1000.0f), 1.0f, 1e-7);
+  EXPECT_NEAR(Tanh(-1000.0f), -1.0f, 1e-7);
+  EXPECT_NEAR(Tanh(0.5f), std::tanh(0.5f), 1e-6);
+}
+
+}  // namespace
+}  // namespace gl::nn
