@@ -170,36 +170,78 @@ std::string RestartInstanceId() {
 std::string RestartDir() { return "/tmp/gl-avahi-test-r" + RestartInstanceId(); }
 std::string RestartNetns() { return "gl-avr-" + RestartInstanceId(); }
 
-std::string RestartScenario() {
-  EventRecorder seen_by_a, seen_by_b;
-  const std::string a = UniqueName("a"), b = UniqueName("b");
-  Options options;
-  options.retry_interval = 200ms;
-  options.node_id = a;
-  options.port = 17061;
-  auto node_a = MakeAvahiDiscovery(options);
-  options.node_id = b;
-  options.port = 17062;
-  auto node_b = MakeAvahiDiscovery(options);
-  if (!node_a->Start(seen_by_a.Callback()).ok() || !node_b->Start(seen_by_b.Callback()).ok()) return "Start failed";
-  if (!seen_by_a.WaitForCount(PeerEvent::Kind::kUp, b, 1, kDeadline)) return "b never seen before the restart";
-  if (RunAvahiTestDaemon("stop", RestartDir(), RestartNetns()).exit_code != 0) return "stop failed";
-  if (!seen_by_a.WaitForCount(PeerEvent::Kind::kDown, b, 1, kDeadline)) return "connection loss not noticed";
-  const ScriptResult restarted = RunAvahiTestDaemon("start", RestartDir(), RestartNetns());
-  if (restarted.exit_code != 0) return "restart failed: " + restarted.output;
-  if (!seen_by_a.WaitForCount(PeerEvent::Kind::kUp, b, 2, kDeadline)) return "a did not see b again";
-  if (!seen_by_b.WaitForCount(PeerEvent::Kind::kUp, a, 2, kDeadline)) return "b did not see a again";
-  if (seen_by_a.Last(b).address != "127.0.0.1:17062") return "wrong address " + seen_by_a.Last(b).address;
-  return "";
+// "" if tools/avahi-test-daemon ACTION succeeded on the restart instance, else why not.
+std::string OnRestartInstance(const std::string& action) {
+  const ScriptResult result = RunAvahiTestDaemon(action, RestartDir(), RestartNetns());
+  return result.exit_code == 0 ? "" : action + " failed: " + result.output;
 }
 
-TEST(AvahiDiscoveryRestartTest, PeersSeenAgainAfterDaemonRestart) {
-  const ScriptResult started = RunAvahiTestDaemon("start", RestartDir(), RestartNetns());
-  if (started.exit_code != 0) GTEST_SKIP() << "cannot start a private avahi-daemon: " << started.output;
-  RunInFreshProcess(BusAddress(RestartDir()), &RestartScenario);
-  EXPECT_EQ(RunAvahiTestDaemon("stop", RestartDir(), RestartNetns()).exit_code, 0);
+// Two started nodes on the restart instance, retrying fast while the bus is gone.
+struct RestartPair {
+  RestartPair() : a(UniqueName("a")), b(UniqueName("b")) {
+    Options options;
+    options.retry_interval = 200ms;
+    options.node_id = a;
+    options.port = 17061;
+    node_a = MakeAvahiDiscovery(options);
+    options.node_id = b;
+    options.port = 17062;
+    node_b = MakeAvahiDiscovery(options);
+    started = node_a->Start(seen_by_a.Callback()).ok() && node_b->Start(seen_by_b.Callback()).ok();
+  }
+  // "" once each node has seen the other `count` times.
+  std::string WaitMutualUp(int count) {
+    if (!seen_by_a.WaitForCount(PeerEvent::Kind::kUp, b, count, kDeadline)) return "a did not see b";
+    if (!seen_by_b.WaitForCount(PeerEvent::Kind::kUp, a, count, kDeadline)) return "b did not see a";
+    if (seen_by_a.Last(b).address != "127.0.0.1:17062") return "wrong address " + seen_by_a.Last(b).address;
+    return "";
+  }
+  std::string a, b;
+  EventRecorder seen_by_a, seen_by_b;
+  std::unique_ptr<Discovery> node_a, node_b;
+  bool started = false;
+};
+
+// Whole instance (bus and daemon) stopped and started again under running nodes.
+std::string FullRestartScenario() {
+  RestartPair pair;
+  if (!pair.started) return "Start failed";
+  std::string error = pair.WaitMutualUp(1);
+  if (error.empty()) error = OnRestartInstance("stop");
+  if (error.empty() && !pair.seen_by_a.WaitForCount(PeerEvent::Kind::kDown, pair.b, 1, kDeadline)) {
+    error = "connection loss not noticed";
+  }
+  if (error.empty()) error = OnRestartInstance("start");
+  return error.empty() ? pair.WaitMutualUp(2) : error;
+}
+
+// Bus up but no daemon at Start; the daemon appears, then is restarted alone.
+std::string LateDaemonScenario() {
+  std::string error = OnRestartInstance("stop-avahi");
+  if (!error.empty()) return error;
+  RestartPair pair;
+  if (!pair.started) return "Start failed";
+  error = OnRestartInstance("start");
+  if (error.empty()) error = pair.WaitMutualUp(1);
+  if (error.empty()) error = OnRestartInstance("stop-avahi");
+  if (error.empty() && !pair.seen_by_a.WaitForCount(PeerEvent::Kind::kDown, pair.b, 1, kDeadline)) {
+    error = "daemon loss not noticed";
+  }
+  if (error.empty()) error = OnRestartInstance("start");
+  return error.empty() ? pair.WaitMutualUp(2) : error;
+}
+
+void RunOnRestartInstance(std::string (*scenario)()) {
+  const std::string error = OnRestartInstance("start");
+  if (!error.empty()) GTEST_SKIP() << "cannot start a private avahi-daemon: " << error;
+  RunInFreshProcess(BusAddress(RestartDir()), scenario);
+  EXPECT_EQ(OnRestartInstance("stop"), "");
   EXPECT_EQ(std::system(("rm -rf '" + RestartDir() + "'").c_str()), 0);
 }
+
+TEST(AvahiDiscoveryRestartTest, PeersSeenAgainAfterBusAndDaemonRestart) { RunOnRestartInstance(&FullRestartScenario); }
+
+TEST(AvahiDiscoveryRestartTest, DaemonStartedLateAndRestartedAlone) { RunOnRestartInstance(&LateDaemonScenario); }
 
 }  // namespace
 }  // namespace gl::discovery::testing
