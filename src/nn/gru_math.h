@@ -74,8 +74,10 @@ inline T Exp(T x) {
 
 template <>
 inline float Exp(float x) {
-  x = std::clamp(x, -87.0f, 87.0f);
-  const float rounded = std::floor(x * 1.44269504f + 0.5f);  // round(x / ln2)
+  x = x < -87.0f ? -87.0f : (x > 87.0f ? 87.0f : x);  // not std::clamp: it returns a reference
+  // round(x / ln2): adding and removing 1.5 * 2^23 rounds to an integer (std::floor does
+  // not vectorise without -fno-trapping-math).
+  const float rounded = (x * 1.44269504f + 12582912.0f) - 12582912.0f;
   const float f = x - rounded * 0.693145752f - rounded * 1.42860677e-6f;  // ln2 split in two: exact product
   const float p =
       1.0f + f * (1.0f + f * (0.5f + f * (1.0f / 6 + f * (1.0f / 24 + f * (1.0f / 120 + f * (1.0f / 720))))));
@@ -111,21 +113,9 @@ class GruCore {
       GemmAccumulate(rows, g_size, h_size, h_prev, h_size, 1, w.wh, g_size, gh_.data(), g_size);
       for (int b = 0; b < rows; ++b) {
         const T* gx = w.wx + static_cast<std::size_t>(batch.symbols[t * b_count + b]) * g_size;
-        const T* gh = &gh_[b * g_size];
         const std::size_t at = t * step_size + b * h_size;
-        T* __restrict r = &r_[at];
-        T* __restrict z = &z_[at];
-        T* __restrict n = &n_[at];
-        T* __restrict ghn = &ghn_[at];
-        T* __restrict h = &h_[at + step_size];
-        const T* hp = h_prev + b * h_size;
-        for (int j = 0; j < h_size; ++j) {
-          r[j] = Sigmoid(gx[j] + w.bx[j] + gh[j]);
-          z[j] = Sigmoid(gx[h_size + j] + w.bx[h_size + j] + gh[h_size + j]);
-          ghn[j] = gh[2 * h_size + j];
-          n[j] = Tanh(gx[2 * h_size + j] + w.bx[2 * h_size + j] + r[j] * ghn[j]);
-          h[j] = (T(1) - z[j]) * n[j] + z[j] * hp[j];
-        }
+        ForwardCell(h_size, gx, w.bx, &gh_[b * g_size], h_prev + b * h_size, &r_[at], &z_[at], &n_[at], &ghn_[at],
+                    &h_[at + step_size]);
       }
     }
   }
@@ -155,32 +145,9 @@ class GruCore {
       const T* h_prev = &h_[t * step_size];
       for (int b = 0; b < rows; ++b) {
         const std::size_t at = t * step_size + b * h_size;
-        const T* r = &r_[at];
-        const T* z = &z_[at];
-        const T* n = &n_[at];
-        const T* ghn = &ghn_[at];
-        const T* hp = h_prev + b * h_size;
-        const T* dh = &dh_[b * h_size];
-        T* __restrict dh_next = &dh_next_[b * h_size];
-        T* __restrict dg = &dgh_[b * g_size];
-        for (int j = 0; j < h_size; ++j) {
-          const T dn = dh[j] * (T(1) - z[j]);
-          const T dz = dh[j] * (hp[j] - n[j]);
-          const T dan = dn * (T(1) - n[j] * n[j]);
-          const T daz = dz * z[j] * (T(1) - z[j]);
-          const T dar = dan * ghn[j] * r[j] * (T(1) - r[j]);
-          dg[j] = dar;
-          dg[h_size + j] = daz;
-          dg[2 * h_size + j] = dan;  // input-side gradient; scaled by r below for the h side
-          dh_next[j] = dh[j] * z[j];
-        }
-        T* __restrict gwx = g.wx + static_cast<std::size_t>(batch.symbols[t * b_count + b]) * g_size;
-        for (int j = 0; j < g_size; ++j) {
-          gwx[j] += dg[j];
-          g.bx[j] += dg[j];
-        }
-        for (int j = 0; j < h_size; ++j) dg[2 * h_size + j] *= r[j];
-        for (int j = 0; j < g_size; ++j) g.bh[j] += dg[j];
+        T* gwx = g.wx + static_cast<std::size_t>(batch.symbols[t * b_count + b]) * g_size;
+        BackwardCell(h_size, &r_[at], &z_[at], &n_[at], &ghn_[at], h_prev + b * h_size, &dh_[b * h_size],
+                     &dh_next_[b * h_size], &dgh_[b * g_size], gwx, g.bx, g.bh);
       }
       // dWh += h_prev^T dgh;  dh_prev = dh * z + dgh Wh^T
       GemmAccumulate(h_size, g_size, rows, h_prev, 1, h_size, dgh_.data(), g_size, g.wh, g_size);
@@ -190,6 +157,47 @@ class GruCore {
   }
 
  private:
+  // One step of one sequence: gates and new state h from the input row gx = Wx[x] and
+  // gh = h_prev Wh + bh. Separate functions so that __restrict applies (GCC ignores it on
+  // block-scope pointers) and the loops vectorise.
+  static void ForwardCell(int h_size, const T* __restrict gx, const T* __restrict bx, const T* __restrict gh,
+                          const T* __restrict hp, T* __restrict r, T* __restrict z, T* __restrict n,
+                          T* __restrict ghn, T* __restrict h) {
+    for (int j = 0; j < h_size; ++j) {
+      r[j] = Sigmoid(gx[j] + bx[j] + gh[j]);
+      z[j] = Sigmoid(gx[h_size + j] + bx[h_size + j] + gh[h_size + j]);
+      ghn[j] = gh[2 * h_size + j];
+      n[j] = Tanh(gx[2 * h_size + j] + bx[2 * h_size + j] + r[j] * ghn[j]);
+      h[j] = (T(1) - z[j]) * n[j] + z[j] * hp[j];
+    }
+  }
+
+  // Gradients of one step of one sequence: from dh (wrt its new state) to dg (wrt the gate
+  // pre-activations, h side) and dh_next = the direct part of the gradient wrt h_prev;
+  // accumulates the input-side gradient into the row gwx = dWx[x] and the biases.
+  static void BackwardCell(int h_size, const T* __restrict r, const T* __restrict z, const T* __restrict n,
+                           const T* __restrict ghn, const T* __restrict hp, const T* __restrict dh,
+                           T* __restrict dh_next, T* __restrict dg, T* __restrict gwx, T* __restrict gbx,
+                           T* __restrict gbh) {
+    for (int j = 0; j < h_size; ++j) {
+      const T dn = dh[j] * (T(1) - z[j]);
+      const T dz = dh[j] * (hp[j] - n[j]);
+      const T dan = dn * (T(1) - n[j] * n[j]);
+      const T daz = dz * z[j] * (T(1) - z[j]);
+      const T dar = dan * ghn[j] * r[j] * (T(1) - r[j]);
+      dg[j] = dar;
+      dg[h_size + j] = daz;
+      dg[2 * h_size + j] = dan;  // input side; the h side is scaled by r below
+      dh_next[j] = dh[j] * z[j];
+    }
+    for (int j = 0; j < 3 * h_size; ++j) {
+      gwx[j] += dg[j];
+      gbx[j] += dg[j];
+    }
+    for (int j = 0; j < h_size; ++j) dg[2 * h_size + j] *= r[j];
+    for (int j = 0; j < 3 * h_size; ++j) gbh[j] += dg[j];
+  }
+
   std::vector<T> h_;                   // [t + 1][b][H]; h_[0] = 0
   std::vector<T> r_, z_, n_, ghn_;     // [t][b][H]: gates and h Wh_n + bh_n, cached for backward
   std::vector<T> gh_;                  // [b][3H]: h Wh + bh of the current step
