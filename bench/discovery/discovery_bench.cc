@@ -147,10 +147,6 @@ bool MeasureChurn(int rounds, int batch) {
   if (!observer->Start(observed.Callback()).ok()) return false;
   long rss_before = 0, fds_before = 0;
   for (int round = 0; round <= rounds; ++round) {  // round 0 warms up, not counted
-    if (round == 1) {
-      rss_before = VmRssKb();
-      fds_before = OpenFds();
-    }
     std::vector<pid_t> publishers;
     for (int i = 0; i < batch; ++i) publishers.push_back(Publish(round * batch + i));
     if (std::count(publishers.begin(), publishers.end(), -1) > 0) {
@@ -166,11 +162,16 @@ bool MeasureChurn(int rounds, int batch) {
                    observed.downs(), target);
       return false;
     }
+    const long rss = VmRssKb(), fds = OpenFds();
+    if (round == 0) {
+      rss_before = rss;
+      fds_before = fds;
+    }
+    if (round == 0 || round % std::max(1, rounds / 4) == 0 || round == rounds) {
+      std::printf("observer, %5ld up/down events after warm-up: VmRSS %ld kB (%+ld), open fds %ld (%+ld)\n",
+                  2L * round * batch, rss, rss - rss_before, fds, fds - fds_before);
+    }
   }
-  const long events = 2L * rounds * batch, rss_after = VmRssKb(), fds_after = OpenFds();
-  std::printf("observer after warm-up:   VmRSS %ld kB, open fds %ld\n", rss_before, fds_before);
-  std::printf("after %ld up/down events: VmRSS %ld kB, open fds %ld (delta %+ld kB, %+ld fds)\n", events,
-              rss_after, fds_after, rss_after - rss_before, fds_after - fds_before);
   return true;
 }
 

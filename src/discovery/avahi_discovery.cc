@@ -156,12 +156,10 @@ void AvahiDiscovery::Connect() {
         static_cast<AvahiDiscovery*>(self)->OnClientState(c, state);
       },
       this, &error);
-  if (client != nullptr) return;  // client_ was set by the first callback
+  client_ = client;
+  if (client != nullptr) return;
   // Without a D-Bus bus even NO_FAIL fails at once (AVAHI_ERR_NO_DAEMON): retry later.
-  client_ = nullptr;
-  group_ = nullptr;
-  browser_ = nullptr;
-  resolvers_.clear();
+  FreeClient();  // forgets whatever a callback inside avahi_client_new created
   WarnUnreachable(avahi_strerror(error));
   reconnect_timer_ = Arm(reconnect_timer_, options_.retry_interval,
                          [](AvahiTimeout*, void* self) { static_cast<AvahiDiscovery*>(self)->Reconnect(); });
