@@ -6,14 +6,16 @@
 namespace gl::discovery {
 namespace {
 
+using std::string_literals::operator""s;  // GCC 12 -Wrestrict false positive on = "literal"
+
 using Kind = PeerEvent::Kind;
 
 PeerEvent Peer(const std::string& address, const std::string& role = "node") {
   PeerEvent peer;
   peer.kind = Kind::kUp;
-  peer.source = "mdns";
-  peer.service_name = "svc";
-  peer.id = "b";
+  peer.source = "mdns"s;
+  peer.service_name = "svc"s;
+  peer.id = "b"s;
   peer.address = address;
   peer.txt = {{"id", "b"}, {"role", role}};
   return peer;

@@ -6,11 +6,13 @@
 namespace gl::discovery {
 namespace {
 
+using std::string_literals::operator""s;  // GCC 12 -Wrestrict false positive on = "literal"
+
 Options Ours() {
   Options options;
-  options.node_id = "a";
-  options.cluster = "lab";
-  options.signature_hash = "s1";
+  options.node_id = "a"s;
+  options.cluster = "lab"s;
+  options.signature_hash = "s1"s;
   options.protocol_version = 2;
   return options;
 }
