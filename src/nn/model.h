@@ -33,8 +33,10 @@ struct TrainerOptions {
   float learning_rate = 3e-3f;                // Adam
   float clip_norm = 5.0f;                     // global gradient-norm clipping; 0 = off
   float dropout = 0.0f;                       // on the GRU's last state while training; [0, 1)
-  // Weight each label's loss by n_samples / (n_labels * n_label); set by SetClassWeights.
+  // Weight each label's loss by (n_samples / (n_labels * n_label))^class_weight_power;
+  // counts set by SetClassWeights. Power 1 is the usual "balanced" weighting, 0.5 a milder one.
   bool class_weighting = false;
+  float class_weight_power = 1.0f;
 };
 
 class Model {

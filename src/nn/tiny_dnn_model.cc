@@ -105,7 +105,9 @@ class TinyDnnModel final : public Model {
     // Loss = sum_i w_i CE_i / sum_i w_i (PyTorch's weighted mean); w_i = 1 unweighted.
     std::vector<float> weights(batch.size(), 1.0f);
     if (trainer_.class_weighting) {
-      for (std::size_t i = 0; i < batch.size(); ++i) weights[i] = class_weights_.at(batch[i].label);
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        weights[i] = std::pow(class_weights_.at(batch[i].label), trainer_.class_weight_power);
+      }
     }
     double weight_sum = 0;
     for (float w : weights) weight_sum += w;

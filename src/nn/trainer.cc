@@ -8,7 +8,20 @@
 
 namespace gl::nn {
 
-EpochStats TrainEpoch(Model& model, const Dataset& data, int batch_size, std::mt19937_64& rng) {
+void ParameterAverage::Add(const std::vector<float>& params) {
+  if (count_ == 0) sum_.assign(params.size(), 0.0);
+  for (std::size_t i = 0; i < params.size() && i < sum_.size(); ++i) sum_[i] += params[i];
+  ++count_;
+}
+
+std::vector<float> ParameterAverage::Mean() const {
+  std::vector<float> mean(sum_.size());
+  for (std::size_t i = 0; i < sum_.size(); ++i) mean[i] = static_cast<float>(sum_[i] / count_);
+  return mean;
+}
+
+EpochStats TrainEpoch(Model& model, const Dataset& data, int batch_size, std::mt19937_64& rng,
+                      ParameterAverage* average) {
   const auto start = std::chrono::steady_clock::now();
   std::vector<std::size_t> order(data.examples.size());
   std::iota(order.begin(), order.end(), 0);
@@ -21,6 +34,7 @@ EpochStats TrainEpoch(Model& model, const Dataset& data, int batch_size, std::mt
     batch.clear();
     for (std::size_t i = begin; i < std::min(begin + step, order.size()); ++i) batch.push_back(data.examples[order[i]]);
     loss_sum += static_cast<double>(model.TrainBatch(batch)) * batch.size();
+    if (average != nullptr) average->Add(model.GetParameters());
     stats.samples += batch.size();
   }
   if (stats.samples > 0) stats.mean_loss = loss_sum / stats.samples;

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <random>
+#include <vector>
 
 #include "nn/dataset.h"
 #include "nn/model.h"
@@ -17,6 +18,22 @@ struct EpochStats {
   double seconds = 0;       // wall time spent in the epoch
 };
 
-EpochStats TrainEpoch(Model& model, const Dataset& data, int batch_size, std::mt19937_64& rng);
+// Running mean of parameter vectors (stochastic weight averaging): the mean of the
+// weights visited late in training often generalises better than the last ones.
+class ParameterAverage {
+ public:
+  void Add(const std::vector<float>& params);
+  std::size_t count() const { return count_; }
+  std::vector<float> Mean() const;  // empty if nothing was added
+
+ private:
+  std::vector<double> sum_;
+  std::size_t count_ = 0;
+};
+
+// One pass over `data` in shuffled minibatches. With `average`, the parameters after
+// every batch are added to it.
+EpochStats TrainEpoch(Model& model, const Dataset& data, int batch_size, std::mt19937_64& rng,
+                      ParameterAverage* average = nullptr);
 
 }  // namespace gl::nn

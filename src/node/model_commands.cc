@@ -21,7 +21,8 @@ namespace {
 struct TrainArgs {
   std::string data, out = "model.glm";
   int epochs = 15, hidden = 128, batch = 32, max_length = 20;
-  float lr = 3e-3f, lr_decay = 1.0f, dropout = 0.0f;
+  float lr = 3e-3f, lr_decay = 1.0f, dropout = 0.0f, class_weight_power = 1.0f;
+  int average_from = 0;
   double validation = 0.1;
   std::uint64_t seed = 1;
   bool class_weighting = false, skip_bad_lines = false, keep_accents = false;
@@ -108,6 +109,7 @@ int RunTrain(const TrainArgs& a) {
   trainer.learning_rate = a.lr;
   trainer.class_weighting = a.class_weighting;
   trainer.dropout = a.dropout;
+  trainer.class_weight_power = a.class_weight_power;
   model.SetClassWeights(nn::CountPerLabel(train));
   std::printf("training on %zu names, validating on %zu; %zu parameters, signature %s\n", train.examples.size(),
               validation.examples.size(), model.ParameterCount(), model.Signature().c_str());
@@ -117,19 +119,36 @@ int RunTrain(const TrainArgs& a) {
   double best_score = -1;
   int best_epoch = 0;
   double elapsed = 0;
+  nn::ParameterAverage average;  // of the weights after every batch from epoch average_from on
   for (int epoch = 1; epoch <= a.epochs; ++epoch) {
     model.SetTrainerOptions(trainer);
     trainer.learning_rate *= a.lr_decay;
-    const nn::EpochStats stats = nn::TrainEpoch(model, train, a.batch, rng);
+    const bool averaging = a.average_from > 0 && epoch >= a.average_from;
+    const nn::EpochStats stats = nn::TrainEpoch(model, train, a.batch, rng, averaging ? &average : nullptr);
     const auto eval_start = std::chrono::steady_clock::now();
     const nn::Metrics m = model.Evaluate(validation);
     elapsed += stats.seconds + std::chrono::duration<double>(std::chrono::steady_clock::now() - eval_start).count();
     const double score = a.class_weighting ? m.macro_f1 : m.accuracy;
     const bool best = score > best_score;
     if (best) best_score = score, best_epoch = epoch, best_params = model.GetParameters();
-    std::printf("epoch %2d/%d  loss %.4f  val acc %.4f  macro-F1 %.4f  %6.0f samples/s  elapsed %s  ETA %s%s\n", epoch,
+    std::string average_note;
+    if (average.count() > 0) {
+      const std::vector<float> current = model.GetParameters();
+      std::vector<float> mean = average.Mean();
+      (void)model.SetParameters(mean);
+      const nn::Metrics am = model.Evaluate(validation);
+      (void)model.SetParameters(current);
+      const double average_score = a.class_weighting ? am.macro_f1 : am.accuracy;
+      char buf[96];
+      std::snprintf(buf, sizeof buf, "  averaged: val acc %.4f  macro-F1 %.4f%s", am.accuracy, am.macro_f1,
+                    average_score > best_score ? "  *" : "");
+      average_note = buf;
+      if (average_score > best_score) best_score = average_score, best_epoch = epoch, best_params = std::move(mean);
+    }
+    std::printf("epoch %2d/%d  loss %.4f  val acc %.4f  macro-F1 %.4f  %6.0f samples/s  elapsed %s  ETA %s%s%s\n", epoch,
                 a.epochs, stats.mean_loss, m.accuracy, m.macro_f1, stats.samples / std::max(stats.seconds, 1e-9),
-                Seconds(elapsed).c_str(), Seconds(elapsed / epoch * (a.epochs - epoch)).c_str(), best ? "  *" : "");
+                Seconds(elapsed).c_str(), Seconds(elapsed / epoch * (a.epochs - epoch)).c_str(), best ? "  *" : "",
+                average_note.c_str());
     std::fflush(stdout);
   }
   if (Status s = model.SetParameters(best_params); !s.ok()) return Fail(s);
@@ -242,12 +261,17 @@ void AddModelCommands(CLI::App& app, int& exit_code) {
       ->capture_default_str()->check(CLI::Range(0.01, 1.0));
   t->add_option("--dropout", train->dropout, "Dropout rate on the GRU's last state while training")
       ->capture_default_str()->check(CLI::Range(0.0, 0.9));
+  t->add_option("--average-from", train->average_from, "Also try the mean of the weights of epochs >= N (0: off)")
+      ->capture_default_str();
   t->add_option("--seed", train->seed, "Seed for split, initialisation and shuffling")->capture_default_str();
   t->add_option("--out", train->out, "Where to save the model")->capture_default_str();
   t->add_option("--validation", train->validation, "Held-out fraction per language")
       ->capture_default_str()->check(CLI::Range(0.01, 0.9));
   t->add_option("--max-length", train->max_length, "Longest name in characters; longer ones are truncated")
       ->capture_default_str();
+  t->add_option("--class-weight-power", train->class_weight_power,
+                 "With --class-weighting: weight = (balanced weight)^P; 0.5 is milder")
+      ->capture_default_str()->check(CLI::Range(0.0, 2.0));
   t->add_flag("--class-weighting", train->class_weighting,
               "Weight each language's loss by its rarity; keep the epoch with the best macro-F1");
   t->add_flag("--keep-accents", train->keep_accents, "Give accented letters their own symbols instead of folding");

@@ -142,6 +142,17 @@ TEST(Model, ClassWeightingChangesTheUpdate) {
   EXPECT_NE(plain->GetParameters(), weighted->GetParameters());
 }
 
+TEST(Model, ClassWeightPowerZeroIsUnweighted) {
+  auto plain = MakeModel(), weighted = MakeModel();
+  TrainerOptions t;
+  t.class_weighting = true;
+  t.class_weight_power = 0.0f;
+  weighted->SetTrainerOptions(t);
+  weighted->SetClassWeights({1, 10, 100, 1000, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5});
+  EXPECT_EQ(plain->TrainBatch(kBatch2), weighted->TrainBatch(kBatch2));
+  EXPECT_EQ(plain->GetParameters(), weighted->GetParameters());
+}
+
 TEST(Model, EvaluateCountsEverySample) {
   auto m = MakeModel();
   Dataset d{DefaultLabels(), {}};

@@ -38,5 +38,29 @@ TEST(Training, LearnsFourLanguagesWellAboveMajorityRate) {
   EXPECT_GT(after.macro_f1, 0.7);
 }
 
+TEST(ParameterAverage, IsTheMeanOfWhatWasAdded) {
+  ParameterAverage average;
+  EXPECT_TRUE(average.Mean().empty());
+  average.Add({1.0f, -2.0f});
+  average.Add({3.0f, 4.0f});
+  EXPECT_EQ(average.count(), 2u);
+  EXPECT_EQ(average.Mean(), (std::vector<float>{2.0f, 1.0f}));
+}
+
+TEST(Training, TrainEpochVisitsEveryExampleAndFeedsTheAverage) {
+  ModelOptions options;
+  options.hidden_size = 8;
+  auto model = std::move(Model::Create(options)).value();
+  Dataset data{DefaultLabels(), {}};
+  for (int i = 0; i < 70; ++i) data.examples.push_back({"Name" + std::to_string(i), i % 3});
+  std::mt19937_64 rng(1);
+  ParameterAverage average;
+  const EpochStats stats = TrainEpoch(*model, data, 32, rng, &average);
+  EXPECT_EQ(stats.samples, 70u);
+  EXPECT_EQ(average.count(), 3u);  // batches of 32, 32, 6
+  EXPECT_GT(stats.mean_loss, 0.0);
+  EXPECT_NE(average.Mean(), model->GetParameters());
+}
+
 }  // namespace
 }  // namespace gl::nn
