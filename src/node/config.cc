@@ -82,6 +82,7 @@ Status Config::Validate() const {
     return bad("intervals must be >= 0 seconds (0 = off)");
   }
   if (exchange_timeout_s <= 0) return bad("exchange_timeout_s must be > 0");
+  if (epochs_per_merge < 0) return bad("epochs_per_merge must be >= 0 (0 = never wait for a merge)");
   if (dead_after_failures < 1) return bad("dead_after_failures must be >= 1");
   return Status::Ok();
 }
@@ -99,7 +100,7 @@ Status LoadConfigFile(const std::string& path, Config& c) {
       {"node", {"id", "listen", "data", "eval_data", "state_dir", "status_socket", "peers", "discovery",
                 "cluster", "role"}},
       {"training", {"hidden", "batch_size", "learning_rate", "validation_fraction", "eval_interval_s",
-                    "checkpoint_interval_s", "class_weighting", "seed"}},
+                    "checkpoint_interval_s", "class_weighting", "epochs_per_merge", "seed"}},
       {"gossip", {"interval_s", "exchange_timeout_s", "probe_interval_s", "dead_after_failures", "merge"}},
   });
   if (!keys.ok()) return Status::InvalidArgument(path + ": " + keys.message());
@@ -125,6 +126,7 @@ Status LoadConfigFile(const std::string& path, Config& c) {
   Read(t, "eval_interval_s", c.eval_interval_s, error);
   Read(t, "checkpoint_interval_s", c.checkpoint_interval_s, error);
   Read(t, "class_weighting", c.class_weighting, error);
+  Read(t, "epochs_per_merge", c.epochs_per_merge, error);
   Read(t, "seed", c.seed, error);
   const toml::table& g = root["gossip"].as_table() ? *root["gossip"].as_table() : kEmpty;
   Read(g, "interval_s", c.gossip_interval_s, error);

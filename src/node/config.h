@@ -35,6 +35,7 @@ struct Config {
   double eval_interval_s = 10;           // how often validation (and eval_data) is scored; 0 = only at exit
   double checkpoint_interval_s = 30;     // how often the model is saved; 0 = only at exit
   bool class_weighting = false;          // weight the loss by inverse label frequency
+  int epochs_per_merge = 1;              // local epochs before training waits for a merge; 0 = never wait
   std::uint64_t seed = 1;                // data split, shuffling and initial weights
 
   // ---- [gossip]

@@ -21,8 +21,8 @@ namespace {
 struct TrainArgs {
   std::string data, out = "model.glm";
   int epochs = 15, hidden = 128, batch = 32, max_length = 20;
-  float lr = 3e-3f, lr_decay = 1.0f, dropout = 0.0f, class_weight_power = 1.0f;
-  int average_from = 0;
+  float lr = 3e-3f, dropout = 0.0f, class_weight_power = 1.0f;
+  int average_from = 3;
   double validation = 0.1;
   std::uint64_t seed = 1;
   bool class_weighting = false, skip_bad_lines = false, keep_accents = false;
@@ -110,6 +110,7 @@ int RunTrain(const TrainArgs& a) {
   trainer.class_weighting = a.class_weighting;
   trainer.dropout = a.dropout;
   trainer.class_weight_power = a.class_weight_power;
+  model.SetTrainerOptions(trainer);
   model.SetClassWeights(nn::CountPerLabel(train));
   std::printf("training on %zu names, validating on %zu; %zu parameters, signature %s\n", train.examples.size(),
               validation.examples.size(), model.ParameterCount(), model.Signature().c_str());
@@ -121,8 +122,6 @@ int RunTrain(const TrainArgs& a) {
   double elapsed = 0;
   nn::ParameterAverage average;  // of the weights after every batch from epoch average_from on
   for (int epoch = 1; epoch <= a.epochs; ++epoch) {
-    model.SetTrainerOptions(trainer);
-    trainer.learning_rate *= a.lr_decay;
     const bool averaging = a.average_from > 0 && epoch >= a.average_from;
     const nn::EpochStats stats = nn::TrainEpoch(model, train, a.batch, rng, averaging ? &average : nullptr);
     const auto eval_start = std::chrono::steady_clock::now();
@@ -257,8 +256,6 @@ void AddModelCommands(CLI::App& app, int& exit_code) {
   t->add_option("--hidden", train->hidden, "GRU hidden size (8..1024)")->capture_default_str();
   t->add_option("--batch", train->batch, "Minibatch size")->capture_default_str()->check(CLI::PositiveNumber);
   t->add_option("--lr", train->lr, "Adam learning rate")->capture_default_str()->check(CLI::PositiveNumber);
-  t->add_option("--lr-decay", train->lr_decay, "Learning-rate factor applied after each epoch")
-      ->capture_default_str()->check(CLI::Range(0.01, 1.0));
   t->add_option("--dropout", train->dropout, "Dropout rate on the GRU's last state while training")
       ->capture_default_str()->check(CLI::Range(0.0, 0.9));
   t->add_option("--average-from", train->average_from, "Also try the mean of the weights of epochs >= N (0: off)")

@@ -99,6 +99,9 @@ class NodeImpl : public Node {
     t.checkpoint_interval = Ms(config.checkpoint_interval_s);
     t.merge_rule = config.merge == "average" ? gossip::MergeRule::kAverage : gossip::MergeRule::kAgeWeighted;
     t.seed = config.seed;
+    t.epochs_per_merge = config.epochs_per_merge;
+    // Wait for a merge only while gossip can bring one: about two exchange periods.
+    t.merge_wait = Ms(2 * config.gossip_interval_s);
     training_ = std::make_unique<TrainingLoop>(std::move(model), std::move(data.train), std::move(data.validation),
                                                std::move(data.eval), shared_, checkpointer_, t, start);
   }

@@ -64,6 +64,8 @@ void AddRun(CLI::App& app, int& exit_code) {
   flags->Add(run, "--eval-interval", &Config::eval_interval_s, "Seconds between evaluations");
   flags->Add(run, "--checkpoint-interval", &Config::checkpoint_interval_s, "Seconds between checkpoints");
   flags->Add(run, "--merge", &Config::merge, "age-weighted | average");
+  flags->Add(run, "--epochs-per-merge", &Config::epochs_per_merge,
+             "Local epochs before training waits for a merge (0 = never wait)");
   flags->AddFlag(run, "--fresh", &Config::fresh, "Ignore the checkpoint in the state dir");
   run->add_flag("-v,--verbose", *verbose, "Debug logging");
   run->callback([config_file, verbose, flags, &exit_code] {

@@ -38,6 +38,7 @@ void TrainingLoop::Start() { thread_ = std::thread([this] { Run(); }); }
 
 void TrainingLoop::Stop() {
   stop_ = true;
+  shared_.WakeWaiters();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -54,6 +55,8 @@ void TrainingLoop::Run() {
   Clock::time_point last_eval = Clock::now(), last_checkpoint = Clock::now();
   Clock::time_point rate_start = Clock::now();
   std::uint64_t rate_samples = 0;
+  std::uint64_t merges_at_last_wait = 0;
+  int epochs_without_merge = 0;
   Evaluate();
 
   while (!stop_) {
@@ -87,9 +90,23 @@ void TrainingLoop::Run() {
         last_checkpoint = Clock::now();
       }
     }
-    if (!stop_) {
+    if (stop_) break;
+    std::uint64_t merges_so_far;
+    {
       std::lock_guard<std::mutex> lock(progress_mutex_);
       ++progress_.epochs;
+      merges_so_far = progress_.merges;
+    }
+    if (merges_so_far == merges_at_last_wait) {
+      ++epochs_without_merge;
+    } else {
+      epochs_without_merge = 1;
+      merges_at_last_wait = merges_so_far;
+    }
+    if (options_.epochs_per_merge > 0 && options_.merge_wait.count() > 0 &&
+        epochs_without_merge >= options_.epochs_per_merge) {
+      shared_.WaitForOffers(options_.merge_wait);
+      epochs_without_merge = 0;
     }
   }
   Evaluate();

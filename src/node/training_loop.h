@@ -1,7 +1,8 @@
 // TrainingLoop: the node's training thread. It owns the nn::Model.
 //
 // Loop: shuffle the local training set, train minibatch after minibatch; after each
-// minibatch merge the remote models queued in SharedModel and publish the result. Every
+// minibatch merge the remote models queued in SharedModel and publish the result; after
+// epochs_per_merge epochs without a merge, wait (bounded) for one. Every
 // eval_interval it scores the model on the local validation split (and on the common
 // eval set, if any); every checkpoint_interval it saves a checkpoint. Stop() ends the
 // loop after the current minibatch, saves a final checkpoint and joins the thread.
@@ -38,6 +39,12 @@ struct TrainingOptions {
   std::chrono::milliseconds eval_interval{10000};        // 0 = never during the run
   std::chrono::milliseconds checkpoint_interval{30000};  // 0 = only at Stop()
   gossip::MergeRule merge_rule = gossip::MergeRule::kAgeWeighted;
+  // Bounds how far a model drifts toward the local data between merges: after this many
+  // local epochs without a merge, training waits (up to merge_wait) for a remote model.
+  // Matters on non-IID data, where a small shard would otherwise be trained on many times
+  // between two exchanges. 0 = never wait.
+  int epochs_per_merge = 1;
+  std::chrono::milliseconds merge_wait{0};
   std::uint64_t seed = 1;
 };
 

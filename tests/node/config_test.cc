@@ -1,0 +1,92 @@
+#include "node/config.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+namespace gl::node {
+namespace {
+
+class ConfigFileTest : public ::testing::Test {
+ protected:
+  std::string Write(const std::string& text) {
+    std::ofstream(path_) << text;
+    return path_;
+  }
+  void TearDown() override { std::remove(path_.c_str()); }
+  std::string path_ = ::testing::TempDir() + "/config_test.toml";
+};
+
+TEST_F(ConfigFileTest, ShippedDefaultFileMatchesTheBuiltInDefaults) {
+  Config from_file;
+  ASSERT_TRUE(LoadConfigFile(std::string(GL_SOURCE_DIR) + "/config/node.toml", from_file).ok());
+  Config built_in;
+  EXPECT_EQ(from_file.listen, built_in.listen);
+  EXPECT_EQ(from_file.hidden, built_in.hidden);
+  EXPECT_EQ(from_file.gossip_interval_s, built_in.gossip_interval_s);
+  EXPECT_EQ(from_file.merge, built_in.merge);
+  EXPECT_EQ(from_file.epochs_per_merge, built_in.epochs_per_merge);
+  EXPECT_EQ(from_file.discovery, built_in.discovery);
+}
+
+TEST_F(ConfigFileTest, ValuesOverrideDefaults) {
+  Config c;
+  ASSERT_TRUE(LoadConfigFile(Write("[node]\nlisten = \"127.0.0.1:0\"\npeers = [\"a:1\", \"b:2\"]\n"
+                                   "[gossip]\ninterval_s = 1\n[training]\nhidden = 64\n"),
+                             c)
+                  .ok());
+  EXPECT_EQ(c.listen, "127.0.0.1:0");
+  EXPECT_EQ(c.peers, (std::vector<std::string>{"a:1", "b:2"}));
+  EXPECT_DOUBLE_EQ(c.gossip_interval_s, 1.0);
+  EXPECT_EQ(c.hidden, 64);
+  EXPECT_EQ(c.batch_size, 32);  // untouched
+}
+
+TEST_F(ConfigFileTest, UnknownKeyIsAnErrorNamingIt) {
+  Config c;
+  Status s = LoadConfigFile(Write("[gossip]\nintervall_s = 1\n"), c);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("intervall_s"), std::string::npos) << s.ToString();
+}
+
+TEST_F(ConfigFileTest, WrongTypeIsAnError) {
+  Config c;
+  Status s = LoadConfigFile(Write("[training]\nhidden = \"big\"\n"), c);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("hidden"), std::string::npos) << s.ToString();
+}
+
+TEST_F(ConfigFileTest, SyntaxErrorNamesTheLine) {
+  Config c;
+  Status s = LoadConfigFile(Write("[node]\n\nlisten = = 3\n"), c);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find(":3:"), std::string::npos) << s.ToString();
+}
+
+TEST(ConfigValidateTest, RejectsBadValuesWithTheirRange) {
+  Config c;
+  c.data = "shard.tsv";
+  EXPECT_TRUE(c.Validate().ok());
+  Config bad = c;
+  bad.discovery = "dns";
+  EXPECT_FALSE(bad.Validate().ok());
+  bad = c;
+  bad.hidden = 4;
+  EXPECT_NE(bad.Validate().message().find("[8, 1024]"), std::string::npos);
+  bad = c;
+  bad.data.clear();
+  EXPECT_NE(bad.Validate().message().find("--data"), std::string::npos);
+}
+
+TEST(ConfigValidateTest, StatusSocketDefaultsIntoStateDir) {
+  Config c;
+  c.state_dir = "/var/lib/gl";
+  EXPECT_EQ(c.StatusSocketPath(), "/var/lib/gl/status.sock");
+  c.status_socket = "/run/gl.sock";
+  EXPECT_EQ(c.StatusSocketPath(), "/run/gl.sock");
+}
+
+}  // namespace
+}  // namespace gl::node

@@ -1,0 +1,62 @@
+#include "node/shared_model.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+namespace gl::node {
+namespace {
+
+gossip::ModelSnapshot Model(float value, std::uint64_t age) { return {"sig", {value, value}, age, 10}; }
+
+TEST(SharedModelTest, SnapshotIsWhatWasPublished) {
+  SharedModel shared(Model(0, 0));
+  shared.Publish({1, 2}, 7);
+  gossip::ModelSnapshot s = shared.Snapshot();
+  EXPECT_EQ(s.params, (std::vector<float>{1, 2}));
+  EXPECT_EQ(s.age, 7u);
+  EXPECT_EQ(s.signature, "sig");
+  EXPECT_EQ(s.local_samples, 10u);
+}
+
+TEST(SharedModelTest, OffersAreTakenOnceInOrder) {
+  SharedModel shared(Model(0, 0));
+  shared.Offer(Model(1, 1));
+  shared.Offer(Model(2, 2));
+  std::vector<gossip::ModelSnapshot> taken = shared.TakeOffers();
+  ASSERT_EQ(taken.size(), 2u);
+  EXPECT_EQ(taken[0].age, 1u);
+  EXPECT_EQ(taken[1].age, 2u);
+  EXPECT_TRUE(shared.TakeOffers().empty());
+}
+
+TEST(SharedModelTest, QueueIsBoundedAndDropsTheOldest) {
+  SharedModel shared(Model(0, 0));
+  for (std::uint64_t i = 0; i < SharedModel::kMaxPendingOffers + 3; ++i) shared.Offer(Model(1, i));
+  std::vector<gossip::ModelSnapshot> taken = shared.TakeOffers();
+  ASSERT_EQ(taken.size(), SharedModel::kMaxPendingOffers);
+  EXPECT_EQ(taken.front().age, 3u);
+  EXPECT_EQ(shared.offers_dropped(), 3u);
+}
+
+TEST(SharedModelTest, WaitReturnsWhenAnOfferArrives) {
+  SharedModel shared(Model(0, 0));
+  std::thread offerer([&] { shared.Offer(Model(1, 1)); });
+  EXPECT_TRUE(shared.WaitForOffers(std::chrono::seconds(30)));
+  offerer.join();
+}
+
+TEST(SharedModelTest, WaitTimesOutWithoutOffers) {
+  SharedModel shared(Model(0, 0));
+  EXPECT_FALSE(shared.WaitForOffers(std::chrono::milliseconds(20)));
+}
+
+TEST(SharedModelTest, WakeEndsAWait) {
+  SharedModel shared(Model(0, 0));
+  std::thread waker([&] { shared.WakeWaiters(); });
+  EXPECT_FALSE(shared.WaitForOffers(std::chrono::seconds(30)));  // returns long before 30 s
+  waker.join();
+}
+
+}  // namespace
+}  // namespace gl::node
