@@ -258,7 +258,7 @@ void AddModelCommands(CLI::App& app, int& exit_code) {
   t->add_option("--lr", train->lr, "Adam learning rate")->capture_default_str()->check(CLI::PositiveNumber);
   t->add_option("--dropout", train->dropout, "Dropout rate on the GRU's last state while training")
       ->capture_default_str()->check(CLI::Range(0.0, 0.9));
-  t->add_option("--average-from", train->average_from, "Also try the mean of the weights of epochs >= N (0: off)")
+  t->add_option("--average-from", train->average_from, "Also score the mean of the weights after every batch from epoch N on, and keep it if better (0: off)")
       ->capture_default_str();
   t->add_option("--seed", train->seed, "Seed for split, initialisation and shuffling")->capture_default_str();
   t->add_option("--out", train->out, "Where to save the model")->capture_default_str();

@@ -153,6 +153,19 @@ TEST(Model, ClassWeightPowerZeroIsUnweighted) {
   EXPECT_EQ(plain->GetParameters(), weighted->GetParameters());
 }
 
+TEST(Model, DropoutChangesTrainingButNotPrediction) {
+  auto plain = MakeModel(), dropped = MakeModel();
+  TrainerOptions t;
+  t.dropout = 0.5f;
+  dropped->SetTrainerOptions(t);
+  EXPECT_EQ(plain->Predict("Sato"), dropped->Predict("Sato"));
+  plain->TrainBatch(kBatch2);
+  dropped->TrainBatch(kBatch2);
+  EXPECT_NE(plain->GetParameters(), dropped->GetParameters());
+  ASSERT_TRUE(dropped->SetParameters(plain->GetParameters()).ok());
+  EXPECT_EQ(plain->Predict("Sato"), dropped->Predict("Sato"));  // inference never drops
+}
+
 TEST(Model, EvaluateCountsEverySample) {
   auto m = MakeModel();
   Dataset d{DefaultLabels(), {}};
