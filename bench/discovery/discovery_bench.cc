@@ -191,6 +191,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "set DBUS_SYSTEM_BUS_ADDRESS (bench/discovery/run.sh starts a private daemon)\n");
     return 2;
   }
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // figures appear as they are measured
   gl::SetLogLevel(gl::LogLevel::kWarn);
   const bool ok = MeasureJoins(IntFlag(argc, argv, "--joins", 10)) &&
                   MeasureChurn(IntFlag(argc, argv, "--rounds", 20), IntFlag(argc, argv, "--batch", 50));
