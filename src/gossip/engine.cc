@@ -107,6 +107,10 @@ void Engine::ScheduleGossip(std::chrono::milliseconds delay) {
 
 void Engine::ScheduleProbe(std::chrono::milliseconds delay) {
   probe_timer_.expires_after(delay);
+  WaitForProbe();
+}
+
+void Engine::WaitForProbe() {
   probe_timer_.async_wait(Guarded([this](const std::error_code& ec) {
     if (!ec) OnProbeTimer();
   }));
@@ -126,8 +130,13 @@ void Engine::OnGossipTimer() {
 }
 
 void Engine::OnProbeTimer() {
-  ScheduleProbe(options_.probe_interval);
-  for (const std::string& address : table_.DueForProbe(Now(), options_.probe_interval)) {
+  // Fixed rate (no drift). Whatever falls due before the middle of the next interval is done
+  // now: an idle peer is pinged at every tick and a suspect one retried at the next tick, so a
+  // peer that refuses connections fails 3 probes within ~3 intervals.
+  probe_timer_.expires_at(probe_timer_.expiry() + options_.probe_interval);
+  WaitForProbe();
+  const TimePoint look_ahead = Now() + options_.probe_interval / 2;
+  for (const std::string& address : table_.DueForProbe(look_ahead, options_.probe_interval)) {
     if (probes_in_flight_.insert(address).second) SendPing(address);
   }
 }

@@ -75,6 +75,7 @@ class Engine {
 
   void ScheduleGossip(std::chrono::milliseconds delay);
   void ScheduleProbe(std::chrono::milliseconds delay);
+  void WaitForProbe();
   void OnGossipTimer();
   void OnProbeTimer();
   // Initiator side (engine.cc).

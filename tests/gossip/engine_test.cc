@@ -9,36 +9,12 @@
 
 #include "gossip/codec.h"
 #include "gossip/in_memory_transport.h"
-#include "gossip/merge.h"
+#include "cluster_util.h"
 
 namespace gl::gossip {
 namespace {
 
 using std::chrono::milliseconds;
-
-// A model that merges offers at once and remembers what it was offered.
-class FakeStore : public ModelStore {
- public:
-  explicit FakeStore(ModelSnapshot model) : model_(std::move(model)) {}
-  ModelSnapshot Snapshot() override { return model_; }
-  void Offer(ModelSnapshot remote) override {
-    offered_signatures_.push_back(remote.signature);
-    MergeInto(model_, remote, MergeRule::kAgeWeighted);
-  }
-  const ModelSnapshot& model() const { return model_; }
-  const std::vector<std::string>& offered_signatures() const { return offered_signatures_; }
-
- private:
-  ModelSnapshot model_;
-  std::vector<std::string> offered_signatures_;
-};
-
-struct Node {  // members in construction order: the engine goes first on destruction
-  std::string address;
-  std::unique_ptr<Transport> transport;
-  std::unique_ptr<FakeStore> store;
-  std::unique_ptr<Engine> engine;
-};
 
 class EngineClusterTest : public ::testing::Test {
  protected:
@@ -46,7 +22,7 @@ class EngineClusterTest : public ::testing::Test {
 
   EngineClusterTest() { nodes_.reserve(16); }  // AddNode hands out references into nodes_
   ~EngineClusterTest() override {
-    for (Node& node : nodes_) node.engine->Stop();
+    for (TestNode& node : nodes_) node.engine->Stop();
   }
 
   static Options FastOptions(const std::string& id) {
@@ -65,48 +41,31 @@ class EngineClusterTest : public ::testing::Test {
     return params;
   }
 
-  Node& AddNode(const std::string& signature, std::vector<float> params, Options options) {
-    Node node;
+  TestNode& AddNode(const std::string& signature, std::vector<float> params, Options options) {
+    TestNode node;
     node.address = "10.0.0." + std::to_string(nodes_.size() + 1) + ":7070";
     node.transport = network_.NewTransport(node.address);
-    node.store = std::make_unique<FakeStore>(ModelSnapshot{signature, std::move(params), 1, 100});
+    node.store = std::make_unique<MergingStore>(ModelSnapshot{signature, std::move(params), 1, 100});
     node.engine = std::make_unique<Engine>(io_, std::move(options), *node.transport, *node.store);
     nodes_.push_back(std::move(node));
     return nodes_.back();
   }
 
-  Node& AddNode(const std::string& signature, std::vector<float> params) {
+  TestNode& AddNode(const std::string& signature, std::vector<float> params) {
     return AddNode(signature, std::move(params), FastOptions("n" + std::to_string(nodes_.size() + 1)));
   }
 
-  void StartFullMesh() {
-    for (Node& node : nodes_) {
-      for (const Node& other : nodes_) {
-        if (&other != &node) node.engine->AddPeer(other.address, "static");
-      }
-      ASSERT_TRUE(node.engine->Start().ok());
-    }
-  }
-
-  // Runs the cluster until `done` holds; false if `deadline` passes first.
+  void StartFullMesh() { gossip::StartFullMesh(nodes_); }
   bool RunUntil(const std::function<bool()>& done, milliseconds deadline) {
-    const auto end = std::chrono::steady_clock::now() + deadline;
-    while (!done()) {
-      if (std::chrono::steady_clock::now() >= end) return false;
-      io_.run_for(milliseconds(10));
-    }
-    return true;
+    return gossip::RunUntil(io_, done, deadline);
   }
 
-  std::string StateSeenBy(const Node& observer, const Node& peer) const {
-    for (const PeerStatus& status : observer.engine->Peers()) {
-      if (status.address == peer.address) return status.state;
-    }
-    return "unknown";
+  static std::string StateSeenBy(const TestNode& observer, const TestNode& peer) {
+    return gossip::StateSeenBy(*observer.engine, peer.address);
   }
 
-  bool AllSee(const Node& peer, const std::string& state) const {
-    for (const Node& node : nodes_) {
+  bool AllSee(const TestNode& peer, const std::string& state) const {
+    for (const TestNode& node : nodes_) {
       if (&node != &peer && StateSeenBy(node, peer) != state) return false;
     }
     return true;
@@ -129,7 +88,7 @@ class EngineClusterTest : public ::testing::Test {
 
   asio::io_context io_;
   InMemoryNetwork network_{io_};
-  std::vector<Node> nodes_;
+  std::vector<TestNode> nodes_;
 };
 
 TEST_F(EngineClusterTest, SixNodesConvergeToOneModel) {
@@ -139,7 +98,7 @@ TEST_F(EngineClusterTest, SixNodesConvergeToOneModel) {
   ASSERT_GT(initial, 10.0);
   EXPECT_TRUE(RunUntil([&] { return MaxPairwiseDistance() < initial / 1000; }, milliseconds(10000)))
       << "max pairwise L2 distance went from " << initial << " to " << MaxPairwiseDistance();
-  for (const Node& node : nodes_) {
+  for (const TestNode& node : nodes_) {
     const EngineStats stats = node.engine->Stats();
     EXPECT_GT(stats.exchanges_ok, 0u);
     EXPECT_EQ(stats.rejected_updates, 0u);
@@ -151,13 +110,13 @@ TEST_F(EngineClusterTest, SixNodesConvergeToOneModel) {
 TEST_F(EngineClusterTest, CrashedNodeIsDeclaredDeadThenReadmitted) {
   for (unsigned i = 0; i < 4; ++i) AddNode("gru-v1", RandomParams(i));
   StartFullMesh();
-  Node& victim = nodes_[3];
+  TestNode& victim = nodes_[3];
   ASSERT_TRUE(RunUntil([&] { return AllSee(victim, "alive") && nodes_[0].engine->Stats().exchanges_ok > 0; },
                        milliseconds(3000)));
   network_.Crash(victim.address);
   EXPECT_TRUE(RunUntil([&] { return AllSee(victim, "dead"); }, milliseconds(3000)));
-  for (const Node& node : nodes_) {
-    for (const Node& other : nodes_) {
+  for (const TestNode& node : nodes_) {
+    for (const TestNode& other : nodes_) {
       if (&node != &other && &node != &victim && &other != &victim) {
         EXPECT_NE(StateSeenBy(node, other), "dead");
       }
@@ -172,16 +131,16 @@ TEST_F(EngineClusterTest, CrashedNodeIsDeclaredDeadThenReadmitted) {
 
 TEST_F(EngineClusterTest, IncompatiblePeerIsNeverMerged) {
   for (unsigned i = 0; i < 3; ++i) AddNode("gru-v1", RandomParams(i));
-  Node& odd = AddNode("gru-v2", RandomParams(9));
+  TestNode& odd = AddNode("gru-v2", RandomParams(9));
   StartFullMesh();
   EXPECT_TRUE(RunUntil([&] { return AllSee(odd, "incompatible"); }, milliseconds(3000)));
   EXPECT_TRUE(RunUntil([&] { return nodes_[0].engine->Stats().exchanges_ok >= 5; }, milliseconds(3000)));
-  for (const Node& node : nodes_) {
+  for (const TestNode& node : nodes_) {
     const std::string own = node.store->model().signature;
     for (const std::string& offered : node.store->offered_signatures()) EXPECT_EQ(offered, own);
   }
   EXPECT_TRUE(odd.store->offered_signatures().empty());
-  for (const Node& node : nodes_) {
+  for (const TestNode& node : nodes_) {
     if (&node != &odd) {
       EXPECT_EQ(StateSeenBy(odd, node), "incompatible");
     }
@@ -206,8 +165,8 @@ TEST_F(EngineClusterTest, NonFiniteModelIsRejected) {
 TEST_F(EngineClusterTest, ZeroGossipIntervalOnlyAnswers) {
   Options passive = FastOptions("passive");
   passive.gossip_interval = milliseconds(0);
-  Node& quiet = AddNode("gru-v1", RandomParams(1), passive);
-  Node& active = AddNode("gru-v1", RandomParams(2));
+  TestNode& quiet = AddNode("gru-v1", RandomParams(1), passive);
+  TestNode& active = AddNode("gru-v1", RandomParams(2));
   StartFullMesh();
   ASSERT_TRUE(RunUntil([&] { return active.engine->Stats().exchanges_ok >= 3; }, milliseconds(3000)));
   EXPECT_EQ(quiet.engine->Peers().at(0).exchanges, 0u);
@@ -230,7 +189,7 @@ TEST_F(EngineClusterTest, StopIsIdempotentAndEndsAllModelTraffic) {
 TEST_F(EngineClusterTest, InvalidOptionsAreRefusedAtStart) {
   Options options = FastOptions("bad");
   options.gossip_jitter = 2.0;
-  Node& node = AddNode("gru-v1", RandomParams(1), options);
+  TestNode& node = AddNode("gru-v1", RandomParams(1), options);
   const Status status = node.engine->Start();
   EXPECT_EQ(status.code(), Status::Code::kInvalidArgument);
   EXPECT_NE(status.message().find("gossip_jitter"), std::string::npos);
