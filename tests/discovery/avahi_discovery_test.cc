@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -17,6 +18,15 @@ namespace gl::discovery::testing {
 namespace {
 
 constexpr auto kDeadline = 10s;  // Avahi needs ~1 s to probe a name, ~1 s to see a removal
+constexpr char kUnreachableWarning[] = "avahi-daemon not reachable: using static peers only";
+
+// "" if `text` occurs exactly `times` times in `log`, else the complaint with the log.
+std::string ExpectLogged(const std::string& log, const std::string& text, int times) {
+  int found = 0;
+  for (auto at = log.find(text); at != std::string::npos; at = log.find(text, at + 1)) ++found;
+  if (found == times) return "";
+  return "'" + text + "' logged " + std::to_string(found) + " times, expected " + std::to_string(times) + ":\n" + log;
+}
 
 class AvahiDiscoveryTest : public ::testing::Test {
  protected:
@@ -143,10 +153,7 @@ std::string NoDaemonScenario() {
   mdns->Stop();
   const std::string log = ::testing::internal::GetCapturedStderr();
   if (!started.ok()) return "Start failed: " + started.ToString();
-  const std::string warning = "avahi-daemon not reachable: using static peers only";
-  const auto first = log.find(warning);
-  if (first == std::string::npos) return "no warning in:\n" + log;
-  if (log.find(warning, first + 1) != std::string::npos) return "warned more than once:\n" + log;
+  if (const std::string error = ExpectLogged(log, kUnreachableWarning, 1); !error.empty()) return error;
   auto fixed = MakeStaticDiscovery({"127.0.0.1:17052"});
   if (!fixed->Start(recorder.Callback()).ok()) return "static Start failed";
   const auto events = recorder.Events();
@@ -178,9 +185,10 @@ std::string OnRestartInstance(const std::string& action) {
 
 // Two started nodes on the restart instance, retrying fast while the bus is gone.
 struct RestartPair {
-  RestartPair() : a(UniqueName("a")), b(UniqueName("b")) {
+  explicit RestartPair(std::chrono::milliseconds connect_timeout = 2000ms) : a(UniqueName("a")), b(UniqueName("b")) {
     Options options;
     options.retry_interval = 200ms;
+    options.connect_timeout = connect_timeout;
     options.node_id = a;
     options.port = 17061;
     node_a = MakeAvahiDiscovery(options);
@@ -202,26 +210,36 @@ struct RestartPair {
   bool started = false;
 };
 
-// Whole instance (bus and daemon) stopped and started again under running nodes.
+long OpenFds() {
+  long count = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) ++count;
+  return count;
+}
+
+// Whole instance (bus and daemon) stopped and started again under running nodes; the
+// reconnect (bus gone, retried every 200 ms) leaves no fd behind.
 std::string FullRestartScenario() {
   RestartPair pair;
   if (!pair.started) return "Start failed";
   std::string error = pair.WaitMutualUp(1);
+  const long fds_before = OpenFds();
   if (error.empty()) error = OnRestartInstance("stop");
   if (error.empty() && !pair.seen_by_a.WaitForCount(PeerEvent::Kind::kDown, pair.b, 1, kDeadline)) {
     error = "connection loss not noticed";
   }
   if (error.empty()) error = OnRestartInstance("start");
-  return error.empty() ? pair.WaitMutualUp(2) : error;
+  if (error.empty()) error = pair.WaitMutualUp(2);
+  if (error.empty() && OpenFds() != fds_before) {
+    error = "open fds " + std::to_string(fds_before) + " before the restart, " + std::to_string(OpenFds()) + " after";
+  }
+  return error;
 }
 
 // Bus up but no daemon at Start; the daemon appears, then is restarted alone.
-std::string LateDaemonScenario() {
-  std::string error = OnRestartInstance("stop-avahi");
-  if (!error.empty()) return error;
-  RestartPair pair;
+// Bus up but no daemon at Start; the daemon appears, then is restarted alone.
+std::string LateDaemonSteps(RestartPair& pair) {
   if (!pair.started) return "Start failed";
-  error = OnRestartInstance("start");
+  std::string error = OnRestartInstance("start");
   if (error.empty()) error = pair.WaitMutualUp(1);
   if (error.empty()) error = OnRestartInstance("stop-avahi");
   if (error.empty() && !pair.seen_by_a.WaitForCount(PeerEvent::Kind::kDown, pair.b, 1, kDeadline)) {
@@ -229,6 +247,24 @@ std::string LateDaemonScenario() {
   }
   if (error.empty()) error = OnRestartInstance("start");
   return error.empty() ? pair.WaitMutualUp(2) : error;
+}
+
+// The same, also checking what each node logged: one "not reachable" warning (although
+// both the CONNECTING state and the 100 ms connect deadline report it), one "connection
+// lost", and "reachable" after each of the two times the daemon came up.
+std::string LateDaemonScenario() {
+  std::string error = OnRestartInstance("stop-avahi");
+  if (!error.empty()) return error;
+  ::testing::internal::CaptureStderr();
+  {
+    RestartPair pair(100ms);
+    error = LateDaemonSteps(pair);
+  }
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  if (error.empty()) error = ExpectLogged(log, kUnreachableWarning, 2);
+  if (error.empty()) error = ExpectLogged(log, "avahi-daemon connection lost", 2);
+  if (error.empty()) error = ExpectLogged(log, "avahi-daemon reachable: mDNS discovery active", 4);
+  return error;
 }
 
 void RunOnRestartInstance(std::string (*scenario)()) {
