@@ -6,7 +6,7 @@ set -eu
 BUILD=${1:?usage: run.sh BUILD_DIR [flags]}; shift
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 export AVAHI_TEST_DIR=/tmp/gl-avahi-bench AVAHI_TEST_NETNS=gl-avahi-bench
-trap '"$ROOT/tools/avahi-test-daemon" stop >/dev/null' EXIT
+trap '"$ROOT/tools/avahi-test-daemon" stop >/dev/null; rm -rf "$AVAHI_TEST_DIR"' EXIT
 "$ROOT/tools/avahi-test-daemon" start >/dev/null
 export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$AVAHI_TEST_DIR/run/system_bus_socket
 BENCH=$(find "$BUILD" -name discovery_bench -type f -perm -u+x | head -1)

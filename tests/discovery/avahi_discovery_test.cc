@@ -2,8 +2,11 @@
 // D-Bus bus, daemon in a network namespace holding only lo). Skipped with the reason
 // when that daemon cannot be started. Each test uses its own cluster name, so tests
 // running in parallel on the shared daemon filter each other out.
+#include <signal.h>
 #include <unistd.h>
 
+#include <array>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -165,23 +168,10 @@ TEST(AvahiDiscoveryNoDaemonTest, StartSucceedsWarnsOnceAndStaticStillWorks) {
   RunInFreshProcess("unix:path=/nonexistent/gl-discovery-test/bus", &NoDaemonScenario);
 }
 
-// The daemon restart uses a separate daemon instance (own bus, own namespace), so tests
-// running in parallel on the shared one are not disturbed. Its id comes from the
-// environment so the re-executed child of RunInFreshProcess uses the same instance.
-std::string RestartInstanceId() {
-  if (const char* id = std::getenv("GL_DISCOVERY_RESTART_ID")) return id;
-  const std::string id = std::to_string(getpid());
-  setenv("GL_DISCOVERY_RESTART_ID", id.c_str(), 1);
-  return id;
-}
-std::string RestartDir() { return "/tmp/gl-avahi-test-r" + RestartInstanceId(); }
-std::string RestartNetns() { return "gl-avr-" + RestartInstanceId(); }
-
-// "" if tools/avahi-test-daemon ACTION succeeded on the restart instance, else why not.
-std::string OnRestartInstance(const std::string& action) {
-  const ScriptResult result = RunAvahiTestDaemon(action, RestartDir(), RestartNetns());
-  return result.exit_code == 0 ? "" : action + " failed: " + result.output;
-}
+// The daemon restarts use a separate daemon instance (own bus, own namespace), so tests
+// running in parallel on the shared one are not disturbed.
+DaemonInstance RestartInstance() { return PrivateInstance("r"); }
+std::string OnRestartInstance(const std::string& action) { return OnInstance(RestartInstance(), action); }
 
 // Two started nodes on the restart instance, retrying fast while the bus is gone.
 struct RestartPair {
@@ -267,17 +257,88 @@ std::string LateDaemonScenario() {
   return error;
 }
 
-void RunOnRestartInstance(std::string (*scenario)()) {
-  const std::string error = OnRestartInstance("start");
-  if (!error.empty()) GTEST_SKIP() << "cannot start a private avahi-daemon: " << error;
-  RunInFreshProcess(BusAddress(RestartDir()), scenario);
-  EXPECT_EQ(OnRestartInstance("stop"), "");
-  EXPECT_EQ(std::system(("rm -rf '" + RestartDir() + "'").c_str()), 0);
+TEST(AvahiDiscoveryRestartTest, PeersSeenAgainAfterBusAndDaemonRestart) {
+  RunOnPrivateInstances({RestartInstance()}, &FullRestartScenario);
 }
 
-TEST(AvahiDiscoveryRestartTest, PeersSeenAgainAfterBusAndDaemonRestart) { RunOnRestartInstance(&FullRestartScenario); }
+TEST(AvahiDiscoveryRestartTest, DaemonStartedLateAndRestartedAlone) {
+  RunOnPrivateInstances({RestartInstance()}, &LateDaemonScenario);
+}
 
-TEST(AvahiDiscoveryRestartTest, DaemonStartedLateAndRestartedAlone) { RunOnRestartInstance(&LateDaemonScenario); }
+// Multi-host: two daemons in their own namespaces on one bridge (192.0.2.0/24, which
+// exists only inside those namespaces) exchange real mDNS, like two Pis on a LAN.
+DaemonInstance LanHost(int n) {
+  DaemonInstance host = PrivateInstance("h" + std::to_string(n));
+  host.host = "glh" + std::to_string(n);
+  host.lan = PrivateInstance("lan").netns;
+  host.addr = "192.0.2." + std::to_string(n) + "/24";
+  return host;
+}
+
+// A remote peer: avahi-publish talking to host 2's daemon, stopped when this goes.
+class RemotePublisher {
+ public:
+  RemotePublisher(const std::string& name, const std::string& cluster) {
+    const std::string command = "DBUS_SYSTEM_BUS_ADDRESS='" + LanHost(2).BusAddress() +
+                                "' timeout 60 avahi-publish -s '" + name + "' " + kServiceType +
+                                " 17301 id=remote proto=1 sig= cluster=" + cluster +
+                                " role=node </dev/null >/dev/null 2>&1 & echo $!";
+    if (FILE* pipe = popen(command.c_str(), "r")) {
+      if (std::fscanf(pipe, "%d", &pid_) != 1) pid_ = -1;
+      pclose(pipe);
+    }
+  }
+  ~RemotePublisher() { Stop(); }
+  bool started() const { return pid_ > 0; }
+  void Stop() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGTERM);
+    pid_ = -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+// Polls avahi-browse on host 2 (each run takes ~1 s to collect remote answers) until it
+// lists `needle` or the deadline passes.
+bool Host2Lists(const std::string& needle) {
+  const std::string command =
+      "DBUS_SYSTEM_BUS_ADDRESS='" + LanHost(2).BusAddress() + "' timeout 5 avahi-browse -rpt " + kServiceType;
+  for (const auto deadline = std::chrono::steady_clock::now() + kDeadline; std::chrono::steady_clock::now() < deadline;) {
+    std::string listing;
+    if (FILE* pipe = popen(command.c_str(), "r")) {
+      std::array<char, 512> buffer;
+      while (std::fgets(buffer.data(), buffer.size(), pipe) != nullptr) listing += buffer.data();
+      pclose(pipe);
+    }
+    if (listing.find(needle) != std::string::npos) return true;
+  }
+  return false;
+}
+
+std::string MultiHostScenario() {
+  const std::string cluster = UniqueName("lan");
+  EventRecorder seen;
+  Options options;
+  options.node_id = "local";
+  options.cluster = cluster;
+  options.port = 17300;
+  auto node = MakeAvahiDiscovery(options);
+  if (!node->Start(seen.Callback()).ok()) return "Start failed";
+  RemotePublisher remote("remote " + cluster, cluster);
+  if (!remote.started()) return "cannot run avahi-publish";
+  if (!seen.WaitForCount(PeerEvent::Kind::kUp, "remote", 1, kDeadline)) return "remote peer not seen";
+  if (seen.Last("remote").address != "192.0.2.2:17301") return "remote at " + seen.Last("remote").address;
+  if (!Host2Lists("192.0.2.1;17300")) return "host 2 does not list our service at 192.0.2.1:17300";
+  remote.Stop();
+  if (!seen.WaitForCount(PeerEvent::Kind::kDown, "remote", 1, kDeadline)) return "remote withdrawal not seen";
+  return "";
+}
+
+TEST(AvahiDiscoveryMultiHostTest, PeerOnAnotherHostIsSeenAtItsAddressAndLeaves) {
+  RunOnPrivateInstances({LanHost(1), LanHost(2)}, &MultiHostScenario);
+}
 
 }  // namespace
 }  // namespace gl::discovery::testing

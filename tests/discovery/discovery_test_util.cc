@@ -62,9 +62,17 @@ std::string UniqueName(const std::string& stem) {
   return stem + "-" + std::to_string(getpid()) + "-" + std::to_string(++counter);
 }
 
-ScriptResult RunAvahiTestDaemon(const std::string& action, const std::string& dir, const std::string& netns) {
+std::string DaemonInstance::BusAddress() const {
+  return "unix:path=" + (dir.empty() ? std::string("/tmp/gl-avahi-test") : dir) + "/run/system_bus_socket";
+}
+
+ScriptResult RunAvahiTestDaemon(const std::string& action, const DaemonInstance& instance) {
   std::string command;
-  if (!dir.empty()) command = "AVAHI_TEST_DIR='" + dir + "' AVAHI_TEST_NETNS='" + netns + "' ";
+  for (const auto& [name, value] : {std::pair{"AVAHI_TEST_DIR", instance.dir}, {"AVAHI_TEST_NETNS", instance.netns},
+                                    {"AVAHI_TEST_HOSTNAME", instance.host}, {"AVAHI_TEST_LAN", instance.lan},
+                                    {"AVAHI_TEST_ADDR", instance.addr}}) {
+    if (!value.empty()) command += std::string(name) + "='" + value + "' ";
+  }
   command += std::string("'") + GL_AVAHI_TEST_DAEMON + "' " + action + " 2>&1";
   ScriptResult result{-1, ""};
   FILE* pipe = popen(command.c_str(), "r");
@@ -76,7 +84,20 @@ ScriptResult RunAvahiTestDaemon(const std::string& action, const std::string& di
   return result;
 }
 
-std::string BusAddress(const std::string& dir) { return "unix:path=" + dir + "/run/system_bus_socket"; }
+std::string OnInstance(const DaemonInstance& instance, const std::string& action) {
+  const ScriptResult result = RunAvahiTestDaemon(action, instance);
+  return result.exit_code == 0 ? "" : action + " failed: " + result.output;
+}
+
+DaemonInstance PrivateInstance(const std::string& tag) {
+  const char* inherited = std::getenv("GL_DISCOVERY_TEST_ID");
+  const std::string id = inherited != nullptr ? inherited : std::to_string(getpid());
+  setenv("GL_DISCOVERY_TEST_ID", id.c_str(), 1);
+  DaemonInstance instance;
+  instance.dir = "/tmp/gl-avahi-test-" + tag + "-" + id;
+  instance.netns = "gl-" + tag + "-" + id;
+  return instance;
+}
 
 std::string EnsureAvahiTestDaemon() {
   const char* current = std::getenv("DBUS_SYSTEM_BUS_ADDRESS");
@@ -91,8 +112,9 @@ std::string EnsureAvahiTestDaemon() {
   }
   const ScriptResult started = RunAvahiTestDaemon("start");
   if (started.exit_code != 0) return "tools/avahi-test-daemon start failed: " + started.output;
-  const char* dir = std::getenv("AVAHI_TEST_DIR");  // the script's default instance
-  setenv("DBUS_SYSTEM_BUS_ADDRESS", BusAddress(dir != nullptr ? dir : "/tmp/gl-avahi-test").c_str(), 1);
+  DaemonInstance default_instance;  // the script's default, unless AVAHI_TEST_DIR says otherwise
+  if (const char* dir = std::getenv("AVAHI_TEST_DIR")) default_instance.dir = dir;
+  setenv("DBUS_SYSTEM_BUS_ADDRESS", default_instance.BusAddress().c_str(), 1);
   return "";
 }
 
@@ -112,6 +134,20 @@ void RunInFreshProcess(const std::string& bus_address, std::string (*scenario)()
     unsetenv("DBUS_SYSTEM_BUS_ADDRESS");
   } else {
     setenv("DBUS_SYSTEM_BUS_ADDRESS", restore.c_str(), 1);
+  }
+}
+
+void RunOnPrivateInstances(const std::vector<DaemonInstance>& instances, std::string (*scenario)()) {
+  for (const auto& instance : instances) {
+    if (const std::string error = OnInstance(instance, "start"); !error.empty()) {
+      for (const auto& started : instances) OnInstance(started, "stop");
+      GTEST_SKIP() << "cannot start a private avahi-daemon: " << error;
+    }
+  }
+  RunInFreshProcess(instances.front().BusAddress(), scenario);
+  for (const auto& instance : instances) {
+    EXPECT_EQ(OnInstance(instance, "stop"), "");
+    EXPECT_EQ(std::system(("rm -rf '" + instance.dir + "'").c_str()), 0);
   }
 }
 

@@ -43,12 +43,20 @@ struct ScriptResult {
   int exit_code;
   std::string output;
 };
-// Runs tools/avahi-test-daemon ACTION; a non-empty `dir` selects a separate instance
-// (AVAHI_TEST_DIR=dir, AVAHI_TEST_NETNS=netns).
-ScriptResult RunAvahiTestDaemon(const std::string& action, const std::string& dir = "",
-                                const std::string& netns = "");
-// The DBUS_SYSTEM_BUS_ADDRESS of the instance kept in `dir`.
-std::string BusAddress(const std::string& dir);
+// One tools/avahi-test-daemon instance; empty fields keep the script's defaults. `lan`
+// and `addr` select multi-host mode (eth0 with `addr` on a bridge in netns `lan`).
+struct DaemonInstance {
+  std::string dir, netns, host, lan, addr;
+  std::string BusAddress() const;  // its DBUS_SYSTEM_BUS_ADDRESS
+};
+// Runs tools/avahi-test-daemon ACTION on `instance`.
+ScriptResult RunAvahiTestDaemon(const std::string& action, const DaemonInstance& instance = {});
+// "" if ACTION succeeded on `instance`, else what the script said.
+std::string OnInstance(const DaemonInstance& instance, const std::string& action);
+
+// A private instance for this test process, `tag` telling several apart. Names derive
+// from an id kept in the environment, so a RunInFreshProcess child names it alike.
+DaemonInstance PrivateInstance(const std::string& tag);
 
 // Makes sure DBUS_SYSTEM_BUS_ADDRESS points at a running test daemon: keeps one that is
 // already set (e.g. by CI), else starts the default instance and exports its address.
@@ -61,5 +69,9 @@ std::string EnsureAvahiTestDaemon();
 // style) after setting the variable, and fails the test with the scenario's error text
 // unless it returns "".
 void RunInFreshProcess(const std::string& bus_address, std::string (*scenario)());
+
+// Starts `instances` (skips the test if one cannot start), runs `scenario` in a fresh
+// process talking to the first one, then stops them all and removes their dirs.
+void RunOnPrivateInstances(const std::vector<DaemonInstance>& instances, std::string (*scenario)());
 
 }  // namespace gl::discovery::testing
