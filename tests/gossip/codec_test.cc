@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <random>
 
 namespace gl::gossip {
 namespace {
@@ -164,6 +165,50 @@ TEST_F(CodecTest, ForgedSequenceLengthIsRefusedBeforeAllocation) {
 
 TEST_F(CodecTest, WrongMessageTypeIsCorruption) {
   EXPECT_EQ(DecodeMessage<Pong>(EncodeMessage(Ping{"a"})).status().code(), Status::Code::kCorruption);
+}
+
+}  // namespace
+}  // namespace gl::gossip
+
+namespace gl::gossip {
+namespace {
+
+// Decodes `frame` as every message type; each attempt must return, OK or Corruption.
+void DecodeAsEveryType(const Frame& frame) {
+  const auto check = [](const Status& status) {
+    EXPECT_TRUE(status.ok() || status.code() == Status::Code::kCorruption) << status.ToString();
+  };
+  check(DecodeMessage<Hello>(frame).status());
+  check(DecodeMessage<ExchangeRequest>(frame).status());
+  check(DecodeMessage<ExchangeReply>(frame).status());
+  check(DecodeMessage<Ping>(frame).status());
+  check(DecodeMessage<Pong>(frame).status());
+  check(DecodeMessage<Error>(frame).status());
+}
+
+TEST(CodecFuzzTest, RandomBodiesNeverCrash) {
+  std::mt19937 rng(7);
+  for (int i = 0; i < 3000; ++i) {
+    std::vector<std::uint8_t> body(rng() % 64);
+    for (auto& byte : body) byte = static_cast<std::uint8_t>(rng());
+    for (std::uint8_t type = 1; type <= 6; ++type) DecodeAsEveryType(Frame{static_cast<MessageType>(type), body});
+  }
+}
+
+TEST(CodecFuzzTest, MutatedValidFramesNeverCrash) {
+  std::mt19937 rng(11);
+  const std::vector<std::vector<std::uint8_t>> seeds = {
+      EncodeFrame(EncodeMessage(Hello{"pi-1", kProtocolVersion, "gru", "node", "1.2.3.4:5"})),
+      EncodeFrame(EncodeMessage(ExchangeRequest{"pi-1", ModelSnapshot{"gru", {1, 2, 3, 4}, 5, 6}})),
+      EncodeFrame(EncodeMessage(Error{"reason"}))};
+  for (int i = 0; i < 5000; ++i) {
+    std::vector<std::uint8_t> bytes = seeds[i % seeds.size()];
+    const int flips = 1 + static_cast<int>(rng() % 4);
+    for (int f = 0; f < flips; ++f) bytes[rng() % bytes.size()] ^= static_cast<std::uint8_t>(1u << (rng() % 8));
+    if (rng() % 4 == 0) bytes.resize(rng() % bytes.size());
+    Result<Frame> frame = DecodeFrame(bytes, 1024);
+    if (frame.ok()) DecodeAsEveryType(*frame);
+  }
 }
 
 }  // namespace

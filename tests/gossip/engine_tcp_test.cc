@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "cluster_util.h"
+#include "gossip/codec.h"
 #include "gossip/tcp_transport.h"
 
 namespace gl::gossip {
@@ -78,6 +79,44 @@ TEST_F(EngineTcpTest, KilledPeerIsDeadWithinFourSecondsOnLanDefaults) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count();
   EXPECT_LE(seconds, 4.5);
   std::printf("declared dead %.2f s after the kill\n", seconds);
+}
+
+// Well-framed garbage of every request type reaches the engine: it answers Error, the
+// connection closes, and the node goes on gossiping.
+TEST_F(EngineTcpTest, GarbageBodiesAreAnsweredWithErrorAndGossipGoesOn) {
+  for (int i = 0; i < 2; ++i) {
+    Options options = DefaultLocalOptions();
+    options.node_id = "g" + std::to_string(i);
+    options.gossip_interval = milliseconds(30);
+    AddNode(options, static_cast<float>(i));
+  }
+  StartFullMesh(nodes_);
+  auto parts = SplitHostPort(nodes_[0].address);
+  const asio::ip::tcp::endpoint target(asio::ip::make_address(parts->first),
+                                       static_cast<unsigned short>(std::stoi(parts->second)));
+  const std::vector<std::uint8_t> garbage = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 1, 2, 3};
+  int answered = 0;
+  for (MessageType type : {MessageType::kHello, MessageType::kExchangeRequest, MessageType::kPing}) {
+    asio::ip::tcp::socket raw(io_);
+    raw.connect(target);
+    asio::write(raw, asio::buffer(EncodeFrame(Frame{type, garbage})));
+    std::vector<std::uint8_t> received;
+    std::array<std::uint8_t, 256> chunk{};
+    bool closed = false;
+    raw.async_read_some(asio::buffer(chunk), [&](std::error_code ec, std::size_t n) {
+      received.insert(received.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(n));
+      closed = static_cast<bool>(ec);
+    });
+    ASSERT_TRUE(RunUntil(io_, [&] { return !received.empty() || closed; }, milliseconds(2000)));
+    Result<FrameHeader> header = ParseHeader(received, 1024);
+    ASSERT_TRUE(header.ok()) << header.status().ToString();
+    EXPECT_EQ(header->type, MessageType::kError);
+    ++answered;
+  }
+  EXPECT_EQ(answered, 3);
+  EXPECT_EQ(nodes_[0].engine->Stats().frames_rejected, 3u);
+  const std::uint64_t before = nodes_[0].engine->Stats().exchanges_ok;
+  EXPECT_TRUE(RunUntil(io_, [&] { return nodes_[0].engine->Stats().exchanges_ok >= before + 3; }, milliseconds(3000)));
 }
 
 }  // namespace
