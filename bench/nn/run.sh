@@ -16,10 +16,10 @@ echo "== gossip-learner train --data data/names (defaults: hidden 128, batch 32,
 "$bin" train --data "$data" --out "$work/model.glm" | tee "$work/train.log"
 
 kept=$(sed -n 's/^kept epoch \([0-9]*\).*/\1/p' "$work/train.log")
-read -r acc f1 < <(awk -v e="$kept" '$1 == "epoch" && $2+0 == e { print $6, $8 }' "$work/train.log")
+read -r acc f1 < <(sed -n 's/^kept epoch .*validation accuracy \([0-9.]*\) macro-F1 \([0-9.]*\);.*/\1 \2/p' "$work/train.log")
 # Median epoch throughput: robust to other jobs sharing the machine.
-rate=$(awk '$1 == "epoch" { print $9 }' "$work/train.log" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
-best_rate=$(awk '$1 == "epoch" { print $9 }' "$work/train.log" | sort -n | tail -1)
+rate=$(awk '$1 == "epoch" { print $10 }' "$work/train.log" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+best_rate=$(awk '$1 == "epoch" { print $10 }' "$work/train.log" | sort -n | tail -1)
 rss=$(sed -n 's/^peak RSS \([0-9.]*\) MB/\1/p' "$work/train.log")
 
 torch_rate=""

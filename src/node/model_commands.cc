@@ -114,11 +114,21 @@ int RunTrain(const TrainArgs& a) {
   model.SetClassWeights(nn::CountPerLabel(train));
   std::printf("training on %zu names, validating on %zu; %zu parameters, signature %s\n", train.examples.size(),
               validation.examples.size(), model.ParameterCount(), model.Signature().c_str());
-  // The kept epoch: best validation accuracy, or best macro-F1 when the loss is class-weighted.
+  // Kept: the best weights seen at an epoch's end, plain or averaged, by validation
+  // accuracy (macro-F1 when the loss is class-weighted).
+  struct Kept {
+    int epoch = 0;
+    bool averaged = false;
+    double score = -1, accuracy = 0, macro_f1 = 0;
+    std::vector<float> params;
+  } kept;
+  auto consider = [&](int epoch, bool averaged, const nn::Metrics& m, std::vector<float> params) {
+    const double score = a.class_weighting ? m.macro_f1 : m.accuracy;
+    if (score <= kept.score) return false;
+    kept = Kept{epoch, averaged, score, m.accuracy, m.macro_f1, std::move(params)};
+    return true;
+  };
   std::mt19937_64 rng(a.seed);
-  std::vector<float> best_params;
-  double best_score = -1;
-  int best_epoch = 0;
   double elapsed = 0;
   nn::ParameterAverage average;  // of the weights after every batch from epoch average_from on
   for (int epoch = 1; epoch <= a.epochs; ++epoch) {
@@ -126,34 +136,31 @@ int RunTrain(const TrainArgs& a) {
     const nn::EpochStats stats = nn::TrainEpoch(model, train, a.batch, rng, averaging ? &average : nullptr);
     const auto eval_start = std::chrono::steady_clock::now();
     const nn::Metrics m = model.Evaluate(validation);
-    elapsed += stats.seconds + std::chrono::duration<double>(std::chrono::steady_clock::now() - eval_start).count();
-    const double score = a.class_weighting ? m.macro_f1 : m.accuracy;
-    const bool best = score > best_score;
-    if (best) best_score = score, best_epoch = epoch, best_params = model.GetParameters();
+    const bool best = consider(epoch, false, m, model.GetParameters());
     std::string average_note;
     if (average.count() > 0) {
       const std::vector<float> current = model.GetParameters();
       std::vector<float> mean = average.Mean();
-      (void)model.SetParameters(mean);
+      (void)model.SetParameters(mean);  // both come from this model: right length, finite
       const nn::Metrics am = model.Evaluate(validation);
       (void)model.SetParameters(current);
-      const double average_score = a.class_weighting ? am.macro_f1 : am.accuracy;
+      const bool best_average = consider(epoch, true, am, std::move(mean));
       char buf[96];
       std::snprintf(buf, sizeof buf, "  averaged: val acc %.4f  macro-F1 %.4f%s", am.accuracy, am.macro_f1,
-                    average_score > best_score ? "  *" : "");
+                    best_average ? "  *" : "");
       average_note = buf;
-      if (average_score > best_score) best_score = average_score, best_epoch = epoch, best_params = std::move(mean);
     }
+    elapsed += stats.seconds + std::chrono::duration<double>(std::chrono::steady_clock::now() - eval_start).count();
     std::printf("epoch %2d/%d  loss %.4f  val acc %.4f  macro-F1 %.4f  %6.0f samples/s  elapsed %s  ETA %s%s%s\n", epoch,
                 a.epochs, stats.mean_loss, m.accuracy, m.macro_f1, stats.samples / std::max(stats.seconds, 1e-9),
                 Seconds(elapsed).c_str(), Seconds(elapsed / epoch * (a.epochs - epoch)).c_str(), best ? "  *" : "",
                 average_note.c_str());
     std::fflush(stdout);
   }
-  if (Status s = model.SetParameters(best_params); !s.ok()) return Fail(s);
+  if (Status s = model.SetParameters(kept.params); !s.ok()) return Fail(s);
   if (Status s = model.Save(a.out); !s.ok()) return Fail(s, "Choose a writable --out path.");
-  std::printf("kept epoch %d (validation %s %.4f); saved %s\n", best_epoch,
-              a.class_weighting ? "macro-F1" : "accuracy", best_score, a.out.c_str());
+  std::printf("kept epoch %d%s: validation accuracy %.4f macro-F1 %.4f; saved %s\n", kept.epoch,
+              kept.averaged ? " (averaged weights)" : "", kept.accuracy, kept.macro_f1, a.out.c_str());
   std::printf("peak RSS %.1f MB\n", PeakRssKb() / 1024.0);
   return 0;
 }
