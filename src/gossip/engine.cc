@@ -17,8 +17,7 @@ PeerTableConfig TableConfig(const Options& options) {
 }  // namespace
 
 Engine::Engine(asio::io_context& io, Options options, Transport& transport, ModelStore& store)
-    : io_(io),
-      options_(std::move(options)),
+    : options_(std::move(options)),
       transport_(transport),
       store_(store),
       table_(TableConfig(options_)),
@@ -176,6 +175,8 @@ void Engine::OnExchangeReply(const std::string& address, Frame reply) {
   if (reply.type == MessageType::kError) {
     ++counters_.exchanges_failed;
     NoteSuccess(address);  // it answered, so it is alive; it just refused our model
+    // It may have restarted with another model: say Hello again next time to find out.
+    if (Peer* peer = table_.Find(address)) peer->handshaken = false;
     Result<Error> error = DecodeMessage<Error>(reply);
     GL_LOG(kWarn, kLog) << "peer " << address << " refused the exchange: "
                         << (error.ok() ? error->reason : error.status().message());

@@ -101,7 +101,6 @@ class Engine {
   auto Guarded(Callback callback);
   TimePoint Now() const { return std::chrono::steady_clock::now(); }
 
-  asio::io_context& io_;
   const Options options_;
   Transport& transport_;
   ModelStore& store_;

@@ -92,10 +92,10 @@ TEST_F(CodecTest, WrongVersion) {
 }
 
 TEST_F(CodecTest, UnknownType) {
-  for (std::uint8_t type : {0, 7, 31, static_cast<int>(kCoordinatorTypesFirst), 255}) {
+  for (int type : {0, 7, int{kCoordinatorTypesLast} + 1, 255}) {  // never assigned
     auto bytes = ValidFrameBytes();
-    bytes[5] = type;
-    EXPECT_NE(Reject(bytes).find("unknown message type"), std::string::npos) << int{type};
+    bytes[5] = static_cast<std::uint8_t>(type);
+    EXPECT_NE(Reject(bytes).find("unknown message type"), std::string::npos) << type;
   }
 }
 
