@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <numeric>
 
 #include "nn/random.h"
@@ -23,6 +24,7 @@ std::vector<float> ParameterAverage::Mean() const {
 EpochStats TrainEpoch(Model& model, const Dataset& data, int batch_size, std::mt19937_64& rng,
                       ParameterAverage* average) {
   const auto start = std::chrono::steady_clock::now();
+  const std::clock_t cpu_start = std::clock();
   std::vector<std::size_t> order(data.examples.size());
   std::iota(order.begin(), order.end(), 0);
   Shuffle(order, rng);
@@ -39,6 +41,7 @@ EpochStats TrainEpoch(Model& model, const Dataset& data, int batch_size, std::mt
   }
   if (stats.samples > 0) stats.mean_loss = loss_sum / stats.samples;
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  stats.cpu_seconds = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
   return stats;
 }
 

@@ -16,6 +16,7 @@ struct EpochStats {
   double mean_loss = 0;     // mean of the batch losses, weighted by batch size
   std::size_t samples = 0;
   double seconds = 0;       // wall time spent in the epoch
+  double cpu_seconds = 0;   // CPU time of the process meanwhile (robust on a shared machine)
 };
 
 // Running mean of parameter vectors (stochastic weight averaging): the mean of the

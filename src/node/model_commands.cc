@@ -151,8 +151,9 @@ int RunTrain(const TrainArgs& a) {
       average_note = buf;
     }
     elapsed += stats.seconds + std::chrono::duration<double>(std::chrono::steady_clock::now() - eval_start).count();
-    std::printf("epoch %2d/%d  loss %.4f  val acc %.4f  macro-F1 %.4f  %6.0f samples/s  elapsed %s  ETA %s%s%s\n", epoch,
-                a.epochs, stats.mean_loss, m.accuracy, m.macro_f1, stats.samples / std::max(stats.seconds, 1e-9),
+    std::printf("epoch %2d/%d  loss %.4f  val acc %.4f  macro-F1 %.4f  %6.0f samples/s (%.0f per CPU-s)  elapsed %s  ETA %s%s%s\n",
+                epoch, a.epochs, stats.mean_loss, m.accuracy, m.macro_f1, stats.samples / std::max(stats.seconds, 1e-9),
+                stats.samples / std::max(stats.cpu_seconds, 1e-9),
                 Seconds(elapsed).c_str(), Seconds(elapsed / epoch * (a.epochs - epoch)).c_str(), best ? "  *" : "",
                 average_note.c_str());
     std::fflush(stdout);
