@@ -51,13 +51,14 @@ class AvahiDiscovery : public Discovery {
   void Reconnect();
   void OnClientState(AvahiClient* client, AvahiClientState state);
   void OnGroupState(AvahiEntryGroup* group, AvahiEntryGroupState state);
-  void OnBrowse(AvahiIfIndex iface, AvahiProtocol protocol, AvahiBrowserEvent event, const char* name,
-                const char* type, const char* domain);
+  void OnBrowse(AvahiBrowserEvent event, AvahiIfIndex iface, const char* name, const char* domain);
   void OnResolve(AvahiServiceResolver* resolver, AvahiIfIndex iface, AvahiResolverEvent event,
-                 const char* name, const AvahiAddress* address, uint16_t port, AvahiStringList* txt);
+                 const char* name, const char* host, const AvahiAddress* address, uint16_t port,
+                 AvahiStringList* txt);
   void Publish();
   void Browse();
   void Rename();
+  void Resolve(AvahiIfIndex iface, const std::string& name, const std::string& domain);
   void ForgetResolver(AvahiIfIndex iface, const std::string& name);
   void WarnUnreachable(const std::string& detail);
   AvahiTimeout* Arm(AvahiTimeout* timer, std::chrono::milliseconds delay, AvahiTimeoutCallback callback);
@@ -72,7 +73,13 @@ class AvahiDiscovery : public Discovery {
   AvahiClient* client_ = nullptr;
   AvahiEntryGroup* group_ = nullptr;        // owned by client_
   AvahiServiceBrowser* browser_ = nullptr;  // owned by client_
-  std::map<std::pair<AvahiIfIndex, std::string>, AvahiServiceResolver*> resolvers_;  // owned by client_
+  struct Resolver {
+    AvahiServiceResolver* handle;  // owned by client_
+    std::string domain;
+    std::string host;  // SRV target and TXT id of the last result
+    std::string id;
+  };
+  std::map<std::pair<AvahiIfIndex, std::string>, Resolver> resolvers_;  // per browsed service instance
   AvahiTimeout* reconnect_timer_ = nullptr;
   AvahiTimeout* deadline_timer_ = nullptr;
 
@@ -273,9 +280,9 @@ void AvahiDiscovery::Browse() {
   if (browser_ != nullptr) return;
   browser_ = avahi_service_browser_new(
       client_, AVAHI_IF_UNSPEC, AVAHI_PROTO_INET, kServiceType, nullptr, AvahiLookupFlags(0),
-      [](AvahiServiceBrowser*, AvahiIfIndex iface, AvahiProtocol protocol, AvahiBrowserEvent event, const char* name,
-         const char* type, const char* domain, AvahiLookupResultFlags, void* self) {
-        static_cast<AvahiDiscovery*>(self)->OnBrowse(iface, protocol, event, name, type, domain);
+      [](AvahiServiceBrowser*, AvahiIfIndex iface, AvahiProtocol, AvahiBrowserEvent event, const char* name,
+         const char*, const char* domain, AvahiLookupResultFlags, void* self) {
+        static_cast<AvahiDiscovery*>(self)->OnBrowse(event, iface, name, domain);
       },
       this);
   if (browser_ == nullptr) {
@@ -283,27 +290,11 @@ void AvahiDiscovery::Browse() {
   }
 }
 
-void AvahiDiscovery::OnBrowse(AvahiIfIndex iface, AvahiProtocol protocol, AvahiBrowserEvent event, const char* name,
-                              const char* type, const char* domain) {
+void AvahiDiscovery::OnBrowse(AvahiBrowserEvent event, AvahiIfIndex iface, const char* name, const char* domain) {
   switch (event) {
-    case AVAHI_BROWSER_NEW: {
-      auto& resolver = resolvers_[{iface, name}];
-      if (resolver != nullptr) break;
-      // Kept until REMOVE, so a changed TXT (SetRole) or address resolves again.
-      resolver = avahi_service_resolver_new(
-          client_, iface, protocol, name, type, domain, AVAHI_PROTO_INET, AvahiLookupFlags(0),
-          [](AvahiServiceResolver* r, AvahiIfIndex i, AvahiProtocol, AvahiResolverEvent e, const char* n,
-             const char*, const char*, const char*, const AvahiAddress* a, uint16_t port, AvahiStringList* txt,
-             AvahiLookupResultFlags, void* self) {
-            static_cast<AvahiDiscovery*>(self)->OnResolve(r, i, e, n, a, port, txt);
-          },
-          this);
-      if (resolver == nullptr) {
-        GL_LOG(kWarn, kLog) << "cannot resolve '" << name << "': " << ClientError(client_);
-        resolvers_.erase({iface, name});
-      }
+    case AVAHI_BROWSER_NEW:
+      if (!resolvers_.contains({iface, name})) Resolve(iface, name, domain);
       break;
-    }
     case AVAHI_BROWSER_REMOVE:
       ForgetResolver(iface, name);
       Emit(table_.Removed(name, iface));
@@ -317,15 +308,32 @@ void AvahiDiscovery::OnBrowse(AvahiIfIndex iface, AvahiProtocol protocol, AvahiB
   }
 }
 
+void AvahiDiscovery::Resolve(AvahiIfIndex iface, const std::string& name, const std::string& domain) {
+  // Kept until REMOVE, so a changed TXT (SetRole) or address resolves again.
+  AvahiServiceResolver* handle = avahi_service_resolver_new(
+      client_, iface, AVAHI_PROTO_INET, name.c_str(), kServiceType, domain.c_str(), AVAHI_PROTO_INET,
+      AvahiLookupFlags(0),
+      [](AvahiServiceResolver* r, AvahiIfIndex i, AvahiProtocol, AvahiResolverEvent e, const char* n, const char*,
+         const char*, const char* host, const AvahiAddress* a, uint16_t port, AvahiStringList* txt,
+         AvahiLookupResultFlags, void* self) { static_cast<AvahiDiscovery*>(self)->OnResolve(r, i, e, n, host, a, port, txt); },
+      this);
+  if (handle == nullptr) {
+    GL_LOG(kWarn, kLog) << "cannot resolve '" << name << "': " << ClientError(client_);
+    return;
+  }
+  resolvers_[{iface, name}] = Resolver{handle, domain, "", ""};
+}
+
 void AvahiDiscovery::ForgetResolver(AvahiIfIndex iface, const std::string& name) {
   const auto it = resolvers_.find({iface, name});
   if (it == resolvers_.end()) return;
-  avahi_service_resolver_free(it->second);
+  avahi_service_resolver_free(it->second.handle);
   resolvers_.erase(it);
 }
 
 void AvahiDiscovery::OnResolve(AvahiServiceResolver* resolver, AvahiIfIndex iface, AvahiResolverEvent event,
-                               const char* name, const AvahiAddress* address, uint16_t port, AvahiStringList* txt) {
+                               const char* name, const char* host, const AvahiAddress* address, uint16_t port,
+                               AvahiStringList* txt) {
   if (event != AVAHI_RESOLVER_FOUND || address == nullptr || address->proto != AVAHI_PROTO_INET) {
     GL_LOG(kWarn, kLog) << "cannot resolve '" << name << "': "
                         << ClientError(avahi_service_resolver_get_client(resolver));
@@ -338,6 +346,21 @@ void AvahiDiscovery::OnResolve(AvahiServiceResolver* resolver, AvahiIfIndex ifac
   peer.source = "mdns";
   peer.service_name = name;
   peer.txt = FromAvahiTxt(txt);
+  peer.id = peer.txt[kTxtId];
+  if (const auto it = resolvers_.find({iface, name}); it != resolvers_.end()) {
+    Resolver& known = it->second;
+    if (!known.host.empty() && (known.host != host || known.id != peer.id)) {
+      // The name moved to another node (e.g. two claimed it at once): a long-lived resolver
+      // then mixes old and new records (measured: the new TXT with the old host's address),
+      // so resolve afresh.
+      const std::string domain = known.domain;
+      ForgetResolver(iface, name);
+      Resolve(iface, name, domain);
+      return;
+    }
+    known.host = host;
+    known.id = peer.id;
+  }
   const std::string reason = SkipReason(options_, peer.txt);
   if (!reason.empty()) {
     if (reason != "own service" && logged_skips_.insert(std::string(name) + "\n" + reason).second) {
@@ -346,10 +369,9 @@ void AvahiDiscovery::OnResolve(AvahiServiceResolver* resolver, AvahiIfIndex ifac
     Emit(table_.Removed(name, iface));
     return;
   }
-  char host[AVAHI_ADDRESS_STR_MAX];
-  avahi_address_snprint(host, sizeof(host), address);
-  peer.id = peer.txt[kTxtId];
-  peer.address = std::string(host) + ":" + std::to_string(port);
+  char ip[AVAHI_ADDRESS_STR_MAX];
+  avahi_address_snprint(ip, sizeof(ip), address);
+  peer.address = std::string(ip) + ":" + std::to_string(port);
   Emit(table_.Resolved(name, iface, std::move(peer)));
 }
 

@@ -1,4 +1,4 @@
-// Per-interface service bookkeeping (see service_table.h).
+// Address-keyed service bookkeeping (see service_table.h).
 #include "discovery/service_table.h"
 
 #include <utility>
@@ -13,43 +13,52 @@ PeerEvent AsDown(PeerEvent peer) {
 
 }  // namespace
 
+std::optional<PeerEvent> ServiceTable::Current(const std::string& name) const {
+  const auto it = services_.find(name);
+  if (it == services_.end() || it->second.empty()) return std::nullopt;
+  return it->second.begin()->second;
+}
+
 std::vector<PeerEvent> ServiceTable::Resolved(const std::string& name, int iface, PeerEvent peer) {
   peer.kind = PeerEvent::Kind::kUp;
-  const auto it = services_.find(name);
-  const bool was_announced = it != services_.end();
-  Entry entry = was_announced ? std::move(it->second) : Entry{};
-  entry.by_iface[iface] = std::move(peer);
-  return Update(name, std::move(entry), was_announced);
+  const auto before = Current(name);
+  services_[name][iface] = std::move(peer);
+  return Update(before, Current(name));
 }
 
 std::vector<PeerEvent> ServiceTable::Removed(const std::string& name, int iface) {
   const auto it = services_.find(name);
-  if (it == services_.end()) return {};
-  Entry entry = std::move(it->second);
-  entry.by_iface.erase(iface);
-  return Update(name, std::move(entry), true);
+  if (it == services_.end() || !it->second.contains(iface)) return {};
+  const auto before = Current(name);
+  it->second.erase(iface);
+  if (it->second.empty()) services_.erase(it);
+  return Update(before, Current(name));
 }
 
-std::vector<PeerEvent> ServiceTable::Update(const std::string& name, Entry entry, bool was_announced) {
+std::vector<PeerEvent> ServiceTable::Update(const std::optional<PeerEvent>& before,
+                                            const std::optional<PeerEvent>& after) {
   std::vector<PeerEvent> events;
-  if (entry.by_iface.empty()) {
-    events.push_back(AsDown(std::move(entry.announced)));
-    services_.erase(name);
-    return events;
+  const bool moved = before && (!after || after->address != before->address);
+  if (moved) {
+    const auto old = peers_.find(before->address);
+    if (--old->second.services == 0) {
+      events.push_back(AsDown(std::move(old->second.event)));
+      peers_.erase(old);
+    }
   }
-  const PeerEvent& wanted = entry.by_iface.begin()->second;
-  if (was_announced && wanted.address != entry.announced.address) events.push_back(AsDown(entry.announced));
-  if (!was_announced || wanted.address != entry.announced.address || wanted.txt != entry.announced.txt) {
-    entry.announced = wanted;
-    events.push_back(wanted);
-  }
-  services_[name] = std::move(entry);
+  if (!after) return events;
+  const auto [it, fresh] = peers_.try_emplace(after->address, Peer{*after, 0});
+  if (fresh || moved || !before) ++it->second.services;
+  const PeerEvent& known = it->second.event;
+  if (fresh || known.txt != after->txt || known.service_name != after->service_name) events.push_back(*after);
+  it->second.event = *after;
   return events;
 }
 
 std::vector<PeerEvent> ServiceTable::Clear() {
   std::vector<PeerEvent> downs;
-  for (auto& [name, entry] : services_) downs.push_back(AsDown(std::move(entry.announced)));
+  for (auto& [address, peer] : peers_) downs.push_back(AsDown(std::move(peer.event)));
+  peers_.clear();
   services_.clear();
   return downs;
 }

@@ -1,10 +1,16 @@
-// ServiceTable: bookkeeping that turns per-interface mDNS resolve/remove results into
-// peer up/down events, so that a service seen on several interfaces is announced once
-// and a changed address or TXT is announced again. No Avahi calls; not thread-safe (the
-// Avahi discovery uses it only on its poll thread).
+// ServiceTable: bookkeeping that turns per-interface mDNS resolve/remove results into peer
+// up/down events keyed by the dialable address, which is how peers are told apart:
+//  - a service seen on several interfaces is announced once (the lowest interface wins);
+//  - several services at one address (e.g. a peer's old and new name during a rename) make
+//    one peer: kDown only when the last of them goes;
+//  - a changed TXT (e.g. SetRole) or service name at an address is announced again as kUp;
+//    a changed address is kDown of the old address (if nothing else is there) and kUp of
+//    the new one.
+// No Avahi calls; not thread-safe (the Avahi discovery uses it only on its poll thread).
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,31 +20,30 @@ namespace gl::discovery {
 
 class ServiceTable {
  public:
-  // Both calls return the events to emit, in order: nothing if what is announced for the
-  // service does not change; kUp when it is first announced or only its TXT changed;
-  // kDown (old address) then kUp (new) when its address changed; kDown when the last
-  // interface carrying it is gone.
+  // Each call returns the events to emit, in order (often none).
 
   // `peer` (kind kUp) was resolved for service `name` on interface `iface`.
   std::vector<PeerEvent> Resolved(const std::string& name, int iface, PeerEvent peer);
   // Service `name` no longer provides a peer on `iface` (removed, filtered, failed).
   std::vector<PeerEvent> Removed(const std::string& name, int iface);
-
-  // Forgets everything; returns a kDown for every announced peer.
+  // Forgets everything; returns a kDown for every announced address.
   std::vector<PeerEvent> Clear();
 
-  // Number of services currently announced (kUp emitted, no kDown since).
-  size_t announced() const { return services_.size(); }
+  // Number of addresses currently announced (kUp emitted, no kDown since).
+  size_t announced() const { return peers_.size(); }
 
  private:
-  struct Entry {
-    std::map<int, PeerEvent> by_iface;  // resolved peers, lowest interface announced
-    PeerEvent announced;
+  struct Peer {
+    PeerEvent event;  // as last announced
+    int services;     // how many services currently resolve to this address
   };
-  // Re-derives what `name` should announce and returns the events that get it there.
-  std::vector<PeerEvent> Update(const std::string& name, Entry entry, bool was_announced);
+  // What service `name` currently resolves to (its lowest interface), if anything.
+  std::optional<PeerEvent> Current(const std::string& name) const;
+  // The events that take the announced state from `before` to `after` for one service.
+  std::vector<PeerEvent> Update(const std::optional<PeerEvent>& before, const std::optional<PeerEvent>& after);
 
-  std::map<std::string, Entry> services_;  // only services with at least one resolved peer
+  std::map<std::string, std::map<int, PeerEvent>> services_;  // name -> interface -> resolved peer
+  std::map<std::string, Peer> peers_;                          // address -> announced peer
 };
 
 }  // namespace gl::discovery

@@ -70,9 +70,33 @@ TEST(ServiceTableTest, RemainingInterfaceWithOtherAddressTakesOver) {
   EXPECT_EQ(Describe(table.Removed("svc", 2)), "down 10.0.0.2:7001,up 192.168.1.2:7001");
 }
 
+TEST(ServiceTableTest, TwoServicesAtOneAddressAreOnePeer) {
+  ServiceTable table;
+  EXPECT_EQ(Describe(table.Resolved("old name", 1, Peer("10.0.0.2:7001"))), "up 10.0.0.2:7001");
+  PeerEvent renamed = Peer("10.0.0.2:7001");
+  renamed.service_name = "new name";
+  EXPECT_EQ(Describe(table.Resolved("new name", 1, renamed)), "up 10.0.0.2:7001");  // same peer, new name
+  EXPECT_EQ(Describe(table.Resolved("new name", 1, renamed)), "");
+  EXPECT_EQ(table.announced(), 1u);
+  EXPECT_EQ(Describe(table.Removed("old name", 1)), "");  // still announced by "new name"
+  EXPECT_EQ(Describe(table.Removed("new name", 1)), "down 10.0.0.2:7001");
+  EXPECT_EQ(table.announced(), 0u);
+}
+
+TEST(ServiceTableTest, ServiceMovingOntoAnAnnouncedAddressKeepsItUntilBothGo) {
+  ServiceTable table;
+  table.Resolved("a", 1, Peer("10.0.0.2:7001"));
+  table.Resolved("b", 1, Peer("10.0.0.3:7001"));
+  EXPECT_EQ(Describe(table.Resolved("b", 1, Peer("10.0.0.2:7001"))), "down 10.0.0.3:7001");
+  EXPECT_EQ(Describe(table.Removed("a", 1)), "");
+  EXPECT_EQ(Describe(table.Removed("b", 1)), "down 10.0.0.2:7001");
+}
+
 TEST(ServiceTableTest, RemovedUnknownServiceIsSilent) {
   ServiceTable table;
   EXPECT_TRUE(table.Removed("filtered", 1).empty());
+  table.Resolved("svc", 1, Peer("10.0.0.2:7001"));
+  EXPECT_TRUE(table.Removed("svc", 9).empty());  // known service, unknown interface
 }
 
 TEST(ServiceTableTest, ClearReturnsDownForEveryAnnouncedService) {
