@@ -78,10 +78,12 @@ class Discovery {
   virtual void SetRole(const std::string& role) = 0;  // re-publishes TXT (coordinator mode, issue 5)
 };
 
-// mDNS/DNS-SD through avahi-daemon. Emits kUp when a matching service resolves (again
-// when its TXT changes, e.g. SetRole; kDown for the old address then kUp when its address
-// changes), kDown when it is removed or the daemon connection is lost (every mDNS peer);
-// reconnects, re-publishes and re-browses by itself when the daemon comes back.
+// mDNS/DNS-SD through avahi-daemon. Events are keyed by `address` (several services at one
+// address, e.g. during a rename, are one peer). Emits kUp when a matching service resolves
+// (again when its TXT or name changes, e.g. SetRole; kDown for the old address then kUp
+// when its address changes), kDown when the last service at an address is removed or the
+// daemon connection is lost (then for every mDNS peer); reconnects, re-publishes and
+// re-browses by itself when the daemon comes back.
 std::unique_ptr<Discovery> MakeAvahiDiscovery(const Options& options);
 
 // Fixed "host:port" list. Start validates every entry (kInvalidArgument names the bad
