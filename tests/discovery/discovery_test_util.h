@@ -17,6 +17,9 @@ namespace gl::discovery::testing {
 using std::chrono_literals::operator""ms;
 using std::chrono_literals::operator""s;
 
+inline constexpr auto kDeadline = 10s;  // Avahi needs ~1 s to probe a name, ~1 s to see a removal
+inline constexpr char kUnreachableWarning[] = "avahi-daemon not reachable: using static peers only";
+
 class EventRecorder {
  public:
   Discovery::Callback Callback();
