@@ -25,10 +25,11 @@ namespace {
 // Multi-host: two daemons in their own namespaces on one bridge (192.0.2.0/24, which
 // exists only inside those namespaces) exchange real mDNS, like two Pis on a LAN.
 DaemonInstance LanHost(int n) {
-  DaemonInstance host = PrivateInstance("h" + std::to_string(n));
-  host.host = "glh" + std::to_string(n);
+  const std::string number = std::to_string(n);  // append(): "x" + string trips GCC 12 -Wrestrict
+  DaemonInstance host = PrivateInstance(std::string("h").append(number));
+  host.host = std::string("glh").append(number);
   host.lan = PrivateInstance("lan").netns;
-  host.addr = "192.0.2." + std::to_string(n) + "/24";
+  host.addr = std::string("192.0.2.").append(number).append("/24");
   return host;
 }
 
