@@ -110,7 +110,7 @@ class GruCore {
       const int rows = batch.active[t];
       const T* h_prev = &h_[t * step_size];
       for (int b = 0; b < rows; ++b) std::copy(w.bh, w.bh + g_size, &gh_[b * g_size]);
-      GemmAccumulate(rows, g_size, h_size, h_prev, h_size, 1, w.wh, g_size, gh_.data(), g_size);
+      GemmAccumulateTiled(rows, g_size, h_size, h_prev, h_size, 1, w.wh, g_size, gh_.data(), g_size);
       for (int b = 0; b < rows; ++b) {
         const T* gx = w.wx + static_cast<std::size_t>(batch.symbols[t * b_count + b]) * g_size;
         const std::size_t at = t * step_size + b * h_size;
@@ -150,7 +150,7 @@ class GruCore {
                      &dh_next_[b * h_size], &dgh_[b * g_size], gwx, g.bx, g.bh);
       }
       // dWh += h_prev^T dgh;  dh_prev = dh * z + dgh Wh^T
-      GemmAccumulate(h_size, g_size, rows, h_prev, 1, h_size, dgh_.data(), g_size, g.wh, g_size);
+      GemmAccumulateTiled(h_size, g_size, rows, h_prev, 1, h_size, dgh_.data(), g_size, g.wh, g_size);
       GemmAccumulate(rows, h_size, g_size, dgh_.data(), g_size, 1, wh_t_.data(), h_size, dh_next_.data(), h_size);
       std::copy(dh_next_.begin(), dh_next_.begin() + static_cast<std::size_t>(rows) * h_size, dh_.begin());
     }
