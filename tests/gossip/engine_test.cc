@@ -35,7 +35,7 @@ class EngineClusterTest : public ::testing::Test {
 
   static std::vector<float> RandomParams(unsigned seed) {
     std::mt19937 rng(seed);
-    std::normal_distribution<float> normal(0.0f, 10.0f);
+    std::normal_distribution<float> normal(0.0f, 1.0f);  // models ~11 apart, as trained peers are
     std::vector<float> params(kParams);
     for (float& p : params) p = normal(rng);
     return params;
@@ -95,7 +95,7 @@ TEST_F(EngineClusterTest, SixNodesConvergeToOneModel) {
   for (unsigned i = 0; i < 6; ++i) AddNode("gru-v1", RandomParams(i));
   StartFullMesh();
   const double initial = MaxPairwiseDistance();
-  ASSERT_GT(initial, 10.0);
+  ASSERT_GT(initial, 5.0);
   EXPECT_TRUE(RunUntil([&] { return MaxPairwiseDistance() < initial / 1000; }, milliseconds(10000)))
       << "max pairwise L2 distance went from " << initial << " to " << MaxPairwiseDistance();
   for (const TestNode& node : nodes_) {
