@@ -209,12 +209,12 @@ void AvahiDiscovery::OnClientState(AvahiClient* client, AvahiClientState state) 
       WarnUnreachable("daemon not running");
       break;
     case AVAHI_CLIENT_FAILURE:
-      running_ = false;
-      if (ever_running_) {
+      if (running_) {  // once per outage: not again while reconnecting
         GL_LOG(kWarn, kLog) << "avahi-daemon connection lost (" << ClientError(client) << "): reconnecting";
       } else {
         WarnUnreachable(ClientError(client));
       }
+      running_ = false;
       // Never free the client inside its own callback: do it from a 0 ms timer.
       reconnect_timer_ = Arm(reconnect_timer_, std::chrono::milliseconds(0),
                              [](AvahiTimeout*, void* self) { static_cast<AvahiDiscovery*>(self)->Reconnect(); });

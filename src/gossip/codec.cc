@@ -49,13 +49,14 @@ class SpanSource : public std::streambuf {
 
 }  // namespace
 
-std::array<std::uint8_t, kFrameHeaderSize> EncodeHeader(MessageType type, std::uint32_t body_length) {
+std::array<std::uint8_t, kFrameHeaderSize> EncodeHeader(MessageType type, std::uint32_t body_length,
+                                                        std::uint16_t flags) {
   std::array<std::uint8_t, kFrameHeaderSize> header{};
   std::copy(kFrameMagic.begin(), kFrameMagic.end(), header.begin());
   header[kVersionOffset] = kProtocolVersion;
   header[kTypeOffset] = static_cast<std::uint8_t>(type);
-  header[kFlagsOffset] = 0;
-  header[kFlagsOffset + 1] = 0;
+  header[kFlagsOffset] = static_cast<std::uint8_t>(flags);
+  header[kFlagsOffset + 1] = static_cast<std::uint8_t>(flags >> 8);
   for (int i = 0; i < 4; ++i) header[kLengthOffset + i] = static_cast<std::uint8_t>(body_length >> (8 * i));
   return header;
 }
@@ -82,6 +83,10 @@ Result<FrameHeader> ParseHeader(std::span<const std::uint8_t> bytes, std::uint32
     return Status::Corruption("unsupported flag bits " + std::to_string(header.flags));
   }
   for (int i = 0; i < 4; ++i) header.body_length |= std::uint32_t{bytes[kLengthOffset + i]} << (8 * i);
+  if ((header.flags & kFlagAuthenticated) != 0 && header.body_length < kAuthTagBytes) {
+    return Status::Corruption("authenticated flag set on a " + std::to_string(header.body_length) +
+                              "-byte body, shorter than the MAC");
+  }
   const std::uint32_t limit = std::min(max_body_bytes, kMaxFrameBytes);
   if (header.body_length > limit) {
     return Status::Corruption("body length " + std::to_string(header.body_length) + " exceeds the limit of " +

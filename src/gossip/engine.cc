@@ -1,5 +1,6 @@
 #include "gossip/engine.h"
 
+#include <algorithm>
 #include <functional>
 #include <utility>
 
@@ -10,6 +11,8 @@
 namespace gl::gossip {
 namespace {
 constexpr const char* kLog = "gossip";
+// Senders counted one by one in EngineStats::rejected_by_peer; the rest are summed as "other".
+constexpr std::size_t kMaxTrackedPeers = 1024;
 
 PeerTableConfig TableConfig(const Options& options) {
   return PeerTableConfig{options.dead_after_failures, options.retry_backoff_base, options.retry_backoff_max};
@@ -190,9 +193,8 @@ void Engine::OnExchangeReply(const std::string& address, Frame reply) {
     return NoteFailure(address, decoded.status());
   }
   NoteSuccess(address);
-  if (Status valid = ValidateRemote(decoded->model, signature_, param_count_); !valid.ok()) {
+  if (Status valid = ScreenUpdate(decoded->sender_id, address, decoded->model); !valid.ok()) {
     ++counters_.exchanges_failed;
-    ++counters_.rejected_updates;
     if (decoded->model.signature != signature_) return NoteIncompatible(address, decoded->sender_id, valid);
     GL_LOG(kWarn, kLog) << "model from " << address << " (" << decoded->sender_id << ") not merged: "
                         << valid.message();
@@ -240,6 +242,25 @@ void Engine::NoteIncompatible(const std::string& address, const std::string& id,
     GL_LOG(kWarn, kLog) << "peer " << key << " at " << address << " is incompatible and will never be merged: "
                         << why.message();
   }
+}
+
+Status Engine::ScreenUpdate(const std::string& sender_id, const std::string& address, const ModelSnapshot& remote) {
+  Status valid = ValidateRemote(remote, signature_, param_count_);
+  if (valid.ok()) {
+    const double norm = UpdateNorm(remote.params, store_.Snapshot().params);
+    if (options_.max_update_norm > 0 && norm > options_.max_update_norm) {
+      valid = Status::Rejected("update norm " + std::to_string(norm) + " exceeds max_update_norm " +
+                               std::to_string(options_.max_update_norm));
+    } else {
+      counters_.update_norm_max = std::max(counters_.update_norm_max, norm);
+    }
+  }
+  if (valid.ok()) return valid;
+  ++counters_.rejected_updates;
+  const std::string peer = sender_id + "@" + address.substr(0, address.rfind(':'));
+  auto& by_peer = counters_.rejected_by_peer;
+  ++by_peer[by_peer.size() < kMaxTrackedPeers || by_peer.count(peer) > 0 ? peer : "other"];
+  return valid;
 }
 
 Hello Engine::MyHello() const {

@@ -14,6 +14,7 @@
 #endif
 #include <asio.hpp>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <random>
 #include <set>
@@ -42,7 +43,9 @@ struct PeerStatus {
 struct EngineStats {
   std::uint64_t exchanges_ok = 0;      // completed exchanges, started here or answered here
   std::uint64_t exchanges_failed = 0;  // exchanges started here that failed (timeout, refused, error)
-  std::uint64_t rejected_updates = 0;  // received models refused by ValidateRemote (never merged)
+  std::uint64_t rejected_updates = 0;  // received models refused by ScreenUpdate (never merged)
+  std::map<std::string, std::uint64_t> rejected_by_peer;  // rejected_updates per "sender_id@host"
+  double update_norm_max = 0;          // largest L2 norm of (received - local) merged so far
   std::uint64_t bytes_sent = 0;        // all gossip traffic, frame headers included
   std::uint64_t bytes_received = 0;
   std::uint64_t frames_rejected = 0;   // bad frames closed by the transport + undecodable bodies
@@ -91,6 +94,9 @@ class Engine {
   void AnswerExchange(const std::string& from, const Frame& request, const Transport::Respond& respond);
   void RejectMalformed(const std::string& from, const Status& why, const Transport::Respond& respond);
   // Shared helpers.
+  // ValidateRemote, then the max_update_norm bound against the local model. A refusal is
+  // counted against "sender_id@host of address". Returns Rejected with the reason.
+  Status ScreenUpdate(const std::string& sender_id, const std::string& address, const ModelSnapshot& remote);
   Hello MyHello() const;
   // OK if the peer speaks our protocol and trains the same model; else Rejected with the reason.
   Status CheckCompatible(const Hello& hello) const;

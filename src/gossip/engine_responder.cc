@@ -41,8 +41,7 @@ void Engine::AnswerHello(const std::string& from, const Frame& request, const Tr
 void Engine::AnswerExchange(const std::string& from, const Frame& request, const Transport::Respond& respond) {
   Result<ExchangeRequest> exchange = DecodeMessage<ExchangeRequest>(request);
   if (!exchange.ok()) return RejectMalformed(from, exchange.status(), respond);
-  if (Status valid = ValidateRemote(exchange->model, signature_, param_count_); !valid.ok()) {
-    ++counters_.rejected_updates;
+  if (Status valid = ScreenUpdate(exchange->sender_id, from, exchange->model); !valid.ok()) {
     GL_LOG(kWarn, kLog) << "model from " << exchange->sender_id << " at " << from << " not merged: "
                         << valid.message();
     return respond(EncodeMessage(Error{valid.message()}));

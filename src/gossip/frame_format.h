@@ -11,6 +11,10 @@
 //   6      2    flags        little-endian; unknown bits set -> frame rejected
 //   8      4    body_length  little-endian; > the receiver's limit -> rejected before allocation
 //
+// With kFlagAuthenticated set, the last kAuthTagBytes of the body (counted in body_length) are
+// a MAC over the connection's nonces, the sequence number, the header and the rest of the
+// body; see gossip/auth.h and docs/wire.md "Authentication".
+//
 // Values here are constants, so the header is safe to use from any thread.
 #pragma once
 
@@ -39,19 +43,23 @@ enum class MessageType : std::uint8_t {
   kPing = 4,             // liveness probe
   kPong = 5,             // answer to Ping
   kError = 6,            // request refused; the connection is closed after it
-  // 7..31: free for gossip messages.
+  kAuthNonce = 16,       // keyed connections: each side's first frame, kAuthNonceBytes raw bytes
+  // 7..15, 17..31: free for gossip messages.
   // 32..47: reserved for the round coordinator (issue 5).
 };
 inline constexpr std::uint8_t kCoordinatorTypesFirst = 32;
 inline constexpr std::uint8_t kCoordinatorTypesLast = 47;
 
-// Flags bits. Bit 0 is reserved for issue 6: when set, a MAC over header+body follows the
-// body. Version 1 senders never set any bit and receivers reject frames that do.
+// Flags bits. Bit 0: the body ends with a kAuthTagBytes MAC (nodes with a cluster key send
+// only such frames after the AuthNonce exchange). Frames with other bits set are rejected.
 inline constexpr std::uint16_t kFlagAuthenticated = 1u << 0;
-inline constexpr std::uint16_t kKnownFlags = 0;
+inline constexpr std::uint16_t kKnownFlags = kFlagAuthenticated;
+inline constexpr std::size_t kAuthNonceBytes = 16;
+inline constexpr std::size_t kAuthTagBytes = 32;
 
 // True for the message types this protocol version understands.
 constexpr bool IsKnownMessageType(std::uint8_t type) {
+  if (type == static_cast<std::uint8_t>(MessageType::kAuthNonce)) return true;
   return type >= static_cast<std::uint8_t>(MessageType::kHello) &&
          type <= static_cast<std::uint8_t>(MessageType::kError);
 }

@@ -22,6 +22,15 @@ Status ValidateRemote(const ModelSnapshot& remote, const std::string& signature,
   return Status::Ok();
 }
 
+double UpdateNorm(const std::vector<float>& remote, const std::vector<float>& local) {
+  double sum = 0;
+  for (std::size_t i = 0; i < remote.size(); ++i) {
+    const double d = static_cast<double>(remote[i]) - static_cast<double>(local[i]);
+    sum += d * d;
+  }
+  return std::sqrt(sum);
+}
+
 void MergeInto(ModelSnapshot& local, const ModelSnapshot& remote, MergeRule rule) {
   double local_weight = 0.5;
   if (rule == MergeRule::kAgeWeighted && local.age + remote.age > 0) {

@@ -15,6 +15,10 @@ enum class MergeRule {
 // equal signature, equal length, every value finite. Returns Rejected with the reason.
 Status ValidateRemote(const ModelSnapshot& remote, const std::string& signature, std::size_t param_count);
 
+// The L2 norm of (remote - local), the size of the step a merge would take towards `remote`.
+// REQUIRES: remote.size() == local.size().
+double UpdateNorm(const std::vector<float>& remote, const std::vector<float>& local);
+
 // local <- merge(local, remote); local.age <- max(local.age, remote.age).
 // REQUIRES: ValidateRemote(remote, local.signature, local.params.size()).ok()
 void MergeInto(ModelSnapshot& local, const ModelSnapshot& remote, MergeRule rule);

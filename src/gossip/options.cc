@@ -27,6 +27,7 @@ Status Options::Validate() const {
     return Invalid("max_frame_bytes", "in [1024, " + std::to_string(kMaxFrameBytes) + "] bytes");
   }
   if (max_inbound_connections < 1) return Invalid("max_inbound_connections", ">= 1");
+  if (!(max_update_norm >= 0)) return Invalid("max_update_norm", ">= 0 (0 = no bound)");
   return Status::Ok();
 }
 

@@ -6,9 +6,11 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "common/status.h"
+#include "gossip/auth.h"
 #include "gossip/frame_format.h"
 #include "gossip/merge.h"
 
@@ -61,6 +63,12 @@ struct Options {
 
   // How a received model is weighted against the local one (merge.h). Default age-weighted.
   MergeRule merge_rule = MergeRule::kAgeWeighted;
+  // Largest L2 norm of (received - local) that is merged; a received model further away is
+  // refused as poisoned or broken and counted against its sender. 0 (the default here) = no
+  // bound; the node sets its measured default (node::Config::max_update_norm, documented in
+  // docs/ARCHITECTURE.md "Security"). Smaller refuses stragglers and fresh nodes; larger lets
+  // scaled weights in. Must be >= 0.
+  double max_update_norm = 0;
   // Largest frame body accepted, in bytes. Set it from the model with
   // MaxBodyBytesForModel(param_count) (codec.h). Default 4 MiB (fits ~1M floats).
   // In [1 KiB, kMaxFrameBytes]; a larger value lets a peer make this node allocate more.
@@ -68,6 +76,12 @@ struct Options {
   // Inbound connections served at once; more are closed on accept. Default 32.
   // Each costs up to one body buffer (max_frame_bytes). Must be >= 1.
   std::size_t max_inbound_connections = 32;
+
+  // ---- Security ----
+
+  // Shared secret of the cluster (auth.h); TcpTransport then authenticates every frame.
+  // None (the default) = run open: anyone who can connect may read and offer models.
+  std::optional<ClusterKey> cluster_key;
 
   // OK, or InvalidArgument naming the field and its valid range.
   Status Validate() const;

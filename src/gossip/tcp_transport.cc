@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/log.h"
+#include "gossip/auth_rate_limit.h"
 #include "gossip/tcp_connection.h"
 
 namespace gl::gossip {
@@ -21,6 +22,9 @@ struct TcpTransport::State {
   TcpOptions options;
   RequestHandler handler;
   TransportStats stats;
+  SecurityStats security;
+  HostRateLimiter limiter{options.max_frames_per_second, 2 * options.max_frames_per_second};
+  LogGate log_gate{std::chrono::seconds(10)};
   std::string local_address;
   bool stopped = false;
   std::vector<std::weak_ptr<TcpConnection>> inbound;   // served connections, for the limit
@@ -31,7 +35,12 @@ namespace {
 
 using StatePtr = std::shared_ptr<TcpTransport::State>;
 using ConnectionPtr = std::shared_ptr<TcpConnection>;
+using SessionPtr = std::shared_ptr<AuthSession>;  // null on connections of a node running open
 constexpr const char* kLog = "gossip.tcp";
+// Remote hosts tracked one by one in SecurityStats::auth_failures; the rest are summed.
+constexpr std::size_t kMaxTrackedHosts = 1024;
+// Largest body read where an AuthNonce is expected: room for an Error saying why not.
+constexpr std::uint32_t kMaxNonceFrameBody = 1024;
 
 auto Await(std::error_code& ec) { return asio::redirect_error(asio::use_awaitable, ec); }
 
@@ -80,27 +89,106 @@ asio::awaitable<Result<std::vector<tcp::endpoint>>> Resolve(asio::io_context& io
   co_return endpoints;
 }
 
-void ServeNext(StatePtr state, ConnectionPtr connection);
+std::string HostOf(const std::string& address) {
+  Result<std::pair<std::string, std::string>> parts = SplitHostPort(address);
+  return parts.ok() ? parts->first : address;
+}
 
-asio::awaitable<void> SendReply(StatePtr state, ConnectionPtr connection, Frame reply) {
+// Logs `what` about `remote` at most once per kind, host and 10 s.
+void WarnGated(TcpTransport::State& state, const std::string& kind, const std::string& remote,
+               const std::string& what) {
+  std::uint64_t suppressed = 0;
+  if (!state.log_gate.ShouldLog(kind + HostOf(remote), std::chrono::steady_clock::now(), suppressed)) return;
+  GL_LOG(kWarn, kLog) << what
+                      << (suppressed > 0 ? " (+" + std::to_string(suppressed) + " like it not logged)" : "");
+}
+
+// Counts and logs a frame that failed: Corruption = malformed, Rejected = authentication.
+void NoteBadFrame(TcpTransport::State& state, const std::string& remote, const Status& status,
+                  const std::string& context) {
+  if (status.code() == Status::Code::kRejected) {
+    auto& failures = state.security.auth_failures;
+    const std::string host = HostOf(remote);
+    ++failures[failures.size() < kMaxTrackedHosts || failures.count(host) > 0 ? host : "other"];
+  } else if (status.code() == Status::Code::kCorruption) {
+    ++state.stats.frames_rejected;
+  } else {
+    return;
+  }
+  WarnGated(state, "bad frame ", remote, context + remote + ": " + status.message());
+}
+
+// Takes a token for a frame that arrived, well-formed or not (`read` is how reading it
+// ended; a clean close or a timeout is no frame). False, with the connection closed, if the
+// connection's host is over its frame rate.
+bool Admit(TcpTransport::State& state, TcpConnection& connection, const Status& read) {
+  const Status::Code code = read.code();
+  if (code != Status::Code::kOk && code != Status::Code::kCorruption && code != Status::Code::kRejected) return true;
+  if (state.limiter.Allow(HostOf(connection.remote()), std::chrono::steady_clock::now())) return true;
+  ++state.security.frames_throttled;
+  WarnGated(state, "throttled ", connection.remote(),
+            "throttling " + connection.remote() + ": its host sends more than " +
+                std::to_string(static_cast<int>(state.options.max_frames_per_second)) + " frames/s");
+  connection.Close();
+  return false;
+}
+
+// The AuthNonce exchange that opens a keyed connection (the client's nonce goes first).
+asio::awaitable<Result<SessionPtr>> Handshake(TcpTransport::State& state, TcpConnection& connection,
+                                              AuthRole role) {
+  auto session = std::make_shared<AuthSession>(*state.options.cluster_key, role);
+  if (role == AuthRole::kClient) {
+    if (Status s = co_await connection.WriteFrame(session->NonceFrame(), state.stats); !s.ok()) co_return s;
+  }
+  Result<Frame> nonce = co_await connection.ReadFrame(kMaxNonceFrameBody, state.stats);
+  if (!nonce.ok()) co_return nonce.status();
+  if (Status s = session->AcceptPeerNonce(*nonce); !s.ok()) co_return s;
+  if (role == AuthRole::kServer) {
+    if (Status s = co_await connection.WriteFrame(session->NonceFrame(), state.stats); !s.ok()) co_return s;
+  }
+  co_return session;
+}
+
+// One frame; on a keyed connection its MAC is checked (Rejected if wrong) and stripped.
+asio::awaitable<Result<Frame>> Receive(TcpTransport::State& state, TcpConnection& connection,
+                                       AuthSession* session) {
+  const std::uint32_t trailer = session != nullptr ? kAuthTagBytes : 0;
+  Result<Frame> frame = co_await connection.ReadFrame(state.options.max_frame_bytes + trailer, state.stats);
+  if (!frame.ok() || session == nullptr) co_return frame;
+  co_return session->Open(std::move(frame).value());
+}
+
+// One frame; sealed on a keyed connection.
+asio::awaitable<Status> Send(TcpTransport::State& state, TcpConnection& connection, AuthSession* session,
+                             const Frame& frame) {
+  if (session == nullptr) co_return co_await connection.WriteFrame(frame, state.stats);
+  const std::vector<std::uint8_t> wire = session->Seal(frame);
+  std::error_code ec;
+  const std::size_t written = co_await asio::async_write(connection.socket(), asio::buffer(wire), Await(ec));
+  state.stats.bytes_sent += written;
+  if (!ec) co_return Status::Ok();
+  if (connection.timed_out()) co_return Status::Timeout("deadline passed while writing a frame");
+  co_return Status::IoError("writing a frame: " + ec.message());
+}
+
+void ServeNext(StatePtr state, ConnectionPtr connection, SessionPtr session);
+
+asio::awaitable<void> SendReply(StatePtr state, ConnectionPtr connection, SessionPtr session, Frame reply) {
   connection->SetDeadline(state->options.io_timeout);
-  const Status written = co_await connection->WriteFrame(reply, state->stats);
+  const Status written = co_await Send(*state, *connection, session.get(), reply);
   if (!written.ok() || reply.type == MessageType::kError || state->stopped) {
     connection->Close();
     co_return;
   }
-  ServeNext(std::move(state), std::move(connection));
+  ServeNext(std::move(state), std::move(connection), std::move(session));
 }
 
-asio::awaitable<void> ServeOne(StatePtr state, ConnectionPtr connection) {
+asio::awaitable<void> ServeOne(StatePtr state, ConnectionPtr connection, SessionPtr session) {
   connection->SetDeadline(state->options.io_timeout);
-  Result<Frame> request = co_await connection->ReadFrame(state->options.max_frame_bytes, state->stats);
+  Result<Frame> request = co_await Receive(*state, *connection, session.get());
+  if (!Admit(*state, *connection, request.status())) co_return;
   if (!request.ok()) {
-    if (request.status().code() == Status::Code::kCorruption) {
-      ++state->stats.frames_rejected;
-      GL_LOG(kWarn, kLog) << "closing connection from " << connection->remote() << ": "
-                          << request.status().message();
-    }
+    NoteBadFrame(*state, connection->remote(), request.status(), "closing connection from ");
     connection->Close();
     co_return;
   }
@@ -109,17 +197,34 @@ asio::awaitable<void> ServeOne(StatePtr state, ConnectionPtr connection) {
     co_return;
   }
   // The deadline keeps running while the handler prepares the reply.
-  auto respond = [state, connection](Frame reply) mutable {
+  auto respond = [state, connection, session](Frame reply) mutable {
     if (state->stopped) return;
     asio::io_context& io = state->io;
-    Spawn(io, SendReply(std::move(state), std::move(connection), std::move(reply)));
+    Spawn(io, SendReply(std::move(state), std::move(connection), std::move(session), std::move(reply)));
   };
   state->handler(connection->remote(), std::move(request).value(), std::move(respond));
 }
 
-void ServeNext(StatePtr state, ConnectionPtr connection) {
+void ServeNext(StatePtr state, ConnectionPtr connection, SessionPtr session) {
   asio::io_context& io = state->io;
-  Spawn(io, ServeOne(std::move(state), std::move(connection)));
+  Spawn(io, ServeOne(std::move(state), std::move(connection), std::move(session)));
+}
+
+// A new served connection: the AuthNonce exchange first if keyed, then its requests.
+asio::awaitable<void> ServeConnection(StatePtr state, ConnectionPtr connection) {
+  SessionPtr session;
+  if (state->options.cluster_key) {
+    connection->SetDeadline(state->options.io_timeout);
+    Result<SessionPtr> handshake = co_await Handshake(*state, *connection, AuthRole::kServer);
+    if (!Admit(*state, *connection, handshake.status())) co_return;
+    if (!handshake.ok()) {
+      NoteBadFrame(*state, connection->remote(), handshake.status(), "closing connection from ");
+      connection->Close();
+      co_return;
+    }
+    session = std::move(handshake).value();
+  }
+  ServeNext(std::move(state), std::move(connection), std::move(session));
 }
 
 asio::awaitable<void> AcceptLoop(StatePtr state) {
@@ -145,7 +250,7 @@ asio::awaitable<void> AcceptLoop(StatePtr state) {
     std::error_code ignored;
     connection->socket().set_option(tcp::no_delay(true), ignored);
     state->inbound.push_back(connection);
-    ServeNext(state, std::move(connection));
+    Spawn(state->io, ServeConnection(state, std::move(connection)));
   }
 }
 
@@ -182,14 +287,20 @@ asio::awaitable<void> RunRequest(StatePtr state, std::string to, Frame request, 
   connection->UpdateRemote();
   connection->socket().set_option(tcp::no_delay(true), ec);
 
-  const Status written = co_await connection->WriteFrame(request, state->stats);
-  if (!written.ok()) co_return fail(written);
-  Result<Frame> reply = co_await connection->ReadFrame(state->options.max_frame_bytes, state->stats);
-  if (!reply.ok()) {
-    if (reply.status().code() == Status::Code::kCorruption) {
-      ++state->stats.frames_rejected;
-      GL_LOG(kWarn, kLog) << "bad reply from " << to << ": " << reply.status().message();
+  SessionPtr session;
+  if (state->options.cluster_key) {
+    Result<SessionPtr> handshake = co_await Handshake(*state, *connection, AuthRole::kClient);
+    if (!handshake.ok()) {
+      NoteBadFrame(*state, to, handshake.status(), "cannot authenticate with ");
+      co_return fail(handshake.status());
     }
+    session = std::move(handshake).value();
+  }
+  const Status written = co_await Send(*state, *connection, session.get(), request);
+  if (!written.ok()) co_return fail(written);
+  Result<Frame> reply = co_await Receive(*state, *connection, session.get());
+  if (!reply.ok()) {
+    NoteBadFrame(*state, to, reply.status(), "bad reply from ");
     co_return fail(reply.status());
   }
   connection->Close();
@@ -213,6 +324,7 @@ TcpOptions TcpOptions::From(const Options& options) {
   tcp.max_frame_bytes = options.max_frame_bytes;
   tcp.max_inbound_connections = options.max_inbound_connections;
   tcp.io_timeout = options.exchange_timeout;
+  tcp.cluster_key = options.cluster_key;
   return tcp;
 }
 
@@ -260,6 +372,8 @@ void TcpTransport::Request(const std::string& to, Frame request, std::chrono::mi
 }
 
 TransportStats TcpTransport::Stats() const { return state_->stats; }
+
+SecurityStats TcpTransport::Security() const { return state_->security; }
 
 void TcpTransport::Shutdown() {
   if (state_->stopped) return;

@@ -3,8 +3,12 @@
 //
 // Defences: a frame header is validated before its body is allocated (body <= max_frame_bytes);
 // every read and write has a deadline; at most max_inbound_connections are served at once.
-// A malformed, truncated, oversized or wrong-version frame closes that connection with one
-// WARN line naming the remote address; everything else carries on.
+// A malformed, truncated, oversized or wrong-version frame closes that connection with a
+// WARN line naming the remote address (at most one per host and 10 s); everything else
+// carries on. With a cluster key, every connection starts with the AuthNonce exchange and
+// every later frame is sealed and checked (auth.h); a frame that fails is dropped before its
+// body is parsed, its connection closed and counted per remote host. Each remote host may
+// send at most max_frames_per_second frames (token bucket); beyond, its connections are closed.
 // Threading: as Transport (io_context thread only). Ownership: the object must outlive the
 // calls made on it, but coroutines still in flight keep the shared state they use alive, so
 // destroying it (after Shutdown, which the destructor also does) is always safe.
@@ -15,10 +19,13 @@
 #endif
 #include <asio.hpp>
 #include <chrono>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/status.h"
+#include "gossip/auth.h"
 #include "gossip/options.h"
 #include "gossip/transport.h"
 
@@ -31,9 +38,19 @@ struct TcpOptions {
   std::size_t max_inbound_connections = 32;
   // Deadline for each read and write on a served connection, and for the handler's reply.
   std::chrono::milliseconds io_timeout{5000};
+  // Shared secret of the cluster (Options::cluster_key); none = run open.
+  std::optional<ClusterKey> cluster_key = std::nullopt;
+  // Frames each remote host may send per second on served connections, with bursts of
+  // 2x that. Default 200: a node sends a few per second; 0 = no limit.
+  double max_frames_per_second = 200;
 
   // The limits the engine options ask for (io_timeout = exchange_timeout).
   static TcpOptions From(const Options& options);
+};
+
+struct SecurityStats {
+  std::map<std::string, std::uint64_t> auth_failures;  // per remote host: failed handshakes or MACs
+  std::uint64_t frames_throttled = 0;                  // connections closed by the frame rate limit
 };
 
 class TcpTransport final : public Transport {
@@ -51,6 +68,7 @@ class TcpTransport final : public Transport {
   void Request(const std::string& to, Frame request, std::chrono::milliseconds timeout,
                ReplyHandler on_reply) override;
   TransportStats Stats() const override;
+  SecurityStats Security() const;
   void Shutdown() override;
 
   struct State;  // shared with the connection coroutines; defined in tcp_transport.cc

@@ -1,6 +1,9 @@
 #include "node/checkpoint.h"
 
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -36,6 +39,19 @@ void RenameIfExists(const std::string& from, const std::string& to) {
   if (ec) GL_LOG(kWarn, "checkpoint") << "cannot rename " << from << " to " << to << ": " << ec.message();
 }
 
+// The GL_TEST_CRASH_IN_CHECKPOINT hook (checkpoint.h): on the Nth call, leaves half of a
+// temporary model file behind and aborts.
+void CrashMidWriteIfAsked(const nn::Model& model, const std::string& path) {
+  static int saves = 0;
+  const char* hook = std::getenv("GL_TEST_CRASH_IN_CHECKPOINT");
+  if (hook == nullptr || ++saves != std::atoi(hook)) return;
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  std::error_code ec;
+  if (model.Save(tmp).ok()) fs::resize_file(tmp, fs::file_size(tmp, ec) / 2, ec);
+  GL_LOG(kError, "checkpoint") << "GL_TEST_CRASH_IN_CHECKPOINT=" << hook << ": aborting mid-write of " << tmp;
+  std::abort();
+}
+
 }  // namespace
 
 Checkpointer::Checkpointer(std::string state_dir) : state_dir_(std::move(state_dir)) {}
@@ -51,6 +67,7 @@ Status Checkpointer::Save(const nn::Model& model, const CheckpointMeta& meta) {
   RenameIfExists(newest_path() + ".meta", previous_path() + ".meta");
   Status s = WriteMeta(newest_path(), meta);
   if (!s.ok()) return s;
+  CrashMidWriteIfAsked(model, newest_path());
   return model.Save(newest_path());
 }
 

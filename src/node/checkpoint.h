@@ -4,7 +4,11 @@
 // sidecar <file>.meta ("age epochs" as text). Save() rotates newest -> prev, then
 // writes the new model atomically (nn::Model::Save: tmp + fsync + rename + dir fsync),
 // so a kill -9 at any moment leaves at least one loadable checkpoint. LoadNewest()
-// falls back to the previous checkpoint when the newest is missing or corrupt.
+// falls back to the previous checkpoint when the newest is missing or corrupt (each model
+// file ends with a checksum, nn/model_file.h).
+// Test hook: with GL_TEST_CRASH_IN_CHECKPOINT=N in the environment, the Nth Save() of the
+// process aborts half-way through writing the new model's temporary file, like a power cut
+// (tests/integration/test_crash_safety.py).
 // Not thread-safe: used by the training thread only.
 #pragma once
 

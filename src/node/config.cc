@@ -82,6 +82,7 @@ Status Config::Validate() const {
     return bad("intervals must be >= 0 seconds (0 = off)");
   }
   if (exchange_timeout_s <= 0) return bad("exchange_timeout_s must be > 0");
+  if (!(max_update_norm >= 0)) return bad("max_update_norm must be >= 0 (0 = no bound)");
   if (epochs_per_merge < 0) return bad("epochs_per_merge must be >= 0 (0 = never wait for a merge)");
   if (dead_after_failures < 1) return bad("dead_after_failures must be >= 1");
   return Status::Ok();
@@ -98,10 +99,11 @@ Status LoadConfigFile(const std::string& path, Config& c) {
   }
   Status keys = CheckKeys(root, {
       {"node", {"id", "listen", "data", "eval_data", "state_dir", "status_socket", "peers", "discovery",
-                "cluster", "role"}},
+                "cluster", "role", "key_file"}},
       {"training", {"hidden", "batch_size", "learning_rate", "validation_fraction", "eval_interval_s",
                     "checkpoint_interval_s", "class_weighting", "epochs_per_merge", "seed"}},
-      {"gossip", {"interval_s", "exchange_timeout_s", "probe_interval_s", "dead_after_failures", "merge"}},
+      {"gossip", {"interval_s", "exchange_timeout_s", "probe_interval_s", "dead_after_failures", "merge",
+                  "max_update_norm"}},
   });
   if (!keys.ok()) return Status::InvalidArgument(path + ": " + keys.message());
 
@@ -118,6 +120,7 @@ Status LoadConfigFile(const std::string& path, Config& c) {
   Read(n, "discovery", c.discovery, error);
   Read(n, "cluster", c.cluster, error);
   Read(n, "role", c.role, error);
+  Read(n, "key_file", c.key_file, error);
   const toml::table& t = root["training"].as_table() ? *root["training"].as_table() : kEmpty;
   Read(t, "hidden", c.hidden, error);
   Read(t, "batch_size", c.batch_size, error);
@@ -134,6 +137,7 @@ Status LoadConfigFile(const std::string& path, Config& c) {
   Read(g, "probe_interval_s", c.probe_interval_s, error);
   Read(g, "dead_after_failures", c.dead_after_failures, error);
   Read(g, "merge", c.merge, error);
+  Read(g, "max_update_norm", c.max_update_norm, error);
   if (!error.empty()) return Status::InvalidArgument(path + ": " + error);
   return Status::Ok();
 }

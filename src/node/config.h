@@ -25,6 +25,7 @@ struct Config {
   std::string discovery = "both";        // mdns | static | both
   std::string cluster = "default";       // mDNS cluster name; nodes of other clusters are ignored
   std::string role = "node";             // node | coordinator
+  std::string key_file;                  // cluster key (gossip-learner keygen); "" = run open, with a warning
   bool fresh = false;                    // ignore a checkpoint in state_dir
 
   // ---- [training]
@@ -44,6 +45,7 @@ struct Config {
   double probe_interval_s = 1;           // liveness ping period; 0 = off
   int dead_after_failures = 3;           // consecutive failures before a peer is evicted
   std::string merge = "age-weighted";    // age-weighted | average
+  double max_update_norm = 60;           // received models further (L2) from the local one are refused; 0 = no bound
 
   std::string StatusSocketPath() const;
   Status Validate() const;

@@ -1,6 +1,7 @@
 // gossip-learner: one binary for every node of the cluster and for the offline tools.
 #include <CLI/CLI.hpp>
 
+#include "node/keygen_command.h"
 #include "node/model_commands.h"
 #include "node/node_commands.h"
 
@@ -10,6 +11,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   gl::node::AddNodeCommands(app, exit_code);
   gl::node::AddModelCommands(app, exit_code);
+  gl::node::AddKeygenCommand(app, exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

@@ -42,6 +42,19 @@ std::string HostName() {
 
 std::string PortOf(const std::string& host_port) { return host_port.substr(host_port.rfind(':') + 1); }
 
+// The cluster key from config.key_file; without one, the single warning that the node runs open.
+Result<std::optional<gossip::ClusterKey>> LoadKey(const Config& c) {
+  if (c.key_file.empty()) {
+    GL_LOG(kWarn, "node") << "running open: no key_file, so anyone who can reach " << c.listen
+                          << " can read this node's model and offer it poisoned ones; create a key with "
+                             "`gossip-learner keygen --out FILE` and pass --key-file FILE to every node";
+    return std::optional<gossip::ClusterKey>();
+  }
+  Result<gossip::ClusterKey> key = gossip::LoadClusterKey(c.key_file);
+  if (!key.ok()) return key.status();
+  return std::optional<gossip::ClusterKey>(*key);
+}
+
 // Everything but node_id, which may depend on the port the transport binds.
 gossip::Options GossipOptions(const Config& c, std::size_t param_count) {
   gossip::Options o = gossip::DefaultLanOptions();
@@ -51,6 +64,7 @@ gossip::Options GossipOptions(const Config& c, std::size_t param_count) {
   o.probe_interval = Ms(c.probe_interval_s);
   o.dead_after_failures = c.dead_after_failures;
   o.merge_rule = c.merge == "average" ? gossip::MergeRule::kAverage : gossip::MergeRule::kAgeWeighted;
+  o.max_update_norm = c.max_update_norm;
   o.max_frame_bytes = gossip::MaxBodyBytesForModel(param_count);
   return o;
 }
@@ -175,6 +189,8 @@ class NodeImpl : public Node {
     in.training = training_->Progress();
     in.params = shared_.Snapshot().params;
     in.engine = engine_.Stats();
+    in.security = transport_->Security();
+    in.authenticated = !config_.key_file.empty();
     in.peers = engine_.Peers();
     return RenderStatus(in);
   }
@@ -237,6 +253,9 @@ Result<std::unique_ptr<Node>> Node::Create(const Config& config) {
 
   auto io = std::make_unique<asio::io_context>(1);
   gossip::Options gossip_options = GossipOptions(config, model->first->ParameterCount());
+  Result<std::optional<gossip::ClusterKey>> key = LoadKey(config);
+  if (!key.ok()) return key.status();
+  gossip_options.cluster_key = *key;
   Result<std::unique_ptr<gossip::TcpTransport>> transport =
       gossip::TcpTransport::Create(*io, config.listen, gossip::TcpOptions::From(gossip_options));
   if (!transport.ok()) return transport.status();

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "gossip/engine.h"
+#include "gossip/tcp_transport.h"
 #include "node/training_loop.h"
 
 namespace gl::node {
@@ -19,6 +20,8 @@ struct StatusInputs {
   TrainingProgress training;
   std::vector<float> params;  // current published parameters; only a sample is reported
   gossip::EngineStats engine;
+  gossip::SecurityStats security;  // from the transport: auth failures per host, throttling
+  bool authenticated = false;      // the node has a cluster key
   std::vector<gossip::PeerStatus> peers;
 };
 

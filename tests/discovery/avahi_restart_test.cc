@@ -53,7 +53,7 @@ std::string OnRestartInstance(const std::string& action) { return OnInstance(Res
 
 // Two started nodes on the restart instance, retrying fast while the bus is gone.
 struct RestartPair {
-  explicit RestartPair(std::chrono::milliseconds connect_timeout = 2000ms) : a(UniqueName("a")), b(UniqueName("b")) {
+  explicit RestartPair(std::chrono::milliseconds connect_timeout) : a(UniqueName("a")), b(UniqueName("b")) {
     Options options;
     options.retry_interval = 200ms;
     options.connect_timeout = connect_timeout;
@@ -86,8 +86,7 @@ long OpenFds() {
 
 // Whole instance (bus and daemon) stopped and started again under running nodes; the
 // reconnect (bus gone, retried every 200 ms) leaves no fd behind.
-std::string FullRestartScenario() {
-  RestartPair pair;
+std::string FullRestartSteps(RestartPair& pair) {
   if (!pair.started) return "Start failed";
   std::string error = pair.WaitMutualUp(1);
   const long fds_before = OpenFds();
@@ -116,22 +115,45 @@ std::string LateDaemonSteps(RestartPair& pair) {
   return error.empty() ? pair.WaitMutualUp(2) : error;
 }
 
-// The same, also checking what each node logged: one "not reachable" warning (although
-// both the CONNECTING state and the 100 ms connect deadline report it), one "connection
-// lost", and "reachable" after each of the two times the daemon came up.
-std::string LateDaemonScenario() {
-  std::string error = OnRestartInstance("stop-avahi");
-  if (!error.empty()) return error;
+struct LogExpectation {
+  const char* text;
+  int times;  // summed over both nodes
+};
+
+// Runs `steps` on a new RestartPair while capturing stderr, then checks what was logged.
+std::string RunPairCheckingLog(std::string (*steps)(RestartPair&), std::chrono::milliseconds connect_timeout,
+                               std::initializer_list<LogExpectation> expected) {
   ::testing::internal::CaptureStderr();
+  std::string error;
   {
-    RestartPair pair(100ms);
-    error = LateDaemonSteps(pair);
-  }
+    RestartPair pair(connect_timeout);
+    error = steps(pair);
+  }  // both nodes stopped before the log is read
   const std::string log = ::testing::internal::GetCapturedStderr();
-  if (error.empty()) error = ExpectLogged(log, kUnreachableWarning, 2);
-  if (error.empty()) error = ExpectLogged(log, "avahi-daemon connection lost", 2);
-  if (error.empty()) error = ExpectLogged(log, "avahi-daemon reachable: mDNS discovery active", 4);
+  for (const auto& [text, times] : expected) {
+    if (error.empty()) error = ExpectLogged(log, text, times);
+  }
   return error;
+}
+
+// Each node logs the loss once per outage (although the client fails twice: daemon, then
+// bus) and "reachable" once it is back; never "not reachable", it was connected before.
+std::string FullRestartScenario() {
+  return RunPairCheckingLog(&FullRestartSteps, 2000ms,
+                            {{"avahi-daemon connection lost", 2},
+                             {"avahi-daemon reachable: mDNS discovery active", 2},
+                             {kUnreachableWarning, 0}});
+}
+
+// Each node logs one "not reachable" warning (although both the CONNECTING state and the
+// 100 ms connect deadline report it), one "connection lost", and "reachable" after each of
+// the two times the daemon came up.
+std::string LateDaemonScenario() {
+  if (std::string error = OnRestartInstance("stop-avahi"); !error.empty()) return error;
+  return RunPairCheckingLog(&LateDaemonSteps, 100ms,
+                            {{kUnreachableWarning, 2},
+                             {"avahi-daemon connection lost", 2},
+                             {"avahi-daemon reachable: mDNS discovery active", 4}});
 }
 
 TEST(AvahiDiscoveryRestartTest, PeersSeenAgainAfterBusAndDaemonRestart) {

@@ -1,0 +1,152 @@
+#include "gossip/auth.h"
+
+#include <sodium.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <iterator>
+
+#include "common/log.h"
+#include "gossip/codec.h"
+
+namespace gl::gossip {
+namespace {
+
+constexpr char kKdfContext[] = "gossip-learner auth v1";
+
+bool SodiumReady() {
+  static const bool ready = sodium_init() >= 0;
+  return ready;
+}
+
+void LittleEndian64(std::uint64_t value, std::uint8_t* out) {
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<std::uint8_t>(value >> (8 * i));
+}
+
+}  // namespace
+
+Result<ClusterKey> GenerateClusterKey() {
+  if (!SodiumReady()) return Status::IoError("libsodium failed to initialise (no entropy source?)");
+  ClusterKey key;
+  randombytes_buf(key.data(), key.size());
+  return key;
+}
+
+std::string ClusterKeyToHex(const ClusterKey& key) {
+  std::string hex(2 * key.size() + 1, '\0');
+  sodium_bin2hex(hex.data(), hex.size(), key.data(), key.size());
+  hex.back() = '\n';
+  return hex;
+}
+
+Result<ClusterKey> LoadClusterKey(const std::string& path) {
+  if (!SodiumReady()) return Status::IoError("libsodium failed to initialise (no entropy source?)");
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) return Status::NotFound("key file " + path + " does not exist");
+  if ((info.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+    GL_LOG(kWarn, "auth") << "key file " << path << " is readable by other users; chmod 600 it";
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::IoError("cannot open key file " + path);
+  // A key file is 64 hex digits and some whitespace, or 32 bytes: anything longer is not one.
+  std::string content(256, '\0');
+  in.read(content.data(), static_cast<std::streamsize>(content.size()));
+  if (in.bad()) return Status::IoError("cannot read key file " + path);
+  content.resize(static_cast<std::size_t>(in.gcount()));
+  ClusterKey key;
+  if (content.size() == key.size()) {
+    std::copy(content.begin(), content.end(), key.begin());
+    return key;
+  }
+  std::string hex;
+  std::copy_if(content.begin(), content.end(), std::back_inserter(hex),
+               [](char c) { return !std::isspace(static_cast<unsigned char>(c)); });
+  std::size_t decoded = 0;
+  if (hex.size() != 2 * key.size() ||
+      sodium_hex2bin(key.data(), key.size(), hex.data(), hex.size(), nullptr, &decoded, nullptr) != 0 ||
+      decoded != key.size()) {
+    return Status::InvalidArgument("key file " + path + " must hold 64 hex digits or 32 bytes (gossip-learner keygen)");
+  }
+  return key;
+}
+
+AuthSession::AuthSession(const ClusterKey& key, AuthRole role) : cluster_key_(key), role_(role) {
+  randombytes_buf(my_nonce_.data(), my_nonce_.size());
+}
+
+AuthSession::~AuthSession() {
+  sodium_memzero(cluster_key_.data(), cluster_key_.size());
+  sodium_memzero(mac_key_.data(), mac_key_.size());
+}
+
+Frame AuthSession::NonceFrame() const {
+  return Frame{MessageType::kAuthNonce, std::vector<std::uint8_t>(my_nonce_.begin(), my_nonce_.end())};
+}
+
+Status AuthSession::AcceptPeerNonce(const Frame& frame) {
+  if (frame.type != MessageType::kAuthNonce || frame.body.size() != kAuthNonceBytes) {
+    return Status::Rejected("expected an authentication nonce, got a frame of type " +
+                            std::to_string(static_cast<int>(frame.type)) + " (does the peer run without a key?)");
+  }
+  // MAC key = BLAKE2b-256 keyed with the cluster key over context || client nonce || server nonce.
+  const std::uint8_t* client_nonce = role_ == AuthRole::kClient ? my_nonce_.data() : frame.body.data();
+  const std::uint8_t* server_nonce = role_ == AuthRole::kServer ? my_nonce_.data() : frame.body.data();
+  crypto_generichash_state state;
+  crypto_generichash_init(&state, cluster_key_.data(), cluster_key_.size(), mac_key_.size());
+  crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(kKdfContext), sizeof kKdfContext - 1);
+  crypto_generichash_update(&state, client_nonce, kAuthNonceBytes);
+  crypto_generichash_update(&state, server_nonce, kAuthNonceBytes);
+  crypto_generichash_final(&state, mac_key_.data(), mac_key_.size());
+  established_ = true;
+  return Status::Ok();
+}
+
+void AuthSession::Tag(AuthRole sender, std::uint64_t sequence, const Frame& frame, std::size_t body_bytes,
+                      std::uint8_t* tag_out) const {
+  std::array<std::uint8_t, 9> position{};
+  position[0] = static_cast<std::uint8_t>(sender);
+  LittleEndian64(sequence, position.data() + 1);
+  const auto header = EncodeHeader(frame.type, static_cast<std::uint32_t>(body_bytes + kAuthTagBytes),
+                                   kFlagAuthenticated);
+  crypto_generichash_state state;
+  crypto_generichash_init(&state, mac_key_.data(), mac_key_.size(), kAuthTagBytes);
+  crypto_generichash_update(&state, position.data(), position.size());
+  crypto_generichash_update(&state, header.data(), header.size());
+  crypto_generichash_update(&state, frame.body.data(), body_bytes);
+  crypto_generichash_final(&state, tag_out, kAuthTagBytes);
+}
+
+std::vector<std::uint8_t> AuthSession::Seal(const Frame& frame) {
+  const std::size_t body_bytes = frame.body.size();
+  const auto header = EncodeHeader(frame.type, static_cast<std::uint32_t>(body_bytes + kAuthTagBytes),
+                                   kFlagAuthenticated);
+  std::vector<std::uint8_t> wire(header.size() + body_bytes + kAuthTagBytes);
+  std::copy(header.begin(), header.end(), wire.begin());
+  std::copy(frame.body.begin(), frame.body.end(), wire.begin() + static_cast<std::ptrdiff_t>(header.size()));
+  Tag(role_, sent_++, frame, body_bytes, wire.data() + header.size() + body_bytes);
+  return wire;
+}
+
+Result<Frame> AuthSession::Open(Frame received) {
+  if (broken_) return Status::Rejected("session already failed authentication");
+  if (received.body.size() < kAuthTagBytes) {
+    broken_ = true;
+    return Status::Rejected("frame too short to carry a MAC (" + std::to_string(received.body.size()) + " bytes)");
+  }
+  const std::size_t body_bytes = received.body.size() - kAuthTagBytes;
+  std::array<std::uint8_t, kAuthTagBytes> expected{};
+  const AuthRole sender = role_ == AuthRole::kClient ? AuthRole::kServer : AuthRole::kClient;
+  Tag(sender, received_, received, body_bytes, expected.data());
+  if (crypto_verify_32(expected.data(), received.body.data() + body_bytes) != 0) {
+    broken_ = true;
+    return Status::Rejected("wrong MAC on frame " + std::to_string(received_) +
+                            " (wrong cluster key, forged, replayed or reordered frame)");
+  }
+  ++received_;
+  received.body.resize(body_bytes);
+  return received;
+}
+
+}  // namespace gl::gossip

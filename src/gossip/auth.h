@@ -1,0 +1,81 @@
+// Cluster key and per-connection frame authentication (libsodium; wire details: docs/wire.md
+// "Authentication").
+//
+// A cluster key is 32 secret bytes shared by every node (`gossip-learner keygen`). On a keyed
+// connection each side first sends an AuthNonce frame (16 fresh random bytes, unauthenticated);
+// both nonces and the key give a per-connection MAC key. Every later frame has
+// kFlagAuthenticated set and ends with a 32-byte tag (keyed BLAKE2b) over: direction, the
+// frame's sequence number in that direction, the 12-byte header and the body. The receiver
+// checks the tag against the sequence number it expects next, so a frame replayed, reordered,
+// reflected back or taken from another connection fails like a forged one, and it does so
+// before the body is parsed.
+//
+// Ownership: AuthSession keeps a copy of the derived key only. Threading: a session belongs to
+// one connection and is used from one thread; the free functions are thread-safe.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "gossip/frame_format.h"
+
+namespace gl::gossip {
+
+inline constexpr std::size_t kClusterKeyBytes = 32;
+
+using ClusterKey = std::array<std::uint8_t, kClusterKeyBytes>;
+
+// Fresh random key from the OS generator. IoError if libsodium cannot initialise.
+Result<ClusterKey> GenerateClusterKey();
+// The key as 64 lowercase hex digits (the key file format, plus a newline).
+std::string ClusterKeyToHex(const ClusterKey& key);
+// Reads a key file: 64 hex digits (surrounding whitespace ignored) or exactly 32 raw bytes.
+// NotFound, IoError, or InvalidArgument naming what is wrong; warns once if the file is
+// readable by group or others.
+Result<ClusterKey> LoadClusterKey(const std::string& path);
+
+enum class AuthRole : std::uint8_t { kClient = 0, kServer = 1 };
+
+class AuthSession {
+ public:
+  // Draws this side's nonce. REQUIRES: GenerateClusterKey or LoadClusterKey succeeded once
+  // in the process (libsodium initialised).
+  AuthSession(const ClusterKey& key, AuthRole role);
+  ~AuthSession();  // wipes the keys
+  AuthSession(const AuthSession&) = delete;
+  AuthSession& operator=(const AuthSession&) = delete;
+
+  // The AuthNonce frame this side sends first.
+  Frame NonceFrame() const;
+  // Takes the other side's AuthNonce frame and derives the MAC key. Rejected if `frame` is not
+  // an AuthNonce of the right size (e.g. the peer runs open and answered with an Error).
+  Status AcceptPeerNonce(const Frame& frame);
+  bool established() const { return established_; }
+
+  // The whole wire encoding of `frame` (header with kFlagAuthenticated, body, tag); counts it.
+  // REQUIRES: established().
+  std::vector<std::uint8_t> Seal(const Frame& frame);
+  // `received` as ReadFrame returns it (body = message body + tag). Checks the tag for the next
+  // expected sequence number and strips it. Rejected on any mismatch; the session is then
+  // unusable (the connection must be closed). REQUIRES: established().
+  Result<Frame> Open(Frame received);
+
+ private:
+  void Tag(AuthRole sender, std::uint64_t sequence, const Frame& frame, std::size_t body_bytes,
+           std::uint8_t* tag_out) const;
+
+  ClusterKey cluster_key_;
+  ClusterKey mac_key_{};
+  AuthRole role_;
+  std::array<std::uint8_t, kAuthNonceBytes> my_nonce_{};
+  bool established_ = false;
+  bool broken_ = false;
+  std::uint64_t sent_ = 0;
+  std::uint64_t received_ = 0;
+};
+
+}  // namespace gl::gossip

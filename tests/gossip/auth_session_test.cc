@@ -1,0 +1,174 @@
+// AuthSession and key files: sealing, opening, and every way a frame must fail to open.
+#include "gossip/auth.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "gossip/codec.h"
+
+namespace gl::gossip {
+namespace {
+
+ClusterKey NewKey() {
+  Result<ClusterKey> key = GenerateClusterKey();
+  EXPECT_TRUE(key.ok());
+  return *key;
+}
+
+// What a transport hands to Open: the body after the header, which still carries the tag.
+Frame AsReceived(const std::vector<std::uint8_t>& wire) {
+  Result<FrameHeader> header = ParseHeader(wire, 1u << 20);
+  EXPECT_TRUE(header.ok()) << header.status().ToString();
+  return Frame{header->type, std::vector<std::uint8_t>(wire.begin() + kFrameHeaderSize, wire.end())};
+}
+
+class AuthSessionTest : public ::testing::Test {
+ protected:
+  // A client and a server session that exchanged nonces.
+  void Connect(const ClusterKey& client_key, const ClusterKey& server_key) {
+    client_ = std::make_unique<AuthSession>(client_key, AuthRole::kClient);
+    server_ = std::make_unique<AuthSession>(server_key, AuthRole::kServer);
+    ASSERT_TRUE(server_->AcceptPeerNonce(client_->NonceFrame()).ok());
+    ASSERT_TRUE(client_->AcceptPeerNonce(server_->NonceFrame()).ok());
+  }
+  static Frame Ping(const std::string& id) { return EncodeMessage(gossip::Ping{id}); }
+
+  ClusterKey key_ = NewKey();
+  std::unique_ptr<AuthSession> client_, server_;
+};
+
+TEST_F(AuthSessionTest, SealedFramesOpenInOrderBothWays) {
+  Connect(key_, key_);
+  for (const char* id : {"c0", "c1", "c2"}) {
+    const std::vector<std::uint8_t> wire = client_->Seal(Ping(id));
+    EXPECT_EQ(wire[6], kFlagAuthenticated);
+    Result<Frame> opened = server_->Open(AsReceived(wire));
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    EXPECT_EQ(opened->body, Ping(id).body);
+    Result<Frame> reply = client_->Open(AsReceived(server_->Seal(Ping("s"))));
+    ASSERT_TRUE(reply.ok()) << reply.status().ToString();
+    EXPECT_EQ(reply->type, MessageType::kPing);
+  }
+}
+
+TEST_F(AuthSessionTest, WrongKeyFails) {
+  Connect(key_, NewKey());
+  Result<Frame> opened = server_->Open(AsReceived(client_->Seal(Ping("x"))));
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.status().code(), Status::Code::kRejected);
+}
+
+TEST_F(AuthSessionTest, ReplayInTheSameConnectionFails) {
+  Connect(key_, key_);
+  const std::vector<std::uint8_t> wire = client_->Seal(Ping("x"));
+  ASSERT_TRUE(server_->Open(AsReceived(wire)).ok());
+  EXPECT_FALSE(server_->Open(AsReceived(wire)).ok());
+}
+
+TEST_F(AuthSessionTest, ReplayOnAnotherConnectionFails) {
+  Connect(key_, key_);
+  const std::vector<std::uint8_t> wire = client_->Seal(Ping("x"));
+  Connect(key_, key_);  // fresh nonces on both sides
+  EXPECT_FALSE(server_->Open(AsReceived(wire)).ok());
+}
+
+TEST_F(AuthSessionTest, ReorderedFramesFail) {
+  Connect(key_, key_);
+  const std::vector<std::uint8_t> first = client_->Seal(Ping("1"));
+  const std::vector<std::uint8_t> second = client_->Seal(Ping("2"));
+  EXPECT_FALSE(server_->Open(AsReceived(second)).ok());
+  EXPECT_FALSE(server_->Open(AsReceived(first)).ok()) << "a failed session stays failed";
+}
+
+TEST_F(AuthSessionTest, ReflectedFrameFails) {
+  Connect(key_, key_);
+  // The client's own frame sent back to it as if the server had sent it.
+  EXPECT_FALSE(client_->Open(AsReceived(client_->Seal(Ping("x")))).ok());
+}
+
+TEST_F(AuthSessionTest, EveryFlippedByteFails) {
+  const std::vector<std::uint8_t> original = [&] {
+    Connect(key_, key_);
+    return client_->Seal(Ping("tamper"));
+  }();
+  for (std::size_t i = kFrameHeaderSize; i < original.size(); ++i) {
+    Connect(key_, key_);
+    std::vector<std::uint8_t> wire = client_->Seal(Ping("tamper"));
+    wire[i] ^= 0x01;
+    EXPECT_FALSE(server_->Open(AsReceived(wire)).ok()) << "byte " << i;
+  }
+}
+
+TEST_F(AuthSessionTest, ChangedTypeFails) {
+  Connect(key_, key_);
+  Frame received = AsReceived(client_->Seal(Ping("x")));
+  received.type = MessageType::kPong;
+  EXPECT_FALSE(server_->Open(received).ok());
+}
+
+TEST_F(AuthSessionTest, TooShortForATagFails) {
+  Connect(key_, key_);
+  EXPECT_FALSE(server_->Open(Frame{MessageType::kPing, std::vector<std::uint8_t>(kAuthTagBytes - 1)}).ok());
+}
+
+TEST_F(AuthSessionTest, NonceFrameMustBeANonce) {
+  AuthSession session(key_, AuthRole::kClient);
+  EXPECT_FALSE(session.AcceptPeerNonce(Ping("open node")).ok());
+  EXPECT_FALSE(session.AcceptPeerNonce(Frame{MessageType::kAuthNonce, std::vector<std::uint8_t>(15)}).ok());
+  EXPECT_FALSE(session.established());
+  EXPECT_TRUE(session.AcceptPeerNonce(AuthSession(key_, AuthRole::kServer).NonceFrame()).ok());
+  EXPECT_TRUE(session.established());
+}
+
+TEST_F(AuthSessionTest, HeaderAcceptsTheFlagOnlyWithRoomForTheTag) {
+  auto header = EncodeHeader(MessageType::kPing, kAuthTagBytes, kFlagAuthenticated);
+  EXPECT_TRUE(ParseHeader(header, 1000).ok());
+  header = EncodeHeader(MessageType::kPing, kAuthTagBytes - 1, kFlagAuthenticated);
+  EXPECT_FALSE(ParseHeader(header, 1000).ok());
+}
+
+class KeyFileTest : public ::testing::Test {
+ protected:
+  void TearDown() override { std::remove(path_.c_str()); }
+  void Write(const std::string& content) {
+    std::ofstream(path_, std::ios::binary | std::ios::trunc) << content;
+    ::chmod(path_.c_str(), 0600);
+  }
+  std::string path_ = ::testing::TempDir() + "/gl-key-" + std::to_string(::getpid());
+};
+
+TEST_F(KeyFileTest, HexWithNewlineRoundTrips) {
+  const ClusterKey key = NewKey();
+  Write(ClusterKeyToHex(key));
+  Result<ClusterKey> loaded = LoadClusterKey(path_);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(*loaded, key);
+}
+
+TEST_F(KeyFileTest, RawBytesAreAccepted) {
+  const ClusterKey key = NewKey();
+  Write(std::string(key.begin(), key.end()));
+  Result<ClusterKey> loaded = LoadClusterKey(path_);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(*loaded, key);
+}
+
+TEST_F(KeyFileTest, BadContentIsInvalidArgument) {
+  for (const std::string& content : {std::string("short"), std::string(64, 'z'), std::string(300, 'a')}) {
+    Write(content);
+    Result<ClusterKey> loaded = LoadClusterKey(path_);
+    ASSERT_FALSE(loaded.ok()) << content;
+    EXPECT_EQ(loaded.status().code(), Status::Code::kInvalidArgument);
+  }
+}
+
+TEST_F(KeyFileTest, MissingFileIsNotFound) {
+  EXPECT_EQ(LoadClusterKey(path_ + ".missing").status().code(), Status::Code::kNotFound);
+}
+
+}  // namespace
+}  // namespace gl::gossip

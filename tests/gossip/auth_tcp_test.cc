@@ -1,0 +1,195 @@
+// TcpTransport with a cluster key, on real loopback sockets: keyed peers talk, everyone else
+// (wrong key, no key, replayed frames, floods) is refused and counted per host.
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <future>
+#include <thread>
+
+#include "gossip/auth.h"
+#include "gossip/codec.h"
+#include "gossip/tcp_transport.h"
+
+namespace gl::gossip {
+namespace {
+
+using asio::ip::tcp;
+using std::chrono::milliseconds;
+
+constexpr auto kWait = std::chrono::seconds(5);
+
+ClusterKey NewKey() { return *GenerateClusterKey(); }
+
+class AuthTcpTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    asio::post(io_, [this] {
+      for (auto& transport : transports_) transport->Shutdown();
+      work_.reset();
+    });
+    if (thread_.joinable()) thread_.join();
+  }
+
+  // A transport that answers every request with a Pong carrying the request's body.
+  TcpTransport& Add(std::optional<ClusterKey> key, double max_frames_per_second = 200) {
+    TcpOptions options{1u << 20, 8, milliseconds(500)};
+    options.cluster_key = key;
+    options.max_frames_per_second = max_frames_per_second;
+    auto transport = TcpTransport::Create(io_, "127.0.0.1:0", options);
+    EXPECT_TRUE(transport.ok()) << transport.status().ToString();
+    (*transport)->Listen([](const std::string&, Frame request, Transport::Respond respond) {
+      respond(Frame{MessageType::kPong, std::move(request.body)});
+    });
+    transports_.push_back(std::move(transport).value());
+    return *transports_.back();
+  }
+  void Run() { thread_ = std::thread([this] { io_.run(); }); }
+
+  template <class F>
+  auto OnIo(F f) {
+    std::packaged_task<decltype(f())()> task(std::move(f));
+    auto result = task.get_future();
+    asio::post(io_, [&task] { task(); });
+    return result.get();
+  }
+
+  Status Ping(TcpTransport& from, TcpTransport& to) {
+    std::promise<Status> done;
+    auto result = done.get_future();
+    asio::post(io_, [&] {
+      from.Request(to.LocalAddress(), EncodeMessage(gossip::Ping{"p"}), milliseconds(2000),
+                   [&done](Status status, Frame reply) {
+                     done.set_value(status.ok() && reply.type != MessageType::kPong
+                                        ? Status::Corruption("unexpected reply type")
+                                        : status);
+                   });
+    });
+    EXPECT_EQ(result.wait_for(kWait), std::future_status::ready);
+    return result.get();
+  }
+
+  std::uint64_t AuthFailures(TcpTransport& transport) {
+    return OnIo([&] {
+      const auto failures = transport.Security().auth_failures;
+      const auto found = failures.find("127.0.0.1");
+      return found == failures.end() ? std::uint64_t{0} : found->second;
+    });
+  }
+
+  // A blocking raw client socket with a receive timeout.
+  tcp::socket RawConnect(TcpTransport& to) {
+    tcp::socket socket(raw_io_);
+    auto parts = SplitHostPort(OnIo([&] { return to.LocalAddress(); }));
+    socket.connect(tcp::endpoint(asio::ip::make_address(parts->first), std::stoi(parts->second)));
+    timeval tv{static_cast<time_t>(std::chrono::seconds(kWait).count()), 0};
+    setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return socket;
+  }
+  static Frame ReadRaw(tcp::socket& socket) {
+    std::array<std::uint8_t, kFrameHeaderSize> header{};
+    asio::read(socket, asio::buffer(header));
+    Result<FrameHeader> parsed = ParseHeader(header, 1u << 20);
+    EXPECT_TRUE(parsed.ok());
+    Frame frame{parsed->type, std::vector<std::uint8_t>(parsed->body_length)};
+    asio::read(socket, asio::buffer(frame.body));
+    return frame;
+  }
+  static bool ClosedByServer(tcp::socket& socket) {
+    std::array<char, 256> buffer{};
+    std::error_code ec;
+    for (;;) {
+      socket.read_some(asio::buffer(buffer), ec);
+      if (ec) return ec == asio::error::eof || ec == asio::error::connection_reset;
+    }
+  }
+  // Raw client handshake: returns the established session.
+  std::unique_ptr<AuthSession> RawHandshake(tcp::socket& socket, const ClusterKey& key) {
+    auto session = std::make_unique<AuthSession>(key, AuthRole::kClient);
+    asio::write(socket, asio::buffer(EncodeFrame(session->NonceFrame())));
+    EXPECT_TRUE(session->AcceptPeerNonce(ReadRaw(socket)).ok());
+    return session;
+  }
+
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(io_);
+  asio::io_context raw_io_;
+  std::vector<std::unique_ptr<TcpTransport>> transports_;
+  std::thread thread_;
+  ClusterKey key_ = NewKey();
+};
+
+TEST_F(AuthTcpTest, SameKeyTalksAndStaysUncounted) {
+  TcpTransport& a = Add(key_);
+  TcpTransport& b = Add(key_);
+  Run();
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(Ping(a, b).ok());
+  EXPECT_EQ(AuthFailures(a) + AuthFailures(b), 0u);
+}
+
+TEST_F(AuthTcpTest, WrongKeyIsRefusedAndCountedOnBothSides) {
+  TcpTransport& server = Add(key_);
+  TcpTransport& intruder = Add(NewKey());
+  Run();
+  Status status = Ping(intruder, server);
+  EXPECT_FALSE(status.ok());
+  EXPECT_EQ(AuthFailures(server), 1u);
+  EXPECT_FALSE(Ping(server, intruder).ok());
+  EXPECT_EQ(AuthFailures(intruder), 1u) << "the intruder cannot read the server's request either";
+}
+
+TEST_F(AuthTcpTest, OpenAndKeyedNodesDoNotTalk) {
+  TcpTransport& keyed = Add(key_);
+  TcpTransport& open = Add(std::nullopt);
+  Run();
+  EXPECT_FALSE(Ping(open, keyed).ok());
+  EXPECT_EQ(AuthFailures(keyed), 1u);
+  const Status refused = Ping(keyed, open);
+  EXPECT_EQ(refused.code(), Status::Code::kRejected) << refused.ToString();
+  EXPECT_NE(refused.message().find("without a key"), std::string::npos) << refused.message();
+}
+
+TEST_F(AuthTcpTest, ReplayedFrameOnANewConnectionIsRefused) {
+  TcpTransport& server = Add(key_);
+  Run();
+  tcp::socket first = RawConnect(server);
+  std::unique_ptr<AuthSession> session = RawHandshake(first, key_);
+  const std::vector<std::uint8_t> sealed = session->Seal(EncodeMessage(gossip::Ping{"original"}));
+  asio::write(first, asio::buffer(sealed));
+  Frame reply = ReadRaw(first);
+  ASSERT_TRUE(session->Open(std::move(reply)).ok());
+
+  tcp::socket second = RawConnect(server);
+  RawHandshake(second, key_);
+  asio::write(second, asio::buffer(sealed));
+  EXPECT_TRUE(ClosedByServer(second));
+  EXPECT_EQ(AuthFailures(server), 1u);
+
+  asio::write(first, asio::buffer(sealed));  // the same frame again on its own connection
+  EXPECT_TRUE(ClosedByServer(first));
+  EXPECT_EQ(AuthFailures(server), 2u);
+}
+
+TEST_F(AuthTcpTest, UnsealedFrameAfterTheHandshakeIsRefused) {
+  TcpTransport& server = Add(key_);
+  Run();
+  tcp::socket raw = RawConnect(server);
+  RawHandshake(raw, key_);
+  asio::write(raw, asio::buffer(EncodeFrame(EncodeMessage(gossip::Ping{"no tag, long enough body..."}))));
+  EXPECT_TRUE(ClosedByServer(raw));
+  EXPECT_EQ(AuthFailures(server), 1u);
+}
+
+TEST_F(AuthTcpTest, FloodingHostIsThrottled) {
+  TcpTransport& server = Add(std::nullopt, /*max_frames_per_second=*/5);
+  TcpTransport& client = Add(std::nullopt);
+  Run();
+  int ok = 0;
+  for (int i = 0; i < 30; ++i) ok += Ping(client, server).ok();
+  EXPECT_GE(ok, 10);  // the burst, and what refills while the loop runs
+  EXPECT_LT(ok, 30);
+  EXPECT_GT(OnIo([&] { return server.Security().frames_throttled; }), 0u);
+}
+
+}  // namespace
+}  // namespace gl::gossip
