@@ -64,8 +64,10 @@ Result<nn::Dataset> LoadData(const std::string& path, bool skip_bad_lines) {
   return data;
 }
 
-constexpr const char* kBadDataHint =
-    "Fix the named line, or pass --skip-bad-lines to skip bad lines and count them.";
+std::string DataHint(const Status& status) {
+  if (status.code() == Status::Code::kNotFound) return "Check the --data path (e.g. data/names).";
+  return "Fix the named file or line, or pass --skip-bad-lines to skip bad lines and count them.";
+}
 
 // Peak resident set size (VmHWM) in kB, or -1 if /proc is unavailable.
 long PeakRssKb() {
@@ -91,7 +93,7 @@ std::string Seconds(double s) {
 
 int RunTrain(const TrainArgs& a) {
   Result<nn::Dataset> data = LoadData(a.data, a.skip_bad_lines);
-  if (!data.ok()) return Fail(data.status(), kBadDataHint);
+  if (!data.ok()) return Fail(data.status(), DataHint(data.status()));
   auto [train, validation] = nn::TrainValidationSplit(*data, a.validation, a.seed);
   if (train.examples.empty() || validation.examples.empty()) {
     return Fail(Status::InvalidArgument("too few names for a training and a validation set"),
@@ -183,7 +185,7 @@ int RunEval(const EvalArgs& a) {
   Result<std::unique_ptr<nn::Model>> model = nn::Model::Load(a.model);
   if (!model.ok()) return Fail(model.status());
   Result<nn::Dataset> data = LoadData(a.data, a.skip_bad_lines);
-  if (!data.ok()) return Fail(data.status(), kBadDataHint);
+  if (!data.ok()) return Fail(data.status(), DataHint(data.status()));
   const nn::Metrics m = (*model)->Evaluate(*data);
   const auto& labels = (*model)->Labels();
   if (!a.json) {
@@ -221,7 +223,7 @@ int RunPredict(const PredictArgs& a) {
 
 int RunSplit(const SplitArgs& a) {
   Result<nn::Dataset> data = LoadData(a.data, a.skip_bad_lines);
-  if (!data.ok()) return Fail(data.status(), kBadDataHint);
+  if (!data.ok()) return Fail(data.status(), DataHint(data.status()));
   nn::ShardOptions options;
   options.nodes = a.nodes;
   options.scheme = a.scheme == "dirichlet" ? nn::ShardScheme::kDirichlet : nn::ShardScheme::kIid;
