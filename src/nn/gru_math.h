@@ -151,7 +151,7 @@ class GruCore {
       }
       // dWh += h_prev^T dgh;  dh_prev = dh * z + dgh Wh^T
       GemmAccumulateTiled(h_size, g_size, rows, h_prev, 1, h_size, dgh_.data(), g_size, g.wh, g_size);
-      GemmAccumulate(rows, h_size, g_size, dgh_.data(), g_size, 1, wh_t_.data(), h_size, dh_next_.data(), h_size);
+      GemmAccumulateTiled(rows, h_size, g_size, dgh_.data(), g_size, 1, wh_t_.data(), h_size, dh_next_.data(), h_size);
       std::copy(dh_next_.begin(), dh_next_.begin() + static_cast<std::size_t>(rows) * h_size, dh_.begin());
     }
   }
