@@ -122,7 +122,7 @@ void Engine::OnGossipTimer() {
   const double jitter = std::uniform_real_distribution<double>(-options_.gossip_jitter, options_.gossip_jitter)(rng_);
   ScheduleGossip(std::chrono::milliseconds(
       static_cast<std::int64_t>(static_cast<double>(options_.gossip_interval.count()) * (1.0 + jitter))));
-  if (exchange_in_flight_) return;  // the previous one is still running: skip this round
+  if (exchange_in_flight_ || gossip_paused_) return;  // still running, or a coordinator leads: skip
   const std::optional<std::string> target = table_.PickGossipTarget(Now(), rng_);
   if (!target) return;
   exchange_in_flight_ = true;

@@ -73,6 +73,12 @@ class Engine {
   std::vector<PeerStatus> Peers() const;
   EngineStats Stats() const;
 
+  // Coordinator mode (issue 5). Requests of the round types (RoundRequest) go to `handler`
+  // (the node's RoundParticipant); without one they are answered with Error.
+  void SetRoundHandler(Transport::RequestHandler handler) { round_handler_ = std::move(handler); }
+  // While paused the engine starts no exchanges (it still answers them and probes peers).
+  void SetGossipPaused(bool paused) { gossip_paused_ = paused; }
+
  private:
   using TimePoint = PeerTable::TimePoint;
 
@@ -120,6 +126,8 @@ class Engine {
   std::string signature_;      // of the local model, read once at Start()
   std::size_t param_count_ = 0;
   bool exchange_in_flight_ = false;
+  bool gossip_paused_ = false;
+  Transport::RequestHandler round_handler_;
   std::set<std::string> probes_in_flight_;
   std::set<std::string> incompatible_logged_;  // peer ids or addresses already logged
   EngineStats counters_;  // exchanges_*, rejected_updates and undecodable bodies

@@ -22,6 +22,9 @@ void Engine::OnRequest(const std::string& from, Frame request, Transport::Respon
       if (!ping.ok()) return RejectMalformed(from, ping.status(), respond);
       return respond(EncodeMessage(Pong{options_.node_id}));
     }
+    case MessageType::kRoundRequest:
+      if (round_handler_) return round_handler_(from, std::move(request), std::move(respond));
+      return respond(EncodeMessage(Error{"this node does not serve rounds"}));
     default:
       respond(EncodeMessage(Error{"message type " + std::to_string(static_cast<int>(request.type)) +
                                   " is not a request"}));

@@ -45,7 +45,9 @@ enum class MessageType : std::uint8_t {
   kError = 6,            // request refused; the connection is closed after it
   kAuthNonce = 16,       // keyed connections: each side's first frame, kAuthNonceBytes raw bytes
   // 7..15, 17..31: free for gossip messages.
-  // 32..47: reserved for the round coordinator (issue 5).
+  // 32..47: the round coordinator (issue 5); see round_messages.h.
+  kRoundRequest = 32,    // coordinator -> participant: global model + round settings
+  kRoundReply = 33,      // participant -> coordinator: locally trained model + sample count
 };
 inline constexpr std::uint8_t kCoordinatorTypesFirst = 32;
 inline constexpr std::uint8_t kCoordinatorTypesLast = 47;
@@ -60,8 +62,10 @@ inline constexpr std::size_t kAuthTagBytes = 32;
 // True for the message types this protocol version understands.
 constexpr bool IsKnownMessageType(std::uint8_t type) {
   if (type == static_cast<std::uint8_t>(MessageType::kAuthNonce)) return true;
-  return type >= static_cast<std::uint8_t>(MessageType::kHello) &&
-         type <= static_cast<std::uint8_t>(MessageType::kError);
+  return (type >= static_cast<std::uint8_t>(MessageType::kHello) &&
+          type <= static_cast<std::uint8_t>(MessageType::kError)) ||
+         (type >= static_cast<std::uint8_t>(MessageType::kRoundRequest) &&
+          type <= static_cast<std::uint8_t>(MessageType::kRoundReply));
 }
 
 // A frame as the transports carry it: the type from the header and the undecoded body.

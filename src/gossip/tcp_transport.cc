@@ -196,7 +196,9 @@ asio::awaitable<void> ServeOne(StatePtr state, ConnectionPtr connection, Session
     connection->Close();
     co_return;
   }
-  // The deadline keeps running while the handler prepares the reply.
+  // The deadline keeps running while the handler prepares the reply; a round request is
+  // answered after local training, so it gets the round's deadline instead.
+  if (request->type == MessageType::kRoundRequest) connection->SetDeadline(state->options.round_reply_timeout);
   auto respond = [state, connection, session](Frame reply) mutable {
     if (state->stopped) return;
     asio::io_context& io = state->io;

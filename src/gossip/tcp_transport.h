@@ -43,6 +43,9 @@ struct TcpOptions {
   // Frames each remote host may send per second on served connections, with bursts of
   // 2x that. Default 200: a node sends a few per second; 0 = no limit.
   double max_frames_per_second = 200;
+  // Deadline for the handler's reply to a RoundRequest, which comes only after local
+  // training (round_messages.h); the coordinator's round deadline. Default 10 min.
+  std::chrono::milliseconds round_reply_timeout{600000};
 
   // The limits the engine options ask for (io_timeout = exchange_timeout).
   static TcpOptions From(const Options& options);

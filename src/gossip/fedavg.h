@@ -1,0 +1,47 @@
+// FedAvg (McMahan et al. 2017): each round a fresh random sample of max(min_nodes,
+// ceil(fraction x live)) live peers trains from the global model; the new global model is
+// the mean of their parameters weighted by their sample counts (equal weights if every
+// count is 0). No I/O; not thread-safe (see strategy.h).
+#pragma once
+
+#include <cstdint>
+#include <random>
+
+#include "gossip/strategy.h"
+
+namespace gl::gossip {
+
+struct FedAvgOptions {
+  // Share of the live peers asked to train each round, in (0, 1]. Default 1 (all of them).
+  double fraction = 1.0;
+  // Fewest participants a round is started with (and must hear back from). Default 2.
+  std::uint32_t min_nodes = 2;
+  // What every participant is asked to do.
+  RoundConfig config;
+  // Seed of the participant sampling.
+  std::uint64_t seed = 1;
+
+  // OK, or InvalidArgument naming the field and its valid range.
+  Status Validate() const;
+};
+
+class FedAvg : public Strategy {
+ public:
+  explicit FedAvg(FedAvgOptions options);
+
+  std::vector<PeerPlan> ConfigureRound(std::uint64_t round, const std::vector<RoundCandidate>& live) override;
+  std::optional<std::vector<float>> Aggregate(std::uint64_t round, const std::vector<float>& global,
+                                              const std::vector<RoundResult>& ok,
+                                              const std::vector<RoundFailure>& failed) override;
+  std::string Summary() const override;
+
+ protected:
+  // "fraction 1 min_nodes 2 epochs 1 batch 32 lr 0.003", shared by the strategies built on this one.
+  std::string SettingsText() const;
+
+ private:
+  FedAvgOptions options_;
+  std::mt19937_64 rng_;
+};
+
+}  // namespace gl::gossip

@@ -1,0 +1,248 @@
+// RoundDriver and RoundParticipant on InMemoryNetwork: a coordinator and a few participants
+// whose training is faked (global + delta), in one process on one io_context.
+#include "gossip/round_driver.h"
+
+#include <gtest/gtest.h>
+
+#include "cluster_util.h"
+#include "gossip/codec.h"
+#include "gossip/fedavg.h"
+#include "gossip/in_memory_transport.h"
+#include "gossip/round_participant.h"
+
+namespace gl::gossip {
+namespace {
+
+using std::chrono::milliseconds;
+constexpr char kSignature[] = "test-model";
+constexpr std::size_t kParams = 4;
+
+// Trains by adding `delta` to every parameter; can hold its answers back (a straggler).
+class FakeWorker : public RoundWorker {
+ public:
+  FakeWorker(float delta, std::uint64_t samples) : delta_(delta), samples_(samples) {}
+  void Train(std::uint64_t /*round*/, std::vector<float> global, const RoundConfig& /*config*/,
+             TrainDone done) override {
+    ++trained_;
+    if (hold_) return held_.push_back(std::move(done));
+    for (float& v : global) v += delta_;
+    done(LocalTraining{std::move(global), samples_, 1});
+  }
+  void SetFederated(bool federated, const std::vector<float>& last_global) override {
+    federated_ = federated;
+    if (!federated) resumed_from_ = last_global;
+  }
+  void PublishGlobal(std::uint64_t round, const std::vector<float>& global) override {
+    published_.emplace_back(round, global);
+  }
+
+  float delta_;
+  std::uint64_t samples_;
+  bool hold_ = false;
+  int trained_ = 0;
+  std::vector<TrainDone> held_;
+  bool federated_ = false;
+  std::vector<float> resumed_from_;
+  std::vector<std::pair<std::uint64_t, std::vector<float>>> published_;
+};
+
+struct Participant {
+  TestNode node;
+  std::unique_ptr<FakeWorker> worker;
+  std::unique_ptr<RoundParticipant> participant;
+};
+
+class RoundDriverTest : public ::testing::Test {
+ protected:
+  RoundDriverTest() { participants_.reserve(8); }
+  ~RoundDriverTest() override {
+    if (driver_) driver_->Stop();
+    for (Participant& p : participants_) {
+      p.participant->Stop();
+      p.node.engine->Stop();
+    }
+    if (coordinator_.engine) coordinator_.engine->Stop();
+  }
+
+  static Options EngineOptions(const std::string& id) {
+    Options options = DefaultLocalOptions();
+    options.node_id = id;
+    options.gossip_interval = milliseconds(20);
+    options.probe_interval = milliseconds(20);
+    options.probe_timeout = milliseconds(50);
+    return options;
+  }
+
+  static TestNode MakeNode(InMemoryNetwork& network, asio::io_context& io, const std::string& address,
+                           Options options) {
+    TestNode node;
+    node.address = address;
+    node.transport = network.NewTransport(address);
+    node.store = std::make_unique<MergingStore>(ModelSnapshot{kSignature, std::vector<float>(kParams, 0.0f), 1, 10});
+    node.engine = std::make_unique<Engine>(io, std::move(options), *node.transport, *node.store);
+    return node;
+  }
+
+  Participant& AddParticipant(float delta, std::uint64_t samples) {
+    const std::string id = "p" + std::to_string(participants_.size() + 1);
+    Participant p;
+    p.node = MakeNode(network_, io_, "10.0.1." + std::to_string(participants_.size() + 1) + ":7070",
+                      EngineOptions(id));
+    p.worker = std::make_unique<FakeWorker>(delta, samples);
+    ParticipantOptions options{id, kSignature, kParams, failover_};
+    p.participant = std::make_unique<RoundParticipant>(io_, options, *p.node.engine, *p.worker);
+    EXPECT_TRUE(p.node.engine->Start().ok());
+    p.participant->Start();
+    participants_.push_back(std::move(p));
+    return participants_.back();
+  }
+
+  void StartCoordinator(RoundDriverOptions options, const std::string& id = "coord") {
+    coordinator_ = MakeNode(network_, io_, "10.0.0.1:7070", EngineOptions(id));
+    for (Participant& p : participants_) coordinator_.engine->AddPeer(p.node.address, "static");
+    ASSERT_TRUE(coordinator_.engine->Start().ok());
+    coordinator_.engine->SetGossipPaused(true);
+    options.node_id = id;
+    options.listen_address = coordinator_.address;
+    options.signature = kSignature;
+    options.heartbeat_check = milliseconds(20);
+    options.retry_delay = milliseconds(50);
+    FedAvgOptions fedavg;
+    fedavg.min_nodes = options.min_nodes;
+    strategy_ = std::make_unique<FedAvg>(fedavg);
+    driver_ = std::make_unique<RoundDriver>(io_, options, *coordinator_.engine, *coordinator_.transport, *strategy_,
+                                            coordinator_worker_, std::vector<float>(kParams, 0.0f), 0);
+    driver_->Start();
+  }
+
+  bool RunUntil(const std::function<bool()>& done, milliseconds deadline) {
+    return gossip::RunUntil(io_, done, deadline);
+  }
+
+  asio::io_context io_;
+  InMemoryNetwork network_{io_};
+  milliseconds failover_{300};
+  std::vector<Participant> participants_;
+  TestNode coordinator_;
+  FakeWorker coordinator_worker_{0.0f, 0};
+  std::unique_ptr<FedAvg> strategy_;
+  std::unique_ptr<RoundDriver> driver_;
+};
+
+TEST_F(RoundDriverTest, RoundsAggregateBySampleCount) {
+  AddParticipant(1.0f, 10);
+  AddParticipant(3.0f, 30);
+  StartCoordinator(RoundDriverOptions{});
+  ASSERT_TRUE(RunUntil([&] { return driver_->Stats().round >= 3; }, milliseconds(5000)));
+  ASSERT_GE(coordinator_worker_.published_.size(), 3u);
+  // Each round adds (1 x 10 + 3 x 30) / 40 = 2.5 to every parameter.
+  EXPECT_EQ(coordinator_worker_.published_[0].first, 1u);
+  EXPECT_FLOAT_EQ(coordinator_worker_.published_[0].second[0], 2.5f);
+  EXPECT_FLOAT_EQ(coordinator_worker_.published_[2].second[kParams - 1], 7.5f);
+  EXPECT_EQ(driver_->Stats().participants.size(), 2u);
+  EXPECT_TRUE(driver_->Stats().dropped.empty());
+  for (Participant& p : participants_) {
+    EXPECT_TRUE(p.participant->Stats().federated);
+    EXPECT_TRUE(p.worker->federated_);
+    EXPECT_EQ(p.participant->Stats().coordinator, "coord");
+    EXPECT_GE(p.participant->Stats().last_round_served, 2u);
+  }
+}
+
+TEST_F(RoundDriverTest, StragglerLeftOutAtTheDeadline) {
+  AddParticipant(1.0f, 10);
+  AddParticipant(1.0f, 10);
+  AddParticipant(100.0f, 10).worker->hold_ = true;  // alive (answers probes) but never finishes
+  RoundDriverOptions options;
+  options.round_deadline = milliseconds(300);
+  StartCoordinator(options);
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(RunUntil([&] { return driver_->Stats().round >= 1; }, milliseconds(3000)));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, milliseconds(290));
+  EXPECT_EQ(driver_->Stats().participants.size(), 2u);
+  // Named by address: it never answered, and static peers come without an id. (Round 2 may
+  // already be under way; it waits for the straggler again.)
+  ASSERT_EQ(driver_->Stats().dropped, std::vector<std::string>{"10.0.1.3:7070"});
+  EXPECT_FLOAT_EQ(driver_->global()[0], 1.0f);  // the straggler's +100 never got in
+}
+
+TEST_F(RoundDriverTest, DeadParticipantDroppedByHeartbeatBeforeTheDeadline) {
+  AddParticipant(1.0f, 10);
+  AddParticipant(1.0f, 10);
+  Participant& doomed = AddParticipant(1.0f, 10);
+  doomed.worker->hold_ = true;
+  RoundDriverOptions options;
+  options.round_deadline = milliseconds(20000);
+  StartCoordinator(options);
+  ASSERT_TRUE(RunUntil([&] { return doomed.worker->trained_ > 0; }, milliseconds(2000)));
+  network_.Crash(doomed.node.address);
+  const auto crashed = std::chrono::steady_clock::now();
+  ASSERT_TRUE(RunUntil([&] { return driver_->Stats().round >= 1; }, milliseconds(5000)));
+  EXPECT_LT(std::chrono::steady_clock::now() - crashed, milliseconds(3000));
+  EXPECT_EQ(driver_->Stats().dropped_total, 1u);
+  // Later rounds go on without it.
+  ASSERT_TRUE(RunUntil([&] { return driver_->Stats().round >= 3; }, milliseconds(3000)));
+  EXPECT_EQ(driver_->Stats().participants.size(), 2u);
+}
+
+TEST_F(RoundDriverTest, TooFewRepliesRetriesTheSameRound) {
+  AddParticipant(1.0f, 10);
+  AddParticipant(1.0f, 10).worker->hold_ = true;
+  RoundDriverOptions options;
+  options.round_deadline = milliseconds(100);
+  StartCoordinator(options);
+  ASSERT_TRUE(RunUntil([&] { return driver_->Stats().rounds_retried >= 2; }, milliseconds(3000)));
+  EXPECT_EQ(driver_->Stats().round, 0u);
+  EXPECT_TRUE(coordinator_worker_.published_.empty());
+}
+
+TEST_F(RoundDriverTest, ParticipantsFallBackToGossipFromTheLastGlobalModel) {
+  AddParticipant(1.0f, 10);
+  AddParticipant(1.0f, 10);
+  StartCoordinator(RoundDriverOptions{});
+  ASSERT_TRUE(RunUntil([&] { return driver_->Stats().round >= 2; }, milliseconds(3000)));
+  driver_->Stop();
+  network_.Crash(coordinator_.address);
+  const auto crashed = std::chrono::steady_clock::now();
+  ASSERT_TRUE(RunUntil([&] { return !participants_[0].participant->Stats().federated &&
+                                    !participants_[1].participant->Stats().federated; },
+                       milliseconds(3000)));
+  EXPECT_LT(std::chrono::steady_clock::now() - crashed, failover_ + milliseconds(500));
+  EXPECT_GE(std::chrono::steady_clock::now() - crashed, failover_ - milliseconds(100));
+  for (Participant& p : participants_) {
+    EXPECT_FALSE(p.worker->federated_);
+    ASSERT_EQ(p.worker->resumed_from_.size(), kParams);
+    EXPECT_GE(p.worker->resumed_from_[0], 1.0f);  // a global model, not the initial zeros
+    EXPECT_EQ(p.participant->Stats().coordinator, "");
+  }
+}
+
+TEST_F(RoundDriverTest, ParticipantFollowsTheSmallestCoordinatorId) {
+  Participant& p = AddParticipant(1.0f, 10);
+  ASSERT_TRUE(RunUntil([] { return true; }, milliseconds(10)));
+  auto ask = [&](const std::string& id, std::optional<Status>& outcome) {
+    RoundRequest request{id, id + ":1", 1, ModelSnapshot{kSignature, std::vector<float>(kParams, 0.0f), 0, 0}};
+    outcome.reset();
+    coordinator_.transport->Request(p.node.address, EncodeMessage(request), milliseconds(1000),
+                                    [&outcome](Status status, Frame reply) {
+                                      outcome = status.ok() && reply.type == MessageType::kError
+                                                    ? Status::Rejected("error reply")
+                                                    : status;
+                                    });
+    return RunUntil([&] { return outcome.has_value(); }, milliseconds(2000));
+  };
+  coordinator_ = MakeNode(network_, io_, "10.0.0.9:7070", EngineOptions("client"));
+  std::optional<Status> outcome;
+  ASSERT_TRUE(ask("zeta", outcome));
+  EXPECT_TRUE(outcome->ok());
+  EXPECT_EQ(p.participant->Stats().coordinator, "zeta");
+  ASSERT_TRUE(ask("alpha", outcome));  // a second coordinator with a smaller id takes over
+  EXPECT_TRUE(outcome->ok());
+  EXPECT_EQ(p.participant->Stats().coordinator, "alpha");
+  ASSERT_TRUE(ask("zeta", outcome));  // ... and the first one is refused while alpha is live
+  EXPECT_EQ(outcome->code(), Status::Code::kRejected);
+  EXPECT_EQ(p.participant->Stats().requests_refused, 1u);
+}
+
+}  // namespace
+}  // namespace gl::gossip
