@@ -1,0 +1,79 @@
+#include "node/coordinator.h"
+
+#include <utility>
+
+#include "common/log.h"
+#include "gossip/codec.h"
+#include "gossip/round_messages.h"
+#include "gossip/trimmed_mean.h"
+#include "node/round_state.h"
+
+namespace gl::node {
+namespace {
+constexpr const char* kLog = "round";
+
+std::chrono::milliseconds Ms(double seconds) { return std::chrono::milliseconds(static_cast<long long>(seconds * 1000)); }
+}  // namespace
+
+Result<std::unique_ptr<gossip::Strategy>> MakeStrategy(const std::string& name, const gossip::FedAvgOptions& options) {
+  if (Status valid = options.Validate(); !valid.ok()) return valid;
+  if (name == "fedavg") return std::unique_ptr<gossip::Strategy>(std::make_unique<gossip::FedAvg>(options));
+  if (name == "trimmed-mean") return std::unique_ptr<gossip::Strategy>(std::make_unique<gossip::TrimmedMean>(options));
+  return Status::InvalidArgument("strategy must be fedavg or trimmed-mean, got '" + name + "'");
+}
+
+Result<std::unique_ptr<Coordinator>> Coordinator::Create(asio::io_context& io, const Config& config,
+                                                         const std::string& node_id, const std::string& listen,
+                                                         const std::string& signature, std::vector<float> global,
+                                                         gossip::Engine& engine, gossip::Transport& transport,
+                                                         NodeRoundWorker& worker) {
+  gossip::FedAvgOptions fedavg;
+  fedavg.fraction = config.fraction;
+  fedavg.min_nodes = static_cast<std::uint32_t>(config.min_nodes);
+  fedavg.config = gossip::RoundConfig{static_cast<std::uint32_t>(config.local_epochs),
+                                      static_cast<std::uint32_t>(config.batch_size),
+                                      static_cast<float>(config.learning_rate)};
+  fedavg.seed = config.seed;
+  Result<std::unique_ptr<gossip::Strategy>> strategy = MakeStrategy(config.strategy, fedavg);
+  if (!strategy.ok()) return strategy.status();
+  Result<std::uint64_t> last_round = config.fresh ? Result<std::uint64_t>(std::uint64_t{0})
+                                                  : LoadLastRound(config.state_dir);
+  if (!last_round.ok()) return last_round.status();
+
+  gossip::RoundDriverOptions options;
+  options.node_id = node_id;
+  options.listen_address = listen;
+  options.signature = signature;
+  options.min_nodes = fedavg.min_nodes;
+  options.round_deadline = Ms(config.round_deadline_s);
+  options.coordinator_trains = config.coordinator_trains;
+  std::unique_ptr<Coordinator> coordinator(new Coordinator(node_id, engine, std::move(strategy).value()));
+  coordinator->driver_ = std::make_unique<gossip::RoundDriver>(io, options, engine, transport, *coordinator->strategy_,
+                                                               worker, std::move(global), *last_round);
+  return coordinator;
+}
+
+Coordinator::Coordinator(std::string node_id, gossip::Engine& engine, std::unique_ptr<gossip::Strategy> strategy)
+    : node_id_(std::move(node_id)), engine_(engine), strategy_(std::move(strategy)) {}
+
+void Coordinator::Start() {
+  engine_.SetGossipPaused(true);
+  engine_.SetRoundHandler([this](const std::string& from, gossip::Frame request, gossip::Transport::Respond respond) {
+    Result<gossip::RoundRequest> decoded = gossip::DecodeMessage<gossip::RoundRequest>(request);
+    if (decoded.ok()) NoteOtherCoordinator(decoded->coordinator_id, decoded->coordinator_address);
+    respond(gossip::EncodeMessage(gossip::Error{node_id_ + " is a coordinator and serves no rounds (request from " +
+                                                from + ")"}));
+  });
+  driver_->Start();
+}
+
+void Coordinator::Stop() { driver_->Stop(); }
+
+void Coordinator::NoteOtherCoordinator(const std::string& id, const std::string& address) {
+  if (id == node_id_ || !others_logged_.insert(id).second) return;
+  GL_LOG(kError, kLog) << "SECOND COORDINATOR in the cluster: " << id << " at " << address << " besides this one ("
+                       << node_id_ << "); nodes follow the smallest id ("
+                       << (id < node_id_ ? id : node_id_) << "). Run one coordinator per cluster.";
+}
+
+}  // namespace gl::node

@@ -1,0 +1,56 @@
+// Coordinator: what `role = coordinator` adds to a node. It builds the configured Strategy
+// (fedavg | trimmed-mean) and the RoundDriver, resumes from the last completed round in the
+// state dir, keeps the node's own gossip initiation paused, and refuses RoundRequests from
+// any other coordinator, logging the conflict loudly (nodes follow the smallest id).
+//
+// Threading: io thread only (Stats() too). Ownership: `io`, `engine`, `transport` and
+// `worker` must outlive it; Stop() it before the engine.
+#pragma once
+
+#ifndef ASIO_STANDALONE
+#define ASIO_STANDALONE
+#endif
+#include <asio.hpp>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "gossip/engine.h"
+#include "gossip/fedavg.h"
+#include "gossip/round_driver.h"
+#include "gossip/strategy.h"
+#include "node/config.h"
+#include "node/round_worker.h"
+
+namespace gl::node {
+
+class Coordinator {
+ public:
+  // `node_id`/`listen` are the node's; `global` the model to start from (the checkpoint).
+  static Result<std::unique_ptr<Coordinator>> Create(asio::io_context& io, const Config& config,
+                                                     const std::string& node_id, const std::string& listen,
+                                                     const std::string& signature, std::vector<float> global,
+                                                     gossip::Engine& engine, gossip::Transport& transport,
+                                                     NodeRoundWorker& worker);
+  void Start();
+  void Stop();  // idempotent
+  // Another node announced itself as coordinator (mDNS TXT role): logged loudly once.
+  void NoteOtherCoordinator(const std::string& id, const std::string& address);
+  gossip::RoundStats Stats() const { return driver_->Stats(); }
+
+ private:
+  Coordinator(std::string node_id, gossip::Engine& engine, std::unique_ptr<gossip::Strategy> strategy);
+
+  std::string node_id_;
+  gossip::Engine& engine_;
+  std::unique_ptr<gossip::Strategy> strategy_;
+  std::unique_ptr<gossip::RoundDriver> driver_;
+  std::set<std::string> others_logged_;
+};
+
+// The strategy named `name` ("fedavg" or "trimmed-mean"); InvalidArgument otherwise.
+Result<std::unique_ptr<gossip::Strategy>> MakeStrategy(const std::string& name, const gossip::FedAvgOptions& options);
+
+}  // namespace gl::node

@@ -1,0 +1,44 @@
+// NodeRoundWorker: gossip::RoundWorker on top of the node's TrainingLoop. Round training,
+// evaluation of the global model and its checkpoint all become RoundTasks on the training
+// thread, so the io thread never waits for them. As a coordinator it also records, after
+// each global model's checkpoint, the round number in <state_dir>/round (round_state.h),
+// and keeps the global model's latest scores for the status document.
+//
+// Threading: the RoundWorker methods are called on the io thread; GlobalScores() from any
+// thread. Ownership: `training` must outlive this object (stop training first).
+#pragma once
+
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "gossip/round_worker.h"
+#include "node/training_loop.h"
+
+namespace gl::node {
+
+struct GlobalScores {
+  std::uint64_t round = 0;              // round whose global model was scored (0 = none yet)
+  std::optional<nn::Metrics> metrics;   // on eval data when the node has it, else validation
+  bool on_eval_data = false;
+};
+
+class NodeRoundWorker : public gossip::RoundWorker {
+ public:
+  NodeRoundWorker(TrainingLoop& training, std::string state_dir);
+
+  void Train(std::uint64_t round, std::vector<float> global, const gossip::RoundConfig& config,
+             TrainDone done) override;
+  void SetFederated(bool federated, const std::vector<float>& last_global) override;
+  void PublishGlobal(std::uint64_t round, const std::vector<float>& global) override;
+
+  GlobalScores Scores() const;
+
+ private:
+  TrainingLoop& training_;
+  const std::string state_dir_;
+  mutable std::mutex mutex_;
+  GlobalScores scores_;  // guarded by mutex_
+};
+
+}  // namespace gl::node
