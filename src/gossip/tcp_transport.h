@@ -42,11 +42,6 @@ struct TcpOptions {
   std::optional<ClusterKey> cluster_key = std::nullopt;
   // Frames each remote host may send per second (Options::max_frames_per_second).
   double max_frames_per_second = 200;
-  // Shared secret of the cluster (Options::cluster_key); none = run open.
-  std::optional<ClusterKey> cluster_key = std::nullopt;
-  // Frames each remote host may send per second on served connections, with bursts of
-  // 2x that. Default 200: a node sends a few per second; 0 = no limit.
-  double max_frames_per_second = 200;
   // Deadline for the handler's reply to a RoundRequest, which comes only after local
   // training (round_messages.h); the coordinator's round deadline. Default 10 min.
   std::chrono::milliseconds round_reply_timeout{600000};
