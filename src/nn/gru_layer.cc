@@ -9,13 +9,14 @@ using tiny_dnn::shape3d;
 using tiny_dnn::tensor_t;
 using tiny_dnn::vector_type;
 
-GruLayer::GruLayer(int symbols, int hidden, int max_length)
+GruLayer::GruLayer(int symbols, int hidden, int max_length, std::uint64_t dropout_seed)
     : tiny_dnn::layer({vector_type::data, vector_type::weight, vector_type::weight, vector_type::bias,
                        vector_type::bias},
                       {vector_type::data}),
       symbols_(symbols),
       hidden_(hidden),
-      max_length_(max_length) {}
+      max_length_(max_length),
+      dropout_rng_(dropout_seed) {}
 
 tiny_dnn::vec_t GruLayer::EncodeInput(const std::vector<int>& symbols, int max_length) {
   tiny_dnn::vec_t v(max_length + 1, 0.0f);
@@ -23,11 +24,6 @@ tiny_dnn::vec_t GruLayer::EncodeInput(const std::vector<int>& symbols, int max_l
   v[0] = static_cast<float>(length);
   for (int t = 0; t < length; ++t) v[t + 1] = static_cast<float>(symbols[t]);
   return v;
-}
-
-void GruLayer::SetDropout(float rate, std::uint64_t seed) {
-  dropout_ = rate;
-  dropout_rng_.seed(seed);
 }
 
 std::vector<shape3d> GruLayer::in_shape() const {

@@ -26,10 +26,11 @@ namespace gl::nn {
 
 class GruLayer : public tiny_dnn::layer {
  public:
-  GruLayer(int symbols, int hidden, int max_length);
+  // `dropout_seed` seeds the engine of the output dropout (see SetDropout).
+  GruLayer(int symbols, int hidden, int max_length, std::uint64_t dropout_seed);
 
   // Output dropout rate in [0, 1) for the train phase; 0 = off.
-  void SetDropout(float rate, std::uint64_t seed);
+  void SetDropout(float rate) { dropout_ = rate; }
   void set_context(tiny_dnn::net_phase phase) override { phase_ = phase; }
 
   static tiny_dnn::vec_t EncodeInput(const std::vector<int>& symbols, int max_length);

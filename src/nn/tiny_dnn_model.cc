@@ -23,7 +23,7 @@ class TinyDnnModel final : public Model {
       : options_(options),
         alphabet_(options.alphabet),
         signature_(ModelSignature(options.hidden_size, options.max_name_length, alphabet_, options.labels)),
-        gru_(alphabet_.size(), options.hidden_size, options.max_name_length),
+        gru_(alphabet_.size(), options.hidden_size, options.max_name_length, options.seed),
         fc_(options.hidden_size, static_cast<tiny_dnn::serial_size_t>(options.labels.size())),
         class_weights_(options.labels.size(), 1.0f) {
     net_.add(gru_);
@@ -88,7 +88,7 @@ class TinyDnnModel final : public Model {
 
   void SetTrainerOptions(const TrainerOptions& options) override {
     trainer_ = options;
-    gru_.SetDropout(std::clamp(options.dropout, 0.0f, 0.95f), options_.seed);
+    gru_.SetDropout(std::clamp(options.dropout, 0.0f, 0.95f));
   }
 
   void SetClassWeights(const std::vector<std::size_t>& counts) override {
