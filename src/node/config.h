@@ -46,8 +46,6 @@ struct Config {
   int dead_after_failures = 3;           // consecutive failures before a peer is evicted
   std::string merge = "age-weighted";    // age-weighted | average
   double max_update_norm = 200;          // received models further (L2) from the local one are refused; 0 = no bound
-  double max_update_norm = 200;          // received models further (L2) from the local one are refused; 0 = no bound
-  double max_frames_per_second = 200;    // per remote host, bursts of 2x; more are dropped; 0 = no limit
   double max_frames_per_second = 200;    // per remote host, bursts of 2x; more are dropped; 0 = no limit
 
   std::string StatusSocketPath() const;

@@ -67,11 +67,6 @@ void AddRun(CLI::App& app, int& exit_code) {
   flags->Add(run, "--key-file", &Config::key_file, "Cluster key (gossip-learner keygen); without one the node runs open");
   flags->Add(run, "--max-update-norm", &Config::max_update_norm,
              "Refuse received models further than this (L2) from the local one; 0 = no bound (default 200)");
-  flags->Add(run, "--key-file", &Config::key_file, "Cluster key (gossip-learner keygen); without one the node runs open");
-  flags->Add(run, "--max-update-norm", &Config::max_update_norm,
-             "Refuse received models further than this (L2) from the local one; 0 = no bound (default 200)");
-  flags->Add(run, "--max-frames-per-second", &Config::max_frames_per_second,
-             "Frames each remote host may send per second; 0 = no limit (default 200)");
   flags->Add(run, "--max-frames-per-second", &Config::max_frames_per_second,
              "Frames each remote host may send per second; 0 = no limit (default 200)");
   flags->Add(run, "--epochs-per-merge", &Config::epochs_per_merge,
