@@ -11,6 +11,9 @@ namespace gl::gossip {
 Status FedAvgOptions::Validate() const {
   if (!(fraction > 0.0 && fraction <= 1.0)) return Status::InvalidArgument("fraction must be in (0, 1]");
   if (min_nodes < 1) return Status::InvalidArgument("min_nodes must be >= 1");
+  if (!(server_momentum >= 0.0 && server_momentum < 1.0)) {
+    return Status::InvalidArgument("server momentum must be in [0, 1)");
+  }
   if (config.epochs < 1) return Status::InvalidArgument("local epochs must be >= 1");
   if (config.batch_size < 1) return Status::InvalidArgument("batch size must be >= 1");
   if (!(config.learning_rate > 0.0f && config.learning_rate < 1.0f)) {
@@ -43,13 +46,21 @@ std::optional<std::vector<float>> FedAvg::Aggregate(std::uint64_t round, const s
     for (std::size_t i = 0; i < sum.size(); ++i) sum[i] += weight * r.params[i];
   }
   GL_LOG(kDebug, "round") << "round " << round << ": FedAvg of " << ok.size() << " models, " << total << " samples";
+  if (options_.server_momentum > 0) {
+    velocity_.resize(sum.size(), 0.0);
+    for (std::size_t i = 0; i < sum.size(); ++i) {
+      velocity_[i] = options_.server_momentum * velocity_[i] + (sum[i] - global[i]);
+      sum[i] = global[i] + velocity_[i];
+    }
+  }
   return std::vector<float>(sum.begin(), sum.end());
 }
 
 std::string FedAvg::SettingsText() const {
   std::ostringstream out;
   out << "fraction " << options_.fraction << " min_nodes " << options_.min_nodes << " epochs "
-      << options_.config.epochs << " batch " << options_.config.batch_size << " lr " << options_.config.learning_rate;
+      << options_.config.epochs << " batch " << options_.config.batch_size << " lr " << options_.config.learning_rate
+      << " server_momentum " << options_.server_momentum;
   return out.str();
 }
 

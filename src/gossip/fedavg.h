@@ -1,7 +1,9 @@
 // FedAvg (McMahan et al. 2017): each round a fresh random sample of max(min_nodes,
 // ceil(fraction x live)) live peers trains from the global model; the new global model is
 // the mean of their parameters weighted by their sample counts (equal weights if every
-// count is 0). No I/O; not thread-safe (see strategy.h).
+// count is 0). With server_momentum > 0 it is FedAvgM (Hsu et al. 2019): the step from the
+// global model to that mean feeds a velocity v = momentum x v + step, and global += v.
+// No I/O; not thread-safe (see strategy.h).
 #pragma once
 
 #include <cstdint>
@@ -20,6 +22,9 @@ struct FedAvgOptions {
   RoundConfig config;
   // Seed of the participant sampling.
   std::uint64_t seed = 1;
+  // Server momentum in [0, 1). Default 0 (plain FedAvg). Larger moves the global model
+  // faster along the clients' consistent direction, at the risk of overshooting.
+  double server_momentum = 0.0;
 
   // OK, or InvalidArgument naming the field and its valid range.
   Status Validate() const;
@@ -42,6 +47,7 @@ class FedAvg : public Strategy {
  private:
   FedAvgOptions options_;
   std::mt19937_64 rng_;
+  std::vector<double> velocity_;  // FedAvgM only
 };
 
 }  // namespace gl::gossip

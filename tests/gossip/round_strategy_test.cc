@@ -101,6 +101,22 @@ TEST(FedAvgTest, OptionsValidated) {
   EXPECT_FALSE(no_epochs.Validate().ok());
 }
 
+TEST(FedAvgTest, ServerMomentumAccumulatesSteps) {
+  FedAvgOptions options = Options(1, 2);
+  options.server_momentum = 0.5;
+  FedAvg fedavgm(options);
+  // Round 1: mean 1, velocity 1, global 0 + 1 = 1.
+  const auto first = fedavgm.Aggregate(1, {0}, {{"a", {1}, 1}, {"b", {1}, 1}}, {});
+  ASSERT_TRUE(first.has_value());
+  EXPECT_FLOAT_EQ((*first)[0], 1.0f);
+  // Round 2: mean 2 (a step of 1 from the global 1), velocity 0.5 x 1 + 1, global 1 + 1.5.
+  const auto second = fedavgm.Aggregate(2, *first, {{"a", {2}, 1}, {"b", {2}, 1}}, {});
+  ASSERT_TRUE(second.has_value());
+  EXPECT_FLOAT_EQ((*second)[0], 2.5f);
+  options.server_momentum = 1.0;
+  EXPECT_FALSE(options.Validate().ok());
+}
+
 TEST(TrimmedMeanTest, IgnoresOneAbsurdUpdate) {
   TrimmedMean robust(Options(1, 2));
   const std::vector<RoundResult> ok = {
