@@ -2,8 +2,10 @@
 // layer to the label logits; softmax and cross-entropy are computed here), trained with
 // nn::Adam one minibatch per TrainBatch call.
 #include <cmath>
+#include <limits>
 #include <random>
 
+#include "common/log.h"
 #include "nn/adam.h"
 #include "nn/gru_layer.h"
 #include "nn/model.h"
@@ -101,12 +103,51 @@ class TinyDnnModel final : public Model {
   }
 
   float TrainBatch(const std::vector<Example>& batch) override {
+    return NoThrow("TrainBatch", std::numeric_limits<float>::quiet_NaN(), [&] { return Train(batch); });
+  }
+
+  std::vector<float> Predict(const std::string& name) const override {
+    return NoThrow("Predict", std::vector<float>(), [&] {
+      const std::vector<Example> one = {Example{name, 0}};
+      return Softmax(Forward(one.begin(), one.end())[0][0]);
+    });
+  }
+
+  Metrics Evaluate(const Dataset& data) const override {
+    return NoThrow("Evaluate", Metrics(), [&] { return Score(data); });
+  }
+
+ private:
+  using ExampleIt = std::vector<Example>::const_iterator;
+  struct GradTensor {
+    tiny_dnn::tensor_t* per_sample;  // one vec_t per sample
+    bool slot0_only;                 // only slot 0 is ever written (GruLayer)
+  };
+
+  // tiny-dnn reports internal errors (and allocation failures) by exception; none may
+  // leave the library: they are logged and `fallback` is returned.
+  template <typename R, typename F>
+  static R NoThrow(const char* what, R fallback, F&& f) {
+    try {
+      return f();
+    } catch (const std::exception& e) {
+      GL_LOG(kError, "nn") << what << " failed: " << e.what();
+      return fallback;
+    }
+  }
+
+  bool ValidLabel(int label) const { return label >= 0 && label < static_cast<int>(options_.labels.size()); }
+
+  float Train(const std::vector<Example>& batch) {
     if (batch.empty()) return 0.0f;
-    // Loss = sum_i w_i CE_i / sum_i w_i (PyTorch's weighted mean); w_i = 1 unweighted.
+    // Loss = sum_i w_i CE_i / sum_i w_i (PyTorch's weighted mean); w_i = 1 unweighted, and
+    // 0 for an example whose label is out of range (it is ignored).
     std::vector<float> weights(batch.size(), 1.0f);
-    if (trainer_.class_weighting) {
-      for (std::size_t i = 0; i < batch.size(); ++i) {
-        weights[i] = std::pow(class_weights_.at(batch[i].label), trainer_.class_weight_power);
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (!ValidLabel(batch[i].label)) {
+        weights[i] = 0.0f;
+      } else if (trainer_.class_weighting) {
+        weights[i] = std::pow(class_weights_[batch[i].label], trainer_.class_weight_power);
       }
     }
     double weight_sum = 0;
@@ -118,6 +159,10 @@ class TinyDnnModel final : public Model {
     double loss = 0;
     for (std::size_t i = 0; i < batch.size(); ++i) {
       std::vector<float> p = Softmax(logits[i][0]);
+      if (weights[i] == 0.0f) {
+        d_logits[i][0].assign(p.size(), 0.0f);
+        continue;
+      }
       loss += weights[i] * -std::log(std::max(p[batch[i].label], 1e-30f));
       p[batch[i].label] -= 1.0f;
       const auto scale = static_cast<float>(weights[i] / weight_sum);
@@ -131,12 +176,8 @@ class TinyDnnModel final : public Model {
     return static_cast<float>(loss / weight_sum);
   }
 
-  std::vector<float> Predict(const std::string& name) const override {
-    const std::vector<Example> one = {Example{name, 0}};
-    return Softmax(Forward(one.begin(), one.end())[0][0]);
-  }
-
-  Metrics Evaluate(const Dataset& data) const override {
+  // Evaluate without the exception guard; examples with an out-of-range label are skipped.
+  Metrics Score(const Dataset& data) const {
     const std::size_t n_labels = options_.labels.size();
     std::vector<std::vector<std::size_t>> confusion(n_labels, std::vector<std::size_t>(n_labels, 0));
     double loss = 0;
@@ -145,9 +186,10 @@ class TinyDnnModel final : public Model {
       const auto last = data.examples.begin() + std::min(begin + kEvalBatch, data.examples.size());
       const std::vector<tiny_dnn::tensor_t>& logits = Forward(first, last);
       for (auto it = first; it != last; ++it) {
+        if (!ValidLabel(it->label)) continue;
         const std::vector<float> p = Softmax(logits[it - first][0]);
         const auto predicted = static_cast<std::size_t>(std::max_element(p.begin(), p.end()) - p.begin());
-        confusion.at(it->label).at(predicted)++;
+        confusion[it->label][predicted]++;
         loss -= std::log(std::max(p[it->label], 1e-30f));
       }
     }
@@ -156,12 +198,6 @@ class TinyDnnModel final : public Model {
     return m;
   }
 
- private:
-  using ExampleIt = std::vector<Example>::const_iterator;
-  struct GradTensor {
-    tiny_dnn::tensor_t* per_sample;  // one vec_t per sample
-    bool slot0_only;                 // only slot 0 is ever written (GruLayer)
-  };
 
   const std::vector<tiny_dnn::tensor_t>& Forward(ExampleIt first, ExampleIt last) const {
     inputs_.resize(last - first);

@@ -164,6 +164,17 @@ TEST(Model, DropoutChangesTrainingButNotPrediction) {
   EXPECT_EQ(plain->Predict("Sato"), dropped->Predict("Sato"));  // inference never drops
 }
 
+TEST(Model, OutOfRangeLabelsAreIgnoredNotACrash) {
+  auto m = MakeModel(), reference = MakeModel();
+  std::vector<Example> batch = kBatch2;
+  batch.push_back({"Nobody", 18});
+  batch.push_back({"Noone", -1});
+  EXPECT_EQ(m->TrainBatch(batch), reference->TrainBatch(kBatch2));
+  EXPECT_EQ(m->GetParameters(), reference->GetParameters());
+  Dataset d{DefaultLabels(), batch};
+  EXPECT_EQ(m->Evaluate(d).samples, kBatch2.size());
+}
+
 TEST(Model, EvaluateCountsEverySample) {
   auto m = MakeModel();
   Dataset d{DefaultLabels(), {}};
