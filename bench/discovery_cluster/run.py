@@ -188,6 +188,7 @@ def main():
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--mode", choices=["single", "hosts"], default="hosts")
     p.add_argument("--poll", type=float, default=0.05, help="status polling interval, s")
+    p.add_argument("--keep-logs", action="store_true", help="keep the nodes' logs (the work dir is printed)")
     args = p.parse_args()
     if os.geteuid() != 0:
         sys.exit("needs root (network namespaces for the avahi-daemons)")
@@ -206,7 +207,10 @@ def main():
     finally:
         cluster.kill_all()
         topology.down()
-        shutil.rmtree(workdir, ignore_errors=True)
+        if args.keep_logs:
+            print(f"node logs in {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
     print(f"\n{args.mode} mode, {args.nodes} nodes, {args.repeats} repeats, polled every {args.poll * 1000:.0f} ms")
     for name, values, target in [("(a) join  ", joins, JOIN_TARGET_S), ("(b) evict ", evictions, EVICT_TARGET_S)]:
         print(f"{name} median {statistics.median(values):.2f} s  max {max(values):.2f} s   target <= {target:.0f} s  "
