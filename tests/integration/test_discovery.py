@@ -6,7 +6,9 @@ a daemon somebody else started (e.g. tools/test's), and stops only that instance
 test uses its own --cluster name. Without root, or when the daemon cannot be started,
 every test skips with the reason. Eviction is "state dead, or gone from the peer table":
 on one daemon a SIGKILLed node's service is withdrawn (goodbye) ~1 s later, which removes
-its mdns-only entry before the failure detector would declare it dead.
+its mdns-only entry before the failure detector would declare it dead. The multi-host case
+(simulated hosts on a bridge, each with its own daemon; a crashed host sends no goodbye) runs
+its nodes through bench/discovery_cluster/in-host.
 """
 import contextlib
 import os
@@ -15,36 +17,56 @@ import signal
 import subprocess
 import time
 import unittest
+from unittest import mock
 
+import harness
 from harness import ClusterTestCase, wait_for
 
-AVAHI_TOOL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools", "avahi-test-daemon")
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+AVAHI_TOOL = os.path.join(ROOT, "tools", "avahi-test-daemon")
+IN_HOST = os.path.join(ROOT, "bench", "discovery_cluster", "in-host")
 INSTANCE = f"glit{os.getpid()}"
 AVAHI_ENV = {"AVAHI_TEST_DIR": f"/tmp/gl-avahi-{INSTANCE}", "AVAHI_TEST_NETNS": f"gl-avahi-{INSTANCE}",
              "AVAHI_TEST_HOSTNAME": INSTANCE}
-BUS_ADDRESS = f"unix:path={AVAHI_ENV['AVAHI_TEST_DIR']}/run/system_bus_socket"
 COMMON = ["--gossip-interval", "0.5", "--eval-interval", "0", "--checkpoint-interval", "0"]
 EVICTION_LIMIT_S = 10
 
 
-def avahi_tool(action):
-    """Runs tools/avahi-test-daemon ACTION on this file's private instance; returns the result."""
-    return subprocess.run([AVAHI_TOOL, action], env={**os.environ, **AVAHI_ENV}, capture_output=True, text=True,
+def lan_host(i):
+    """The tools/avahi-test-daemon instance of simulated host i (192.0.2.i+1 on this file's bridge)."""
+    name = f"{INSTANCE}h{i}"
+    return {"AVAHI_TEST_DIR": f"/tmp/gl-avahi-{name}", "AVAHI_TEST_NETNS": name, "AVAHI_TEST_HOSTNAME": name,
+            "AVAHI_TEST_LAN": f"{INSTANCE}lan", "AVAHI_TEST_ADDR": f"192.0.2.{i + 1}/24"}
+
+
+def avahi_tool(action, instance=AVAHI_ENV):
+    """Runs tools/avahi-test-daemon ACTION on one of this file's private instances; returns the result."""
+    return subprocess.run([AVAHI_TOOL, action], env={**os.environ, **instance}, capture_output=True, text=True,
                           timeout=60)
 
 
+def remove_instance(instance):
+    avahi_tool("stop", instance)
+    shutil.rmtree(instance["AVAHI_TEST_DIR"], ignore_errors=True)
+
+
+def bus_of(instance):
+    return f"unix:path={instance['AVAHI_TEST_DIR']}/run/system_bus_socket"
+
+
 @contextlib.contextmanager
-def bus_address(address):
-    """Node processes started inside the block talk to the D-Bus system bus at `address`."""
-    saved = os.environ.get("DBUS_SYSTEM_BUS_ADDRESS")
-    os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = address
+def environment(**values):
+    """Node processes started inside the block get these environment variables."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
     try:
         yield
     finally:
-        if saved is None:
-            del os.environ["DBUS_SYSTEM_BUS_ADDRESS"]
-        else:
-            os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = saved
+        for name, value in saved.items():
+            if value is None:
+                del os.environ[name]
+            else:
+                os.environ[name] = value
 
 
 def peer_entry(status, node):
@@ -72,14 +94,13 @@ class DiscoveryTest(ClusterTestCase):
         if res.returncode != 0:
             avahi_tool("stop")  # whatever part of our private instance did come up
             raise unittest.SkipTest(f"cannot start the test avahi-daemon: {res.stderr.strip() or res.stdout.strip()}")
-        cls.bus = bus_address(BUS_ADDRESS)
+        cls.bus = environment(DBUS_SYSTEM_BUS_ADDRESS=bus_of(AVAHI_ENV))
         cls.bus.__enter__()
 
     @classmethod
     def tearDownClass(cls):
         cls.bus.__exit__(None, None, None)
-        avahi_tool("stop")
-        shutil.rmtree(AVAHI_ENV["AVAHI_TEST_DIR"], ignore_errors=True)
+        remove_instance(AVAHI_ENV)
 
     def start_nodes(self, names, cluster, shards, hidden=32, static_peers=False):
         """Starts one node per name and shard, discovering by mdns (and, with static_peers, given
@@ -119,26 +140,27 @@ class DiscoveryTest(ClusterTestCase):
                     self.assertEqual(entry["found_by"], ["mdns"], entry)
                     self.assertEqual(entry["id"], other.name, entry)
 
-    def kill_and_restart(self, nodes, source):
-        """SIGKILLs the last node: every other one must evict it within EVICTION_LIMIT_S (state dead,
-        or gone if mdns was its only source). Restarted on the same port, it must be listed alive
-        (found by `source`) by every other one again and exchange with each of them."""
+    def kill_and_restart(self, nodes, source, stays_listed, crash=None, restart=None):
+        """Crashes the last node (default: SIGKILL): every other one must evict it within
+        EVICTION_LIMIT_S (state dead; or gone, unless stays_listed). Restarted (default: same
+        port, same state dir), it must be listed alive (found by `source`) by every other one
+        again and exchange with each of them."""
         victim, others = nodes[-1], nodes[:-1]
-        static_too = "--peer" in victim.extra
-        victim.stop(signal.SIGKILL)
         killed = time.monotonic()
+        (crash or (lambda: victim.stop(signal.SIGKILL)))()
 
         def evicted(status):
             entry = peer_entry(status, victim)
-            return entry["state"] == "dead" if entry is not None else not static_too
+            return entry["state"] == "dead" if entry is not None else not stays_listed
         wait_for(lambda: all(evicted(n.status()) for n in others), EVICTION_LIMIT_S,
                  f"{victim.name} to be evicted by every other node", interval=0.05)
         elapsed = time.monotonic() - killed
-        print(f"SIGKILLed node evicted by all others after {elapsed:.2f} s (limit {EVICTION_LIMIT_S} s)")
+        print(f"crashed node evicted by all others after {elapsed:.2f} s (limit {EVICTION_LIMIT_S} s)")
         self.assertLess(elapsed, EVICTION_LIMIT_S)
         before = [(peer_entry(n.status(), victim) or {}).get("exchanges", 0) for n in others]
 
-        victim.start().wait_ready()  # same port, same state dir
+        (restart or victim.start)()
+        victim.wait_ready()
 
         def readmitted_and_exchanging():
             statuses = [n.status() for n in others]
@@ -152,14 +174,53 @@ class DiscoveryTest(ClusterTestCase):
         shards, _ = self.make_shards(4)
         nodes = self.start_nodes([f"k{i}" for i in range(4)], "it-disc-kill", shards)
         self.wait_connected(nodes)
-        self.kill_and_restart(nodes, "mdns")
+        self.kill_and_restart(nodes, "mdns", stays_listed=False)
 
     def test_sigkilled_static_peer_is_declared_dead_by_probes_then_readmitted(self):
         """Its static entry outlives the mDNS goodbye, so only the failure detector can evict it."""
         shards, _ = self.make_shards(3)
         nodes = self.start_nodes([f"d{i}" for i in range(3)], "it-disc-dead", shards, static_peers=True)
         self.wait_connected(nodes)
-        self.kill_and_restart(nodes, "static")
+        self.kill_and_restart(nodes, "static", stays_listed=True)
+
+    def start_on_host(self, node, host):
+        """Starts `node` inside simulated host `host` (its netns, its avahi-daemon)."""
+        with environment(DBUS_SYSTEM_BUS_ADDRESS=bus_of(host), GL_HOST_NETNS=host["AVAHI_TEST_NETNS"],
+                         GL_REAL_BIN=os.path.abspath(harness.BIN)), mock.patch.object(harness, "BIN", IN_HOST):
+            node.start()
+
+    def test_crashed_host_on_a_lan_is_declared_dead_then_readmitted(self):
+        """Multi-host variant (closer to real Pis): 3 simulated hosts, each its own netns on a
+        bridge with its own avahi-daemon, real mDNS between them. A host crash (link down, then
+        daemon and node SIGKILLed) sends no goodbye and the others' mDNS caches keep its service,
+        so only the failure detector evicts it; restarted, its new announcement re-admits it."""
+        hosts = [lan_host(i) for i in range(3)]
+        for host in hosts:
+            self.addCleanup(remove_instance, host)
+            res = avahi_tool("start", host)
+            self.assertEqual(res.returncode, 0, res.stderr)
+        shards, _ = self.make_shards(3)
+        args = COMMON + ["--hidden", "32", "--discovery", "mdns", "--cluster", "it-disc-lan"]
+        nodes = [self.add_node(f"h{i}", shards[i], args) for i in range(3)]
+        for i, (node, host) in enumerate(zip(nodes, hosts)):
+            node.address = f"192.0.2.{i + 1}:{node.port}"
+            self.start_on_host(node, host)
+        for node in nodes:
+            node.wait_ready()
+        self.wait_connected(nodes)
+        victim, crashed = nodes[-1], hosts[-1]
+
+        def crash_host():
+            subprocess.run(["ip", "-n", crashed["AVAHI_TEST_NETNS"], "link", "set", "eth0", "down"], check=True)
+            with open(os.path.join(crashed["AVAHI_TEST_DIR"], "avahi-run", "pid")) as f:
+                os.kill(int(f.read().strip()), signal.SIGKILL)
+            victim.stop(signal.SIGKILL)
+
+        def restart_host():
+            subprocess.run(["ip", "-n", crashed["AVAHI_TEST_NETNS"], "link", "set", "eth0", "up"], check=True)
+            self.assertEqual(avahi_tool("start", crashed).returncode, 0)
+            self.start_on_host(victim, crashed)
+        self.kill_and_restart(nodes, "mdns", stays_listed=True, crash=crash_host, restart=restart_host)
 
     def test_other_cluster_and_other_model_are_never_merged(self):
         shards, _ = self.make_shards(4)
@@ -202,7 +263,7 @@ class DiscoveryTest(ClusterTestCase):
 
     def test_without_daemon_warns_and_static_peers_still_work(self):
         shards, _ = self.make_shards(2)
-        with bus_address(f"unix:path={self.workdir}/no-such-bus-socket"):
+        with environment(DBUS_SYSTEM_BUS_ADDRESS=f"unix:path={self.workdir}/no-such-bus-socket"):
             nodes = self.start_nodes(["s0", "s1"], "it-disc-static", shards, static_peers=True)
 
         def exchanged_statically():
