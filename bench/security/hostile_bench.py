@@ -18,7 +18,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tests", "integration"))
 from harness import ClusterTestCase, wait_for  # noqa: E402
-from test_security import flood  # noqa: E402
+from test_security import flood, make_key  # noqa: E402
 
 
 def run_bin():
@@ -49,10 +49,7 @@ def main():
     run = Run()
     run.setUp()
     try:
-        key_file = os.path.join(run.workdir, "cluster.key")
-        run.gl("keygen", "--out", key_file)
-        with open(key_file) as f:
-            key = bytes.fromhex(f.read().strip())
+        key_file, key = make_key(run)
         shards, eval_file = run.make_shards(2)
         common = ["--discovery", "static", "--key-file", key_file, "--checkpoint-interval", "0",
                   "--eval-interval", "10", "--max-frames-per-second", args.max_frames_per_second]

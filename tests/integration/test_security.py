@@ -312,6 +312,14 @@ def flood(address, key, frames, connections=16, seed=1):
     return counts
 
 
+def make_key(case):
+    """Runs `gossip-learner keygen` in a ClusterTestCase's workdir; returns (path, key bytes)."""
+    key_file = os.path.join(case.workdir, "cluster.key")
+    case.gl("keygen", "--out", key_file)
+    with open(key_file) as f:
+        return key_file, bytes.fromhex(f.read().strip())
+
+
 def all_finite(status):
     return all(math.isfinite(x) for x in status["param_sample"])
 
@@ -325,11 +333,8 @@ COMMON = ["--hidden", "32", "--eval-interval", "1", "--discovery", "static", "--
 class SecurityTestCase(ClusterTestCase):
     def setUp(self):
         super().setUp()
-        self.key_file = os.path.join(self.workdir, "cluster.key")
-        self.gl("keygen", "--out", self.key_file)
+        self.key_file, self.key = make_key(self)
         self.assertEqual(os.stat(self.key_file).st_mode & 0o777, 0o600)
-        with open(self.key_file) as f:
-            self.key = bytes.fromhex(f.read().strip())
 
     def keyed(self, extra=()):
         return COMMON + ["--key-file", self.key_file] + list(extra)
