@@ -21,7 +21,7 @@ namespace {
 struct TrainArgs {
   std::string data, out = "model.glm";
   int epochs = 15, hidden = 128, batch = 32, max_length = 20;
-  float lr = 3e-3f, dropout = 0.0f, class_weight_power = 1.0f;
+  float lr = 3e-3f, dropout = 0.2f, class_weight_power = 1.0f;
   int average_from = 3;
   double validation = 0.1;
   std::uint64_t seed = 1;
