@@ -134,10 +134,12 @@ void Engine::OnGossipTimer() {
 void Engine::OnProbeTimer() {
   // Fixed rate (no drift). Whatever falls due before the middle of the next interval is done
   // now: an idle peer is pinged at every tick and a suspect one retried at the next tick, so a
-  // peer that refuses connections fails 3 probes within ~3 intervals.
+  // peer that refuses connections fails 3 probes within ~3 intervals. A timed-out probe records
+  // its failure (and so its retry time) probe_timeout after it was sent: the look-ahead covers
+  // that too, or a host that went silent would be retried only every other tick.
   probe_timer_.expires_at(probe_timer_.expiry() + options_.probe_interval);
   WaitForProbe();
-  const TimePoint look_ahead = Now() + options_.probe_interval / 2;
+  const TimePoint look_ahead = Now() + options_.probe_interval / 2 + options_.probe_timeout;
   for (const std::string& address : table_.DueForProbe(look_ahead, options_.probe_interval)) {
     if (probes_in_flight_.insert(address).second) SendPing(address);
   }
