@@ -42,7 +42,7 @@ Status CheckKeys(const toml::table& root, const std::map<std::string, std::set<s
     auto it = known.find(std::string(section.str()));
     if (it == known.end() || !node.is_table()) {
       return Status::InvalidArgument("unknown section [" + std::string(section.str()) +
-                                     "]; valid sections: [node], [training], [gossip]");
+                                     "]; valid sections: [node], [training], [gossip], [coordinator]");
     }
     for (const auto& [key, unused] : *node.as_table()) {
       if (!it->second.count(std::string(key.str()))) {
@@ -86,6 +86,14 @@ Status Config::Validate() const {
   if (!(max_frames_per_second >= 0)) return bad("max_frames_per_second must be >= 0 (0 = no limit)");
   if (epochs_per_merge < 0) return bad("epochs_per_merge must be >= 0 (0 = never wait for a merge)");
   if (dead_after_failures < 1) return bad("dead_after_failures must be >= 1");
+  if (!(fraction > 0 && fraction <= 1)) return bad("fraction must be in (0, 1]");
+  if (min_nodes < 1) return bad("min_nodes must be >= 1");
+  if (local_epochs < 1 || local_epochs > 1000) return bad("local_epochs must be in [1, 1000]");
+  if (round_deadline_s <= 0) return bad("round_deadline_s must be > 0");
+  if (failover_timeout_s <= 0) return bad("failover_timeout_s must be > 0");
+  if (strategy != "fedavg" && strategy != "trimmed-mean") {
+    return bad("strategy must be fedavg or trimmed-mean, got '" + strategy + "'");
+  }
   return Status::Ok();
 }
 
@@ -105,6 +113,8 @@ Status LoadConfigFile(const std::string& path, Config& c) {
                     "checkpoint_interval_s", "class_weighting", "epochs_per_merge", "seed"}},
       {"gossip", {"interval_s", "exchange_timeout_s", "probe_interval_s", "dead_after_failures", "merge",
                   "max_update_norm", "max_frames_per_second"}},
+      {"coordinator", {"fraction", "min_nodes", "local_epochs", "round_deadline_s", "failover_timeout_s",
+                       "strategy", "coordinator_trains", "server_momentum"}},
   });
   if (!keys.ok()) return Status::InvalidArgument(path + ": " + keys.message());
 
@@ -140,6 +150,15 @@ Status LoadConfigFile(const std::string& path, Config& c) {
   Read(g, "merge", c.merge, error);
   Read(g, "max_update_norm", c.max_update_norm, error);
   Read(g, "max_frames_per_second", c.max_frames_per_second, error);
+  const toml::table& r = root["coordinator"].as_table() ? *root["coordinator"].as_table() : kEmpty;
+  Read(r, "fraction", c.fraction, error);
+  Read(r, "min_nodes", c.min_nodes, error);
+  Read(r, "local_epochs", c.local_epochs, error);
+  Read(r, "round_deadline_s", c.round_deadline_s, error);
+  Read(r, "failover_timeout_s", c.failover_timeout_s, error);
+  Read(r, "strategy", c.strategy, error);
+  Read(r, "coordinator_trains", c.coordinator_trains, error);
+  Read(r, "server_momentum", c.server_momentum, error);
   if (!error.empty()) return Status::InvalidArgument(path + ": " + error);
   return Status::Ok();
 }

@@ -48,6 +48,16 @@ struct Config {
   double max_update_norm = 200;          // received models further (L2) from the local one are refused; 0 = no bound
   double max_frames_per_second = 200;    // per remote host, bursts of 2x; more are dropped; 0 = no limit
 
+  // ---- [coordinator] server-led Federated Averaging rounds (issue 5)
+  double fraction = 1.0;                 // share of live nodes asked to train each round, (0, 1]
+  int min_nodes = 2;                     // replies a round needs; fewer -> retried
+  int local_epochs = 1;                  // E: local epochs per round
+  double round_deadline_s = 600;         // a participant not done by then is left out of the round
+  double failover_timeout_s = 15;        // nodes go back to gossip after the coordinator is silent this long
+  std::string strategy = "fedavg";       // fedavg | trimmed-mean
+  bool coordinator_trains = false;       // the coordinator trains on its own data in each round too
+  double server_momentum = 0;            // FedAvgM server momentum in [0, 1); 0 = plain FedAvg
+
   std::string StatusSocketPath() const;
   Status Validate() const;
 };

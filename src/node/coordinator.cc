@@ -34,6 +34,7 @@ Result<std::unique_ptr<Coordinator>> Coordinator::Create(asio::io_context& io, c
                                       static_cast<std::uint32_t>(config.batch_size),
                                       static_cast<float>(config.learning_rate)};
   fedavg.seed = config.seed;
+  fedavg.server_momentum = config.server_momentum;
   Result<std::unique_ptr<gossip::Strategy>> strategy = MakeStrategy(config.strategy, fedavg);
   if (!strategy.ok()) return strategy.status();
   Result<std::uint64_t> last_round = config.fresh ? Result<std::uint64_t>(std::uint64_t{0})

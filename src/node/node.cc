@@ -11,9 +11,12 @@
 #include "discovery/discovery.h"
 #include "gossip/codec.h"
 #include "gossip/engine.h"
+#include "gossip/round_participant.h"
 #include "gossip/tcp_transport.h"
 #include "nn/split.h"
 #include "node/checkpoint.h"
+#include "node/coordinator.h"
+#include "node/round_worker.h"
 #include "node/shared_model.h"
 #include "node/status_report.h"
 #include "node/status_server.h"
@@ -70,6 +73,19 @@ gossip::Options GossipOptions(const Config& c, std::size_t param_count) {
   return o;
 }
 
+nn::TrainerOptions TrainerOptionsFor(const Config& c) {
+  nn::TrainerOptions trainer;
+  trainer.learning_rate = static_cast<float>(c.learning_rate);
+  trainer.class_weighting = c.class_weighting;
+  return trainer;
+}
+
+gossip::TcpOptions TcpOptionsFor(const Config& c, const gossip::Options& gossip_options) {
+  gossip::TcpOptions tcp = gossip::TcpOptions::From(gossip_options);
+  tcp.round_reply_timeout = Ms(c.round_deadline_s);
+  return tcp;
+}
+
 struct LocalData {
   nn::Dataset train, validation;
   std::optional<nn::Dataset> eval;
@@ -115,16 +131,20 @@ class NodeImpl : public Node {
     t.merge_rule = config.merge == "average" ? gossip::MergeRule::kAverage : gossip::MergeRule::kAgeWeighted;
     t.seed = config.seed;
     t.epochs_per_merge = config.epochs_per_merge;
+    t.trainer = TrainerOptionsFor(config);
     // Wait for a merge only while gossip can bring one: about two exchange periods.
     t.merge_wait = Ms(2 * config.gossip_interval_s);
     training_ = std::make_unique<TrainingLoop>(std::move(model), std::move(data.train), std::move(data.validation),
                                                std::move(data.eval), shared_, checkpointer_, t, start);
+    round_worker_ = std::make_unique<NodeRoundWorker>(*training_, config.state_dir);
   }
 
   Status Prepare() {
     Status s = status_server_.Start();
     if (!s.ok()) return s;
     s = engine_.Start();
+    if (!s.ok()) return s;
+    s = PrepareRounds();
     if (!s.ok()) return s;
     if (config_.discovery != "mdns") discoveries_.push_back(discovery::MakeStaticDiscovery(config_.peers));
     if (config_.discovery != "static") {
@@ -160,10 +180,33 @@ class NodeImpl : public Node {
   }
 
  private:
+  // Coordinator mode: a coordinator runs rounds; every other node serves them.
+  Status PrepareRounds() {
+    if (config_.role != "coordinator") {
+      gossip::ParticipantOptions p{id_, signature_, shared_.Snapshot().params.size(), Ms(config_.failover_timeout_s)};
+      participant_ = std::make_unique<gossip::RoundParticipant>(*io_, p, engine_, *round_worker_);
+      participant_->Start();
+      return Status::Ok();
+    }
+    Result<std::unique_ptr<Coordinator>> coordinator =
+        Coordinator::Create(*io_, config_, id_, transport_->LocalAddress(), signature_, shared_.Snapshot().params,
+                            engine_, *transport_, *round_worker_);
+    if (!coordinator.ok()) return coordinator.status();
+    coordinator_ = std::move(coordinator).value();
+    training_->SetFederated(true, {});  // the coordinator's model only evaluates (and trains in rounds)
+    coordinator_->Start();
+    return Status::Ok();
+  }
+
   // Called on a discovery thread: hand the event to the io thread.
   void OnPeerEvent(const discovery::PeerEvent& event) {
     asio::post(*io_, [this, event] {
       if (event.kind == discovery::PeerEvent::Kind::kUp) {
+        auto role = event.txt.find("role");
+        if (role != event.txt.end() && role->second == "coordinator") {
+          if (participant_) participant_->NoteCoordinator(event.id, event.address);
+          if (coordinator_) coordinator_->NoteOtherCoordinator(event.id, event.address);
+        }
         engine_.AddPeer(event.address, event.source, event.id);
       } else {
         engine_.RemovePeer(event.address, event.source);
@@ -174,6 +217,8 @@ class NodeImpl : public Node {
   void Shutdown() {
     status_server_.Stop();
     for (auto& d : discoveries_) d->Stop();
+    if (coordinator_) coordinator_->Stop();
+    if (participant_) participant_->Stop();
     engine_.Stop();
     transport_->Shutdown();
     signals_.cancel();
@@ -193,6 +238,9 @@ class NodeImpl : public Node {
     in.security = transport_->Security();
     in.authenticated = !config_.key_file.empty();
     in.peers = engine_.Peers();
+    if (participant_) in.participant = participant_->Stats();
+    if (coordinator_) in.rounds = coordinator_->Stats();
+    in.global = round_worker_->Scores();
     return RenderStatus(in);
   }
 
@@ -208,6 +256,9 @@ class NodeImpl : public Node {
   asio::signal_set signals_;
   std::vector<std::unique_ptr<discovery::Discovery>> discoveries_;
   std::unique_ptr<TrainingLoop> training_;
+  std::unique_ptr<NodeRoundWorker> round_worker_;
+  std::unique_ptr<gossip::RoundParticipant> participant_;  // role node
+  std::unique_ptr<Coordinator> coordinator_;               // role coordinator
   std::chrono::steady_clock::time_point started_;
 };
 
@@ -230,10 +281,7 @@ Result<std::pair<std::unique_ptr<nn::Model>, CheckpointMeta>> LoadOrCreateModel(
       return loaded.status();
     }
   }
-  nn::TrainerOptions trainer;
-  trainer.learning_rate = static_cast<float>(c.learning_rate);
-  trainer.class_weighting = c.class_weighting;
-  model->SetTrainerOptions(trainer);
+  model->SetTrainerOptions(TrainerOptionsFor(c));
   model->SetClassWeights(nn::CountPerLabel(train));
   return std::make_pair(std::move(model), meta);
 }
@@ -258,7 +306,7 @@ Result<std::unique_ptr<Node>> Node::Create(const Config& config) {
   if (!key.ok()) return key.status();
   gossip_options.cluster_key = *key;
   Result<std::unique_ptr<gossip::TcpTransport>> transport =
-      gossip::TcpTransport::Create(*io, config.listen, gossip::TcpOptions::From(gossip_options));
+      gossip::TcpTransport::Create(*io, config.listen, TcpOptionsFor(config, gossip_options));
   if (!transport.ok()) return transport.status();
   gossip_options.node_id =
       config.id.empty() ? HostName() + "-" + PortOf((*transport)->LocalAddress()) : config.id;

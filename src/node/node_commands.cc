@@ -72,6 +72,16 @@ void AddRun(CLI::App& app, int& exit_code) {
   flags->Add(run, "--epochs-per-merge", &Config::epochs_per_merge,
              "Local epochs before training waits for a merge (0 = never wait)");
   flags->AddFlag(run, "--fresh", &Config::fresh, "Ignore the checkpoint in the state dir");
+  flags->Add(run, "--fraction", &Config::fraction, "Coordinator: share of live nodes in each round (default 1)");
+  flags->Add(run, "--min-nodes", &Config::min_nodes, "Coordinator: replies a round needs (default 2)");
+  flags->Add(run, "--local-epochs", &Config::local_epochs, "Coordinator: local epochs per round (default 1)");
+  flags->Add(run, "--round-deadline", &Config::round_deadline_s, "Seconds a round waits for replies (default 600)");
+  flags->Add(run, "--failover-timeout", &Config::failover_timeout_s,
+             "Seconds without a coordinator before nodes gossip again (default 15)");
+  flags->Add(run, "--strategy", &Config::strategy, "Coordinator: fedavg | trimmed-mean");
+  flags->Add(run, "--server-momentum", &Config::server_momentum, "Coordinator: FedAvgM momentum (default 0)");
+  flags->AddFlag(run, "--coordinator-trains", &Config::coordinator_trains,
+                 "Coordinator: train on its own data in each round too");
   run->add_flag("-v,--verbose", *verbose, "Debug logging");
   run->callback([config_file, verbose, flags, &exit_code] {
     if (*verbose) SetLogLevel(LogLevel::kDebug);

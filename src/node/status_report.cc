@@ -58,6 +58,27 @@ std::string RenderStatus(const StatusInputs& in) {
       {"param_count", in.params.size()},
       {"param_sample", Sample(in.params)},
   };
+  doc["mode"] = in.rounds || (in.participant && in.participant->federated) ? "federated" : "gossip";
+  if (in.participant) {
+    doc["coordinator"] = in.participant->coordinator;
+    doc["last_round_served"] = in.participant->last_round_served;
+    doc["rounds_served"] = in.participant->rounds_served;
+  }
+  if (in.rounds) {
+    const gossip::RoundStats& r = *in.rounds;
+    doc["round"] = r.round;
+    doc["participants"] = r.participants;
+    doc["dropped"] = r.dropped;
+    doc["dropped_total"] = r.dropped_total;
+    doc["rounds_retried"] = r.rounds_retried;
+    doc["strategy"] = r.strategy;
+    doc["last_round_ms"] = r.last_round_ms;
+    doc["last_overhead_ms"] = r.last_overhead_ms;
+    doc["mean_overhead_ms"] = r.mean_overhead_ms;
+    doc["global"] = MetricsJson(in.global.metrics);
+    doc["global_round"] = in.global.round;
+    doc["global_on"] = in.global.on_eval_data ? "eval" : "validation";
+  }
   return doc.dump();
 }
 

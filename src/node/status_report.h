@@ -5,8 +5,13 @@
 #include <string>
 #include <vector>
 
+#include <optional>
+
 #include "gossip/engine.h"
 #include "gossip/tcp_transport.h"
+#include "gossip/round_driver.h"
+#include "gossip/round_participant.h"
+#include "node/round_worker.h"
 #include "node/training_loop.h"
 
 namespace gl::node {
@@ -23,6 +28,9 @@ struct StatusInputs {
   gossip::SecurityStats security;  // from the transport: auth failures per host, throttling
   bool authenticated = false;      // the node has a cluster key
   std::vector<gossip::PeerStatus> peers;
+  std::optional<gossip::ParticipantStats> participant;  // nodes: coordinator mode as a participant
+  std::optional<gossip::RoundStats> rounds;             // coordinators
+  GlobalScores global;                                  // coordinators: scores of the global model
 };
 
 // Number of evenly spaced parameters reported as `param_sample`, so that tools can

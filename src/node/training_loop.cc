@@ -25,7 +25,8 @@ TrainingLoop::TrainingLoop(std::unique_ptr<nn::Model> model, nn::Dataset train, 
       eval_(std::move(eval)),
       shared_(shared),
       checkpointer_(checkpointer),
-      options_(options) {
+      options_(options),
+      task_rng_(options.seed) {
   local_.signature = model_->Signature();
   local_.local_samples = train_.examples.size();
   progress_.model_age = start.age;
@@ -37,9 +38,114 @@ TrainingLoop::~TrainingLoop() { Stop(); }
 void TrainingLoop::Start() { thread_ = std::thread([this] { Run(); }); }
 
 void TrainingLoop::Stop() {
-  stop_ = true;
+  {
+    std::lock_guard<std::mutex> lock(tasks_mutex_);
+    stop_ = true;
+  }
+  tasks_changed_.notify_all();
   shared_.WakeWaiters();
   if (thread_.joinable()) thread_.join();
+  std::deque<RoundTask> left;
+  {
+    std::lock_guard<std::mutex> lock(tasks_mutex_);
+    left.swap(tasks_);
+  }
+  for (RoundTask& task : left) {
+    if (task.done) task.done(Status::Unavailable("node shutting down"));
+  }
+}
+
+void TrainingLoop::Submit(RoundTask task) {
+  {
+    std::lock_guard<std::mutex> lock(tasks_mutex_);
+    if (!stop_) {
+      tasks_.push_back(std::move(task));
+      task.done = nullptr;
+    }
+  }
+  tasks_changed_.notify_all();
+  if (task.done) task.done(Status::Unavailable("node shutting down"));
+}
+
+void TrainingLoop::SetFederated(bool federated, std::vector<float> resume_from) {
+  {
+    std::lock_guard<std::mutex> lock(tasks_mutex_);
+    federated_ = federated;
+    // Models gossiped before or during federated mode are stale once it ends.
+    if (!federated) shared_.TakeOffers();
+    if (!federated && !resume_from.empty()) {
+      RoundTask resume;
+      resume.params = std::move(resume_from);
+      tasks_.push_back(std::move(resume));
+    }
+  }
+  tasks_changed_.notify_all();
+}
+
+bool TrainingLoop::TaskModeWanted() {
+  std::lock_guard<std::mutex> lock(tasks_mutex_);
+  return federated_ || !tasks_.empty();
+}
+
+void TrainingLoop::ServeTasks() {
+  RoundTask task;
+  {
+    std::unique_lock<std::mutex> lock(tasks_mutex_);
+    tasks_changed_.wait(lock, [this] { return stop_ || !tasks_.empty() || !federated_; });
+    if (stop_ || tasks_.empty()) return;
+    task = std::move(tasks_.front());
+    tasks_.pop_front();
+  }
+  Result<RoundTaskResult> result = RunTask(task);
+  if (task.done) task.done(std::move(result));
+}
+
+Result<RoundTaskResult> TrainingLoop::RunTask(const RoundTask& task) {
+  if (Status s = model_->SetParameters(task.params); !s.ok()) return s;
+  RoundTaskResult result;
+  result.samples = train_.examples.size();
+  const Clock::time_point start = Clock::now();
+  if (task.epochs > 0) {
+    nn::TrainerOptions trainer = options_.trainer;
+    trainer.learning_rate = task.learning_rate;
+    model_->SetTrainerOptions(trainer);
+    std::vector<std::size_t> order(train_.examples.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::vector<nn::Example> batch;
+    for (std::uint32_t epoch = 0; epoch < task.epochs && !stop_; ++epoch) {
+      std::shuffle(order.begin(), order.end(), task_rng_);
+      for (std::size_t begin = 0; begin < order.size() && !stop_; begin += task.batch_size) {
+        const std::size_t end = std::min(order.size(), begin + task.batch_size);
+        batch.clear();
+        for (std::size_t i = begin; i < end; ++i) batch.push_back(train_.examples[order[i]]);
+        const float loss = model_->TrainBatch(batch);
+        std::lock_guard<std::mutex> lock(progress_mutex_);
+        progress_.model_age += batch.size();
+        progress_.samples_trained += batch.size();
+        progress_.train_loss = 0.95 * progress_.train_loss + 0.05 * loss;
+      }
+      std::lock_guard<std::mutex> lock(progress_mutex_);
+      ++progress_.epochs;
+    }
+    model_->SetTrainerOptions(options_.trainer);
+    if (stop_) return Status::Unavailable("node shutting down");
+  }
+  result.train_ms = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count());
+  if (task.epochs > 0 && result.train_ms > 0) {
+    std::lock_guard<std::mutex> lock(progress_mutex_);
+    progress_.samples_per_s = 1000.0 * static_cast<double>(task.epochs * train_.examples.size()) / result.train_ms;
+  }
+  result.params = model_->GetParameters();
+  shared_.Publish(result.params, Progress().model_age);
+  if (task.evaluate) {
+    Evaluate();
+    const TrainingProgress p = Progress();
+    result.validation = p.validation;
+    result.eval = p.eval;
+  }
+  if (task.checkpoint) SaveCheckpoint();
+  return result;
 }
 
 TrainingProgress TrainingLoop::Progress() const {
@@ -60,8 +166,13 @@ void TrainingLoop::Run() {
   Evaluate();
 
   while (!stop_) {
+    if (TaskModeWanted()) {
+      ServeTasks();
+      continue;
+    }
     std::shuffle(order.begin(), order.end(), rng);
-    for (std::size_t begin = 0; begin < order.size() && !stop_; begin += options_.batch_size) {
+    for (std::size_t begin = 0; begin < order.size() && !stop_ && !TaskModeWanted();
+         begin += options_.batch_size) {
       const std::size_t end = std::min(order.size(), begin + options_.batch_size);
       batch.clear();
       for (std::size_t i = begin; i < end; ++i) batch.push_back(train_.examples[order[i]]);
@@ -91,6 +202,7 @@ void TrainingLoop::Run() {
       }
     }
     if (stop_) break;
+    if (TaskModeWanted()) continue;  // the epoch was cut short by coordinator mode
     std::uint64_t merges_so_far;
     {
       std::lock_guard<std::mutex> lock(progress_mutex_);

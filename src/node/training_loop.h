@@ -6,19 +6,25 @@
 // eval_interval it scores the model on the local validation split (and on the common
 // eval set, if any); every checkpoint_interval it saves a checkpoint. Stop() ends the
 // loop after the current minibatch, saves a final checkpoint and joins the thread.
-// Progress() may be called from any thread.
+// Coordinator mode (issue 5): Submit() queues a RoundTask, run at the next minibatch
+// boundary; while federated (SetFederated) the loop does no free training, it only runs
+// tasks. Progress(), Submit() and SetFederated() may be called from any thread.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <thread>
 
 #include "gossip/merge.h"
 #include "nn/model.h"
 #include "node/checkpoint.h"
+#include "node/round_task.h"
 #include "node/shared_model.h"
 
 namespace gl::node {
@@ -46,6 +52,8 @@ struct TrainingOptions {
   int epochs_per_merge = 1;
   std::chrono::milliseconds merge_wait{0};
   std::uint64_t seed = 1;
+  // The model's trainer settings; a RoundTask overrides the learning rate for its epochs.
+  nn::TrainerOptions trainer;
 };
 
 class TrainingLoop {
@@ -62,8 +70,18 @@ class TrainingLoop {
   void Stop();  // idempotent
   TrainingProgress Progress() const;
 
+  // Queues a task; tasks run in order. At Stop() queued tasks end with Unavailable.
+  void Submit(RoundTask task);
+  // Federated: only run tasks. Leaving it with non-empty `resume_from` sets the model to
+  // those parameters before free training resumes.
+  void SetFederated(bool federated, std::vector<float> resume_from);
+
  private:
   void Run();
+  // Training thread: waits while federated with nothing queued, then runs one queued task.
+  void ServeTasks();
+  Result<RoundTaskResult> RunTask(const RoundTask& task);
+  bool TaskModeWanted();
   void MergeOffers();
   void Evaluate();
   void SaveCheckpoint();
@@ -81,6 +99,12 @@ class TrainingLoop {
   std::thread thread_;
   mutable std::mutex progress_mutex_;
   TrainingProgress progress_;  // guarded by progress_mutex_
+
+  std::mutex tasks_mutex_;
+  std::condition_variable tasks_changed_;
+  std::deque<RoundTask> tasks_;  // guarded by tasks_mutex_
+  bool federated_ = false;       // guarded by tasks_mutex_
+  std::mt19937_64 task_rng_;     // training thread: shuffling in tasks
 };
 
 }  // namespace gl::node

@@ -4,7 +4,7 @@
 - A node killed during a round delays that round no longer than its deadline, and later
   rounds go on without it.
 - The coordinator killed: the nodes are back to gossip within the failover timeout and
-  keep improving.
+  keep improving; restarted, it resumes from its last completed round.
 Every wait is on a condition with a deadline.
 """
 import signal
@@ -103,6 +103,17 @@ class CoordinatorTest(ClusterTestCase):
             wait_for(improving, 60, "gossiping nodes to improve on the last global model", interval=0.5)
         finally:
             print(f"last global accuracy {global_accuracy:.3f}; after failover {last}")
+
+    def test_restarted_coordinator_resumes_from_the_last_round(self):
+        self.start_cluster()
+        before = self.wait_round(3, 90)
+        self.coordinator.stop(signal.SIGKILL)
+        self.coordinator.start().wait_ready()
+        first = wait_for(self.coord_status, 60, "the restarted coordinator to finish a round", interval=0.2)
+        print(f"killed at round {before['round']}, resumed with round {first['round']}")
+        self.assertGreater(first["round"], before["round"])  # counted on from the checkpoint, not from 1
+        # The global model came back from the checkpoint: no fall back to a fresh model's accuracy.
+        self.assertGreater(first["global"]["accuracy"], before["global"]["accuracy"] - 0.05)
 
 
 if __name__ == "__main__":
