@@ -45,7 +45,7 @@ def bench_accuracy(args):
     cluster_dir = os.path.join(ROOT, ".bench-cluster")
     extra = ["--"] + args.run_flags.split() if args.run_flags else []
     cluster("up", str(args.nodes), "--scheme", args.scheme, "--alpha", str(args.alpha), "--static",
-            "--dir", cluster_dir, "--base-port", "7600", *extra)
+            "--dir", cluster_dir, "--base-port", "7600", "--gossip-interval", str(args.gossip_interval), *extra)
     reached = {}
     start = time.time()
     try:
@@ -109,7 +109,8 @@ def main():
     a.add_argument("--minutes", type=float, default=15)
     a.add_argument("--every", type=float, default=15)
     a.add_argument("--target", type=float, default=0.80)
-    a.add_argument("--run-flags", default="", help="extra flags for every node, e.g. '--gossip-interval 1'")
+    a.add_argument("--gossip-interval", type=float, default=1.0)
+    a.add_argument("--run-flags", default="", help="extra flags for every node, e.g. '--hidden 64'")
     m = sub.add_parser("memory")
     m.add_argument("--nodes", type=int, default=16)
     m.add_argument("--seconds", type=float, default=60)
