@@ -39,6 +39,17 @@ def rate(node, seconds):
     return (b["samples_trained"] - a["samples_trained"]) / (time.monotonic() - t0)
 
 
+def thread_cpu(pid):
+    """CPU seconds per thread id of process `pid` (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    result = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{tid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        result[tid] = (int(fields[11]) + int(fields[12])) / ticks
+    return result
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--frames", type=int, default=100000)
@@ -72,12 +83,15 @@ def main():
                                                                       args.connections)))
         t0 = time.monotonic()
         a = target.status()
+        cpu0, own0 = thread_cpu(target.proc.pid), os.times()
         flooder.start()
         rates = []
         while flooder.is_alive():
             rates.append(rate(target, 5))
         flooder.join()
         elapsed = time.monotonic() - t0
+        cpu1, own1 = thread_cpu(target.proc.pid), os.times()
+        deltas = sorted((cpu1[t] - cpu0.get(t, 0) for t in cpu1), reverse=True)
         b = target.status()
         loaded = (b["samples_trained"] - a["samples_trained"]) / elapsed
         quiet_after = rate(target, args.quiet_seconds / 2)
@@ -90,6 +104,9 @@ def main():
               f"auth_failures {after['auth_failures']}, frames_throttled {after['frames_throttled']}, "
               f"exchanges_ok {before['exchanges_ok']} -> {after['exchanges_ok']}")
         print(f"non-finite parameters in param_sample: {nonfinite}")
+        print(f"CPU during the flood: node training thread {100 * deltas[0] / elapsed:.0f}% of a core, "
+              f"its other threads (io, status, discovery) {100 * sum(deltas[1:]) / elapsed:.0f}%; "
+              f"the flooder (this Python process) {100 * (own1.user + own1.system - own0.user - own0.system) / elapsed:.0f}%")
         print(f"training rate: quiet {quiet:.0f}/s, under load {loaded:.0f}/s (5 s windows: "
               f"{', '.join(f'{r:.0f}' for r in rates)}), after {quiet_after:.0f}/s; drop {drop:.1f}% "
               f"(target <= 20%: {'met' if drop <= 20 else 'NOT met'})")

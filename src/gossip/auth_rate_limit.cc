@@ -30,6 +30,13 @@ bool HostRateLimiter::Allow(const std::string& host, Clock::time_point now) {
   return true;
 }
 
+bool HostRateLimiter::Exhausted(const std::string& host, Clock::time_point now) const {
+  const auto found = buckets_.find(host);
+  if (rate_ <= 0 || found == buckets_.end()) return false;
+  const double elapsed_s = std::chrono::duration<double>(now - found->second.refilled).count();
+  return found->second.tokens + elapsed_s * rate_ < 1;
+}
+
 bool LogGate::ShouldLog(const std::string& key, HostRateLimiter::Clock::time_point now, std::uint64_t& suppressed) {
   auto found = entries_.find(key);
   if (found == entries_.end()) {

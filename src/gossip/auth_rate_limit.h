@@ -23,6 +23,9 @@ class HostRateLimiter {
 
   // True if `host` may send one more frame at `now` (and takes the token).
   bool Allow(const std::string& host, Clock::time_point now);
+  // True if `host` has no token at `now` (Allow would refuse); takes nothing. Lets a
+  // transport drop a throttled host's new connection at accept, before reading from it.
+  bool Exhausted(const std::string& host, Clock::time_point now) const;
   std::size_t tracked_hosts() const { return buckets_.size(); }
 
  private:

@@ -241,6 +241,11 @@ asio::awaitable<void> AcceptLoop(StatePtr state) {
       continue;
     }
     auto connection = std::make_shared<TcpConnection>(std::move(socket));
+    if (state->limiter.Exhausted(HostOf(connection->remote()), std::chrono::steady_clock::now())) {
+      ++state->security.frames_throttled;  // a throttled host: closed before reading anything
+      connection->Close();
+      continue;
+    }
     if (Prune(state->inbound) >= state->options.max_inbound_connections) {
       ++state->stats.connections_refused;
       GL_LOG(kDebug, kLog) << "refusing " << connection->remote() << ": "

@@ -25,6 +25,16 @@ TEST(HostRateLimiterTest, BurstThenRefillAtTheRate) {
   EXPECT_TRUE(limiter.Allow("10.0.0.1", kT0 + milliseconds(150)));  // 1.5 tokens refilled
 }
 
+TEST(HostRateLimiterTest, ExhaustedPeeksWithoutTakingATokenAndRecoversAfterARefill) {
+  HostRateLimiter limiter(10, 1);
+  EXPECT_FALSE(limiter.Exhausted("a", kT0));  // unknown host
+  EXPECT_TRUE(limiter.Allow("a", kT0));
+  EXPECT_TRUE(limiter.Exhausted("a", kT0));
+  EXPECT_TRUE(limiter.Exhausted("a", kT0 + milliseconds(50)));
+  EXPECT_FALSE(limiter.Exhausted("a", kT0 + milliseconds(100)));
+  EXPECT_TRUE(limiter.Allow("a", kT0 + milliseconds(100)));
+}
+
 TEST(HostRateLimiterTest, HostsAreIndependent) {
   HostRateLimiter limiter(1, 1);
   EXPECT_TRUE(limiter.Allow("a", kT0));
