@@ -75,8 +75,13 @@ def main():
         target.start(), friend.start()
         target.wait_ready(), friend.wait_ready()
         wait_for(lambda: (target.status() or {}).get("exchanges_ok", 0) > 2, 60, "first exchanges")
+        q0 = thread_cpu(target.proc.pid)
+        quiet_samples0 = target.status()["samples_trained"]
         quiet = rate(target, args.quiet_seconds)
         before = target.status()
+        q1 = thread_cpu(target.proc.pid)
+        quiet_train_cpu = max(q1[t] - q0.get(t, 0) for t in q1)
+        quiet_per_cpu = (before["samples_trained"] - quiet_samples0) / quiet_train_cpu
 
         result = {}
         flooder = threading.Thread(target=lambda: result.update(flood(target.address, key, args.frames,
@@ -98,6 +103,7 @@ def main():
         after = target.status()
         nonfinite = sum(1 for x in after["param_sample"] if not math.isfinite(x))
         drop = 100 * (1 - loaded / quiet)
+        loaded_per_cpu = (b["samples_trained"] - a["samples_trained"]) / deltas[0]
         print(f"frames: {args.frames} over {args.connections} threads in {elapsed:.1f} s "
               f"({args.frames / elapsed:.0f}/s); client side: {result}")
         print(f"node: alive={target.alive()}, frames_rejected +{after['frames_rejected'] - before['frames_rejected']}, "
@@ -110,6 +116,9 @@ def main():
         print(f"training rate: quiet {quiet:.0f}/s, under load {loaded:.0f}/s (5 s windows: "
               f"{', '.join(f'{r:.0f}' for r in rates)}), after {quiet_after:.0f}/s; drop {drop:.1f}% "
               f"(target <= 20%: {'met' if drop <= 20 else 'NOT met'})")
+        print(f"samples per CPU-second of the training thread (independent of other load on the machine): "
+              f"quiet {quiet_per_cpu:.0f}, under the flood {loaded_per_cpu:.0f} "
+              f"({100 * (1 - loaded_per_cpu / quiet_per_cpu):+.1f}% drop)")
         print(f"eval accuracy: before {before['eval']['accuracy'] if before['eval'] else None}, "
               f"after {after['eval']['accuracy'] if after['eval'] else None}")
         print(f"target exit code on SIGTERM: {target.stop()}")
