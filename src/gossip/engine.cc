@@ -159,6 +159,9 @@ void Engine::SendHello(const std::string& address, std::function<void()> on_comp
                          return NoteIncompatible(address, hello->node_id, compatible);
                        }
                        table_.RecordHello(address, hello->node_id);
+                       if (hello->role == "coordinator" && coordinator_observer_) {
+                         coordinator_observer_(hello->node_id, address);
+                       }
                        on_compatible();
                      }));
 }

@@ -14,6 +14,7 @@
 #endif
 #include <asio.hpp>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <random>
@@ -78,6 +79,9 @@ class Engine {
   void SetRoundHandler(Transport::RequestHandler handler) { round_handler_ = std::move(handler); }
   // While paused the engine starts no exchanges (it still answers them and probes peers).
   void SetGossipPaused(bool paused) { gossip_paused_ = paused; }
+  // Called with (id, address) when a compatible peer's Hello reply says role "coordinator".
+  using CoordinatorObserver = std::function<void(const std::string& id, const std::string& address)>;
+  void SetCoordinatorObserver(CoordinatorObserver observer) { coordinator_observer_ = std::move(observer); }
 
  private:
   using TimePoint = PeerTable::TimePoint;
@@ -128,6 +132,7 @@ class Engine {
   bool exchange_in_flight_ = false;
   bool gossip_paused_ = false;
   Transport::RequestHandler round_handler_;
+  CoordinatorObserver coordinator_observer_;
   std::set<std::string> probes_in_flight_;
   std::set<std::string> incompatible_logged_;  // peer ids or addresses already logged
   EngineStats counters_;  // exchanges_*, rejected_updates and undecodable bodies

@@ -24,6 +24,10 @@ void RoundParticipant::Start() {
                               const std::string& from, Frame request, Transport::Respond respond) {
     if (!token.expired()) OnRequest(from, std::move(request), std::move(respond));
   });
+  engine_.SetCoordinatorObserver([this, token = std::weak_ptr<int>(alive_token_)](const std::string& id,
+                                                                                 const std::string& address) {
+    if (!token.expired()) NoteCoordinator(id, address);
+  });
   ScheduleCheck();
 }
 

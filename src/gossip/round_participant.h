@@ -52,7 +52,8 @@ class RoundParticipant {
   RoundParticipant(const RoundParticipant&) = delete;
   RoundParticipant& operator=(const RoundParticipant&) = delete;
 
-  // Registers with the engine as its round handler and starts the failover check.
+  // Registers with the engine as its round handler and coordinator observer (Hello role),
+  // and starts the failover check.
   void Start();
   void Stop();  // idempotent
 

@@ -217,6 +217,18 @@ TEST_F(RoundDriverTest, ParticipantsFallBackToGossipFromTheLastGlobalModel) {
   }
 }
 
+TEST_F(RoundDriverTest, CoordinatorRoleInHelloPausesGossip) {
+  Participant& p = AddParticipant(1.0f, 10);
+  Options options = EngineOptions("coord");
+  options.role = "coordinator";
+  coordinator_ = MakeNode(network_, io_, "10.0.0.1:7070", options);
+  ASSERT_TRUE(coordinator_.engine->Start().ok());
+  p.node.engine->AddPeer(coordinator_.address, "static");  // its first gossip exchange says Hello
+  ASSERT_TRUE(RunUntil([&] { return p.participant->Stats().federated; }, milliseconds(2000)));
+  EXPECT_EQ(p.participant->Stats().coordinator, "coord");
+  EXPECT_TRUE(p.worker->federated_);
+}
+
 TEST_F(RoundDriverTest, ParticipantFollowsTheSmallestCoordinatorId) {
   Participant& p = AddParticipant(1.0f, 10);
   ASSERT_TRUE(RunUntil([] { return true; }, milliseconds(10)));
