@@ -222,7 +222,14 @@ void TrainingLoop::Run() {
     }
   }
   Evaluate();
-  SaveCheckpoint();
+  // In coordinator mode the model between tasks is a local update, not the global model
+  // (which RoundTasks checkpoint): saving it would let a restart resume from the wrong one.
+  bool federated;
+  {
+    std::lock_guard<std::mutex> lock(tasks_mutex_);
+    federated = federated_;
+  }
+  if (!federated) SaveCheckpoint();
 }
 
 void TrainingLoop::MergeOffers() {
