@@ -77,6 +77,7 @@ Status Config::Validate() const {
   if (hidden < 8 || hidden > 1024) return bad("hidden must be in [8, 1024]");
   if (batch_size < 1 || batch_size > 4096) return bad("batch_size must be in [1, 4096]");
   if (!(learning_rate > 0 && learning_rate < 1)) return bad("learning_rate must be in (0, 1)");
+  if (!(dropout >= 0 && dropout <= 0.9)) return bad("dropout must be in [0, 0.9]");
   if (!(validation_fraction > 0 && validation_fraction < 0.9)) return bad("validation_fraction must be in (0, 0.9)");
   if (eval_interval_s < 0 || checkpoint_interval_s < 0 || gossip_interval_s < 0 || probe_interval_s < 0) {
     return bad("intervals must be >= 0 seconds (0 = off)");
@@ -84,7 +85,7 @@ Status Config::Validate() const {
   if (exchange_timeout_s <= 0) return bad("exchange_timeout_s must be > 0");
   if (!(max_update_norm >= 0)) return bad("max_update_norm must be >= 0 (0 = no bound)");
   if (!(max_frames_per_second >= 0)) return bad("max_frames_per_second must be >= 0 (0 = no limit)");
-  if (epochs_per_merge < 0) return bad("epochs_per_merge must be >= 0 (0 = never wait for a merge)");
+  if (intervals_per_epoch < 0) return bad("intervals_per_epoch must be >= 0 (0 = no pacing)");
   if (dead_after_failures < 1) return bad("dead_after_failures must be >= 1");
   if (!(fraction > 0 && fraction <= 1)) return bad("fraction must be in (0, 1]");
   if (min_nodes < 1) return bad("min_nodes must be >= 1");
@@ -109,8 +110,8 @@ Status LoadConfigFile(const std::string& path, Config& c) {
   Status keys = CheckKeys(root, {
       {"node", {"id", "listen", "data", "eval_data", "state_dir", "status_socket", "peers", "discovery",
                 "cluster", "role", "key_file"}},
-      {"training", {"hidden", "batch_size", "learning_rate", "validation_fraction", "eval_interval_s",
-                    "checkpoint_interval_s", "class_weighting", "epochs_per_merge", "seed"}},
+      {"training", {"hidden", "batch_size", "learning_rate", "dropout", "validation_fraction", "eval_interval_s",
+                    "checkpoint_interval_s", "class_weighting", "intervals_per_epoch", "seed"}},
       {"gossip", {"interval_s", "exchange_timeout_s", "probe_interval_s", "dead_after_failures", "merge",
                   "max_update_norm", "max_frames_per_second"}},
       {"coordinator", {"fraction", "min_nodes", "local_epochs", "round_deadline_s", "failover_timeout_s",
@@ -136,11 +137,12 @@ Status LoadConfigFile(const std::string& path, Config& c) {
   Read(t, "hidden", c.hidden, error);
   Read(t, "batch_size", c.batch_size, error);
   Read(t, "learning_rate", c.learning_rate, error);
+  Read(t, "dropout", c.dropout, error);
   Read(t, "validation_fraction", c.validation_fraction, error);
   Read(t, "eval_interval_s", c.eval_interval_s, error);
   Read(t, "checkpoint_interval_s", c.checkpoint_interval_s, error);
   Read(t, "class_weighting", c.class_weighting, error);
-  Read(t, "epochs_per_merge", c.epochs_per_merge, error);
+  Read(t, "intervals_per_epoch", c.intervals_per_epoch, error);
   Read(t, "seed", c.seed, error);
   const toml::table& g = root["gossip"].as_table() ? *root["gossip"].as_table() : kEmpty;
   Read(g, "interval_s", c.gossip_interval_s, error);

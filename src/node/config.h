@@ -32,11 +32,12 @@ struct Config {
   int hidden = 128;                      // GRU hidden size
   int batch_size = 32;
   double learning_rate = 3e-3;           // Adam
+  double dropout = 0.2;                  // on the GRU's last state while training; [0, 0.9]
   double validation_fraction = 0.1;      // of the local data, stratified, for self-evaluation
   double eval_interval_s = 10;           // how often validation (and eval_data) is scored; 0 = only at exit
   double checkpoint_interval_s = 30;     // how often the model is saved; 0 = only at exit
   bool class_weighting = false;          // weight the loss by inverse label frequency
-  int epochs_per_merge = 1;              // local epochs before training waits for a merge; 0 = never wait
+  double intervals_per_epoch = 4;        // a local epoch spans at least this many gossip intervals; 0 = no pacing
   std::uint64_t seed = 1;                // data split, shuffling and initial weights
 
   // ---- [gossip]

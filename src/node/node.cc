@@ -76,6 +76,7 @@ gossip::Options GossipOptions(const Config& c, std::size_t param_count) {
 nn::TrainerOptions TrainerOptionsFor(const Config& c) {
   nn::TrainerOptions trainer;
   trainer.learning_rate = static_cast<float>(c.learning_rate);
+  trainer.dropout = static_cast<float>(c.dropout);
   trainer.class_weighting = c.class_weighting;
   return trainer;
 }
@@ -130,10 +131,8 @@ class NodeImpl : public Node {
     t.checkpoint_interval = Ms(config.checkpoint_interval_s);
     t.merge_rule = config.merge == "average" ? gossip::MergeRule::kAverage : gossip::MergeRule::kAgeWeighted;
     t.seed = config.seed;
-    t.epochs_per_merge = config.epochs_per_merge;
+    t.min_epoch_duration = Ms(config.gossip_interval_s * config.intervals_per_epoch);
     t.trainer = TrainerOptionsFor(config);
-    // Wait for a merge only while gossip can bring one: about two exchange periods.
-    t.merge_wait = Ms(2 * config.gossip_interval_s);
     training_ = std::make_unique<TrainingLoop>(std::move(model), std::move(data.train), std::move(data.validation),
                                                std::move(data.eval), shared_, checkpointer_, t, start);
     round_worker_ = std::make_unique<NodeRoundWorker>(*training_, config.state_dir);

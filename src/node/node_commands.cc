@@ -59,6 +59,7 @@ void AddRun(CLI::App& app, int& exit_code) {
   flags->Add(run, "--hidden", &Config::hidden, "GRU hidden size (default 128)");
   flags->Add(run, "--batch", &Config::batch_size, "Minibatch size (default 32)");
   flags->Add(run, "--lr", &Config::learning_rate, "Adam learning rate (default 0.003)");
+  flags->Add(run, "--dropout", &Config::dropout, "Dropout on the GRU's last state while training (default 0.2)");
   flags->Add(run, "--seed", &Config::seed, "Seed for split, shuffling and initial weights");
   flags->Add(run, "--gossip-interval", &Config::gossip_interval_s, "Seconds between exchanges; 0 = answer only");
   flags->Add(run, "--eval-interval", &Config::eval_interval_s, "Seconds between evaluations");
@@ -69,8 +70,8 @@ void AddRun(CLI::App& app, int& exit_code) {
              "Refuse received models further than this (L2) from the local one; 0 = no bound (default 200)");
   flags->Add(run, "--max-frames-per-second", &Config::max_frames_per_second,
              "Frames each remote host may send per second; 0 = no limit (default 200)");
-  flags->Add(run, "--epochs-per-merge", &Config::epochs_per_merge,
-             "Local epochs before training waits for a merge (0 = never wait)");
+  flags->Add(run, "--intervals-per-epoch", &Config::intervals_per_epoch,
+             "A local epoch spans at least this many gossip intervals (default 4; 0 = no pacing)");
   flags->AddFlag(run, "--fresh", &Config::fresh, "Ignore the checkpoint in the state dir");
   flags->Add(run, "--fraction", &Config::fraction, "Coordinator: share of live nodes in each round (default 1)");
   flags->Add(run, "--min-nodes", &Config::min_nodes, "Coordinator: replies a round needs (default 2)");

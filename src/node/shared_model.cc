@@ -18,19 +18,6 @@ void SharedModel::Offer(gossip::ModelSnapshot remote) {
     ++offers_dropped_;
   }
   pending_.push_back(std::move(remote));
-  offered_.notify_all();
-}
-
-bool SharedModel::WaitForOffers(std::chrono::milliseconds timeout) {
-  std::unique_lock<std::mutex> lock(mutex_);
-  offered_.wait_for(lock, timeout, [this] { return !pending_.empty() || woken_; });
-  return !pending_.empty();
-}
-
-void SharedModel::WakeWaiters() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  woken_ = true;
-  offered_.notify_all();
 }
 
 std::vector<gossip::ModelSnapshot> SharedModel::TakeOffers() {

@@ -8,8 +8,6 @@
 // work (an exchange never waits for a minibatch, training never waits for the network).
 #pragma once
 
-#include <chrono>
-#include <condition_variable>
 #include <cstddef>
 #include <mutex>
 #include <vector>
@@ -34,11 +32,6 @@ class SharedModel : public gossip::ModelStore {
   // then publish the result.
   std::vector<gossip::ModelSnapshot> TakeOffers();
   void Publish(const std::vector<float>& params, std::uint64_t age);
-  // Training thread: blocks until a remote model is queued, WakeWaiters() is called, or
-  // `timeout` passes. True if a remote model is queued.
-  bool WaitForOffers(std::chrono::milliseconds timeout);
-  // Any thread: ends a WaitForOffers early (used at shutdown).
-  void WakeWaiters();
   std::size_t offers_dropped() const;
 
  private:
@@ -46,8 +39,6 @@ class SharedModel : public gossip::ModelStore {
   gossip::ModelSnapshot published_;             // guarded by mutex_
   std::vector<gossip::ModelSnapshot> pending_;  // guarded by mutex_
   std::size_t offers_dropped_ = 0;              // guarded by mutex_
-  bool woken_ = false;                          // guarded by mutex_
-  std::condition_variable offered_;
 };
 
 }  // namespace gl::node

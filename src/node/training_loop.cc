@@ -9,7 +9,6 @@
 
 namespace gl::node {
 namespace {
-using Clock = std::chrono::steady_clock;
 
 bool Due(Clock::time_point last, std::chrono::milliseconds interval) {
   return interval.count() > 0 && Clock::now() - last >= interval;
@@ -43,7 +42,6 @@ void TrainingLoop::Stop() {
     stop_ = true;
   }
   tasks_changed_.notify_all();
-  shared_.WakeWaiters();
   if (thread_.joinable()) thread_.join();
   std::deque<RoundTask> left;
   {
@@ -102,6 +100,7 @@ void TrainingLoop::ServeTasks() {
 
 Result<RoundTaskResult> TrainingLoop::RunTask(const RoundTask& task) {
   if (Status s = model_->SetParameters(task.params); !s.ok()) return s;
+  smoothed_ = ParameterEma(options_.smoothing_batches);  // the smoothing restarts from the task's model
   RoundTaskResult result;
   result.samples = train_.examples.size();
   const Clock::time_point start = Clock::now();
@@ -161,8 +160,6 @@ void TrainingLoop::Run() {
   Clock::time_point last_eval = Clock::now(), last_checkpoint = Clock::now();
   Clock::time_point rate_start = Clock::now();
   std::uint64_t rate_samples = 0;
-  std::uint64_t merges_at_last_wait = 0;
-  int epochs_without_merge = 0;
   Evaluate();
 
   while (!stop_) {
@@ -170,6 +167,7 @@ void TrainingLoop::Run() {
       ServeTasks();
       continue;
     }
+    const Clock::time_point epoch_started = Clock::now();
     std::shuffle(order.begin(), order.end(), rng);
     for (std::size_t begin = 0; begin < order.size() && !stop_ && !TaskModeWanted();
          begin += options_.batch_size) {
@@ -191,7 +189,9 @@ void TrainingLoop::Run() {
           rate_samples = 0;
         }
       }
-      shared_.Publish(model_->GetParameters(), Progress().model_age);
+      const std::vector<float> params = model_->GetParameters();
+      shared_.Publish(params, Progress().model_age);
+      smoothed_.Add(params);
       if (Due(last_eval, options_.eval_interval)) {
         Evaluate();
         last_eval = Clock::now();
@@ -203,23 +203,11 @@ void TrainingLoop::Run() {
     }
     if (stop_) break;
     if (TaskModeWanted()) continue;  // the epoch was cut short by coordinator mode
-    std::uint64_t merges_so_far;
     {
       std::lock_guard<std::mutex> lock(progress_mutex_);
       ++progress_.epochs;
-      merges_so_far = progress_.merges;
     }
-    if (merges_so_far == merges_at_last_wait) {
-      ++epochs_without_merge;
-    } else {
-      epochs_without_merge = 1;
-      merges_at_last_wait = merges_so_far;
-    }
-    if (options_.epochs_per_merge > 0 && options_.merge_wait.count() > 0 &&
-        epochs_without_merge >= options_.epochs_per_merge) {
-      shared_.WaitForOffers(options_.merge_wait);
-      epochs_without_merge = 0;
-    }
+    PaceEpoch(epoch_started);
   }
   Evaluate();
   // In coordinator mode the model between tasks is a local update, not the global model
@@ -230,6 +218,13 @@ void TrainingLoop::Run() {
     federated = federated_;
   }
   if (!federated) SaveCheckpoint();
+}
+
+void TrainingLoop::PaceEpoch(Clock::time_point epoch_started) {
+  if (options_.min_epoch_duration.count() <= 0) return;
+  std::unique_lock<std::mutex> lock(tasks_mutex_);
+  tasks_changed_.wait_until(lock, epoch_started + options_.min_epoch_duration,
+                            [this] { return stop_ || federated_ || !tasks_.empty(); });
 }
 
 void TrainingLoop::MergeOffers() {
@@ -249,9 +244,16 @@ void TrainingLoop::MergeOffers() {
 }
 
 void TrainingLoop::Evaluate() {
+  // Score the smoothed parameters (what this node would serve), then train on from the raw ones.
+  std::vector<float> raw;
+  if (!smoothed_.empty()) {
+    raw = model_->GetParameters();
+    if (!model_->SetParameters(smoothed_.value()).ok()) raw.clear();
+  }
   nn::Metrics validation = model_->Evaluate(validation_);
   std::optional<nn::Metrics> eval;
   if (eval_) eval = model_->Evaluate(*eval_);
+  if (!raw.empty()) model_->SetParameters(raw);
   TrainingProgress p;
   {
     std::lock_guard<std::mutex> lock(progress_mutex_);

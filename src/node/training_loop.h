@@ -1,8 +1,8 @@
 // TrainingLoop: the node's training thread. It owns the nn::Model.
 //
 // Loop: shuffle the local training set, train minibatch after minibatch; after each
-// minibatch merge the remote models queued in SharedModel and publish the result; after
-// epochs_per_merge epochs without a merge, wait (bounded) for one. Every
+// minibatch merge the remote models queued in SharedModel and publish the result; an
+// epoch shorter than min_epoch_duration waits out the rest. Every
 // eval_interval it scores the model on the local validation split (and on the common
 // eval set, if any); every checkpoint_interval it saves a checkpoint. Stop() ends the
 // loop after the current minibatch, saves a final checkpoint and joins the thread.
@@ -24,10 +24,13 @@
 #include "gossip/merge.h"
 #include "nn/model.h"
 #include "node/checkpoint.h"
+#include "node/parameter_ema.h"
 #include "node/round_task.h"
 #include "node/shared_model.h"
 
 namespace gl::node {
+
+using Clock = std::chrono::steady_clock;
 
 struct TrainingProgress {
   std::uint64_t model_age = 0;      // samples folded into the model (own training + merged)
@@ -45,13 +48,16 @@ struct TrainingOptions {
   std::chrono::milliseconds eval_interval{10000};        // 0 = never during the run
   std::chrono::milliseconds checkpoint_interval{30000};  // 0 = only at Stop()
   gossip::MergeRule merge_rule = gossip::MergeRule::kAgeWeighted;
-  // Bounds how far a model drifts toward the local data between merges: after this many
-  // local epochs without a merge, training waits (up to merge_wait) for a remote model.
-  // Matters on non-IID data, where a small shard would otherwise be trained on many times
-  // between two exchanges. 0 = never wait.
-  int epochs_per_merge = 1;
-  std::chrono::milliseconds merge_wait{0};
+  // A local epoch that ends sooner than this waits out the rest (0 = never wait). Bounds
+  // how far a model drifts toward its local data between merges: on non-IID data a node
+  // with a small shard would otherwise train on it many times between two exchanges,
+  // while the other nodes' data reaches it only through merges.
+  std::chrono::milliseconds min_epoch_duration{0};
   std::uint64_t seed = 1;
+  // Evaluation scores an exponential moving average of the parameters over about this
+  // many minibatches: it smooths out the swing toward the local data that each epoch and
+  // each merge cause. 0 = score the raw parameters.
+  std::size_t smoothing_batches = 100;
   // The model's trainer settings; a RoundTask overrides the learning rate for its epochs.
   nn::TrainerOptions trainer;
 };
@@ -82,6 +88,7 @@ class TrainingLoop {
   void ServeTasks();
   Result<RoundTaskResult> RunTask(const RoundTask& task);
   bool TaskModeWanted();
+  void PaceEpoch(Clock::time_point epoch_started);
   void MergeOffers();
   void Evaluate();
   void SaveCheckpoint();
@@ -93,6 +100,7 @@ class TrainingLoop {
   SharedModel& shared_;
   Checkpointer& checkpointer_;
   TrainingOptions options_;
+  ParameterEma smoothed_{options_.smoothing_batches};
   gossip::ModelSnapshot local_;  // training thread only: signature + scratch for merging
 
   std::atomic<bool> stop_{false};

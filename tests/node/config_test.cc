@@ -27,7 +27,7 @@ TEST_F(ConfigFileTest, ShippedDefaultFileMatchesTheBuiltInDefaults) {
   EXPECT_EQ(from_file.hidden, built_in.hidden);
   EXPECT_EQ(from_file.gossip_interval_s, built_in.gossip_interval_s);
   EXPECT_EQ(from_file.merge, built_in.merge);
-  EXPECT_EQ(from_file.epochs_per_merge, built_in.epochs_per_merge);
+  EXPECT_EQ(from_file.intervals_per_epoch, built_in.intervals_per_epoch);
   EXPECT_EQ(from_file.discovery, built_in.discovery);
 }
 

@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <thread>
 
 namespace gl::node {
 namespace {
@@ -37,25 +36,6 @@ TEST(SharedModelTest, QueueIsBoundedAndDropsTheOldest) {
   ASSERT_EQ(taken.size(), SharedModel::kMaxPendingOffers);
   EXPECT_EQ(taken.front().age, 3u);
   EXPECT_EQ(shared.offers_dropped(), 3u);
-}
-
-TEST(SharedModelTest, WaitReturnsWhenAnOfferArrives) {
-  SharedModel shared(Model(0, 0));
-  std::thread offerer([&] { shared.Offer(Model(1, 1)); });
-  EXPECT_TRUE(shared.WaitForOffers(std::chrono::seconds(30)));
-  offerer.join();
-}
-
-TEST(SharedModelTest, WaitTimesOutWithoutOffers) {
-  SharedModel shared(Model(0, 0));
-  EXPECT_FALSE(shared.WaitForOffers(std::chrono::milliseconds(20)));
-}
-
-TEST(SharedModelTest, WakeEndsAWait) {
-  SharedModel shared(Model(0, 0));
-  std::thread waker([&] { shared.WakeWaiters(); });
-  EXPECT_FALSE(shared.WaitForOffers(std::chrono::seconds(30)));  // returns long before 30 s
-  waker.join();
 }
 
 }  // namespace
