@@ -1,8 +1,9 @@
 // Engine: the gossip-learning protocol of one node. Every gossip interval (+- jitter) it picks a
 // uniformly random live peer and does a push-pull exchange (Hello first if the peer is new or
 // was dead, then ExchangeRequest -> ExchangeReply); it answers the same exchanges from peers,
-// and pings quiet, suspect and dead peers to detect failures. Received models are validated
-// (merge.h ValidateRemote) and handed to ModelStore::Offer; nothing else touches the model.
+// and pings quiet, suspect and dead peers to detect failures. Received models are screened
+// (ScreenUpdate: merge.h ValidateRemote plus the max_update_norm bound) and handed to
+// ModelStore::Offer; nothing else touches the model.
 //
 // Threading: every method, and every callback into ModelStore, runs on the io_context thread;
 // the engine never blocks it. Ownership: `io`, `transport` and `store` must outlive the engine.
