@@ -1,6 +1,6 @@
 // RoundWorker: what the round protocol needs from the node that owns the real model. The
 // gossip layer knows models only as flat vectors; the node trains and evaluates them on its
-// training thread (node/round_tasks.h implements this interface).
+// training thread (node/round_worker.h implements this interface).
 //
 // Threading: every method is called on the io thread and must return at once; the `done`
 // callbacks may be called from any thread (RoundDriver and RoundParticipant post them back
