@@ -124,6 +124,15 @@ void PrintSummary(const nlohmann::json& s) {
             << " failed, " << s.value("rejected_updates", 0) << " updates rejected, "
             << s.value("bytes_sent", 0) / 1024 << " KiB sent, " << s.value("bytes_received", 0) / 1024
             << " KiB received\n";
+  if (s.contains("round")) {  // a coordinator
+    std::cout << "  rounds  " << s.value("round", 0) << " done, last with " << s["participants"].size()
+              << " participant(s), " << s["dropped"].size() << " dropped; global " << pct(s["global"]) << " on "
+              << s.value("global_on", "?") << "; overhead " << static_cast<long>(s.value("mean_overhead_ms", 0.0))
+              << " ms/round\n";
+  } else if (s.contains("last_round_served")) {
+    std::cout << "  mode  " << s.value("mode", "?") << ", coordinator '" << s.value("coordinator", "")
+              << "', last round served " << s.value("last_round_served", 0) << "\n";
+  }
   for (const auto& p : s["peers"]) {
     std::cout << "  peer " << std::left << std::setw(22) << p.value("address", "?") << std::setw(18)
               << p.value("id", "") << std::setw(12) << p.value("state", "?") << "found by "

@@ -96,6 +96,11 @@ void TrainingLoop::ServeTasks() {
   }
   Result<RoundTaskResult> result = RunTask(task);
   if (task.done) task.done(std::move(result));
+  // A participant's own scores (status), now and then, after the reply has gone out.
+  if (task.epochs > 0 && Due(last_task_eval_, options_.eval_interval)) {
+    Evaluate();
+    last_task_eval_ = Clock::now();
+  }
 }
 
 Result<RoundTaskResult> TrainingLoop::RunTask(const RoundTask& task) {

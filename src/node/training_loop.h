@@ -113,6 +113,7 @@ class TrainingLoop {
   std::deque<RoundTask> tasks_;  // guarded by tasks_mutex_
   bool federated_ = false;       // guarded by tasks_mutex_
   std::mt19937_64 task_rng_;     // training thread: shuffling in tasks
+  std::chrono::steady_clock::time_point last_task_eval_;  // training thread
 };
 
 }  // namespace gl::node
