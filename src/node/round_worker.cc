@@ -42,6 +42,8 @@ void NodeRoundWorker::PublishGlobal(std::uint64_t round, const std::vector<float
     scores_.round = round;
     scores_.on_eval_data = result->eval.has_value();
     scores_.metrics = result->eval ? result->eval : result->validation;
+    if (scores_.history.size() == kGlobalHistory) scores_.history.erase(scores_.history.begin());
+    scores_.history.emplace_back(round, scores_.metrics->accuracy);
   };
   training_.Submit(std::move(task));
 }

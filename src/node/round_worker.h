@@ -11,6 +11,8 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "gossip/round_worker.h"
 #include "node/training_loop.h"
@@ -21,7 +23,10 @@ struct GlobalScores {
   std::uint64_t round = 0;              // round whose global model was scored (0 = none yet)
   std::optional<nn::Metrics> metrics;   // on eval data when the node has it, else validation
   bool on_eval_data = false;
+  // (round, accuracy) of the last kGlobalHistory scored rounds, oldest first.
+  std::vector<std::pair<std::uint64_t, double>> history;
 };
+inline constexpr std::size_t kGlobalHistory = 100;
 
 class NodeRoundWorker : public gossip::RoundWorker {
  public:

@@ -78,6 +78,7 @@ std::string RenderStatus(const StatusInputs& in) {
     doc["global"] = MetricsJson(in.global.metrics);
     doc["global_round"] = in.global.round;
     doc["global_on"] = in.global.on_eval_data ? "eval" : "validation";
+    doc["global_history"] = in.global.history;  // [[round, accuracy], ...], oldest first
   }
   return doc.dump();
 }
