@@ -24,10 +24,16 @@ class NodeLifecycleTest(ClusterTestCase):
         resumed = node.status()
         self.assertGreaterEqual(resumed["model_age"], trained["model_age"])
         self.assertEqual(node.stop(), 0)
+        self.assertIn("resuming from", node.log_tail(200))
 
+        log_size = os.path.getsize(node.log_path)
         node.start(["--fresh"]).wait_ready()
-        self.assertLess(node.status()["model_age"], trained["model_age"])
         self.assertEqual(node.stop(), 0)
+        with open(node.log_path, errors="replace") as log:
+            log.seek(log_size)
+            fresh_log = log.read()
+        self.assertIn("listening on", fresh_log)
+        self.assertNotIn("resuming from", fresh_log)
 
     def test_bad_start_is_a_clear_error(self):
         for args, expected in [
