@@ -20,12 +20,11 @@ class RoundTransportTest : public ::testing::Test {
     TcpOptions options;
     options.io_timeout = milliseconds(200);
     options.round_reply_timeout = milliseconds(3000);
-    auto server = TcpTransport::Create(io_, "127.0.0.1:0", options);
-    ASSERT_TRUE(server.ok()) << server.status().ToString();
-    server_ = std::move(server).value();
-    auto client = TcpTransport::Create(io_, "127.0.0.1:0", options);
-    ASSERT_TRUE(client.ok());
-    client_ = std::move(client).value();
+    for (std::unique_ptr<TcpTransport>* transport : {&server_, &client_}) {
+      Result<std::unique_ptr<TcpTransport>> created = TcpTransport::Create(io_, "127.0.0.1:0", options);
+      ASSERT_TRUE(created.ok()) << created.status().ToString();
+      *transport = std::move(created).value();
+    }
     // Answers every request 600 ms late (a participant busy training), echoing its type's reply.
     server_->Listen([this](const std::string&, Frame request, Transport::Respond respond) {
       auto timer = std::make_shared<asio::steady_timer>(io_, milliseconds(600));
