@@ -115,18 +115,10 @@ Result<RoundTaskResult> TrainingLoop::RunTask(const RoundTask& task) {
     model_->SetTrainerOptions(trainer);
     std::vector<std::size_t> order(train_.examples.size());
     std::iota(order.begin(), order.end(), 0);
-    std::vector<nn::Example> batch;
     for (std::uint32_t epoch = 0; epoch < task.epochs && !stop_; ++epoch) {
       std::shuffle(order.begin(), order.end(), task_rng_);
       for (std::size_t begin = 0; begin < order.size() && !stop_; begin += task.batch_size) {
-        const std::size_t end = std::min(order.size(), begin + task.batch_size);
-        batch.clear();
-        for (std::size_t i = begin; i < end; ++i) batch.push_back(train_.examples[order[i]]);
-        const float loss = model_->TrainBatch(batch);
-        std::lock_guard<std::mutex> lock(progress_mutex_);
-        progress_.model_age += batch.size();
-        progress_.samples_trained += batch.size();
-        progress_.train_loss = 0.95 * progress_.train_loss + 0.05 * loss;
+        TrainSlice(order, begin, task.batch_size);
       }
       std::lock_guard<std::mutex> lock(progress_mutex_);
       ++progress_.epochs;
@@ -161,7 +153,6 @@ void TrainingLoop::Run() {
   std::mt19937_64 rng(options_.seed);
   std::vector<std::size_t> order(train_.examples.size());
   std::iota(order.begin(), order.end(), 0);
-  std::vector<nn::Example> batch;
   Clock::time_point last_eval = Clock::now(), last_checkpoint = Clock::now();
   Clock::time_point rate_start = Clock::now();
   std::uint64_t rate_samples = 0;
@@ -176,17 +167,10 @@ void TrainingLoop::Run() {
     std::shuffle(order.begin(), order.end(), rng);
     for (std::size_t begin = 0; begin < order.size() && !stop_ && !TaskModeWanted();
          begin += options_.batch_size) {
-      const std::size_t end = std::min(order.size(), begin + options_.batch_size);
-      batch.clear();
-      for (std::size_t i = begin; i < end; ++i) batch.push_back(train_.examples[order[i]]);
-      const float loss = model_->TrainBatch(batch);
+      rate_samples += TrainSlice(order, begin, options_.batch_size);
       MergeOffers();
-      rate_samples += batch.size();
       {
         std::lock_guard<std::mutex> lock(progress_mutex_);
-        progress_.model_age += batch.size();
-        progress_.samples_trained += batch.size();
-        progress_.train_loss = progress_.samples_trained == batch.size() ? loss : 0.95 * progress_.train_loss + 0.05 * loss;
         const double seconds = std::chrono::duration<double>(Clock::now() - rate_start).count();
         if (seconds >= 2) {
           progress_.samples_per_s = rate_samples / seconds;
@@ -223,6 +207,20 @@ void TrainingLoop::Run() {
     federated = federated_;
   }
   if (!federated) SaveCheckpoint();
+}
+
+std::size_t TrainingLoop::TrainSlice(const std::vector<std::size_t>& order, std::size_t begin,
+                                     std::size_t batch_size) {
+  const std::size_t end = std::min(order.size(), begin + batch_size);
+  batch_.clear();
+  for (std::size_t i = begin; i < end; ++i) batch_.push_back(train_.examples[order[i]]);
+  const float loss = model_->TrainBatch(batch_);
+  std::lock_guard<std::mutex> lock(progress_mutex_);
+  const bool first = progress_.samples_trained == 0;
+  progress_.model_age += batch_.size();
+  progress_.samples_trained += batch_.size();
+  progress_.train_loss = first ? loss : 0.95 * progress_.train_loss + 0.05 * loss;
+  return batch_.size();
 }
 
 void TrainingLoop::PaceEpoch(Clock::time_point epoch_started) {

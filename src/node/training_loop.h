@@ -88,6 +88,9 @@ class TrainingLoop {
   void ServeTasks();
   Result<RoundTaskResult> RunTask(const RoundTask& task);
   bool TaskModeWanted();
+  // Trains the minibatch order[begin, begin + batch_size) and counts it in the progress;
+  // returns its size.
+  std::size_t TrainSlice(const std::vector<std::size_t>& order, std::size_t begin, std::size_t batch_size);
   void PaceEpoch(Clock::time_point epoch_started);
   void MergeOffers();
   void Evaluate();
@@ -101,6 +104,7 @@ class TrainingLoop {
   Checkpointer& checkpointer_;
   TrainingOptions options_;
   ParameterEma smoothed_{options_.smoothing_batches};
+  std::vector<nn::Example> batch_;  // training thread only: reused minibatch buffer
   gossip::ModelSnapshot local_;  // training thread only: signature + scratch for merging
 
   std::atomic<bool> stop_{false};
