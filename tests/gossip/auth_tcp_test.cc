@@ -7,11 +7,13 @@
 #include <future>
 #include <thread>
 
+#include "raw_socket.h"
 #include "gossip/auth.h"
 #include "gossip/codec.h"
 #include "gossip/tcp_transport.h"
 
 namespace gl::gossip {
+using test_util::ClosedByServer;
 namespace {
 
 using asio::ip::tcp;
@@ -77,14 +79,8 @@ class AuthTcpTest : public ::testing::Test {
     });
   }
 
-  // A blocking raw client socket with a receive timeout.
   tcp::socket RawConnect(TcpTransport& to) {
-    tcp::socket socket(raw_io_);
-    auto parts = SplitHostPort(OnIo([&] { return to.LocalAddress(); }));
-    socket.connect(tcp::endpoint(asio::ip::make_address(parts->first), std::stoi(parts->second)));
-    timeval tv{static_cast<time_t>(std::chrono::seconds(kWait).count()), 0};
-    setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    return socket;
+    return test_util::RawConnect(raw_io_, OnIo([&] { return to.LocalAddress(); }), kWait);
   }
   static Frame ReadRaw(tcp::socket& socket) {
     std::array<std::uint8_t, kFrameHeaderSize> header{};
@@ -94,14 +90,6 @@ class AuthTcpTest : public ::testing::Test {
     Frame frame{parsed->type, std::vector<std::uint8_t>(parsed->body_length)};
     asio::read(socket, asio::buffer(frame.body));
     return frame;
-  }
-  static bool ClosedByServer(tcp::socket& socket) {
-    std::array<char, 256> buffer{};
-    std::error_code ec;
-    for (;;) {
-      socket.read_some(asio::buffer(buffer), ec);
-      if (ec) return ec == asio::error::eof || ec == asio::error::connection_reset;
-    }
   }
   // Raw client handshake: returns the established session.
   std::unique_ptr<AuthSession> RawHandshake(tcp::socket& socket, const ClusterKey& key) {

@@ -1,5 +1,6 @@
 // TcpTransport on real loopback sockets. The io_context runs on its own thread; the test
 // thread plays a raw, misbehaving client with blocking sockets.
+#include "raw_socket.h"
 #include "gossip/tcp_transport.h"
 
 #include <gtest/gtest.h>
@@ -12,6 +13,7 @@
 #include "gossip/codec.h"
 
 namespace gl::gossip {
+using test_util::ClosedByServer;
 namespace {
 
 using asio::ip::tcp;
@@ -76,25 +78,7 @@ class TcpTransportTest : public ::testing::Test {
   std::string ServerAddress() { return OnIo([this] { return server_->LocalAddress(); }); }
   TransportStats ServerStats() { return OnIo([this] { return server_->Stats(); }); }
 
-  // A blocking raw socket to the server, with a receive timeout so a test never hangs.
-  tcp::socket RawConnect() {
-    tcp::socket socket(raw_io_);
-    auto parts = SplitHostPort(ServerAddress());
-    socket.connect(tcp::endpoint(asio::ip::make_address(parts->first), std::stoi(parts->second)));
-    timeval tv{static_cast<time_t>(kWait.count()), 0};
-    setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    return socket;
-  }
-
-  // True if the server closes `socket` (EOF or reset) before the receive timeout.
-  static bool ClosedByServer(tcp::socket& socket) {
-    std::array<char, 64> buffer{};
-    std::error_code ec;
-    for (;;) {
-      socket.read_some(asio::buffer(buffer), ec);
-      if (ec) return ec == asio::error::eof || ec == asio::error::connection_reset;
-    }
-  }
+  tcp::socket RawConnect() { return test_util::RawConnect(raw_io_, ServerAddress(), kWait); }
 
   static std::vector<std::uint8_t> PingBytes() { return EncodeFrame(EncodeMessage(Ping{"raw"})); }
 

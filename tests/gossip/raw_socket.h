@@ -1,0 +1,38 @@
+// Blocking raw TCP clients for transport tests: a socket that never hangs a test (receive
+// timeout), and a check that the server closed the connection.
+#pragma once
+
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <array>
+#include <asio.hpp>
+#include <chrono>
+#include <string>
+
+#include "gossip/tcp_transport.h"
+
+namespace gl::gossip::test_util {
+
+// Connects to `host_port`; reads on the socket fail after `timeout` instead of blocking.
+inline asio::ip::tcp::socket RawConnect(asio::io_context& io, const std::string& host_port,
+                                        std::chrono::seconds timeout) {
+  asio::ip::tcp::socket socket(io);
+  auto parts = SplitHostPort(host_port);
+  socket.connect(asio::ip::tcp::endpoint(asio::ip::make_address(parts->first), std::stoi(parts->second)));
+  timeval tv{static_cast<time_t>(timeout.count()), 0};
+  setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return socket;
+}
+
+// True if the server closes `socket` (EOF or reset) before the receive timeout.
+inline bool ClosedByServer(asio::ip::tcp::socket& socket) {
+  std::array<char, 256> buffer{};
+  std::error_code ec;
+  for (;;) {
+    socket.read_some(asio::buffer(buffer), ec);
+    if (ec) return ec == asio::error::eof || ec == asio::error::connection_reset;
+  }
+}
+
+}  // namespace gl::gossip::test_util
