@@ -7,7 +7,7 @@
 #include <future>
 #include <thread>
 
-#include "raw_socket.h"
+#include "transport_test_util.h"
 #include "gossip/auth.h"
 #include "gossip/codec.h"
 #include "gossip/tcp_transport.h"
@@ -50,10 +50,7 @@ class AuthTcpTest : public ::testing::Test {
 
   template <class F>
   auto OnIo(F f) {
-    std::packaged_task<decltype(f())()> task(std::move(f));
-    auto result = task.get_future();
-    asio::post(io_, [&task] { task(); });
-    return result.get();
+    return test_util::RunOnIo(io_, std::move(f));
   }
 
   Status Ping(TcpTransport& from, TcpTransport& to) {

@@ -1,6 +1,6 @@
 // TcpTransport on real loopback sockets. The io_context runs on its own thread; the test
 // thread plays a raw, misbehaving client with blocking sockets.
-#include "raw_socket.h"
+#include "transport_test_util.h"
 #include "gossip/tcp_transport.h"
 
 #include <gtest/gtest.h>
@@ -57,10 +57,7 @@ class TcpTransportTest : public ::testing::Test {
   // Runs `f` on the io thread and waits for its result.
   template <class F>
   auto OnIo(F f) {
-    std::packaged_task<decltype(f())()> task(std::move(f));
-    auto result = task.get_future();
-    asio::post(io_, [&task] { task(); });
-    return result.get();
+    return test_util::RunOnIo(io_, std::move(f));
   }
 
   // Sends a request from the client transport; returns the status and reply.

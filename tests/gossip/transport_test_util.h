@@ -1,5 +1,6 @@
-// Blocking raw TCP clients for transport tests: a socket that never hangs a test (receive
-// timeout), and a check that the server closed the connection.
+// Helpers for transport tests: run a call on the io thread and wait for its result; a raw
+// TCP client socket that never hangs a test (receive timeout); a check that the server
+// closed the connection.
 #pragma once
 
 #include <sys/socket.h>
@@ -8,11 +9,21 @@
 #include <array>
 #include <asio.hpp>
 #include <chrono>
+#include <future>
 #include <string>
 
 #include "gossip/tcp_transport.h"
 
 namespace gl::gossip::test_util {
+
+// Runs `f` on `io`'s thread (which must be running) and returns its result.
+template <class F>
+auto RunOnIo(asio::io_context& io, F f) {
+  std::packaged_task<decltype(f())()> task(std::move(f));
+  auto result = task.get_future();
+  asio::post(io, [&task] { task(); });
+  return result.get();
+}
 
 // Connects to `host_port`; reads on the socket fail after `timeout` instead of blocking.
 inline asio::ip::tcp::socket RawConnect(asio::io_context& io, const std::string& host_port,
