@@ -11,7 +11,8 @@ one to a random honest node every gossip interval, always claiming age 10^9. Poi
 Every run lasts the same time; the score is the mean eval accuracy of nodes 0..6 (smoothed
 over the last three readings). `--merge` sets the honest nodes' merge (config/node.toml).
 Usage: GL_BIN=build/gossip-learner python3 bench/security/poison_bench.py [--seconds 90]
-           [--merge age-weighted|trimmed-mean] [--runs clean,scale,random,age] [--shards iid|dirichlet]
+           [--merge age-weighted|trimmed-mean] [--merge-window 4] [--runs clean,scale,random,age]
+           [--shards iid|dirichlet]
 """
 import argparse
 import os
@@ -74,7 +75,7 @@ def one_run(args, mode):
         shards, eval_file = run.make_shards(8, scheme=args.shards)
         common = ["--hidden", str(args.hidden), "--discovery", "static", "--key-file", key_file,
                   "--checkpoint-interval", "0", "--eval-interval", "5", "--gossip-interval", "1",
-                  "--eval-data", eval_file, "--merge", args.merge]
+                  "--eval-data", eval_file, "--merge", args.merge, "--merge-window", str(args.merge_window)]
         poisoned = mode != "clean"
         honest = [run.add_node(f"n{i}", shards[i], common) for i in range(7 if poisoned else 8)]
         bad = None
@@ -136,12 +137,13 @@ def main():
     parser.add_argument("--seconds", type=float, default=90)
     parser.add_argument("--hidden", type=int, default=64)
     parser.add_argument("--merge", default="age-weighted", choices=["age-weighted", "average", "trimmed-mean"])
+    parser.add_argument("--merge-window", type=int, default=4, help="trimmed-mean: distinct peers kept")
     parser.add_argument("--shards", default="iid", choices=["iid", "dirichlet"], help="dirichlet: alpha 0.3")
     parser.add_argument("--runs", default="clean," + ",".join(POISONS),
                         help="comma-separated: clean and/or " + ", ".join(POISONS) + " (gaps need clean)")
     args = parser.parse_args()
     clean = None
-    print(f"merge {args.merge}, {args.shards} shards, {args.seconds:.0f} s per run, hidden {args.hidden}")
+    print(f"merge {args.merge} (window {args.merge_window}), {args.shards} shards, {args.seconds:.0f} s per run, hidden {args.hidden}")
     print("run     honest mean  worst node  rejected  poisoner answered  gap vs clean")
     for mode in args.runs.split(","):
         mean, worst, rejected, answered = one_run(args, mode)
