@@ -78,6 +78,10 @@ Status Config::Validate() const {
   if (hidden < 8 || hidden > 1024) return bad("hidden must be in [8, 1024]");
   if (batch_size < 1 || batch_size > 4096) return bad("batch_size must be in [1, 4096]");
   if (!(learning_rate > 0 && learning_rate < 1)) return bad("learning_rate must be in (0, 1)");
+  if (!(lr_half_life_epochs >= 0)) return bad("lr_half_life_epochs must be >= 0 (0 = constant learning rate)");
+  if (!(min_learning_rate >= 0 && min_learning_rate <= learning_rate)) {
+    return bad("min_learning_rate must be in [0, learning_rate]");
+  }
   if (!(dropout >= 0 && dropout <= 0.9)) return bad("dropout must be in [0, 0.9]");
   if (!(validation_fraction > 0 && validation_fraction < 0.9)) return bad("validation_fraction must be in (0, 0.9)");
   if (eval_interval_s < 0 || checkpoint_interval_s < 0 || gossip_interval_s < 0 || probe_interval_s < 0) {
@@ -111,7 +115,7 @@ Status LoadConfigFile(const std::string& path, Config& c) {
   Status keys = CheckKeys(root, {
       {"node", {"id", "listen", "data", "eval_data", "state_dir", "status_socket", "peers", "discovery",
                 "cluster", "role", "key_file"}},
-      {"training", {"hidden", "batch_size", "learning_rate", "dropout", "validation_fraction", "eval_interval_s",
+      {"training", {"hidden", "batch_size", "learning_rate", "lr_half_life_epochs", "min_learning_rate", "dropout", "validation_fraction", "eval_interval_s",
                     "checkpoint_interval_s", "class_weighting", "intervals_per_epoch", "seed"}},
       {"gossip", {"interval_s", "exchange_timeout_s", "probe_interval_s", "dead_after_failures", "merge",
                   "merge_window", "max_update_norm", "max_frames_per_second"}},
@@ -138,6 +142,8 @@ Status LoadConfigFile(const std::string& path, Config& c) {
   Read(t, "hidden", c.hidden, error);
   Read(t, "batch_size", c.batch_size, error);
   Read(t, "learning_rate", c.learning_rate, error);
+  Read(t, "lr_half_life_epochs", c.lr_half_life_epochs, error);
+  Read(t, "min_learning_rate", c.min_learning_rate, error);
   Read(t, "dropout", c.dropout, error);
   Read(t, "validation_fraction", c.validation_fraction, error);
   Read(t, "eval_interval_s", c.eval_interval_s, error);

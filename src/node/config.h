@@ -31,8 +31,10 @@ struct Config {
   // ---- [training]
   int hidden = 128;                      // GRU hidden size
   int batch_size = 32;
-  double learning_rate = 3e-3;           // Adam
-  double dropout = 0.2;                  // on the GRU's last state while training; [0, 0.9]
+  double learning_rate = 0.02;           // Adam, at the start (see config/node.toml for why so high)
+  double lr_half_life_epochs = 10;       // it halves every this many local epochs; 0 = constant
+  double min_learning_rate = 1e-4;       // floor of that decay
+  double dropout = 0.4;                  // on the GRU's last state while training; [0, 0.9]
   double validation_fraction = 0.1;      // of the local data, stratified, for self-evaluation
   double eval_interval_s = 10;           // how often validation (and eval_data) is scored; 0 = only at exit
   double checkpoint_interval_s = 30;     // how often the model is saved; 0 = only at exit

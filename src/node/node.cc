@@ -133,6 +133,8 @@ class NodeImpl : public Node {
     t.seed = config.seed;
     t.min_epoch_duration = Ms(config.gossip_interval_s * config.intervals_per_epoch);
     t.trainer = TrainerOptionsFor(config);
+    t.learning_rate = LearningRateSchedule{static_cast<float>(config.learning_rate), config.lr_half_life_epochs,
+                                           static_cast<float>(config.min_learning_rate)};
     training_ = std::make_unique<TrainingLoop>(std::move(model), std::move(data.train), std::move(data.validation),
                                                std::move(data.eval), shared_, checkpointer_, t, start);
     round_worker_ = std::make_unique<NodeRoundWorker>(*training_, config.state_dir);

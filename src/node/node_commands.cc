@@ -58,8 +58,11 @@ void AddRun(CLI::App& app, int& exit_code) {
   flags->Add(run, "--role", &Config::role, "node | coordinator");
   flags->Add(run, "--hidden", &Config::hidden, "GRU hidden size (default 128)");
   flags->Add(run, "--batch", &Config::batch_size, "Minibatch size (default 32)");
-  flags->Add(run, "--lr", &Config::learning_rate, "Adam learning rate (default 0.003)");
-  flags->Add(run, "--dropout", &Config::dropout, "Dropout on the GRU's last state while training (default 0.2)");
+  flags->Add(run, "--lr", &Config::learning_rate, "Adam learning rate at the start (default 0.02)");
+  flags->Add(run, "--lr-half-life", &Config::lr_half_life_epochs,
+             "Local epochs over which the learning rate halves (default 10); 0 = constant");
+  flags->Add(run, "--min-lr", &Config::min_learning_rate, "Floor of the learning-rate decay (default 0.0001)");
+  flags->Add(run, "--dropout", &Config::dropout, "Dropout on the GRU's last state while training (default 0.4)");
   flags->Add(run, "--seed", &Config::seed, "Seed for split, shuffling and initial weights");
   flags->Add(run, "--gossip-interval", &Config::gossip_interval_s, "Seconds between exchanges; 0 = answer only");
   flags->Add(run, "--eval-interval", &Config::eval_interval_s, "Seconds between evaluations");

@@ -41,6 +41,7 @@ std::string RenderStatus(const StatusInputs& in) {
       {"merges", t.merges},
       {"train_loss", t.train_loss},
       {"samples_per_s", t.samples_per_s},
+      {"learning_rate", t.learning_rate},
       {"validation", MetricsJson(t.validation)},
       {"eval", MetricsJson(t.eval)},
       {"exchanges_ok", in.engine.exchanges_ok},

@@ -106,7 +106,7 @@ void TrainingLoop::ServeTasks() {
 
 Result<RoundTaskResult> TrainingLoop::RunTask(const RoundTask& task) {
   if (Status s = model_->SetParameters(task.params); !s.ok()) return s;
-  smoothed_ = ParameterEma(options_.smoothing_batches);  // the smoothing restarts from the task's model
+  smoothed_ = ParameterEma(options_.smoothing_merges);  // a round's model is scored as it is
   if (window_) window_->Clear();  // models gossiped before the task are stale now
   RoundTaskResult result;
   result.samples = train_.examples.size();
@@ -166,6 +166,8 @@ void TrainingLoop::Run() {
       continue;
     }
     const Clock::time_point epoch_started = Clock::now();
+    const std::uint64_t merges_before = Progress().merges;
+    ApplyScheduledLearningRate();
     std::shuffle(order.begin(), order.end(), rng);
     for (std::size_t begin = 0; begin < order.size() && !stop_ && !TaskModeWanted();
          begin += options_.batch_size) {
@@ -182,7 +184,6 @@ void TrainingLoop::Run() {
       }
       const std::vector<float> params = model_->GetParameters();
       shared_.Publish(params, Progress().model_age);
-      smoothed_.Add(params);
       if (Due(last_eval, options_.eval_interval)) {
         Evaluate();
         last_eval = Clock::now();
@@ -197,6 +198,7 @@ void TrainingLoop::Run() {
     {
       std::lock_guard<std::mutex> lock(progress_mutex_);
       ++progress_.epochs;
+      if (progress_.merges == merges_before) smoothed_ = ParameterEma(options_.smoothing_merges);
     }
     PaceEpoch(epoch_started);
   }
@@ -225,6 +227,14 @@ std::size_t TrainingLoop::TrainSlice(const std::vector<std::size_t>& order, std:
   return batch_.size();
 }
 
+void TrainingLoop::ApplyScheduledLearningRate() {
+  nn::TrainerOptions trainer = options_.trainer;
+  std::lock_guard<std::mutex> lock(progress_mutex_);
+  trainer.learning_rate = options_.learning_rate.At(progress_.epochs);
+  progress_.learning_rate = trainer.learning_rate;
+  model_->SetTrainerOptions(trainer);
+}
+
 void TrainingLoop::PaceEpoch(Clock::time_point epoch_started) {
   if (options_.min_epoch_duration.count() <= 0) return;
   std::unique_lock<std::mutex> lock(tasks_mutex_);
@@ -248,6 +258,7 @@ void TrainingLoop::MergeOffers() {
     GL_LOG(kError, "train") << "merged parameters refused, keeping the local model: " << s.ToString();
     return;
   }
+  smoothed_.Add(local_.params);
   std::lock_guard<std::mutex> lock(progress_mutex_);
   progress_.model_age = local_.age;
   progress_.merges += offers.size();
@@ -275,8 +286,10 @@ void TrainingLoop::Evaluate() {
   if (eval) std::snprintf(eval_text, sizeof eval_text, "%.1f%%", 100 * eval->accuracy);
   char line[256];
   std::snprintf(line, sizeof line,
-                "epoch %llu  age %llu  loss %.4f  validation acc %.1f%% F1 %.3f  eval acc %s  %.0f samples/s  merges %llu",
-                static_cast<unsigned long long>(p.epochs), static_cast<unsigned long long>(p.model_age), p.train_loss,
+                "epoch %llu  age %llu  lr %.2g  loss %.4f  validation acc %.1f%% F1 %.3f  eval acc %s  %.0f samples/s  "
+                "merges %llu",
+                static_cast<unsigned long long>(p.epochs), static_cast<unsigned long long>(p.model_age),
+                p.learning_rate, p.train_loss,
                 100 * validation.accuracy, validation.macro_f1, eval_text, p.samples_per_s,
                 static_cast<unsigned long long>(p.merges));
   GL_LOG(kInfo, "train") << line;

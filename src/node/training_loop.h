@@ -5,7 +5,8 @@
 // robust PeerWindow merge) and publish the result; an
 // epoch shorter than min_epoch_duration waits out the rest. Every
 // eval_interval it scores the model on the local validation split (and on the common
-// eval set, if any); every checkpoint_interval it saves a checkpoint. Stop() ends the
+// eval set, if any): the running average of its models right after each merge (see
+// TrainingOptions::smoothing_merges); every checkpoint_interval it saves a checkpoint. Stop() ends the
 // loop after the current minibatch, saves a final checkpoint and joins the thread.
 // Coordinator mode (issue 5): Submit() queues a RoundTask, run at the next minibatch
 // boundary; while federated (SetFederated) the loop does no free training, it only runs
@@ -26,6 +27,7 @@
 #include "gossip/peer_window.h"
 #include "nn/model.h"
 #include "node/checkpoint.h"
+#include "node/learning_rate.h"
 #include "node/parameter_ema.h"
 #include "node/round_task.h"
 #include "node/shared_model.h"
@@ -41,6 +43,7 @@ struct TrainingProgress {
   std::uint64_t merges = 0;
   double train_loss = 0;            // moving average over recent minibatches
   double samples_per_s = 0;         // own training rate, recent
+  double learning_rate = 0;         // of free training, in the current epoch
   std::optional<nn::Metrics> validation;
   std::optional<nn::Metrics> eval;
 };
@@ -60,12 +63,19 @@ struct TrainingOptions {
   // while the other nodes' data reaches it only through merges.
   std::chrono::milliseconds min_epoch_duration{0};
   std::uint64_t seed = 1;
-  // Evaluation scores an exponential moving average of the parameters over about this
-  // many minibatches: it smooths out the swing toward the local data that each epoch and
-  // each merge cause. 0 = score the raw parameters.
-  std::size_t smoothing_batches = 100;
+  // Evaluation scores an exponential moving average, over about this many merges, of the
+  // models right after each merge: the node's running estimate of the cluster's consensus.
+  // Between merges a model drifts toward the local data (the more so, the larger the
+  // shard); a merged model has half that drift, and averaging many of them also averages
+  // out the noise of the steps. A node that went a whole local epoch without a merge has
+  // no cluster to estimate: the average restarts and the raw parameters are scored.
+  // 0 = always score the raw parameters.
+  std::size_t smoothing_merges = 32;
   // The model's trainer settings; a RoundTask overrides the learning rate for its epochs.
   nn::TrainerOptions trainer;
+  // The learning rate of free training, set at the start of each local epoch (overrides
+  // trainer.learning_rate there).
+  LearningRateSchedule learning_rate;
 };
 
 class TrainingLoop {
@@ -98,6 +108,7 @@ class TrainingLoop {
   // returns its size.
   std::size_t TrainSlice(const std::vector<std::size_t>& order, std::size_t begin, std::size_t batch_size);
   void PaceEpoch(Clock::time_point epoch_started);
+  void ApplyScheduledLearningRate();
   void MergeOffers();
   void Evaluate();
   void SaveCheckpoint();
@@ -109,7 +120,7 @@ class TrainingLoop {
   SharedModel& shared_;
   Checkpointer& checkpointer_;
   TrainingOptions options_;
-  ParameterEma smoothed_{options_.smoothing_batches};
+  ParameterEma smoothed_{options_.smoothing_merges};  // training thread only
   std::vector<nn::Example> batch_;  // training thread only: reused minibatch buffer
   gossip::ModelSnapshot local_;  // training thread only: signature + scratch for merging
   std::optional<gossip::PeerWindow> window_;  // training thread only: set iff merge_window > 0

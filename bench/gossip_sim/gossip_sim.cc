@@ -1,0 +1,205 @@
+// gossip_sim: the training dynamics of an N-node gossip cluster in one process, in virtual
+// time, with the node's own model, merge rule and parameter smoothing (no sockets, no
+// waiting). One time unit is a gossip interval: in each, every node trains 1/intervals_per_epoch
+// of its local epoch (epoch pacing) in small slices, and every node starts one push-pull
+// exchange with a uniformly random other node, spread over the interval. A tuning tool for
+// settings that the real cluster (bench/cluster/run.py accuracy) then confirms.
+//
+//   gossip_sim --shards DIR --eval FILE [--intervals 720] [--lr 3e-3] [--lr-half-life 0] ...
+// DIR holds node-0.tsv ... node-(N-1).tsv as `gossip-learner split` writes them.
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <numeric>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "gossip/merge.h"
+#include "nn/dataset.h"
+#include "nn/model.h"
+#include "nn/split.h"
+#include "node/learning_rate.h"
+#include "node/parameter_ema.h"
+
+namespace {
+
+struct SimOptions {
+  std::string shards_dir;
+  std::string eval_path;
+  int intervals = 720;
+  int eval_every = 60;
+  double intervals_per_epoch = 4;
+  int slices_per_interval = 8;
+  int hidden = 128;
+  int batch_size = 32;
+  float dropout = 0.2f;
+  std::size_t smoothing_merges = 32;  // as TrainingOptions::smoothing_merges
+  std::string merge = "age-weighted";
+  gl::node::LearningRateSchedule schedule;
+  std::uint64_t seed = 1;
+};
+
+struct SimNode {
+  std::unique_ptr<gl::nn::Model> model;
+  gl::nn::Dataset train;
+  gl::node::ParameterEma smoothed{0};
+  std::vector<std::size_t> order;
+  std::size_t cursor = 0;    // next position in `order`
+  double batch_credit = 0;   // minibatches owed in the current slice (fractional)
+  std::uint64_t age = 0;
+  std::uint64_t epochs = 0;
+  std::mt19937_64 rng;
+};
+
+std::vector<SimNode> MakeNodes(const SimOptions& o) {
+  std::vector<SimNode> nodes;
+  for (int i = 0;; ++i) {
+    const std::string path = o.shards_dir + "/node-" + std::to_string(i) + ".tsv";
+    if (!std::filesystem::exists(path)) break;
+    auto shard = gl::nn::LoadDataset(path);
+    if (!shard.ok()) throw std::runtime_error(shard.status().ToString());
+    const std::uint64_t seed = o.seed + i;
+    SimNode node;
+    node.train = gl::nn::TrainValidationSplit(*shard, 0.1, seed).first;
+    gl::nn::ModelOptions mo;
+    mo.hidden_size = o.hidden;
+    mo.seed = seed;
+    auto model = gl::nn::Model::Create(mo);
+    if (!model.ok()) throw std::runtime_error(model.status().ToString());
+    node.model = std::move(*model);
+    node.smoothed = gl::node::ParameterEma(o.smoothing_merges);
+    node.order.resize(node.train.examples.size());
+    std::iota(node.order.begin(), node.order.end(), 0);
+    node.rng.seed(seed);
+    std::shuffle(node.order.begin(), node.order.end(), node.rng);
+    nodes.push_back(std::move(node));
+  }
+  if (nodes.size() < 2) throw std::runtime_error("need at least node-0.tsv and node-1.tsv in " + o.shards_dir);
+  return nodes;
+}
+
+void TrainBatches(SimNode& node, double batches, const SimOptions& o) {
+  node.batch_credit += batches;
+  std::vector<gl::nn::Example> batch;
+  while (node.batch_credit >= 1) {
+    node.batch_credit -= 1;
+    if (node.cursor >= node.order.size()) {  // epoch boundary: new learning rate, new order
+      ++node.epochs;
+      node.cursor = 0;
+      std::shuffle(node.order.begin(), node.order.end(), node.rng);
+    }
+    gl::nn::TrainerOptions trainer;
+    trainer.dropout = o.dropout;
+    trainer.learning_rate = o.schedule.At(node.epochs);
+    node.model->SetTrainerOptions(trainer);
+    batch.clear();
+    const std::size_t end = std::min(node.order.size(), node.cursor + o.batch_size);
+    for (std::size_t k = node.cursor; k < end; ++k) batch.push_back(node.train.examples[node.order[k]]);
+    node.cursor = end;
+    node.model->TrainBatch(batch);
+    node.age += batch.size();
+  }
+}
+
+// Push-pull: both sides merge the other's model as it was before the exchange.
+void Exchange(SimNode& a, SimNode& b, gl::gossip::MergeRule rule, const SimOptions& o) {
+  gl::gossip::ModelSnapshot sa{a.model->Signature(), a.model->GetParameters(), a.age, a.train.examples.size()};
+  gl::gossip::ModelSnapshot sb{b.model->Signature(), b.model->GetParameters(), b.age, b.train.examples.size()};
+  gl::gossip::ModelSnapshot merged_a = sa, merged_b = sb;
+  gl::gossip::MergeInto(merged_a, sb, rule);
+  gl::gossip::MergeInto(merged_b, sa, rule);
+  (void)a.model->SetParameters(merged_a.params);
+  (void)b.model->SetParameters(merged_b.params);
+  a.age = merged_a.age;
+  b.age = merged_b.age;
+  a.smoothed.Add(merged_a.params);
+  b.smoothed.Add(merged_b.params);
+}
+
+void Report(int interval, std::vector<SimNode>& nodes, const gl::nn::Dataset& eval, const SimOptions& o,
+            double started_s) {
+  std::printf("interval %5d  epoch %4llu  eval acc %%:", interval, static_cast<unsigned long long>(nodes[0].epochs));
+  double lo = 1, sum = 0;
+  std::vector<float> consensus;
+  for (SimNode& node : nodes) {
+    const std::vector<float> raw = node.model->GetParameters();
+    if (!node.smoothed.empty()) (void)node.model->SetParameters(node.smoothed.value());
+    const std::vector<float> scored = node.model->GetParameters();
+    if (consensus.empty()) consensus.assign(scored.size(), 0.0f);
+    for (std::size_t k = 0; k < scored.size(); ++k) consensus[k] += scored[k] / nodes.size();
+    const double acc = node.model->Evaluate(eval).accuracy;
+    (void)node.model->SetParameters(raw);
+    std::printf(" %5.1f", 100 * acc);
+    lo = std::min(lo, acc);
+    sum += acc;
+  }
+  // The mean of the nodes' scored models: how good the cluster's consensus is, apart from
+  // how far each node has drifted from it.
+  const std::vector<float> raw = nodes[0].model->GetParameters();
+  (void)nodes[0].model->SetParameters(consensus);
+  const double consensus_acc = nodes[0].model->Evaluate(eval).accuracy;
+  (void)nodes[0].model->SetParameters(raw);
+  const double now = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  std::printf("   min %5.1f  mean %5.1f  consensus %5.1f  lr %.2e  (%.0f s)\n", 100 * lo, 100 * sum / nodes.size(), 100 * consensus_acc,
+              o.schedule.At(nodes[0].epochs), now - started_s);
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  SimOptions o;
+  CLI::App app{"Gossip-learning dynamics of N nodes in one process, in virtual time"};
+  app.add_option("--shards", o.shards_dir, "Folder of node-<i>.tsv shards")->required();
+  app.add_option("--eval", o.eval_path, "Common held-out TSV file")->required();
+  app.add_option("--intervals", o.intervals, "Gossip intervals to simulate")->capture_default_str();
+  app.add_option("--eval-every", o.eval_every, "Intervals between reports")->capture_default_str();
+  app.add_option("--intervals-per-epoch", o.intervals_per_epoch, "Epoch pacing")->capture_default_str();
+  app.add_option("--hidden", o.hidden)->capture_default_str();
+  app.add_option("--batch-size", o.batch_size)->capture_default_str();
+  app.add_option("--dropout", o.dropout)->capture_default_str();
+  app.add_option("--smoothing-merges", o.smoothing_merges, "Score an EMA of the models after each merge, over this many; 0 = raw")
+      ->capture_default_str();
+  app.add_option("--merge", o.merge, "age-weighted | average")->capture_default_str();
+  app.add_option("--lr", o.schedule.initial)->capture_default_str();
+  app.add_option("--lr-half-life", o.schedule.half_life_epochs, "Local epochs per halving; 0 = constant")
+      ->capture_default_str();
+  app.add_option("--lr-min", o.schedule.minimum)->capture_default_str();
+  app.add_option("--seed", o.seed)->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  const double started_s = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  auto eval = gl::nn::LoadDataset(o.eval_path);
+  if (!eval.ok()) {
+    std::fprintf(stderr, "%s\n", eval.status().ToString().c_str());
+    return 1;
+  }
+  std::vector<SimNode> nodes = MakeNodes(o);
+  const gl::gossip::MergeRule rule =
+      o.merge == "average" ? gl::gossip::MergeRule::kAverage : gl::gossip::MergeRule::kAgeWeighted;
+  std::mt19937_64 rng(o.seed * 7919);
+  const int n = static_cast<int>(nodes.size());
+  std::vector<int> initiators(n);
+  std::iota(initiators.begin(), initiators.end(), 0);
+  for (int interval = 1; interval <= o.intervals; ++interval) {
+    std::shuffle(initiators.begin(), initiators.end(), rng);
+    for (int slice = 0; slice < n; ++slice) {
+      for (SimNode& node : nodes) {
+        const double per_interval = node.train.examples.size() / o.intervals_per_epoch / o.batch_size;
+        TrainBatches(node, per_interval / n, o);
+      }
+      const int a = initiators[slice];
+      int b = std::uniform_int_distribution<int>(0, n - 2)(rng);
+      if (b >= a) ++b;
+      Exchange(nodes[a], nodes[b], rule, o);
+    }
+    if (interval % o.eval_every == 0 || interval == o.intervals) Report(interval, nodes, *eval, o, started_s);
+  }
+  return 0;
+}
