@@ -38,10 +38,10 @@ struct SimOptions {
   int slices_per_interval = 8;
   int hidden = 128;
   int batch_size = 32;
-  float dropout = 0.2f;
+  float dropout = 0.4f;  // defaults as the node's (config/node.toml)
   std::size_t smoothing_merges = 32;  // as TrainingOptions::smoothing_merges
   std::string merge = "age-weighted";
-  gl::node::LearningRateSchedule schedule;
+  gl::node::LearningRateSchedule schedule{0.02f, 10, 1e-4f};
   std::uint64_t seed = 1;
 };
 

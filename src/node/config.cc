@@ -114,8 +114,9 @@ Status LoadConfigFile(const std::string& path, Config& c) {
   Status keys = CheckKeys(root, {
       {"node", {"id", "listen", "data", "eval_data", "state_dir", "status_socket", "peers", "discovery",
                 "cluster", "role", "key_file"}},
-      {"training", {"hidden", "batch_size", "learning_rate", "lr_half_life_epochs", "min_learning_rate", "dropout", "validation_fraction", "eval_interval_s",
-                    "checkpoint_interval_s", "class_weighting", "intervals_per_epoch", "seed"}},
+      {"training", {"hidden", "batch_size", "learning_rate", "lr_half_life_epochs", "min_learning_rate", "dropout",
+                    "validation_fraction", "eval_interval_s", "checkpoint_interval_s", "class_weighting",
+                    "intervals_per_epoch", "seed"}},
       {"gossip", {"interval_s", "exchange_timeout_s", "probe_interval_s", "dead_after_failures", "merge",
                   "max_update_norm", "max_frames_per_second"}},
       {"coordinator", {"fraction", "min_nodes", "local_epochs", "round_deadline_s", "failover_timeout_s",
