@@ -108,7 +108,7 @@ void TrainBatches(SimNode& node, double batches, const SimOptions& o) {
 }
 
 // Push-pull: both sides merge the other's model as it was before the exchange.
-void Exchange(SimNode& a, SimNode& b, gl::gossip::MergeRule rule, const SimOptions& o) {
+void Exchange(SimNode& a, SimNode& b, gl::gossip::MergeRule rule) {
   gl::gossip::ModelSnapshot sa{a.model->Signature(), a.model->GetParameters(), a.age, a.train.examples.size()};
   gl::gossip::ModelSnapshot sb{b.model->Signature(), b.model->GetParameters(), b.age, b.train.examples.size()};
   gl::gossip::ModelSnapshot merged_a = sa, merged_b = sb;
@@ -197,7 +197,7 @@ int main(int argc, char** argv) {
       const int a = initiators[slice];
       int b = std::uniform_int_distribution<int>(0, n - 2)(rng);
       if (b >= a) ++b;
-      Exchange(nodes[a], nodes[b], rule, o);
+      Exchange(nodes[a], nodes[b], rule);
     }
     if (interval % o.eval_every == 0 || interval == o.intervals) Report(interval, nodes, *eval, o, started_s);
   }

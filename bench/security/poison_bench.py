@@ -1,12 +1,18 @@
 """8 nodes, one of them poisoned (issue 6 target): the honest nodes' holdout accuracy stays
 within 2 points of a clean run.
 
-Clean run: 8 honest keyed nodes. Poisoned run: the same 7 honest nodes plus, in the 8th slot, a
-Python peer with the right key that answers every exchange with the model it was sent scaled
-(x1000) or replaced by random weights, and pushes such a model to a random honest node every
-gossip interval. Both runs last the same time; the score is the mean eval accuracy of nodes
-0..6 (smoothed over the last three readings).
-Usage: GL_BIN=build/gossip-learner python3 bench/security/poison_bench.py [--seconds 90] [--mode scale|random]
+Clean run: 8 honest keyed nodes. Poisoned runs: the same 7 honest nodes plus, in the 8th slot,
+a Python peer with the right key that answers every exchange with a poisoned model and pushes
+one to a random honest node every gossip interval, always claiming age 10^9. Poisons:
+  scale:  the model it was sent x1000
+  random: random N(0,1) weights
+  age:    the first (nearly untrained) model it received, resent for ever: only the lie about
+          its age can make it count
+Every run lasts the same time; the score is the mean eval accuracy of nodes 0..6 (smoothed
+over the last three readings). `--merge` sets the honest nodes' merge (config/node.toml).
+Usage: GL_BIN=build/gossip-learner python3 bench/security/poison_bench.py [--seconds 90]
+           [--merge age-weighted|trimmed-mean] [--merge-window 4] [--runs clean,scale,random,age]
+           [--shards iid|dirichlet]
 """
 import argparse
 import os
@@ -16,8 +22,11 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tests", "integration"))
-from harness import ClusterTestCase, wait_for  # noqa: E402
+from harness import ClusterTestCase  # noqa: E402
 from test_security import EXCHANGE_REQUEST, Client, PeerServer, make_key, model_body  # noqa: E402
+
+LYING_AGE = 10 ** 9
+POISONS = ["scale", "random", "age"]
 
 
 class Run(ClusterTestCase):
@@ -25,37 +34,59 @@ class Run(ClusterTestCase):
         pass
 
 
-def poisoner(mode):
-    rng = random.Random(1)
-    if mode == "scale":
-        return lambda params: [x * 1000 for x in params]
-    return lambda params: [rng.gauss(0, 1) for _ in params]
+class Poisoner:
+    """Turns the honest model it was last sent into the poisoned one it sends back or pushes."""
+
+    def __init__(self, mode):
+        self.mode, self.rng = mode, random.Random(1)
+        self.seen = []   # the last honest model received
+        self.first = []  # the first one (mode age)
+
+    def answer(self, params):
+        self.seen[:] = params
+        if not self.first:
+            self.first[:] = params
+        return self.poison(params)
+
+    def poison(self, params):
+        if self.mode == "scale":
+            return [x * 1000 for x in params]
+        if self.mode == "random":
+            return [self.rng.gauss(0, 1) for _ in params]
+        return list(self.first or params)
 
 
-def one_run(args, poisoned):
+class LyingPeerServer(PeerServer):
+    """A PeerServer whose exchange replies claim LYING_AGE."""
+
+    def answer(self, msg_type, body):
+        reply_type, reply = super().answer(msg_type, body)
+        if msg_type == EXCHANGE_REQUEST:
+            # model_body ends with u64 age, u64 local_samples: overwrite the age.
+            reply = reply[:-16] + LYING_AGE.to_bytes(8, "little") + reply[-8:]
+        return reply_type, reply
+
+
+def one_run(args, mode):
     run = Run()
     run.setUp()
     try:
         key_file, key = make_key(run)
-        shards, eval_file = run.make_shards(8)
+        shards, eval_file = run.make_shards(8, scheme=args.shards)
         common = ["--hidden", str(args.hidden), "--discovery", "static", "--key-file", key_file,
                   "--checkpoint-interval", "0", "--eval-interval", "5", "--gossip-interval", "1",
-                  "--eval-data", eval_file]
+                  "--eval-data", eval_file, "--merge", args.merge, "--merge-window", str(args.merge_window)]
+        poisoned = mode != "clean"
         honest = [run.add_node(f"n{i}", shards[i], common) for i in range(7 if poisoned else 8)]
         bad = None
-        seen = []  # the last honest model the poisoner received
         stop = threading.Event()
         addresses = [n.address for n in honest]
         if poisoned:
             honest[0].start()
             signature = honest[0].wait_ready()["signature"]
             honest[0].stop()
-            poison = poisoner(args.mode)
-
-            def answer(params):  # remembers the honest model it was sent, for the pushes
-                seen[:] = params
-                return poison(params)
-            bad = PeerServer("poisoner", signature, key, answer)
+            poisoner = Poisoner(mode)
+            bad = LyingPeerServer("poisoner", signature, key, poisoner.answer)
             addresses.append(bad.address)
         for node in honest:
             node.extra += [f"--peer={a}" for a in addresses if a != node.address]
@@ -72,9 +103,9 @@ def one_run(args, poisoned):
                     if not status:
                         continue
                     client = Client(target.address, key)
-                    params = list(seen) or [0.01] * status["param_count"]
-                    client.request(EXCHANGE_REQUEST, model_body("poisoner", status["signature"], poison(params),
-                                                                10 ** 9, 1000))
+                    params = list(poisoner.seen) or [0.01] * status["param_count"]
+                    client.request(EXCHANGE_REQUEST, model_body("poisoner", status["signature"],
+                                                                poisoner.poison(params), LYING_AGE, 1000))
                     client.close()
                 except (OSError, ConnectionError):
                     pass
@@ -87,13 +118,16 @@ def one_run(args, poisoned):
             time.sleep(5)
             s = [n.status() for n in honest[:7]]
             if all(x and x["eval"] for x in s):
-                scores.append(sum(x["eval"]["accuracy"] for x in s) / 7)
+                scores.append([x["eval"]["accuracy"] for x in s])
         stop.set()
         final = [n.status() for n in honest[:7]]
         rejected = sum(x["rejected_updates"] for x in final)
         if bad:
             bad.stop()
-        return sum(scores[-3:]) / len(scores[-3:]), rejected, (bad.exchanges if bad else 0)
+        last = scores[-3:]
+        mean = sum(sum(row) / 7 for row in last) / len(last)
+        worst = min(sum(row[i] for row in last) / len(last) for i in range(7))
+        return mean, worst, rejected, (bad.exchanges if bad else 0)
     finally:
         run.tearDown()
 
@@ -102,15 +136,22 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=90)
     parser.add_argument("--hidden", type=int, default=64)
-    parser.add_argument("--mode", default="scale", choices=["scale", "random"])
+    parser.add_argument("--merge", default="age-weighted", choices=["age-weighted", "average", "trimmed-mean"])
+    parser.add_argument("--merge-window", type=int, default=4, help="trimmed-mean: distinct peers kept")
+    parser.add_argument("--shards", default="iid", choices=["iid", "dirichlet"], help="dirichlet: alpha 0.3")
+    parser.add_argument("--runs", default="clean," + ",".join(POISONS),
+                        help="comma-separated: clean and/or " + ", ".join(POISONS) + " (gaps need clean)")
     args = parser.parse_args()
-    clean, clean_rejected, _ = one_run(args, poisoned=False)
-    dirty, rejected, answered = one_run(args, poisoned=True)
-    print(f"clean run:    honest eval accuracy {clean:.4f} (rejected updates {clean_rejected})")
-    print(f"poisoned run: honest eval accuracy {dirty:.4f} (rejected updates {rejected}; poisoner answered "
-          f"{answered} exchanges and pushed one per second), mode {args.mode}")
-    gap = 100 * (clean - dirty)
-    print(f"gap: {gap:+.2f} points (target within 2: {'met' if abs(gap) <= 2 else 'NOT met'})")
+    clean = None
+    print(f"merge {args.merge} (window {args.merge_window}), {args.shards} shards, {args.seconds:.0f} s per run, hidden {args.hidden}")
+    print("run     honest mean  worst node  rejected  poisoner answered  gap vs clean")
+    for mode in args.runs.split(","):
+        mean, worst, rejected, answered = one_run(args, mode)
+        if mode == "clean":
+            clean = mean
+        gap = "" if clean is None or mode == "clean" else f"{100 * (mean - clean):+.2f} pt" + (
+            " (met)" if abs(100 * (mean - clean)) <= 2 else " (NOT met)")
+        print(f"{mode:7s} {mean:11.4f}  {worst:10.4f}  {rejected:8d}  {answered:17d}  {gap}", flush=True)
 
 
 if __name__ == "__main__":

@@ -6,13 +6,11 @@
 
 #include "common/log.h"
 #include "gossip/codec.h"
-#include "gossip/merge.h"
+#include "gossip/update_screen.h"
 
 namespace gl::gossip {
 namespace {
 constexpr const char* kLog = "gossip";
-// Senders counted one by one in EngineStats::rejected_by_peer; the rest are summed as "other".
-constexpr std::size_t kMaxTrackedPeers = 1024;
 
 PeerTableConfig TableConfig(const Options& options) {
   return PeerTableConfig{options.dead_after_failures, options.retry_backoff_base, options.retry_backoff_max};
@@ -205,7 +203,7 @@ void Engine::OnExchangeReply(const std::string& address, Frame reply) {
                         << valid.message();
     return;
   }
-  store_.Offer(std::move(decoded->model));
+  store_.Offer(ReceivedModel{PeerKey(decoded->sender_id, address), std::move(decoded->model)});
   ++counters_.exchanges_ok;
   table_.RecordExchange(address);
 }
@@ -250,21 +248,14 @@ void Engine::NoteIncompatible(const std::string& address, const std::string& id,
 }
 
 Status Engine::ScreenUpdate(const std::string& sender_id, const std::string& address, const ModelSnapshot& remote) {
-  Status valid = ValidateRemote(remote, signature_, param_count_);
+  double norm = 0;
+  Status valid = gossip::ScreenUpdate(remote, signature_, store_.Snapshot().params, options_.max_update_norm, &norm);
   if (valid.ok()) {
-    const double norm = UpdateNorm(remote.params, store_.Snapshot().params);
-    if (options_.max_update_norm > 0 && norm > options_.max_update_norm) {
-      valid = Status::Rejected("update norm " + std::to_string(norm) + " exceeds max_update_norm " +
-                               std::to_string(options_.max_update_norm));
-    } else {
-      counters_.update_norm_max = std::max(counters_.update_norm_max, norm);
-    }
+    counters_.update_norm_max = std::max(counters_.update_norm_max, norm);
+    return valid;
   }
-  if (valid.ok()) return valid;
   ++counters_.rejected_updates;
-  const std::string peer = sender_id + "@" + address.substr(0, address.rfind(':'));
-  auto& by_peer = counters_.rejected_by_peer;
-  ++by_peer[by_peer.size() < kMaxTrackedPeers || by_peer.count(peer) > 0 ? peer : "other"];
+  CountPerPeer(counters_.rejected_by_peer, PeerKey(sender_id, address));
   return valid;
 }
 

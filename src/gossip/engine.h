@@ -2,8 +2,8 @@
 // uniformly random live peer and does a push-pull exchange (Hello first if the peer is new or
 // was dead, then ExchangeRequest -> ExchangeReply); it answers the same exchanges from peers,
 // and pings quiet, suspect and dead peers to detect failures. Received models are screened
-// (ScreenUpdate: merge.h ValidateRemote plus the max_update_norm bound) and handed to
-// ModelStore::Offer; nothing else touches the model.
+// (update_screen.h: ValidateRemote plus the max_update_norm bound against the local model) and
+// handed to ModelStore::Offer with their sender's key; nothing else touches the model.
 //
 // Threading: every method, and every callback into ModelStore, runs on the io_context thread;
 // the engine never blocks it. Ownership: `io`, `transport` and `store` must outlive the engine.
@@ -105,8 +105,8 @@ class Engine {
   void AnswerExchange(const std::string& from, const Frame& request, const Transport::Respond& respond);
   void RejectMalformed(const std::string& from, const Status& why, const Transport::Respond& respond);
   // Shared helpers.
-  // ValidateRemote, then the max_update_norm bound against the local model. A refusal is
-  // counted against "sender_id@host of address". Returns Rejected with the reason.
+  // gossip::ScreenUpdate against the local model. A refusal is counted against
+  // PeerKey(sender_id, address). Returns Rejected with the reason.
   Status ScreenUpdate(const std::string& sender_id, const std::string& address, const ModelSnapshot& remote);
   Hello MyHello() const;
   // OK if the peer speaks our protocol and trains the same model; else Rejected with the reason.

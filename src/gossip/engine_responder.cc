@@ -4,7 +4,7 @@
 #include "common/log.h"
 #include "gossip/codec.h"
 #include "gossip/engine.h"
-#include "gossip/merge.h"
+#include "gossip/update_screen.h"
 
 namespace gl::gossip {
 namespace {
@@ -50,7 +50,7 @@ void Engine::AnswerExchange(const std::string& from, const Frame& request, const
     return respond(EncodeMessage(Error{valid.message()}));
   }
   respond(EncodeMessage(ExchangeReply{options_.node_id, store_.Snapshot()}));
-  store_.Offer(std::move(exchange->model));
+  store_.Offer(ReceivedModel{PeerKey(exchange->sender_id, from), std::move(exchange->model)});
   ++counters_.exchanges_ok;
 }
 

@@ -7,9 +7,19 @@
 namespace gl::gossip {
 
 enum class MergeRule {
-  kAgeWeighted,  // Hegedűs, Danner, Jelasity 2019: w_local = age_l / (age_l + age_r); both 0 => 1/2
+  kAgeWeighted,  // Hegedűs, Danner, Jelasity 2019: w_local = age_l / (age_l + age_r); both 0 => 1/2,
+                 // with age_r capped by CappedRemoteAge
   kAverage,      // plain mean, 1/2 each
 };
+
+// A remote model's age counts for at most this many times the local age: a peer cannot buy
+// weight by claiming a huge age (its weight in an age-weighted merge stays <= 2/3), while honest
+// peers of similar age (ratio <= 2) are weighted exactly as Hegedűs et al. A node far behind
+// catches up by a factor of up to 3 in age per merge.
+constexpr std::uint64_t kMaxRemoteAgeRatio = 2;
+
+// min(remote_age, kMaxRemoteAgeRatio x local_age): the age a remote model is credited with.
+std::uint64_t CappedRemoteAge(std::uint64_t local_age, std::uint64_t remote_age);
 
 // Checks that `remote` may be merged into a model of `signature` and `param_count`:
 // equal signature, equal length, every value finite. Returns Rejected with the reason.
@@ -19,7 +29,7 @@ Status ValidateRemote(const ModelSnapshot& remote, const std::string& signature,
 // REQUIRES: remote.size() == local.size().
 double UpdateNorm(const std::vector<float>& remote, const std::vector<float>& local);
 
-// local <- merge(local, remote); local.age <- max(local.age, remote.age).
+// local <- merge(local, remote); local.age <- max(local.age, CappedRemoteAge(local.age, remote.age)).
 // REQUIRES: ValidateRemote(remote, local.signature, local.params.size()).ok()
 void MergeInto(ModelSnapshot& local, const ModelSnapshot& remote, MergeRule rule);
 

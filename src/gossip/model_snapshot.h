@@ -15,6 +15,13 @@ struct ModelSnapshot {
   std::uint64_t local_samples = 0;  // size of the sender's local training set
 };
 
+// A screened model received from a peer, and that peer's key ("sender_id@host", see
+// update_screen.h PeerKey): the id is the sender's claim, the host its connection's.
+struct ReceivedModel {
+  std::string sender;
+  ModelSnapshot model;
+};
+
 // The model as the engine sees it. Implemented by the node, which owns the real model
 // and its training thread. Both calls come from the engine's io_context thread and must
 // not block for long (no waiting for a minibatch or an epoch).
@@ -24,7 +31,7 @@ class ModelStore {
   // A copy of the current parameters (as of the last finished minibatch).
   virtual ModelSnapshot Snapshot() = 0;
   // A validated remote model to be merged into the local one between minibatches.
-  virtual void Offer(ModelSnapshot remote) = 0;
+  virtual void Offer(ReceivedModel remote) = 0;
 };
 
 }  // namespace gl::gossip

@@ -12,7 +12,6 @@
 #include "common/status.h"
 #include "gossip/auth.h"
 #include "gossip/frame_format.h"
-#include "gossip/merge.h"
 
 namespace gl::gossip {
 
@@ -61,8 +60,6 @@ struct Options {
 
   // ---- Merging and limits ----
 
-  // How a received model is weighted against the local one (merge.h). Default age-weighted.
-  MergeRule merge_rule = MergeRule::kAgeWeighted;
   // Largest L2 norm of (received - local) that is merged; a received model further away is
   // refused as poisoned or broken and counted against its sender. 0 (the default here) = no
   // bound; the node sets its measured default (node::Config::max_update_norm, documented in

@@ -6,7 +6,7 @@
 
 #include "common/log.h"
 #include "gossip/codec.h"
-#include "gossip/merge.h"
+#include "gossip/update_screen.h"
 
 namespace gl::gossip {
 namespace {
@@ -152,8 +152,11 @@ void RoundDriver::OnReply(std::uint64_t attempt, const std::string& address, Sta
   if (decoded->round != round_) {
     return Settle(attempt, address, Status::Rejected("reply for round " + std::to_string(decoded->round)));
   }
-  if (Status valid = ValidateRemote(decoded->model, options_.signature, global_.size()); !valid.ok()) {
-    return Settle(attempt, address, valid);
+  if (Status valid = ScreenUpdate(decoded->model, options_.signature, global_, options_.max_update_norm);
+      !valid.ok()) {
+    ++stats_.rejected_replies;
+    CountPerPeer(stats_.rejected_by_peer, PeerKey(decoded->sender_id, address));
+    return Settle(attempt, address, valid);  // logs the reason
   }
   names_[address] = decoded->sender_id;
   if (attempt == attempt_) slowest_train_ms_ = std::max(slowest_train_ms_, decoded->train_ms);

@@ -3,7 +3,9 @@
 //   live peers (engine, state alive) [+ this node if it trains too] -> Strategy::ConfigureRound
 //   -> RoundRequest to each participant (own training through RoundWorker::Train)
 //   -> collect replies until all are in or the round deadline passes; a participant whose
-//      heartbeat fails (the engine's probes mark it dead) is dropped at once
+//      heartbeat fails (the engine's probes mark it dead) is dropped at once; a reply that
+//      fails update_screen.h ScreenUpdate against the global model it was sent (signature,
+//      length, finite, max_update_norm) is dropped, logged and counted per peer
 //   -> if >= min_nodes answered: Strategy::Aggregate, RoundWorker::PublishGlobal (evaluate +
 //      checkpoint, off this thread), next round; else the same round is retried after
 //      retry_delay. Failed and late participants are logged and left out of the round.
@@ -45,6 +47,9 @@ struct RoundDriverOptions {
   // How often the participants' liveness (the engine's probe results) is checked.
   std::chrono::milliseconds heartbeat_check{250};
   bool coordinator_trains = false;  // this node trains on its own data in each round too
+  // Replies further (L2) than this from the global model they were sent are refused, as a
+  // gossip engine refuses received models (Options::max_update_norm). 0 = no bound.
+  double max_update_norm = 0;
 };
 
 struct RoundStats {
@@ -53,6 +58,8 @@ struct RoundStats {
   std::vector<std::string> dropped;       // who failed or missed its deadline
   std::uint64_t dropped_total = 0;        // participants left out, summed over all attempts
   std::uint64_t rounds_retried = 0;       // attempts that ended with fewer than min_nodes replies
+  std::uint64_t rejected_replies = 0;     // replies refused by ScreenUpdate (never aggregated)
+  std::map<std::string, std::uint64_t> rejected_by_peer;  // rejected_replies per "sender_id@host"
   double last_round_ms = 0;               // wall time of the last completed round
   double last_overhead_ms = 0;            // the same minus the slowest participant's training time
   double mean_overhead_ms = 0;            // over all completed rounds since start

@@ -1,35 +1,22 @@
 #include "gossip/trimmed_mean.h"
 
-#include <algorithm>
-#include <cmath>
 #include <sstream>
+
+#include "gossip/coordinate_trim.h"
 
 namespace gl::gossip {
 
 TrimmedMean::TrimmedMean(FedAvgOptions options, double beta) : FedAvg(std::move(options)), beta_(beta) {}
 
-std::size_t TrimmedMean::TrimCount(std::size_t n) const {
-  if (n < 3) return 0;
-  const auto k = static_cast<std::size_t>(std::floor(beta_ * static_cast<double>(n)));
-  return std::min(std::max<std::size_t>(k, 1), (n - 1) / 2);
-}
+std::size_t TrimmedMean::TrimCount(std::size_t n) const { return gossip::TrimCount(n, beta_); }
 
-std::optional<std::vector<float>> TrimmedMean::Aggregate(std::uint64_t /*round*/, const std::vector<float>& global,
+std::optional<std::vector<float>> TrimmedMean::Aggregate(std::uint64_t /*round*/, const std::vector<float>& /*global*/,
                                                          const std::vector<RoundResult>& ok,
                                                          const std::vector<RoundFailure>& /*failed*/) {
   if (ok.empty()) return std::nullopt;
-  const std::size_t k = TrimCount(ok.size());
-  const std::size_t kept = ok.size() - 2 * k;
-  std::vector<float> result(global.size());
-  std::vector<float> column(ok.size());
-  for (std::size_t i = 0; i < result.size(); ++i) {
-    for (std::size_t j = 0; j < ok.size(); ++j) column[j] = ok[j].params[i];
-    std::sort(column.begin(), column.end());
-    double sum = 0;
-    for (std::size_t j = k; j < k + kept; ++j) sum += column[j];
-    result[i] = static_cast<float>(sum / static_cast<double>(kept));
-  }
-  return result;
+  std::vector<const std::vector<float>*> models;
+  for (const RoundResult& result : ok) models.push_back(&result.params);
+  return CoordinateTrimmedMean(models, TrimCount(ok.size()));
 }
 
 std::string TrimmedMean::Summary() const {

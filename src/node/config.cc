@@ -71,9 +71,10 @@ Status Config::Validate() const {
     return bad("discovery must be mdns, static or both, got '" + discovery + "'");
   }
   if (role != "node" && role != "coordinator") return bad("role must be node or coordinator, got '" + role + "'");
-  if (merge != "age-weighted" && merge != "average") {
-    return bad("merge must be age-weighted or average, got '" + merge + "'");
+  if (merge != "age-weighted" && merge != "average" && merge != "trimmed-mean") {
+    return bad("merge must be age-weighted, average or trimmed-mean, got '" + merge + "'");
   }
+  if (merge_window < 1 || merge_window > 32) return bad("merge_window must be in [1, 32]");
   if (hidden < 8 || hidden > 1024) return bad("hidden must be in [8, 1024]");
   if (batch_size < 1 || batch_size > 4096) return bad("batch_size must be in [1, 4096]");
   if (!(learning_rate > 0 && learning_rate < 1)) return bad("learning_rate must be in (0, 1)");
@@ -118,7 +119,7 @@ Status LoadConfigFile(const std::string& path, Config& c) {
                     "validation_fraction", "eval_interval_s", "checkpoint_interval_s", "class_weighting",
                     "intervals_per_epoch", "seed"}},
       {"gossip", {"interval_s", "exchange_timeout_s", "probe_interval_s", "dead_after_failures", "merge",
-                  "max_update_norm", "max_frames_per_second"}},
+                  "merge_window", "max_update_norm", "max_frames_per_second"}},
       {"coordinator", {"fraction", "min_nodes", "local_epochs", "round_deadline_s", "failover_timeout_s",
                        "strategy", "coordinator_trains", "server_momentum"}},
   });
@@ -157,6 +158,7 @@ Status LoadConfigFile(const std::string& path, Config& c) {
   Read(g, "probe_interval_s", c.probe_interval_s, error);
   Read(g, "dead_after_failures", c.dead_after_failures, error);
   Read(g, "merge", c.merge, error);
+  Read(g, "merge_window", c.merge_window, error);
   Read(g, "max_update_norm", c.max_update_norm, error);
   Read(g, "max_frames_per_second", c.max_frames_per_second, error);
   const toml::table& r = root["coordinator"].as_table() ? *root["coordinator"].as_table() : kEmpty;

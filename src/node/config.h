@@ -47,7 +47,8 @@ struct Config {
   double exchange_timeout_s = 5;         // a peer that does not answer within this has failed once
   double probe_interval_s = 1;           // liveness ping period; 0 = off
   int dead_after_failures = 3;           // consecutive failures before a peer is evicted
-  std::string merge = "age-weighted";    // age-weighted | average
+  std::string merge = "age-weighted";    // age-weighted | average | trimmed-mean (robust, see merge_window)
+  int merge_window = 4;                  // trimmed-mean: latest models of this many distinct senders, [1, 32]
   double max_update_norm = 200;          // received models further (L2) from the local one are refused; 0 = no bound
   double max_frames_per_second = 200;    // per remote host, bursts of 2x; more are dropped; 0 = no limit
 

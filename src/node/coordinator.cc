@@ -48,6 +48,7 @@ Result<std::unique_ptr<Coordinator>> Coordinator::Create(asio::io_context& io, c
   options.min_nodes = fedavg.min_nodes;
   options.round_deadline = Ms(config.round_deadline_s);
   options.coordinator_trains = config.coordinator_trains;
+  options.max_update_norm = config.max_update_norm;
   std::unique_ptr<Coordinator> coordinator(new Coordinator(node_id, engine, std::move(strategy).value()));
   coordinator->driver_ = std::make_unique<gossip::RoundDriver>(io, options, engine, transport, *coordinator->strategy_,
                                                                worker, std::move(global), *last_round);

@@ -66,7 +66,6 @@ gossip::Options GossipOptions(const Config& c, std::size_t param_count) {
   o.exchange_timeout = Ms(c.exchange_timeout_s);
   o.probe_interval = Ms(c.probe_interval_s);
   o.dead_after_failures = c.dead_after_failures;
-  o.merge_rule = c.merge == "average" ? gossip::MergeRule::kAverage : gossip::MergeRule::kAgeWeighted;
   o.max_update_norm = c.max_update_norm;
   o.max_frames_per_second = c.max_frames_per_second;
   o.max_frame_bytes = gossip::MaxBodyBytesForModel(param_count);
@@ -130,6 +129,7 @@ class NodeImpl : public Node {
     t.eval_interval = Ms(config.eval_interval_s);
     t.checkpoint_interval = Ms(config.checkpoint_interval_s);
     t.merge_rule = config.merge == "average" ? gossip::MergeRule::kAverage : gossip::MergeRule::kAgeWeighted;
+    t.merge_window = config.merge == "trimmed-mean" ? static_cast<std::size_t>(config.merge_window) : 0;
     t.seed = config.seed;
     t.min_epoch_duration = Ms(config.gossip_interval_s * config.intervals_per_epoch);
     t.trainer = TrainerOptionsFor(config);

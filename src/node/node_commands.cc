@@ -67,7 +67,8 @@ void AddRun(CLI::App& app, int& exit_code) {
   flags->Add(run, "--gossip-interval", &Config::gossip_interval_s, "Seconds between exchanges; 0 = answer only");
   flags->Add(run, "--eval-interval", &Config::eval_interval_s, "Seconds between evaluations");
   flags->Add(run, "--checkpoint-interval", &Config::checkpoint_interval_s, "Seconds between checkpoints");
-  flags->Add(run, "--merge", &Config::merge, "age-weighted | average");
+  flags->Add(run, "--merge", &Config::merge, "age-weighted | average | trimmed-mean");
+  flags->Add(run, "--merge-window", &Config::merge_window, "trimmed-mean: distinct senders kept (default 4)");
   flags->Add(run, "--key-file", &Config::key_file, "Cluster key (gossip-learner keygen); without one the node runs open");
   flags->Add(run, "--max-update-norm", &Config::max_update_norm,
              "Refuse received models further than this (L2) from the local one; 0 = no bound (default 200)");

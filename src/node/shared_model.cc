@@ -11,7 +11,7 @@ gossip::ModelSnapshot SharedModel::Snapshot() {
   return published_;
 }
 
-void SharedModel::Offer(gossip::ModelSnapshot remote) {
+void SharedModel::Offer(gossip::ReceivedModel remote) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (pending_.size() >= kMaxPendingOffers) {
     pending_.erase(pending_.begin());
@@ -20,7 +20,7 @@ void SharedModel::Offer(gossip::ModelSnapshot remote) {
   pending_.push_back(std::move(remote));
 }
 
-std::vector<gossip::ModelSnapshot> SharedModel::TakeOffers() {
+std::vector<gossip::ReceivedModel> SharedModel::TakeOffers() {
   std::lock_guard<std::mutex> lock(mutex_);
   return std::exchange(pending_, {});
 }

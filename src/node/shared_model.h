@@ -26,18 +26,18 @@ class SharedModel : public gossip::ModelStore {
 
   // io thread (gossip engine).
   gossip::ModelSnapshot Snapshot() override;
-  void Offer(gossip::ModelSnapshot remote) override;
+  void Offer(gossip::ReceivedModel remote) override;
 
   // Training thread, between minibatches: take the queued remote models, merge them,
   // then publish the result.
-  std::vector<gossip::ModelSnapshot> TakeOffers();
+  std::vector<gossip::ReceivedModel> TakeOffers();
   void Publish(const std::vector<float>& params, std::uint64_t age);
   std::size_t offers_dropped() const;
 
  private:
   mutable std::mutex mutex_;
   gossip::ModelSnapshot published_;             // guarded by mutex_
-  std::vector<gossip::ModelSnapshot> pending_;  // guarded by mutex_
+  std::vector<gossip::ReceivedModel> pending_;  // guarded by mutex_
   std::size_t offers_dropped_ = 0;              // guarded by mutex_
 };
 

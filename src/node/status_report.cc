@@ -72,6 +72,8 @@ std::string RenderStatus(const StatusInputs& in) {
     doc["dropped"] = r.dropped;
     doc["dropped_total"] = r.dropped_total;
     doc["rounds_retried"] = r.rounds_retried;
+    doc["rejected_replies"] = r.rejected_replies;
+    doc["rejected_replies_by_peer"] = r.rejected_by_peer;
     doc["strategy"] = r.strategy;
     doc["last_round_ms"] = r.last_round_ms;
     doc["last_overhead_ms"] = r.last_overhead_ms;

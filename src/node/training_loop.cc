@@ -28,6 +28,7 @@ TrainingLoop::TrainingLoop(std::unique_ptr<nn::Model> model, nn::Dataset train, 
       task_rng_(options.seed) {
   local_.signature = model_->Signature();
   local_.local_samples = train_.examples.size();
+  if (options_.merge_window > 0) window_.emplace(options_.merge_window);
   progress_.model_age = start.age;
   progress_.epochs = start.epochs;
 }
@@ -106,6 +107,7 @@ void TrainingLoop::ServeTasks() {
 Result<RoundTaskResult> TrainingLoop::RunTask(const RoundTask& task) {
   if (Status s = model_->SetParameters(task.params); !s.ok()) return s;
   smoothed_ = ParameterEma(options_.smoothing_merges);  // a round's model is scored as it is
+  if (window_) window_->Clear();  // models gossiped before the task are stale now
   RoundTaskResult result;
   result.samples = train_.examples.size();
   const Clock::time_point start = Clock::now();
@@ -241,11 +243,16 @@ void TrainingLoop::PaceEpoch(Clock::time_point epoch_started) {
 }
 
 void TrainingLoop::MergeOffers() {
-  std::vector<gossip::ModelSnapshot> offers = shared_.TakeOffers();
+  std::vector<gossip::ReceivedModel> offers = shared_.TakeOffers();
   if (offers.empty()) return;
   local_.params = model_->GetParameters();
   local_.age = Progress().model_age;
-  for (const gossip::ModelSnapshot& remote : offers) gossip::MergeInto(local_, remote, options_.merge_rule);
+  if (window_) {
+    for (gossip::ReceivedModel& remote : offers) window_->Add(remote.sender, std::move(remote.model));
+    window_->MergeInto(local_);
+  } else {
+    for (const gossip::ReceivedModel& remote : offers) gossip::MergeInto(local_, remote.model, options_.merge_rule);
+  }
   Status s = model_->SetParameters(local_.params);
   if (!s.ok()) {  // cannot happen for validated offers; never poison the model
     GL_LOG(kError, "train") << "merged parameters refused, keeping the local model: " << s.ToString();

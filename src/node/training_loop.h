@@ -1,7 +1,8 @@
 // TrainingLoop: the node's training thread. It owns the nn::Model.
 //
 // Loop: shuffle the local training set, train minibatch after minibatch; after each
-// minibatch merge the remote models queued in SharedModel and publish the result; an
+// minibatch merge the remote models queued in SharedModel (pairwise by merge_rule, or the
+// robust PeerWindow merge) and publish the result; an
 // epoch shorter than min_epoch_duration waits out the rest. Every
 // eval_interval it scores the model on the local validation split (and on the common
 // eval set, if any): the running average of its models right after each merge (see
@@ -23,6 +24,7 @@
 #include <thread>
 
 #include "gossip/merge.h"
+#include "gossip/peer_window.h"
 #include "nn/model.h"
 #include "node/checkpoint.h"
 #include "node/learning_rate.h"
@@ -51,6 +53,10 @@ struct TrainingOptions {
   std::chrono::milliseconds eval_interval{10000};        // 0 = never during the run
   std::chrono::milliseconds checkpoint_interval{30000};  // 0 = only at Stop()
   gossip::MergeRule merge_rule = gossip::MergeRule::kAgeWeighted;
+  // > 0: the robust merge (gossip/peer_window.h). Each merge is the coordinate-wise trimmed
+  // mean of the local model and the latest models of the last `merge_window` distinct
+  // senders, and merge_rule is unused. 0 = merge every received model by merge_rule.
+  std::size_t merge_window = 0;
   // A local epoch that ends sooner than this waits out the rest (0 = never wait). Bounds
   // how far a model drifts toward its local data between merges: on non-IID data a node
   // with a small shard would otherwise train on it many times between two exchanges,
@@ -117,6 +123,7 @@ class TrainingLoop {
   ParameterEma smoothed_{options_.smoothing_merges};  // training thread only
   std::vector<nn::Example> batch_;  // training thread only: reused minibatch buffer
   gossip::ModelSnapshot local_;  // training thread only: signature + scratch for merging
+  std::optional<gossip::PeerWindow> window_;  // training thread only: set iff merge_window > 0
 
   std::atomic<bool> stop_{false};
   std::thread thread_;

@@ -21,16 +21,19 @@ class MergingStore : public ModelStore {
  public:
   explicit MergingStore(ModelSnapshot model) : model_(std::move(model)) {}
   ModelSnapshot Snapshot() override { return model_; }
-  void Offer(ModelSnapshot remote) override {
-    offered_signatures_.push_back(remote.signature);
-    MergeInto(model_, remote, MergeRule::kAgeWeighted);
+  void Offer(ReceivedModel remote) override {
+    offered_signatures_.push_back(remote.model.signature);
+    offered_senders_.push_back(remote.sender);
+    MergeInto(model_, remote.model, MergeRule::kAgeWeighted);
   }
   const ModelSnapshot& model() const { return model_; }
   const std::vector<std::string>& offered_signatures() const { return offered_signatures_; }
+  const std::vector<std::string>& offered_senders() const { return offered_senders_; }
 
  private:
   ModelSnapshot model_;
   std::vector<std::string> offered_signatures_;
+  std::vector<std::string> offered_senders_;  // ReceivedModel::sender of each offer
 };
 
 struct TestNode {  // members in construction order: the engine goes first on destruction

@@ -240,6 +240,7 @@ TEST_F(EngineRequestTest, ValidExchangeIsAnsweredWithTheLocalModel) {
   EXPECT_EQ(decoded->sender_id, "n1");
   EXPECT_EQ(decoded->model.params, before);
   EXPECT_EQ(nodes_[0].store->offered_signatures().size(), 1u);
+  EXPECT_EQ(nodes_[0].store->offered_senders(), std::vector<std::string>{"friend@10.0.0.99"});
 }
 
 TEST_F(EngineRequestTest, PingIsAnsweredWithPong) {

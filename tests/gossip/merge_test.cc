@@ -17,11 +17,31 @@ TEST(MergeTest, AgeWeightedUsesAgeOverSumOfAges) {
   EXPECT_EQ(local.age, 3u);
 }
 
-TEST(MergeTest, AgeWeightedYoungLocalTakesMostlyRemote) {
-  ModelSnapshot local = Model({0.0f}, 1);
-  MergeInto(local, Model({8.0f}, 7), MergeRule::kAgeWeighted);
-  EXPECT_EQ(local.params[0], 7.0f);  // 1/8 * 0 + 7/8 * 8
-  EXPECT_EQ(local.age, 7u);
+TEST(MergeTest, AgeWeightedYoungerLocalTakesMoreOfTheRemote) {
+  ModelSnapshot local = Model({0.0f}, 3);
+  MergeInto(local, Model({9.0f}, 6), MergeRule::kAgeWeighted);
+  EXPECT_EQ(local.params[0], 6.0f);  // 3/9 * 0 + 6/9 * 9: ratio 2 is within the cap
+  EXPECT_EQ(local.age, 6u);
+}
+
+TEST(MergeTest, ClaimedAgeIsCappedAtTwiceTheLocalAge) {
+  ModelSnapshot local = Model({0.0f}, 100);
+  MergeInto(local, Model({3.0f}, 1000000000), MergeRule::kAgeWeighted);
+  EXPECT_FLOAT_EQ(local.params[0], 2.0f);  // credited with age 200: 100/300 * 0 + 200/300 * 3
+  EXPECT_EQ(local.age, 200u);              // the lie does not spread through the local age either
+}
+
+TEST(MergeTest, FreshLocalTakesHalfOfAnyRemote) {
+  ModelSnapshot local = Model({0.0f}, 0);
+  MergeInto(local, Model({4.0f}, 1000000000), MergeRule::kAgeWeighted);
+  EXPECT_EQ(local.params[0], 2.0f);
+  EXPECT_EQ(local.age, 0u);
+}
+
+TEST(MergeTest, CappedRemoteAgeSaturates) {
+  EXPECT_EQ(CappedRemoteAge(5, 7), 7u);
+  EXPECT_EQ(CappedRemoteAge(5, 11), 10u);
+  EXPECT_EQ(CappedRemoteAge(UINT64_MAX, UINT64_MAX), UINT64_MAX);
 }
 
 TEST(MergeTest, AgeWeightedWithBothAgesZeroIsTheMean) {
@@ -39,7 +59,7 @@ TEST(MergeTest, AverageIgnoresAges) {
 }
 
 TEST(MergeTest, AgeIsTheMaximumOfBoth) {
-  ModelSnapshot local = Model({0.0f}, 2);
+  ModelSnapshot local = Model({0.0f}, 5);
   MergeInto(local, Model({0.0f}, 9), MergeRule::kAverage);
   EXPECT_EQ(local.age, 9u);
 }

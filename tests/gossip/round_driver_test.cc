@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <limits>
+
 #include "cluster_util.h"
 #include "gossip/codec.h"
 #include "gossip/fedavg.h"
@@ -164,6 +167,28 @@ TEST_F(RoundDriverTest, StragglerLeftOutAtTheDeadline) {
   // already be under way; it waits for the straggler again.)
   ASSERT_EQ(driver_->Stats().dropped, std::vector<std::string>{"10.0.1.3:7070"});
   EXPECT_FLOAT_EQ(driver_->global()[0], 1.0f);  // the straggler's +100 never got in
+}
+
+TEST_F(RoundDriverTest, RepliesFailingTheUpdateScreenAreLeftOutAndCountedPerPeer) {
+  AddParticipant(1.0f, 10);
+  AddParticipant(3.0f, 10);
+  AddParticipant(1000.0f, 10);                                // 2,000 (L2) from the global model
+  AddParticipant(std::numeric_limits<float>::quiet_NaN(), 10);  // not finite
+  RoundDriverOptions options;
+  options.max_update_norm = 100;
+  StartCoordinator(options);
+  ASSERT_TRUE(RunUntil([&] { return driver_->Stats().round >= 2; }, milliseconds(5000)));
+  ASSERT_GE(coordinator_worker_.published_.size(), 2u);
+  EXPECT_FLOAT_EQ(coordinator_worker_.published_[0].second[0], 2.0f);  // (1 + 3) / 2: neither bad reply got in
+  EXPECT_FLOAT_EQ(coordinator_worker_.published_[1].second[kParams - 1], 4.0f);
+  RoundStats stats = driver_->Stats();
+  std::sort(stats.participants.begin(), stats.participants.end());
+  EXPECT_EQ(stats.participants, (std::vector<std::string>{"p1", "p2"}));
+  EXPECT_EQ(stats.dropped.size(), 2u);
+  ASSERT_EQ(stats.rejected_by_peer.size(), 2u);
+  EXPECT_GE(stats.rejected_by_peer.at("p3@10.0.1.3"), 2u);
+  EXPECT_GE(stats.rejected_by_peer.at("p4@10.0.1.4"), 2u);
+  EXPECT_EQ(stats.rejected_replies, stats.rejected_by_peer.at("p3@10.0.1.3") + stats.rejected_by_peer.at("p4@10.0.1.4"));
 }
 
 TEST_F(RoundDriverTest, DeadParticipantDroppedByHeartbeatBeforeTheDeadline) {

@@ -27,6 +27,7 @@ TEST_F(ConfigFileTest, ShippedDefaultFileMatchesTheBuiltInDefaults) {
   EXPECT_EQ(from_file.hidden, built_in.hidden);
   EXPECT_EQ(from_file.gossip_interval_s, built_in.gossip_interval_s);
   EXPECT_EQ(from_file.merge, built_in.merge);
+  EXPECT_EQ(from_file.merge_window, built_in.merge_window);
   EXPECT_EQ(from_file.intervals_per_epoch, built_in.intervals_per_epoch);
   EXPECT_EQ(from_file.discovery, built_in.discovery);
 }
@@ -78,6 +79,14 @@ TEST(ConfigValidateTest, RejectsBadValuesWithTheirRange) {
   bad = c;
   bad.data.clear();
   EXPECT_NE(bad.Validate().message().find("--data"), std::string::npos);
+  bad = c;
+  bad.merge = "median";
+  EXPECT_NE(bad.Validate().message().find("trimmed-mean"), std::string::npos);
+  bad = c;
+  bad.merge = "trimmed-mean";
+  EXPECT_TRUE(bad.Validate().ok());
+  bad.merge_window = 0;
+  EXPECT_NE(bad.Validate().message().find("merge_window must be in [1, 32]"), std::string::npos);
 }
 
 TEST(ConfigValidateTest, StatusSocketDefaultsIntoStateDir) {

@@ -2,11 +2,11 @@
 
 #include <gtest/gtest.h>
 
-
 namespace gl::node {
 namespace {
 
 gossip::ModelSnapshot Model(float value, std::uint64_t age) { return {"sig", {value, value}, age, 10}; }
+gossip::ReceivedModel From(const std::string& sender, gossip::ModelSnapshot model) { return {sender, std::move(model)}; }
 
 TEST(SharedModelTest, SnapshotIsWhatWasPublished) {
   SharedModel shared(Model(0, 0));
@@ -20,21 +20,22 @@ TEST(SharedModelTest, SnapshotIsWhatWasPublished) {
 
 TEST(SharedModelTest, OffersAreTakenOnceInOrder) {
   SharedModel shared(Model(0, 0));
-  shared.Offer(Model(1, 1));
-  shared.Offer(Model(2, 2));
-  std::vector<gossip::ModelSnapshot> taken = shared.TakeOffers();
+  shared.Offer(From("a@h", Model(1, 1)));
+  shared.Offer(From("b@h", Model(2, 2)));
+  std::vector<gossip::ReceivedModel> taken = shared.TakeOffers();
   ASSERT_EQ(taken.size(), 2u);
-  EXPECT_EQ(taken[0].age, 1u);
-  EXPECT_EQ(taken[1].age, 2u);
+  EXPECT_EQ(taken[0].sender, "a@h");
+  EXPECT_EQ(taken[0].model.age, 1u);
+  EXPECT_EQ(taken[1].model.age, 2u);
   EXPECT_TRUE(shared.TakeOffers().empty());
 }
 
 TEST(SharedModelTest, QueueIsBoundedAndDropsTheOldest) {
   SharedModel shared(Model(0, 0));
-  for (std::uint64_t i = 0; i < SharedModel::kMaxPendingOffers + 3; ++i) shared.Offer(Model(1, i));
-  std::vector<gossip::ModelSnapshot> taken = shared.TakeOffers();
+  for (std::uint64_t i = 0; i < SharedModel::kMaxPendingOffers + 3; ++i) shared.Offer(From("a@h", Model(1, i)));
+  std::vector<gossip::ReceivedModel> taken = shared.TakeOffers();
   ASSERT_EQ(taken.size(), SharedModel::kMaxPendingOffers);
-  EXPECT_EQ(taken.front().age, 3u);
+  EXPECT_EQ(taken.front().model.age, 3u);
   EXPECT_EQ(shared.offers_dropped(), 3u);
 }
 

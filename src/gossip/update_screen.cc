@@ -1,0 +1,27 @@
+#include "gossip/update_screen.h"
+
+#include "gossip/merge.h"
+
+namespace gl::gossip {
+
+Status ScreenUpdate(const ModelSnapshot& remote, const std::string& signature, const std::vector<float>& reference,
+                    double max_update_norm, double* norm) {
+  if (Status valid = ValidateRemote(remote, signature, reference.size()); !valid.ok()) return valid;
+  const double distance = UpdateNorm(remote.params, reference);
+  if (max_update_norm > 0 && distance > max_update_norm) {
+    return Status::Rejected("update norm " + std::to_string(distance) + " exceeds max_update_norm " +
+                            std::to_string(max_update_norm));
+  }
+  if (norm != nullptr) *norm = distance;
+  return Status::Ok();
+}
+
+std::string PeerKey(const std::string& sender_id, const std::string& address) {
+  return sender_id + "@" + address.substr(0, address.rfind(':'));
+}
+
+void CountPerPeer(std::map<std::string, std::uint64_t>& counts, const std::string& peer) {
+  ++counts[counts.size() < kMaxCountedPeers || counts.count(peer) > 0 ? peer : "other"];
+}
+
+}  // namespace gl::gossip

@@ -1,0 +1,32 @@
+// Update screening (issue 6): whether a received model may be merged or aggregated, and the
+// per-peer count of refusals. The gossip engine screens against the local model, the
+// coordinator's RoundDriver against the global model it sent; both count the same way.
+// Pure functions, no I/O.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "gossip/model_snapshot.h"
+
+namespace gl::gossip {
+
+// Peers counted one by one in a refusal map; the rest are summed as "other".
+constexpr std::size_t kMaxCountedPeers = 1024;
+
+// ValidateRemote (merge.h: signature, length, all finite), then the L2 norm of
+// (remote - reference) <= max_update_norm (0 = no bound). OK: *norm, if given, holds that norm.
+// Else Rejected with the reason.
+Status ScreenUpdate(const ModelSnapshot& remote, const std::string& signature, const std::vector<float>& reference,
+                    double max_update_norm, double* norm = nullptr);
+
+// "sender_id@host" of a peer that sent `sender_id` from "host:port".
+std::string PeerKey(const std::string& sender_id, const std::string& address);
+
+// ++counts[peer]; once kMaxCountedPeers peers are in the map, a new one counts as "other".
+void CountPerPeer(std::map<std::string, std::uint64_t>& counts, const std::string& peer);
+
+}  // namespace gl::gossip
