@@ -1,5 +1,6 @@
 #include "gossip/tcp_transport.h"
 
+#include <array>
 #include <charconv>
 #include <exception>
 #include <utility>
@@ -136,7 +137,7 @@ bool Admit(TcpTransport::State& state, TcpConnection& connection, const Status& 
 // The AuthNonce exchange that opens a keyed connection (the client's nonce goes first).
 asio::awaitable<Result<SessionPtr>> Handshake(TcpTransport::State& state, TcpConnection& connection,
                                               AuthRole role) {
-  auto session = std::make_shared<AuthSession>(*state.options.cluster_key, role);
+  auto session = std::make_shared<AuthSession>(*state.options.cluster_key, role, state.options.encrypt);
   if (role == AuthRole::kClient) {
     if (Status s = co_await connection.WriteFrame(session->NonceFrame(), state.stats); !s.ok()) co_return s;
   }
@@ -160,11 +161,13 @@ asio::awaitable<Result<Frame>> Receive(TcpTransport::State& state, TcpConnection
 
 // One frame; sealed on a keyed connection.
 asio::awaitable<Status> Send(TcpTransport::State& state, TcpConnection& connection, AuthSession* session,
-                             const Frame& frame) {
+                             Frame frame) {
   if (session == nullptr) co_return co_await connection.WriteFrame(frame, state.stats);
-  const std::vector<std::uint8_t> wire = session->Seal(frame);
+  const SealedFrame sealed = session->Seal(std::move(frame));
+  const std::array<asio::const_buffer, 3> buffers = {asio::buffer(sealed.header), asio::buffer(sealed.body),
+                                                     asio::buffer(sealed.tag)};
   std::error_code ec;
-  const std::size_t written = co_await asio::async_write(connection.socket(), asio::buffer(wire), Await(ec));
+  const std::size_t written = co_await asio::async_write(connection.socket(), buffers, Await(ec));
   state.stats.bytes_sent += written;
   if (!ec) co_return Status::Ok();
   if (connection.timed_out()) co_return Status::Timeout("deadline passed while writing a frame");
@@ -175,8 +178,9 @@ void ServeNext(StatePtr state, ConnectionPtr connection, SessionPtr session);
 
 asio::awaitable<void> SendReply(StatePtr state, ConnectionPtr connection, SessionPtr session, Frame reply) {
   connection->SetDeadline(state->options.io_timeout);
-  const Status written = co_await Send(*state, *connection, session.get(), reply);
-  if (!written.ok() || reply.type == MessageType::kError || state->stopped) {
+  const bool last = reply.type == MessageType::kError;
+  const Status written = co_await Send(*state, *connection, session.get(), std::move(reply));
+  if (!written.ok() || last || state->stopped) {
     connection->Close();
     co_return;
   }
@@ -303,7 +307,7 @@ asio::awaitable<void> RunRequest(StatePtr state, std::string to, Frame request, 
     }
     session = std::move(handshake).value();
   }
-  const Status written = co_await Send(*state, *connection, session.get(), request);
+  const Status written = co_await Send(*state, *connection, session.get(), std::move(request));
   if (!written.ok()) co_return fail(written);
   Result<Frame> reply = co_await Receive(*state, *connection, session.get());
   if (!reply.ok()) {
@@ -332,6 +336,7 @@ TcpOptions TcpOptions::From(const Options& options) {
   tcp.max_inbound_connections = options.max_inbound_connections;
   tcp.io_timeout = options.exchange_timeout;
   tcp.cluster_key = options.cluster_key;
+  tcp.encrypt = options.encrypt_frames;
   tcp.max_frames_per_second = options.max_frames_per_second;
   return tcp;
 }

@@ -66,6 +66,7 @@ void AddRun(CLI::App& app, int& exit_code) {
   flags->Add(run, "--checkpoint-interval", &Config::checkpoint_interval_s, "Seconds between checkpoints");
   flags->Add(run, "--merge", &Config::merge, "age-weighted | average");
   flags->Add(run, "--key-file", &Config::key_file, "Cluster key (gossip-learner keygen); without one the node runs open");
+  flags->AddFlag(run, "--encrypt", &Config::encrypt, "Encrypt frames with the cluster key (needs --key-file; every node the same)");
   flags->Add(run, "--max-update-norm", &Config::max_update_norm,
              "Refuse received models further than this (L2) from the local one; 0 = no bound (default 200)");
   flags->Add(run, "--max-frames-per-second", &Config::max_frames_per_second,
