@@ -150,7 +150,8 @@ asio::awaitable<Result<SessionPtr>> Handshake(TcpTransport::State& state, TcpCon
   co_return session;
 }
 
-// One frame; on a keyed connection its MAC is checked (Rejected if wrong) and stripped.
+// One frame; on a keyed connection its tag is checked (Rejected if wrong) and stripped, and
+// its body decrypted if encrypted.
 asio::awaitable<Result<Frame>> Receive(TcpTransport::State& state, TcpConnection& connection,
                                        AuthSession* session) {
   const std::uint32_t trailer = session != nullptr ? kAuthTagBytes : 0;

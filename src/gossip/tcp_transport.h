@@ -53,7 +53,7 @@ struct TcpOptions {
 };
 
 struct SecurityStats {
-  std::map<std::string, std::uint64_t> auth_failures;  // per remote host: failed handshakes or MACs
+  std::map<std::string, std::uint64_t> auth_failures;  // per remote host: failed handshakes or tags
   std::uint64_t frames_throttled = 0;                  // connections closed by the frame rate limit
 };
 
