@@ -118,12 +118,16 @@ std::vector<std::uint8_t> SealedFrame::Wire() const {
   return wire;
 }
 
-SealedFrame AuthSession::Seal(Frame frame) {
+FrameSealer AuthSession::BeginSeal(MessageType type, std::size_t body_bytes) {
   const std::uint16_t flags = kFlagAuthenticated | (encrypt_ ? kFlagEncrypted : 0);
-  SealedFrame sealed{EncodeHeader(frame.type, static_cast<std::uint32_t>(frame.body.size() + kAuthTagBytes), flags),
-                     std::move(frame.body), {}};
-  SealFrameBytes(frame_key_, NonceFor(role_, sent_++), sealed.header, sealed.body, encrypt_, sealed.tag.data());
-  return sealed;
+  return FrameSealer(frame_key_, NonceFor(role_, sent_++),
+                     EncodeHeader(type, static_cast<std::uint32_t>(body_bytes + kAuthTagBytes), flags), encrypt_);
+}
+
+SealedFrame AuthSession::Seal(Frame frame) {
+  FrameSealer sealer = BeginSeal(frame.type, frame.body.size());
+  sealer.SealChunk(frame.body);
+  return SealedFrame{sealer.header(), std::move(frame.body), sealer.Finish()};
 }
 
 Result<Frame> AuthSession::Open(Frame received) {

@@ -45,9 +45,9 @@ enum class AuthRole : std::uint8_t { kClient = 0, kServer = 1 };
 
 // A frame sealed for the wire, in the three pieces of a gather write (the body is not copied).
 struct SealedFrame {
-  std::array<std::uint8_t, kFrameHeaderSize> header{};  // flags and body_length as sent
-  std::vector<std::uint8_t> body;                       // ciphertext when encrypting
-  std::array<std::uint8_t, kAuthTagBytes> tag{};
+  FrameHeaderBytes header{};       // flags and body_length as sent
+  std::vector<std::uint8_t> body;  // ciphertext when encrypting
+  FrameTag tag{};
   // header || body || tag in one buffer (tests and benches).
   std::vector<std::uint8_t> Wire() const;
 };
@@ -72,6 +72,9 @@ class AuthSession {
   // `frame` sealed (header with kFlagAuthenticated and, if encrypting, kFlagEncrypted; its
   // body, encrypted in place if encrypting; tag); counts it. REQUIRES: established().
   SealedFrame Seal(Frame frame);
+  // The same, chunk by chunk: the sealer of a `type` frame with a `body_bytes` body, for
+  // sending each chunk as soon as it is sealed; counts the frame. REQUIRES: established().
+  FrameSealer BeginSeal(MessageType type, std::size_t body_bytes);
   // `received` as ReadFrame returns it (flags from the header, body = message body + tag).
   // Checks the tag for the next expected sequence number, decrypts if encrypted, strips the
   // tag. Rejected on any mismatch; the session is then unusable (the connection must be

@@ -1,8 +1,10 @@
 #include "gossip/tcp_transport.h"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <exception>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -42,6 +44,9 @@ constexpr const char* kLog = "gossip.tcp";
 constexpr std::size_t kMaxTrackedHosts = 1024;
 // Largest body read where an AuthNonce is expected: room for an Error saying why not.
 constexpr std::uint32_t kMaxNonceFrameBody = 1024;
+// Sealed frames are sent in chunks of this size (a model frame: ~5).
+constexpr std::size_t kSealChunkBytes = 64 << 10;
+static_assert(kSealChunkBytes % kCipherBlockBytes == 0);
 
 auto Await(std::error_code& ec) { return asio::redirect_error(asio::use_awaitable, ec); }
 
@@ -160,16 +165,27 @@ asio::awaitable<Result<Frame>> Receive(TcpTransport::State& state, TcpConnection
   co_return session->Open(std::move(frame).value());
 }
 
-// One frame; sealed on a keyed connection.
+// One frame; sealed on a keyed connection, chunk by chunk: each chunk goes to the socket as
+// soon as it is sealed, so sealing the next overlaps the transfer of the last.
 asio::awaitable<Status> Send(TcpTransport::State& state, TcpConnection& connection, AuthSession* session,
                              Frame frame) {
   if (session == nullptr) co_return co_await connection.WriteFrame(frame, state.stats);
-  const SealedFrame sealed = session->Seal(std::move(frame));
-  const std::array<asio::const_buffer, 3> buffers = {asio::buffer(sealed.header), asio::buffer(sealed.body),
-                                                     asio::buffer(sealed.tag)};
+  FrameSealer sealer = session->BeginSeal(frame.type, frame.body.size());
+  const std::span<std::uint8_t> body(frame.body);
+  FrameTag tag{};
   std::error_code ec;
-  const std::size_t written = co_await asio::async_write(connection.socket(), buffers, Await(ec));
-  state.stats.bytes_sent += written;
+  for (std::size_t offset = 0;; offset += kSealChunkBytes) {
+    const std::span<std::uint8_t> chunk = body.subspan(offset, std::min(kSealChunkBytes, body.size() - offset));
+    sealer.SealChunk(chunk);
+    const bool first = offset == 0, last = offset + chunk.size() == body.size();
+    if (last) tag = sealer.Finish();
+    // The header goes with the first chunk, the tag with the last.
+    const std::array<asio::const_buffer, 3> buffers = {asio::buffer(sealer.header(), first ? kFrameHeaderSize : 0),
+                                                       asio::buffer(chunk.data(), chunk.size()),
+                                                       asio::buffer(tag, last ? kAuthTagBytes : 0)};
+    state.stats.bytes_sent += co_await asio::async_write(connection.socket(), buffers, Await(ec));
+    if (ec || last) break;
+  }
   if (!ec) co_return Status::Ok();
   if (connection.timed_out()) co_return Status::Timeout("deadline passed while writing a frame");
   co_return Status::IoError("writing a frame: " + ec.message());
