@@ -86,40 +86,6 @@ std::unique_ptr<TcpTransport> Serve(asio::io_context& io, const std::string& lis
   return std::move(server).value();
 }
 
-// Median round trip in ms of `exchanges` exchanges with the server at `to`; negative if any
-// failed. Runs `io` until they are done; `server` (may be null: remote) is shut down then.
-double MedianExchangeMs(asio::io_context& io, TcpTransport* server, const std::string& to, int exchanges,
-                        Mode mode, std::size_t params, const ClusterKey& key) {
-  auto client = TcpTransport::Create(io, "0.0.0.0:0", OptionsFor(mode, params, key));
-  if (!client.ok()) return -1;
-  const ModelSnapshot client_model = MakeModel(params, 0.25f);
-  std::vector<double> round_trips;
-  int failures = 0;
-  std::function<void(int)> exchange = [&](int remaining) {
-    if (remaining == 0) {
-      (*client)->Shutdown();
-      if (server != nullptr) server->Shutdown();
-      return;
-    }
-    const Clock::time_point start = Clock::now();
-    (*client)->Request(to, EncodeMessage(ExchangeRequest{"client", client_model}), std::chrono::seconds(5),
-                       [&, start, remaining](Status status, Frame reply) {
-                         Result<ExchangeReply> decoded = DecodeMessage<ExchangeReply>(reply);
-                         if (!status.ok() || !decoded.ok() ||
-                             !Screen(decoded->model, client_model, mode != Mode::kOpen)) {
-                           ++failures;
-                         } else {
-                           round_trips.push_back(Ms(Clock::now() - start));
-                         }
-                         exchange(remaining - 1);
-                       });
-  };
-  exchange(exchanges);
-  io.restart();
-  io.run();
-  return failures > 0 ? -1 : Median(round_trips);
-}
-
 // "host:port" with the port moved up by `offset`.
 std::string WithPortOffset(const std::string& host_port, int offset) {
   Result<std::pair<std::string, std::string>> parts = SplitHostPort(host_port);
@@ -128,30 +94,56 @@ std::string WithPortOffset(const std::string& host_port, int offset) {
   return host + ":" + std::to_string(std::atoi(parts->second.c_str()) + offset);
 }
 
-// Median exchange per mode, 3 runs each, interleaved so that machine load hits all alike.
-// `remote` empty: servers on loopback in this process; else the `serve` at that address.
+// Median exchange per mode over 3 x `exchanges` exchanges each, taken round-robin (open, MAC,
+// encrypted, open, ...) so that load from other processes hits every mode alike. `remote`
+// empty: servers on loopback in this process; else the `serve` at that address.
 std::optional<std::array<double, 3>> MeasureModes(const std::string& remote, int exchanges, std::size_t params,
                                                   const ClusterKey& key) {
-  std::array<std::vector<double>, 3> runs;
-  for (int round = 0; round < 3; ++round) {
-    for (std::size_t m = 0; m < kModes.size(); ++m) {
-      asio::io_context io;
-      std::unique_ptr<TcpTransport> server;
-      std::string to = WithPortOffset(remote, static_cast<int>(m));
-      if (remote.empty()) {
-        server = Serve(io, "127.0.0.1:0", kModes[m], params, key);
-        if (!server) return std::nullopt;
-        to = server->LocalAddress();
-      }
-      const double ms = MedianExchangeMs(io, server.get(), to, exchanges, kModes[m], params, key);
-      if (ms < 0) {
-        std::fprintf(stderr, "%s exchanges with %s failed\n", kModeNames[m], to.c_str());
-        return std::nullopt;
-      }
-      runs[m].push_back(ms);
+  asio::io_context io;
+  std::vector<std::unique_ptr<TcpTransport>> servers, clients;
+  std::array<std::string, 3> to;
+  for (std::size_t m = 0; m < kModes.size(); ++m) {
+    to[m] = WithPortOffset(remote, static_cast<int>(m));
+    if (remote.empty()) {
+      servers.push_back(Serve(io, "127.0.0.1:0", kModes[m], params, key));
+      if (!servers.back()) return std::nullopt;
+      to[m] = servers.back()->LocalAddress();
     }
+    auto client = TcpTransport::Create(io, "0.0.0.0:0", OptionsFor(kModes[m], params, key));
+    if (!client.ok()) return std::nullopt;
+    clients.push_back(std::move(client).value());
   }
-  return std::array<double, 3>{Median(runs[0]), Median(runs[1]), Median(runs[2])};
+  const ModelSnapshot model = MakeModel(params, 0.25f);
+  std::array<std::vector<double>, 3> round_trips;
+  int failures = 0;
+  const int total = 3 * exchanges * static_cast<int>(kModes.size());
+  std::function<void(int)> exchange = [&](int done) {
+    if (done == total || failures > 0) {
+      for (auto* transports : {&clients, &servers}) {
+        for (auto& transport : *transports) transport->Shutdown();
+      }
+      return;
+    }
+    const std::size_t m = static_cast<std::size_t>(done) % kModes.size();
+    const Clock::time_point start = Clock::now();
+    clients[m]->Request(to[m], EncodeMessage(ExchangeRequest{"client", model}), std::chrono::seconds(5),
+                        [&, m, start, done](Status status, Frame reply) {
+                          Result<ExchangeReply> decoded = DecodeMessage<ExchangeReply>(reply);
+                          const bool keyed = kModes[m] != Mode::kOpen;
+                          if (!status.ok() || !decoded.ok() || !Screen(decoded->model, model, keyed)) {
+                            std::fprintf(stderr, "%s exchange with %s failed: %s\n", kModeNames[m], to[m].c_str(),
+                                         status.ToString().c_str());
+                            ++failures;
+                          } else {
+                            round_trips[m].push_back(Ms(Clock::now() - start));
+                          }
+                          exchange(done + 1);
+                        });
+  };
+  exchange(0);
+  io.run();
+  if (failures > 0) return std::nullopt;
+  return std::array<double, 3>{Median(round_trips[0]), Median(round_trips[1]), Median(round_trips[2])};
 }
 
 // Seal + Open of one model frame in ms, averaged over `reps` (copies outside the timing).
@@ -227,8 +219,8 @@ void PrintTable(const std::array<double, 3>& median_ms, const std::string& where
   for (int i = 0; i < kReps; ++i) sink += UpdateNorm(a.params, b.params);
   const double norm_ms = Ms(Clock::now() - start) / kReps;
 
-  std::printf("%s; model: %zu floats (%zu-byte body); %d exchanges x 3 runs per mode\n", where.c_str(), params,
-              frame.body.size(), exchanges);
+  std::printf("%s; model: %zu floats (%zu-byte body); %d exchanges per mode, round-robin\n", where.c_str(), params,
+              frame.body.size(), 3 * exchanges);
   const double open = median_ms[0];
   for (std::size_t m = 0; m < kModes.size(); ++m) {
     const double overhead = 100 * (median_ms[m] - open) / open;

@@ -137,8 +137,9 @@ Status AuthSession::CheckFlags(const Frame& received) const {
   }
   const bool encrypted = (received.flags & kFlagEncrypted) != 0;
   if (encrypted != encrypt_) {
-    return Status::Rejected(std::string(encrypted ? "encrypted" : "unencrypted") + " frame, but this node has encrypt = " +
-                            (encrypt_ ? "true" : "false") + " (set encrypt the same on every node)");
+    return Status::Rejected(std::string(encrypted ? "encrypted" : "unencrypted") +
+                            " frame, but this node has encrypt = " + (encrypt_ ? "true" : "false") +
+                            " (set encrypt the same on every node)");
   }
   return Status::Ok();
 }

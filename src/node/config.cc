@@ -83,7 +83,9 @@ Status Config::Validate() const {
     return bad("intervals must be >= 0 seconds (0 = off)");
   }
   if (exchange_timeout_s <= 0) return bad("exchange_timeout_s must be > 0");
-  if (encrypt && key_file.empty()) return bad("encrypt = true needs key_file (frames are encrypted with the cluster key)");
+  if (encrypt && key_file.empty()) {
+    return bad("encrypt = true needs key_file (frames are encrypted with the cluster key)");
+  }
   if (!(max_update_norm >= 0)) return bad("max_update_norm must be >= 0 (0 = no bound)");
   if (!(max_frames_per_second >= 0)) return bad("max_frames_per_second must be >= 0 (0 = no limit)");
   if (intervals_per_epoch < 0) return bad("intervals_per_epoch must be >= 0 (0 = no pacing)");
