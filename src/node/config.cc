@@ -88,6 +88,9 @@ Status Config::Validate() const {
     return bad("intervals must be >= 0 seconds (0 = off)");
   }
   if (exchange_timeout_s <= 0) return bad("exchange_timeout_s must be > 0");
+  if (encrypt && key_file.empty()) {
+    return bad("encrypt = true needs key_file (frames are encrypted with the cluster key)");
+  }
   if (!(max_update_norm >= 0)) return bad("max_update_norm must be >= 0 (0 = no bound)");
   if (!(max_frames_per_second >= 0)) return bad("max_frames_per_second must be >= 0 (0 = no limit)");
   if (intervals_per_epoch < 0) return bad("intervals_per_epoch must be >= 0 (0 = no pacing)");
@@ -114,7 +117,7 @@ Status LoadConfigFile(const std::string& path, Config& c) {
   }
   Status keys = CheckKeys(root, {
       {"node", {"id", "listen", "data", "eval_data", "state_dir", "status_socket", "peers", "discovery",
-                "cluster", "role", "key_file"}},
+                "cluster", "role", "key_file", "encrypt"}},
       {"training", {"hidden", "batch_size", "learning_rate", "lr_half_life_epochs", "min_learning_rate", "dropout",
                     "validation_fraction", "eval_interval_s", "checkpoint_interval_s", "class_weighting",
                     "intervals_per_epoch", "seed"}},
@@ -139,6 +142,7 @@ Status LoadConfigFile(const std::string& path, Config& c) {
   Read(n, "cluster", c.cluster, error);
   Read(n, "role", c.role, error);
   Read(n, "key_file", c.key_file, error);
+  Read(n, "encrypt", c.encrypt, error);
   const toml::table& t = root["training"].as_table() ? *root["training"].as_table() : kEmpty;
   Read(t, "hidden", c.hidden, error);
   Read(t, "batch_size", c.batch_size, error);

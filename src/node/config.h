@@ -26,6 +26,7 @@ struct Config {
   std::string cluster = "default";       // mDNS cluster name; nodes of other clusters are ignored
   std::string role = "node";             // node | coordinator
   std::string key_file;                  // cluster key (gossip-learner keygen); "" = run open, with a warning
+  bool encrypt = false;                  // with key_file: encrypt frames too (every node the same)
   bool fresh = false;                    // ignore a checkpoint in state_dir
 
   // ---- [training]
