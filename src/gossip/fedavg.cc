@@ -14,6 +14,7 @@ Status FedAvgOptions::Validate() const {
   if (!(server_momentum >= 0.0 && server_momentum < 1.0)) {
     return Status::InvalidArgument("server momentum must be in [0, 1)");
   }
+  if (!(lr_decay > 0.0 && lr_decay <= 1.0)) return Status::InvalidArgument("lr decay must be in (0, 1]");
   if (config.epochs < 1) return Status::InvalidArgument("local epochs must be >= 1");
   if (config.batch_size < 1) return Status::InvalidArgument("batch size must be >= 1");
   if (!(config.learning_rate > 0.0f && config.learning_rate < 1.0f)) {
@@ -24,13 +25,21 @@ Status FedAvgOptions::Validate() const {
 
 FedAvg::FedAvg(FedAvgOptions options) : options_(std::move(options)), rng_(options_.seed) {}
 
-std::vector<PeerPlan> FedAvg::ConfigureRound(std::uint64_t /*round*/, const std::vector<RoundCandidate>& live) {
+RoundConfig FedAvg::ConfigFor(std::uint64_t round) const {
+  RoundConfig config = options_.config;
+  const double decay = std::pow(options_.lr_decay, static_cast<double>(round > 0 ? round - 1 : 0));
+  config.learning_rate = static_cast<float>(config.learning_rate * decay);
+  return config;
+}
+
+std::vector<PeerPlan> FedAvg::ConfigureRound(std::uint64_t round, const std::vector<RoundCandidate>& live) {
   const auto wanted = static_cast<std::size_t>(std::ceil(options_.fraction * static_cast<double>(live.size())));
   const std::size_t count = std::min(live.size(), std::max<std::size_t>(wanted, options_.min_nodes));
   std::vector<RoundCandidate> shuffled = live;
   std::shuffle(shuffled.begin(), shuffled.end(), rng_);
+  const RoundConfig config = ConfigFor(round);
   std::vector<PeerPlan> plans;
-  for (std::size_t i = 0; i < count; ++i) plans.push_back(PeerPlan{shuffled[i].address, shuffled[i].id, options_.config});
+  for (std::size_t i = 0; i < count; ++i) plans.push_back(PeerPlan{shuffled[i].address, shuffled[i].id, config});
   return plans;
 }
 
@@ -60,7 +69,7 @@ std::string FedAvg::SettingsText() const {
   std::ostringstream out;
   out << "fraction " << options_.fraction << " min_nodes " << options_.min_nodes << " epochs "
       << options_.config.epochs << " batch " << options_.config.batch_size << " lr " << options_.config.learning_rate
-      << " server_momentum " << options_.server_momentum;
+      << " lr_decay " << options_.lr_decay << " server_momentum " << options_.server_momentum;
   return out.str();
 }
 

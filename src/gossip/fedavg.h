@@ -3,6 +3,8 @@
 // the mean of their parameters weighted by their sample counts (equal weights if every
 // count is 0). With server_momentum > 0 it is FedAvgM (Hsu et al. 2019): the step from the
 // global model to that mean feeds a velocity v = momentum x v + step, and global += v.
+// The participants' learning rate decays by lr_decay per round: round r (1-based) asks for
+// learning_rate x lr_decay^(r-1), as in the FedAvg paper's experiments.
 // No I/O; not thread-safe (see strategy.h).
 #pragma once
 
@@ -25,6 +27,8 @@ struct FedAvgOptions {
   // Server momentum in [0, 1). Default 0 (plain FedAvg). Larger moves the global model
   // faster along the clients' consistent direction, at the risk of overshooting.
   double server_momentum = 0.0;
+  // Per-round decay of the participants' learning rate, in (0, 1]. Default 1 (constant).
+  double lr_decay = 1.0;
 
   // OK, or InvalidArgument naming the field and its valid range.
   Status Validate() const;
@@ -39,6 +43,9 @@ class FedAvg : public Strategy {
                                               const std::vector<RoundResult>& ok,
                                               const std::vector<RoundFailure>& failed) override;
   std::string Summary() const override;
+
+  // What every participant of `round` (1-based) is asked to do.
+  RoundConfig ConfigFor(std::uint64_t round) const;
 
  protected:
   // "fraction 1 min_nodes 2 epochs 1 batch 32 lr 0.003", shared by the strategies built on this one.

@@ -92,6 +92,7 @@ Status Config::Validate() const {
   if (local_epochs < 1 || local_epochs > 1000) return bad("local_epochs must be in [1, 1000]");
   if (round_deadline_s <= 0) return bad("round_deadline_s must be > 0");
   if (failover_timeout_s <= 0) return bad("failover_timeout_s must be > 0");
+  if (!(lr_decay > 0 && lr_decay <= 1)) return bad("lr_decay must be in (0, 1]");
   if (strategy != "fedavg" && strategy != "trimmed-mean") {
     return bad("strategy must be fedavg or trimmed-mean, got '" + strategy + "'");
   }
@@ -115,7 +116,7 @@ Status LoadConfigFile(const std::string& path, Config& c) {
       {"gossip", {"interval_s", "exchange_timeout_s", "probe_interval_s", "dead_after_failures", "merge",
                   "max_update_norm", "max_frames_per_second"}},
       {"coordinator", {"fraction", "min_nodes", "local_epochs", "round_deadline_s", "failover_timeout_s",
-                       "strategy", "coordinator_trains", "server_momentum"}},
+                       "strategy", "coordinator_trains", "server_momentum", "lr_decay"}},
   });
   if (!keys.ok()) return Status::InvalidArgument(path + ": " + keys.message());
 
@@ -161,6 +162,7 @@ Status LoadConfigFile(const std::string& path, Config& c) {
   Read(r, "strategy", c.strategy, error);
   Read(r, "coordinator_trains", c.coordinator_trains, error);
   Read(r, "server_momentum", c.server_momentum, error);
+  Read(r, "lr_decay", c.lr_decay, error);
   if (!error.empty()) return Status::InvalidArgument(path + ": " + error);
   return Status::Ok();
 }

@@ -58,6 +58,7 @@ struct Config {
   std::string strategy = "fedavg";       // fedavg | trimmed-mean
   bool coordinator_trains = false;       // the coordinator trains on its own data in each round too
   double server_momentum = 0;            // FedAvgM server momentum in [0, 1); 0 = plain FedAvg
+  double lr_decay = 1.0;                 // round r trains with learning_rate x lr_decay^(r-1); (0, 1]
 
   std::string StatusSocketPath() const;
   Status Validate() const;

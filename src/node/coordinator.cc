@@ -35,6 +35,7 @@ Result<std::unique_ptr<Coordinator>> Coordinator::Create(asio::io_context& io, c
                                       static_cast<float>(config.learning_rate)};
   fedavg.seed = config.seed;
   fedavg.server_momentum = config.server_momentum;
+  fedavg.lr_decay = config.lr_decay;
   Result<std::unique_ptr<gossip::Strategy>> strategy = MakeStrategy(config.strategy, fedavg);
   if (!strategy.ok()) return strategy.status();
   Result<std::uint64_t> last_round = config.fresh ? Result<std::uint64_t>(std::uint64_t{0})

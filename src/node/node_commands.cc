@@ -81,6 +81,8 @@ void AddRun(CLI::App& app, int& exit_code) {
              "Seconds without a coordinator before nodes gossip again (default 15)");
   flags->Add(run, "--strategy", &Config::strategy, "Coordinator: fedavg | trimmed-mean");
   flags->Add(run, "--server-momentum", &Config::server_momentum, "Coordinator: FedAvgM momentum (default 0)");
+  flags->Add(run, "--lr-decay", &Config::lr_decay,
+             "Coordinator: round r trains with lr x decay^(r-1) (default 1 = constant)");
   flags->AddFlag(run, "--coordinator-trains", &Config::coordinator_trains,
                  "Coordinator: train on its own data in each round too");
   run->add_flag("-v,--verbose", *verbose, "Debug logging");

@@ -117,6 +117,23 @@ TEST(FedAvgTest, ServerMomentumAccumulatesSteps) {
   EXPECT_FALSE(options.Validate().ok());
 }
 
+TEST(FedAvgTest, LearningRateDecaysPerRound) {
+  FedAvgOptions options = Options(1, 2);
+  options.lr_decay = 0.5;
+  FedAvg fedavg(options);
+  EXPECT_FLOAT_EQ(fedavg.ConfigFor(1).learning_rate, 0.01f);  // round 1 trains with the base rate
+  EXPECT_FLOAT_EQ(fedavg.ConfigFor(3).learning_rate, 0.0025f);
+  for (const PeerPlan& plan : fedavg.ConfigureRound(2, Candidates(3))) {
+    EXPECT_FLOAT_EQ(plan.config.learning_rate, 0.005f);
+    EXPECT_EQ(plan.config.batch_size, 16u);
+  }
+  EXPECT_FLOAT_EQ(FedAvg(Options(1, 2)).ConfigFor(30).learning_rate, 0.01f);  // default: constant
+  options.lr_decay = 0;
+  EXPECT_FALSE(options.Validate().ok());
+  options.lr_decay = 1.01;
+  EXPECT_FALSE(options.Validate().ok());
+}
+
 TEST(TrimmedMeanTest, IgnoresOneAbsurdUpdate) {
   TrimmedMean robust(Options(1, 2));
   const std::vector<RoundResult> ok = {

@@ -29,6 +29,7 @@ TEST_F(ConfigFileTest, ShippedDefaultFileMatchesTheBuiltInDefaults) {
   EXPECT_EQ(from_file.merge, built_in.merge);
   EXPECT_EQ(from_file.intervals_per_epoch, built_in.intervals_per_epoch);
   EXPECT_EQ(from_file.discovery, built_in.discovery);
+  EXPECT_EQ(from_file.lr_decay, built_in.lr_decay);
 }
 
 TEST_F(ConfigFileTest, ValuesOverrideDefaults) {
