@@ -11,9 +11,7 @@ namespace gl::gossip {
 Status FedAvgOptions::Validate() const {
   if (!(fraction > 0.0 && fraction <= 1.0)) return Status::InvalidArgument("fraction must be in (0, 1]");
   if (min_nodes < 1) return Status::InvalidArgument("min_nodes must be >= 1");
-  if (!(server_momentum >= 0.0 && server_momentum < 1.0)) {
-    return Status::InvalidArgument("server momentum must be in [0, 1)");
-  }
+  if (Status valid = server.Validate(); !valid.ok()) return valid;
   if (!(lr_decay > 0.0 && lr_decay <= 1.0)) return Status::InvalidArgument("lr decay must be in (0, 1]");
   if (config.epochs < 1) return Status::InvalidArgument("local epochs must be >= 1");
   if (config.batch_size < 1) return Status::InvalidArgument("batch size must be >= 1");
@@ -23,7 +21,8 @@ Status FedAvgOptions::Validate() const {
   return Status::Ok();
 }
 
-FedAvg::FedAvg(FedAvgOptions options) : options_(std::move(options)), rng_(options_.seed) {}
+FedAvg::FedAvg(FedAvgOptions options)
+    : options_(std::move(options)), rng_(options_.seed), server_(options_.server) {}
 
 RoundConfig FedAvg::ConfigFor(std::uint64_t round) const {
   RoundConfig config = options_.config;
@@ -55,21 +54,14 @@ std::optional<std::vector<float>> FedAvg::Aggregate(std::uint64_t round, const s
     for (std::size_t i = 0; i < sum.size(); ++i) sum[i] += weight * r.params[i];
   }
   GL_LOG(kDebug, "round") << "round " << round << ": FedAvg of " << ok.size() << " models, " << total << " samples";
-  if (options_.server_momentum > 0) {
-    velocity_.resize(sum.size(), 0.0);
-    for (std::size_t i = 0; i < sum.size(); ++i) {
-      velocity_[i] = options_.server_momentum * velocity_[i] + (sum[i] - global[i]);
-      sum[i] = global[i] + velocity_[i];
-    }
-  }
-  return std::vector<float>(sum.begin(), sum.end());
+  return server_.Step(global, sum);
 }
 
 std::string FedAvg::SettingsText() const {
   std::ostringstream out;
   out << "fraction " << options_.fraction << " min_nodes " << options_.min_nodes << " epochs "
       << options_.config.epochs << " batch " << options_.config.batch_size << " lr " << options_.config.learning_rate
-      << " lr_decay " << options_.lr_decay << " server_momentum " << options_.server_momentum;
+      << " lr_decay " << options_.lr_decay << " " << server_.Summary();
   return out.str();
 }
 

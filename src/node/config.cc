@@ -116,7 +116,8 @@ Status LoadConfigFile(const std::string& path, Config& c) {
       {"gossip", {"interval_s", "exchange_timeout_s", "probe_interval_s", "dead_after_failures", "merge",
                   "max_update_norm", "max_frames_per_second"}},
       {"coordinator", {"fraction", "min_nodes", "local_epochs", "round_deadline_s", "failover_timeout_s",
-                       "strategy", "coordinator_trains", "server_momentum", "lr_decay"}},
+                       "strategy", "coordinator_trains", "server_optimizer", "server_lr", "server_momentum",
+                       "server_tau", "lr_decay"}},
   });
   if (!keys.ok()) return Status::InvalidArgument(path + ": " + keys.message());
 
@@ -161,7 +162,10 @@ Status LoadConfigFile(const std::string& path, Config& c) {
   Read(r, "failover_timeout_s", c.failover_timeout_s, error);
   Read(r, "strategy", c.strategy, error);
   Read(r, "coordinator_trains", c.coordinator_trains, error);
+  Read(r, "server_optimizer", c.server_optimizer, error);
+  Read(r, "server_lr", c.server_lr, error);
   Read(r, "server_momentum", c.server_momentum, error);
+  Read(r, "server_tau", c.server_tau, error);
   Read(r, "lr_decay", c.lr_decay, error);
   if (!error.empty()) return Status::InvalidArgument(path + ": " + error);
   return Status::Ok();

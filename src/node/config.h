@@ -57,7 +57,10 @@ struct Config {
   double failover_timeout_s = 15;        // nodes go back to gossip after the coordinator is silent this long
   std::string strategy = "fedavg";       // fedavg | trimmed-mean
   bool coordinator_trains = false;       // the coordinator trains on its own data in each round too
-  double server_momentum = 0;            // FedAvgM server momentum in [0, 1); 0 = plain FedAvg
+  std::string server_optimizer = "sgd";  // how the global model follows the mean: sgd | adam (FedAdam)
+  double server_lr = 1.0;                // server learning rate, (0, 10]; sgd 1 = plain FedAvg
+  double server_momentum = 0;            // sgd: FedAvgM server momentum in [0, 1); 0 = plain FedAvg
+  double server_tau = 1e-3;              // adam: adaptivity floor, > 0
   double lr_decay = 1.0;                 // round r trains with learning_rate x lr_decay^(r-1); (0, 1]
 
   std::string StatusSocketPath() const;

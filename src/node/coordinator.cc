@@ -34,7 +34,8 @@ Result<std::unique_ptr<Coordinator>> Coordinator::Create(asio::io_context& io, c
                                       static_cast<std::uint32_t>(config.batch_size),
                                       static_cast<float>(config.learning_rate)};
   fedavg.seed = config.seed;
-  fedavg.server_momentum = config.server_momentum;
+  fedavg.server = gossip::ServerOptimizerOptions{config.server_optimizer, config.server_lr, config.server_momentum,
+                                                 config.server_tau};
   fedavg.lr_decay = config.lr_decay;
   Result<std::unique_ptr<gossip::Strategy>> strategy = MakeStrategy(config.strategy, fedavg);
   if (!strategy.ok()) return strategy.status();

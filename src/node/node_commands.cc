@@ -80,7 +80,10 @@ void AddRun(CLI::App& app, int& exit_code) {
   flags->Add(run, "--failover-timeout", &Config::failover_timeout_s,
              "Seconds without a coordinator before nodes gossip again (default 15)");
   flags->Add(run, "--strategy", &Config::strategy, "Coordinator: fedavg | trimmed-mean");
+  flags->Add(run, "--server-optimizer", &Config::server_optimizer, "Coordinator: sgd | adam (FedAdam) (default sgd)");
+  flags->Add(run, "--server-lr", &Config::server_lr, "Coordinator: server learning rate (default 1)");
   flags->Add(run, "--server-momentum", &Config::server_momentum, "Coordinator: FedAvgM momentum (default 0)");
+  flags->Add(run, "--server-tau", &Config::server_tau, "Coordinator: FedAdam adaptivity floor (default 0.001)");
   flags->Add(run, "--lr-decay", &Config::lr_decay,
              "Coordinator: round r trains with lr x decay^(r-1) (default 1 = constant)");
   flags->AddFlag(run, "--coordinator-trains", &Config::coordinator_trains,

@@ -103,7 +103,7 @@ TEST(FedAvgTest, OptionsValidated) {
 
 TEST(FedAvgTest, ServerMomentumAccumulatesSteps) {
   FedAvgOptions options = Options(1, 2);
-  options.server_momentum = 0.5;
+  options.server.momentum = 0.5;
   FedAvg fedavgm(options);
   // Round 1: mean 1, velocity 1, global 0 + 1 = 1.
   const auto first = fedavgm.Aggregate(1, {0}, {{"a", {1}, 1}, {"b", {1}, 1}}, {});
@@ -113,7 +113,7 @@ TEST(FedAvgTest, ServerMomentumAccumulatesSteps) {
   const auto second = fedavgm.Aggregate(2, *first, {{"a", {2}, 1}, {"b", {2}, 1}}, {});
   ASSERT_TRUE(second.has_value());
   EXPECT_FLOAT_EQ((*second)[0], 2.5f);
-  options.server_momentum = 1.0;
+  options.server.momentum = 1.0;
   EXPECT_FALSE(options.Validate().ok());
 }
 
