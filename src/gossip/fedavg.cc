@@ -46,6 +46,11 @@ std::optional<std::vector<float>> FedAvg::Aggregate(std::uint64_t round, const s
                                                     const std::vector<RoundResult>& ok,
                                                     const std::vector<RoundFailure>& /*failed*/) {
   if (ok.empty()) return std::nullopt;
+  return server_.Step(global, Combine(round, global, ok));
+}
+
+std::vector<double> FedAvg::Combine(std::uint64_t round, const std::vector<float>& global,
+                                    const std::vector<RoundResult>& ok) {
   double total = 0;
   for (const RoundResult& r : ok) total += static_cast<double>(r.samples);
   std::vector<double> sum(global.size(), 0.0);
@@ -54,7 +59,7 @@ std::optional<std::vector<float>> FedAvg::Aggregate(std::uint64_t round, const s
     for (std::size_t i = 0; i < sum.size(); ++i) sum[i] += weight * r.params[i];
   }
   GL_LOG(kDebug, "round") << "round " << round << ": FedAvg of " << ok.size() << " models, " << total << " samples";
-  return server_.Step(global, sum);
+  return sum;
 }
 
 std::string FedAvg::SettingsText() const {

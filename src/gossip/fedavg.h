@@ -39,15 +39,21 @@ class FedAvg : public Strategy {
   explicit FedAvg(FedAvgOptions options);
 
   std::vector<PeerPlan> ConfigureRound(std::uint64_t round, const std::vector<RoundCandidate>& live) override;
+  // Combine() of the replies, then the server optimizer's step toward it.
   std::optional<std::vector<float>> Aggregate(std::uint64_t round, const std::vector<float>& global,
                                               const std::vector<RoundResult>& ok,
-                                              const std::vector<RoundFailure>& failed) override;
+                                              const std::vector<RoundFailure>& failed) final;
   std::string Summary() const override;
 
   // What every participant of `round` (1-based) is asked to do.
   RoundConfig ConfigFor(std::uint64_t round) const;
 
  protected:
+  // The point the global model steps toward, from the round's replies (never empty). Here the
+  // mean weighted by sample count.
+  virtual std::vector<double> Combine(std::uint64_t round, const std::vector<float>& global,
+                                      const std::vector<RoundResult>& ok);
+
   // "fraction 1 min_nodes 2 epochs 1 batch 32 lr 0.003", shared by the strategies built on this one.
   std::string SettingsText() const;
 

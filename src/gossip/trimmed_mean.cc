@@ -14,20 +14,18 @@ std::size_t TrimmedMean::TrimCount(std::size_t n) const {
   return std::min(std::max<std::size_t>(k, 1), (n - 1) / 2);
 }
 
-std::optional<std::vector<float>> TrimmedMean::Aggregate(std::uint64_t /*round*/, const std::vector<float>& global,
-                                                         const std::vector<RoundResult>& ok,
-                                                         const std::vector<RoundFailure>& /*failed*/) {
-  if (ok.empty()) return std::nullopt;
+std::vector<double> TrimmedMean::Combine(std::uint64_t /*round*/, const std::vector<float>& global,
+                                         const std::vector<RoundResult>& ok) {
   const std::size_t k = TrimCount(ok.size());
   const std::size_t kept = ok.size() - 2 * k;
-  std::vector<float> result(global.size());
+  std::vector<double> result(global.size());
   std::vector<float> column(ok.size());
   for (std::size_t i = 0; i < result.size(); ++i) {
     for (std::size_t j = 0; j < ok.size(); ++j) column[j] = ok[j].params[i];
     std::sort(column.begin(), column.end());
     double sum = 0;
     for (std::size_t j = k; j < k + kept; ++j) sum += column[j];
-    result[i] = static_cast<float>(sum / static_cast<double>(kept));
+    result[i] = sum / static_cast<double>(kept);
   }
   return result;
 }

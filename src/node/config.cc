@@ -93,8 +93,8 @@ Status Config::Validate() const {
   if (round_deadline_s <= 0) return bad("round_deadline_s must be > 0");
   if (failover_timeout_s <= 0) return bad("failover_timeout_s must be > 0");
   if (!(lr_decay > 0 && lr_decay <= 1)) return bad("lr_decay must be in (0, 1]");
-  if (strategy != "fedavg" && strategy != "trimmed-mean") {
-    return bad("strategy must be fedavg or trimmed-mean, got '" + strategy + "'");
+  if (strategy != "fedavg" && strategy != "fednova" && strategy != "trimmed-mean") {
+    return bad("strategy must be fedavg, fednova or trimmed-mean, got '" + strategy + "'");
   }
   return Status::Ok();
 }

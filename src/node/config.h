@@ -55,7 +55,7 @@ struct Config {
   int local_epochs = 1;                  // E: local epochs per round
   double round_deadline_s = 600;         // a participant not done by then is left out of the round
   double failover_timeout_s = 15;        // nodes go back to gossip after the coordinator is silent this long
-  std::string strategy = "fedavg";       // fedavg | trimmed-mean
+  std::string strategy = "fedavg";       // fedavg | fednova | trimmed-mean
   bool coordinator_trains = false;       // the coordinator trains on its own data in each round too
   std::string server_optimizer = "sgd";  // how the global model follows the mean: sgd | adam (FedAdam)
   double server_lr = 1.0;                // server learning rate, (0, 10]; sgd 1 = plain FedAvg

@@ -4,6 +4,7 @@
 
 #include "common/log.h"
 #include "gossip/codec.h"
+#include "gossip/fednova.h"
 #include "gossip/round_messages.h"
 #include "gossip/trimmed_mean.h"
 #include "node/round_state.h"
@@ -18,8 +19,9 @@ std::chrono::milliseconds Ms(double seconds) { return std::chrono::milliseconds(
 Result<std::unique_ptr<gossip::Strategy>> MakeStrategy(const std::string& name, const gossip::FedAvgOptions& options) {
   if (Status valid = options.Validate(); !valid.ok()) return valid;
   if (name == "fedavg") return std::unique_ptr<gossip::Strategy>(std::make_unique<gossip::FedAvg>(options));
+  if (name == "fednova") return std::unique_ptr<gossip::Strategy>(std::make_unique<gossip::FedNova>(options));
   if (name == "trimmed-mean") return std::unique_ptr<gossip::Strategy>(std::make_unique<gossip::TrimmedMean>(options));
-  return Status::InvalidArgument("strategy must be fedavg or trimmed-mean, got '" + name + "'");
+  return Status::InvalidArgument("strategy must be fedavg, fednova or trimmed-mean, got '" + name + "'");
 }
 
 Result<std::unique_ptr<Coordinator>> Coordinator::Create(asio::io_context& io, const Config& config,

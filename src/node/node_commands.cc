@@ -79,7 +79,7 @@ void AddRun(CLI::App& app, int& exit_code) {
   flags->Add(run, "--round-deadline", &Config::round_deadline_s, "Seconds a round waits for replies (default 600)");
   flags->Add(run, "--failover-timeout", &Config::failover_timeout_s,
              "Seconds without a coordinator before nodes gossip again (default 15)");
-  flags->Add(run, "--strategy", &Config::strategy, "Coordinator: fedavg | trimmed-mean");
+  flags->Add(run, "--strategy", &Config::strategy, "Coordinator: fedavg | fednova | trimmed-mean");
   flags->Add(run, "--server-optimizer", &Config::server_optimizer, "Coordinator: sgd | adam (FedAdam) (default sgd)");
   flags->Add(run, "--server-lr", &Config::server_lr, "Coordinator: server learning rate (default 1)");
   flags->Add(run, "--server-momentum", &Config::server_momentum, "Coordinator: FedAvgM momentum (default 0)");
