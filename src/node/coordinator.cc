@@ -34,7 +34,7 @@ Result<std::unique_ptr<Coordinator>> Coordinator::Create(asio::io_context& io, c
   fedavg.min_nodes = static_cast<std::uint32_t>(config.min_nodes);
   fedavg.config = gossip::RoundConfig{static_cast<std::uint32_t>(config.local_epochs),
                                       static_cast<std::uint32_t>(config.batch_size),
-                                      static_cast<float>(config.learning_rate)};
+                                      static_cast<float>(config.client_lr)};
   fedavg.seed = config.seed;
   fedavg.server = gossip::ServerOptimizerOptions{config.server_optimizer, config.server_lr, config.server_momentum,
                                                  config.server_tau};
