@@ -100,8 +100,10 @@ Status Config::Validate() const {
   if (local_epochs < 1 || local_epochs > 1000) return bad("local_epochs must be in [1, 1000]");
   if (round_deadline_s <= 0) return bad("round_deadline_s must be > 0");
   if (failover_timeout_s <= 0) return bad("failover_timeout_s must be > 0");
-  if (strategy != "fedavg" && strategy != "trimmed-mean") {
-    return bad("strategy must be fedavg or trimmed-mean, got '" + strategy + "'");
+  if (!(client_lr > 0 && client_lr < 1)) return bad("client_lr must be in (0, 1)");
+  if (!(lr_decay > 0 && lr_decay <= 1)) return bad("lr_decay must be in (0, 1]");
+  if (strategy != "fedavg" && strategy != "fednova" && strategy != "trimmed-mean") {
+    return bad("strategy must be fedavg, fednova or trimmed-mean, got '" + strategy + "'");
   }
   return Status::Ok();
 }
@@ -123,8 +125,9 @@ Status LoadConfigFile(const std::string& path, Config& c) {
                     "intervals_per_epoch", "seed"}},
       {"gossip", {"interval_s", "exchange_timeout_s", "probe_interval_s", "dead_after_failures", "merge",
                   "merge_window", "max_update_norm", "max_frames_per_second"}},
-      {"coordinator", {"fraction", "min_nodes", "local_epochs", "round_deadline_s", "failover_timeout_s",
-                       "strategy", "coordinator_trains", "server_momentum"}},
+      {"coordinator", {"fraction", "min_nodes", "local_epochs", "client_lr", "lr_decay", "round_deadline_s",
+                       "failover_timeout_s", "strategy", "coordinator_trains", "server_optimizer", "server_lr",
+                       "server_momentum", "server_tau"}},
   });
   if (!keys.ok()) return Status::InvalidArgument(path + ": " + keys.message());
 
@@ -169,11 +172,16 @@ Status LoadConfigFile(const std::string& path, Config& c) {
   Read(r, "fraction", c.fraction, error);
   Read(r, "min_nodes", c.min_nodes, error);
   Read(r, "local_epochs", c.local_epochs, error);
+  Read(r, "client_lr", c.client_lr, error);
   Read(r, "round_deadline_s", c.round_deadline_s, error);
   Read(r, "failover_timeout_s", c.failover_timeout_s, error);
   Read(r, "strategy", c.strategy, error);
   Read(r, "coordinator_trains", c.coordinator_trains, error);
+  Read(r, "server_optimizer", c.server_optimizer, error);
+  Read(r, "server_lr", c.server_lr, error);
   Read(r, "server_momentum", c.server_momentum, error);
+  Read(r, "server_tau", c.server_tau, error);
+  Read(r, "lr_decay", c.lr_decay, error);
   if (!error.empty()) return Status::InvalidArgument(path + ": " + error);
   return Status::Ok();
 }

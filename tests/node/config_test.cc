@@ -31,6 +31,13 @@ TEST_F(ConfigFileTest, ShippedDefaultFileMatchesTheBuiltInDefaults) {
   EXPECT_EQ(from_file.encrypt, built_in.encrypt);
   EXPECT_EQ(from_file.intervals_per_epoch, built_in.intervals_per_epoch);
   EXPECT_EQ(from_file.discovery, built_in.discovery);
+  EXPECT_EQ(from_file.strategy, built_in.strategy);
+  EXPECT_EQ(from_file.client_lr, built_in.client_lr);
+  EXPECT_EQ(from_file.lr_decay, built_in.lr_decay);
+  EXPECT_EQ(from_file.server_optimizer, built_in.server_optimizer);
+  EXPECT_EQ(from_file.server_lr, built_in.server_lr);
+  EXPECT_EQ(from_file.server_momentum, built_in.server_momentum);
+  EXPECT_EQ(from_file.server_tau, built_in.server_tau);
 }
 
 TEST_F(ConfigFileTest, ValuesOverrideDefaults) {
