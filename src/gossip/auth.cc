@@ -130,7 +130,9 @@ SealedFrame AuthSession::Seal(Frame frame) {
   return SealedFrame{sealer.header(), std::move(frame.body), sealer.Finish()};
 }
 
-Status AuthSession::CheckFlags(const Frame& received) const {
+Result<Frame> AuthSession::Open(Frame received) {
+  if (broken_) return Status::Rejected("session already failed authentication");
+  broken_ = true;  // until the frame has passed every check
   if ((received.flags & kFlagAuthenticated) == 0 || received.body.size() < kAuthTagBytes) {
     return Status::Rejected("frame without a tag (" + std::to_string(received.body.size()) +
                             " bytes) on a keyed connection");
@@ -141,42 +143,15 @@ Status AuthSession::CheckFlags(const Frame& received) const {
                             " frame, but this node has encrypt = " + (encrypt_ ? "true" : "false") +
                             " (set encrypt the same on every node)");
   }
-  return Status::Ok();
-}
-
-void AuthSession::OpenChunk(Frame& received, std::size_t offset, std::size_t size) {
-  if (broken_) return;
-  if (offset == 0) {
-    opening_.reset();
-    opened_ = 0;
-    if (!CheckFlags(received).ok()) return;  // Open says why
-    const AuthRole sender = role_ == AuthRole::kClient ? AuthRole::kServer : AuthRole::kClient;
-    opening_.emplace(frame_key_, NonceFor(sender, received_),
-                     EncodeHeader(received.type, static_cast<std::uint32_t>(received.body.size()), received.flags),
-                     (received.flags & kFlagEncrypted) != 0);
-  }
-  if (!opening_) return;
-  const std::size_t end = std::min(offset + size, received.body.size() - kAuthTagBytes);
-  if (end <= opened_) return;  // the tag
-  opening_->OpenChunk(std::span(received.body).subspan(opened_, end - opened_));
-  opened_ = end;
-}
-
-Result<Frame> AuthSession::Open(Frame received) {
-  if (broken_) return Status::Rejected("session already failed authentication");
-  if (Status flags = CheckFlags(received); !flags.ok()) {
-    broken_ = true;
-    return flags;
-  }
-  OpenChunk(received, opening_ ? opened_ : 0, received.body.size());  // what did not go through yet
   const std::size_t body_bytes = received.body.size() - kAuthTagBytes;
-  const bool match = opening_->Verify(received.body.data() + body_bytes);
-  opening_.reset();
-  if (!match) {
-    broken_ = true;
+  const auto header = EncodeHeader(received.type, static_cast<std::uint32_t>(received.body.size()), received.flags);
+  const AuthRole sender = role_ == AuthRole::kClient ? AuthRole::kServer : AuthRole::kClient;
+  if (!OpenFrameBytes(frame_key_, NonceFor(sender, received_), header, std::span(received.body).first(body_bytes),
+                      encrypted, received.body.data() + body_bytes)) {
     return Status::Rejected("wrong tag on frame " + std::to_string(received_) +
                             " (wrong cluster key, forged, replayed or reordered frame)");
   }
+  broken_ = false;
   ++received_;
   received.body.resize(body_bytes);
   received.flags = 0;

@@ -19,7 +19,6 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -81,15 +80,9 @@ class AuthSession {
   // tag. Rejected on any mismatch; the session is then unusable (the connection must be
   // closed). REQUIRES: established().
   Result<Frame> Open(Frame received);
-  // Optional, to check a frame while it arrives: each new piece of `received`'s body, in
-  // order from offset 0, as a transport fills it (every piece but the last a multiple of
-  // kCipherBlockBytes long); Open then finishes. Decrypts in place: nothing may use the body
-  // before Open succeeded.
-  void OpenChunk(Frame& received, std::size_t offset, std::size_t size);
 
  private:
   FrameNonce NonceFor(AuthRole sender, std::uint64_t sequence) const;
-  Status CheckFlags(const Frame& received) const;
 
   ClusterKey cluster_key_;
   FrameKey frame_key_{};
@@ -100,8 +93,6 @@ class AuthSession {
   bool broken_ = false;
   std::uint64_t sent_ = 0;
   std::uint64_t received_ = 0;
-  std::optional<FrameOpener> opening_;  // the frame being received, once its first piece came
-  std::size_t opened_ = 0;              // bytes of its body (tag excluded) through opening_
 };
 
 }  // namespace gl::gossip

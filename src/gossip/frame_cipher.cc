@@ -12,9 +12,9 @@ static_assert(sizeof(crypto_onetimeauth_poly1305_state) <= 256 && alignof(crypto
 
 // RFC 8439 section 2.8: Poly1305 keyed with ChaCha20 block 0 over
 // ad || pad16 || ciphertext || pad16 || le64(|ad|) || le64(|ciphertext|),
-// where ad = header (|| body when the body is not the ciphertext). The body's keystream
-// starts at block 1.
-void UpdatePadded(crypto_onetimeauth_poly1305_state& state, std::uint64_t length) {
+// where ad = header (|| body when the body is not the ciphertext). Begin, Absorb the body,
+// Finish.
+void UpdatePadded(crypto_onetimeauth_poly1305_state& state, std::size_t length) {
   static const std::uint8_t zeros[16] = {};
   crypto_onetimeauth_poly1305_update(&state, zeros, (16 - length % 16) % 16);
 }
@@ -25,63 +25,69 @@ void UpdateLength(crypto_onetimeauth_poly1305_state& state, std::uint64_t length
   crypto_onetimeauth_poly1305_update(&state, bytes, sizeof bytes);
 }
 
-crypto_onetimeauth_poly1305_state& State(std::array<unsigned char, 256>& storage) {
-  return *reinterpret_cast<crypto_onetimeauth_poly1305_state*>(storage.data());
+void MacBegin(crypto_onetimeauth_poly1305_state& state, const FrameKey& key, const FrameNonce& nonce,
+              const FrameHeaderBytes& header, bool body_is_ciphertext) {
+  std::uint8_t one_time_key[crypto_onetimeauth_poly1305_KEYBYTES];
+  crypto_stream_chacha20_ietf(one_time_key, sizeof one_time_key, nonce.data(), key.data());
+  crypto_onetimeauth_poly1305_init(&state, one_time_key);
+  sodium_memzero(one_time_key, sizeof one_time_key);
+  crypto_onetimeauth_poly1305_update(&state, header.data(), header.size());
+  if (body_is_ciphertext) UpdatePadded(state, header.size());
+}
+
+void MacFinish(crypto_onetimeauth_poly1305_state& state, std::uint64_t body_bytes, bool body_is_ciphertext,
+               std::uint8_t* tag) {
+  const std::uint64_t ad_bytes = kFrameHeaderSize + (body_is_ciphertext ? 0 : body_bytes);
+  const std::uint64_t ciphertext_bytes = body_is_ciphertext ? body_bytes : 0;
+  UpdatePadded(state, body_is_ciphertext ? ciphertext_bytes : ad_bytes);
+  UpdateLength(state, ad_bytes);
+  UpdateLength(state, ciphertext_bytes);
+  crypto_onetimeauth_poly1305_final(&state, tag);
+  sodium_memzero(&state, sizeof state);
+}
+
+// Block 0 keys Poly1305; the keystream for the body starts at block 1.
+void XorKeystream(const FrameKey& key, const FrameNonce& nonce, std::uint64_t offset, std::span<std::uint8_t> data) {
+  const auto block = static_cast<std::uint32_t>(1 + offset / kCipherBlockBytes);
+  crypto_stream_chacha20_ietf_xor_ic(data.data(), data.data(), data.size(), nonce.data(), block, key.data());
 }
 
 }  // namespace
 
-FrameCipher::FrameCipher(const FrameKey& key, const FrameNonce& nonce, const FrameHeaderBytes& header, bool encrypted)
-    : key_(key), nonce_(nonce), header_(header), encrypted_(encrypted) {
-  std::uint8_t one_time_key[crypto_onetimeauth_poly1305_KEYBYTES];
-  crypto_stream_chacha20_ietf(one_time_key, sizeof one_time_key, nonce_.data(), key_.data());
-  crypto_onetimeauth_poly1305_init(&State(mac_state_), one_time_key);
-  sodium_memzero(one_time_key, sizeof one_time_key);
-  crypto_onetimeauth_poly1305_update(&State(mac_state_), header_.data(), header_.size());
-  if (encrypted_) UpdatePadded(State(mac_state_), header_.size());
+FrameSealer::FrameSealer(const FrameKey& key, const FrameNonce& nonce, const FrameHeaderBytes& header, bool encrypt)
+    : key_(key), nonce_(nonce), header_(header), encrypt_(encrypt) {
+  MacBegin(*reinterpret_cast<crypto_onetimeauth_poly1305_state*>(mac_state_.data()), key_, nonce_, header_, encrypt_);
 }
 
-FrameCipher::~FrameCipher() {
+FrameSealer::~FrameSealer() {
   sodium_memzero(key_.data(), key_.size());
   sodium_memzero(mac_state_.data(), mac_state_.size());
 }
 
-void FrameCipher::Absorb(std::span<const std::uint8_t> chunk) {
-  crypto_onetimeauth_poly1305_update(&State(mac_state_), chunk.data(), chunk.size());
-  absorbed_ += chunk.size();
+void FrameSealer::SealChunk(std::span<std::uint8_t> chunk) {
+  if (encrypt_) XorKeystream(key_, nonce_, body_bytes_, chunk);
+  crypto_onetimeauth_poly1305_update(reinterpret_cast<crypto_onetimeauth_poly1305_state*>(mac_state_.data()),
+                                     chunk.data(), chunk.size());
+  body_bytes_ += chunk.size();
 }
 
-void FrameCipher::Xor(std::span<std::uint8_t> chunk) {
-  if (!encrypted_) return;
-  const auto block = static_cast<std::uint32_t>(1 + xored_ / kCipherBlockBytes);
-  crypto_stream_chacha20_ietf_xor_ic(chunk.data(), chunk.data(), chunk.size(), nonce_.data(), block, key_.data());
-  xored_ += chunk.size();
-}
-
-FrameTag FrameCipher::Tag() {
-  const std::uint64_t ad_bytes = header_.size() + (encrypted_ ? 0 : absorbed_);
-  const std::uint64_t ciphertext_bytes = encrypted_ ? absorbed_ : 0;
-  UpdatePadded(State(mac_state_), encrypted_ ? ciphertext_bytes : ad_bytes);
-  UpdateLength(State(mac_state_), ad_bytes);
-  UpdateLength(State(mac_state_), ciphertext_bytes);
+FrameTag FrameSealer::Finish() {
   FrameTag tag{};
-  crypto_onetimeauth_poly1305_final(&State(mac_state_), tag.data());
+  MacFinish(*reinterpret_cast<crypto_onetimeauth_poly1305_state*>(mac_state_.data()), body_bytes_, encrypt_,
+            tag.data());
   return tag;
 }
 
-void FrameSealer::SealChunk(std::span<std::uint8_t> chunk) {
-  Xor(chunk);
-  Absorb(chunk);
-}
-
-void FrameOpener::OpenChunk(std::span<std::uint8_t> chunk) {
-  Absorb(chunk);
-  Xor(chunk);
-}
-
-bool FrameOpener::Verify(const std::uint8_t* tag) {
-  const FrameTag expected = Tag();
-  return crypto_verify_16(expected.data(), tag) == 0;
+bool OpenFrameBytes(const FrameKey& key, const FrameNonce& nonce, const FrameHeaderBytes& header,
+                    std::span<std::uint8_t> body, bool encrypted, const std::uint8_t* tag) {
+  crypto_onetimeauth_poly1305_state state;
+  MacBegin(state, key, nonce, header, encrypted);
+  crypto_onetimeauth_poly1305_update(&state, body.data(), body.size());
+  FrameTag expected{};
+  MacFinish(state, body.size(), encrypted, expected.data());
+  const bool match = crypto_verify_16(expected.data(), tag) == 0;
+  if (match && encrypted) XorKeystream(key, nonce, 0, body);
+  return match;
 }
 
 }  // namespace gl::gossip

@@ -1,6 +1,5 @@
 #include "gossip/tcp_connection.h"
 
-#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -56,8 +55,7 @@ Status TcpConnection::IoFailure(const std::error_code& ec, const char* while_doi
   return Status::IoError(std::string(while_doing) + ": " + ec.message());
 }
 
-asio::awaitable<Result<Frame>> TcpConnection::ReadFrame(std::uint32_t max_body_bytes, TransportStats& stats,
-                                                        ChunkHook on_chunk) {
+asio::awaitable<Result<Frame>> TcpConnection::ReadFrame(std::uint32_t max_body_bytes, TransportStats& stats) {
   std::array<std::uint8_t, kFrameHeaderSize> header{};
   std::error_code ec;
   const std::size_t header_read = co_await asio::async_read(socket_, asio::buffer(header), Await(ec));
@@ -71,15 +69,7 @@ asio::awaitable<Result<Frame>> TcpConnection::ReadFrame(std::uint32_t max_body_b
   if (!parsed.ok()) co_return parsed.status();
 
   Frame frame{parsed->type, std::vector<std::uint8_t>(parsed->body_length), parsed->flags};
-  const std::size_t piece = on_chunk ? kReadChunkBytes : frame.body.size();
-  std::size_t body_read = 0;
-  while (!ec && body_read < frame.body.size()) {
-    const std::size_t size = std::min(piece, frame.body.size() - body_read);
-    const std::size_t got =
-        co_await asio::async_read(socket_, asio::buffer(frame.body.data() + body_read, size), Await(ec));
-    if (!ec && on_chunk) on_chunk(frame, body_read, got);
-    body_read += got;
-  }
+  const std::size_t body_read = co_await asio::async_read(socket_, asio::buffer(frame.body), Await(ec));
   stats.bytes_received += body_read;
   if (ec) {
     co_return Status::Corruption("truncated body: " + std::to_string(body_read) + " of " +

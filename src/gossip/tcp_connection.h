@@ -14,7 +14,6 @@
 #include <asio.hpp>
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 
@@ -40,16 +39,8 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   void SetDeadline(std::chrono::milliseconds timeout);
   bool timed_out() const { return timed_out_; }
 
-  // Called with the frame being read (type, flags, body buffer of the full size) after each
-  // piece of its body arrived: the piece is body[offset, offset + size).
-  using ChunkHook = std::function<void(Frame& frame, std::size_t offset, std::size_t size)>;
-  // Body pieces handed to a ChunkHook: 64 KiB.
-  static constexpr std::size_t kReadChunkBytes = 64 << 10;
-
-  // Reads one frame whose body is at most `max_body_bytes`; counts bytes into `stats`. With
-  // `on_chunk`, the body is read in kReadChunkBytes pieces and each is passed to it.
-  asio::awaitable<Result<Frame>> ReadFrame(std::uint32_t max_body_bytes, TransportStats& stats,
-                                           ChunkHook on_chunk = {});
+  // Reads one frame whose body is at most `max_body_bytes`; counts bytes into `stats`.
+  asio::awaitable<Result<Frame>> ReadFrame(std::uint32_t max_body_bytes, TransportStats& stats);
   asio::awaitable<Status> WriteFrame(const Frame& frame, TransportStats& stats);
   // Closes the socket and stops the watchdog. Idempotent.
   void Close();

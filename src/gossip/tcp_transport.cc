@@ -46,7 +46,7 @@ constexpr std::size_t kMaxTrackedHosts = 1024;
 constexpr std::uint32_t kMaxNonceFrameBody = 1024;
 // Sealed frames are sent in chunks of this size (a model frame: ~5).
 constexpr std::size_t kSealChunkBytes = 64 << 10;
-static_assert(kSealChunkBytes % kCipherBlockBytes == 0 && TcpConnection::kReadChunkBytes % kCipherBlockBytes == 0);
+static_assert(kSealChunkBytes % kCipherBlockBytes == 0);
 
 auto Await(std::error_code& ec) { return asio::redirect_error(asio::use_awaitable, ec); }
 
@@ -159,12 +159,9 @@ asio::awaitable<Result<SessionPtr>> Handshake(TcpTransport::State& state, TcpCon
 // its body decrypted if encrypted.
 asio::awaitable<Result<Frame>> Receive(TcpTransport::State& state, TcpConnection& connection,
                                        AuthSession* session) {
-  if (session == nullptr) co_return co_await connection.ReadFrame(state.options.max_frame_bytes, state.stats);
-  // Checked (and decrypted) piece by piece while the rest arrives; Open finishes.
-  Result<Frame> frame = co_await connection.ReadFrame(
-      state.options.max_frame_bytes + kAuthTagBytes, state.stats,
-      [session](Frame& received, std::size_t offset, std::size_t size) { session->OpenChunk(received, offset, size); });
-  if (!frame.ok()) co_return frame;
+  const std::uint32_t trailer = session != nullptr ? kAuthTagBytes : 0;
+  Result<Frame> frame = co_await connection.ReadFrame(state.options.max_frame_bytes + trailer, state.stats);
+  if (!frame.ok() || session == nullptr) co_return frame;
   co_return session->Open(std::move(frame).value());
 }
 

@@ -139,28 +139,6 @@ TEST_P(AuthSessionTest, EncryptionSettingsMustAgree) {
   EXPECT_NE(opened.status().message().find("encrypt"), std::string::npos) << opened.status().message();
 }
 
-// As the transport does it: each 64 KiB piece of the body as it arrives, then Open.
-Result<Frame> OpenInPieces(AuthSession& session, Frame received) {
-  constexpr std::size_t kPiece = 64 << 10;
-  for (std::size_t offset = 0; offset < received.body.size(); offset += kPiece) {
-    session.OpenChunk(received, offset, std::min(kPiece, received.body.size() - offset));
-  }
-  return session.Open(std::move(received));
-}
-
-TEST_P(AuthSessionTest, FramesOpenedInPiecesAsTheyArrive) {
-  Connect(key_, key_);
-  const Frame model = EncodeMessage(ExchangeRequest{"c", ModelSnapshot{"sig", std::vector<float>(75000, 0.5f), 1, 1}});
-  for (int i = 0; i < 2; ++i) {
-    Result<Frame> opened = OpenInPieces(*server_, AsReceived(client_->Seal(model)));
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-    EXPECT_EQ(opened->body, model.body);
-  }
-  Frame tampered = AsReceived(client_->Seal(model));
-  tampered.body[200000] ^= 1;
-  EXPECT_FALSE(OpenInPieces(*server_, std::move(tampered)).ok());
-}
-
 TEST_P(AuthSessionTest, BodyIsOnTheWireInTheClearOnlyWithoutEncryption) {
   Connect(key_, key_);
   const Frame model = EncodeMessage(ExchangeRequest{"c", ModelSnapshot{"sig", std::vector<float>(1000, 0.5f), 1, 1}});
