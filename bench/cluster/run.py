@@ -2,7 +2,7 @@
 """Cluster-level benchmarks of gossip-learner on this machine (loopback), printed beside
 the targets of issues 3 and 4. Uses tools/cluster; standard library only.
 
-  bench/cluster/run.py accuracy [--nodes 8] [--scheme dirichlet] [--alpha 0.3] [--minutes 15]
+  bench/cluster/run.py accuracy [--nodes 8] [--scheme dirichlet] [--alpha 0.3] [--minutes 15] [--seed 1]
       Every node's accuracy on the common held-out file over time; the time and the bytes
       each node had sent when it first reached the target (default 80%).
   bench/cluster/run.py memory [--nodes 16] [--seconds 60]
@@ -45,7 +45,8 @@ def bench_accuracy(args):
     cluster_dir = os.path.join(ROOT, ".bench-cluster")
     extra = ["--"] + args.run_flags.split() if args.run_flags else []
     cluster("up", str(args.nodes), "--scheme", args.scheme, "--alpha", str(args.alpha), "--static",
-            "--dir", cluster_dir, "--base-port", "7600", "--gossip-interval", str(args.gossip_interval), *extra)
+            "--dir", cluster_dir, "--base-port", "7600", "--gossip-interval", str(args.gossip_interval),
+            "--seed", str(args.seed), *extra)
     reached = {}
     start = time.time()
     try:
@@ -59,7 +60,7 @@ def bench_accuracy(args):
             line = " ".join(f"{100 * a:5.1f}" for a in accs.values())
             print(f"{time.time() - start:6.0f} s  eval acc %: {line}   min {100 * min(accs.values()):5.1f}",
                   flush=True)
-            if len(reached) == len(st):
+            if len(reached) == len(st) and not args.full:
                 break
         final = statuses(cluster_dir)
     finally:
@@ -110,6 +111,8 @@ def main():
     a.add_argument("--every", type=float, default=15)
     a.add_argument("--target", type=float, default=0.80)
     a.add_argument("--gossip-interval", type=float, default=1.0)
+    a.add_argument("--seed", type=int, default=1, help="seed of the shards (and, plus i, of node i)")
+    a.add_argument("--full", action="store_true", help="run all --minutes, not only until every node got there")
     a.add_argument("--run-flags", default="", help="extra flags for every node, e.g. '--hidden 64'")
     m = sub.add_parser("memory")
     m.add_argument("--nodes", type=int, default=16)

@@ -2,9 +2,11 @@
 """Coordinator-mode benchmark (issue 5) on this machine, loopback, real processes.
 
   bench/coordinator/run.py [--nodes 8] [--alpha 0.3] [--rounds 30] [--hidden 128] [--epochs 1]
+                           [--strategy S] [--extra "--client-lr 0.01 ..."]
 
 Holds out an IID tenth of data/names as the common evaluation file, splits the rest into
---nodes Dirichlet(alpha) shards, starts one coordinator (FedAvg, fraction 1 = all nodes every
+--nodes Dirichlet(alpha) shards, starts one coordinator (the node's default strategy and
+round settings unless --strategy / --extra say otherwise; fraction 1 = all nodes every
 round, E = --epochs) and one node per shard, and records after every round the global
 model's accuracy and macro-F1 on the held-out file and the coordinator's overhead (round wall
 time minus the slowest participant's training time: everything but the nodes' training).
@@ -57,20 +59,20 @@ def main():
     p.add_argument("--rounds", type=int, default=30)
     p.add_argument("--hidden", type=int, default=128)
     p.add_argument("--epochs", type=int, default=1)
-    p.add_argument("--strategy", default="fedavg")
+    p.add_argument("--strategy", default="", help="fedavg | fednova | trimmed-mean (default: the node's)")
     p.add_argument("--extra", default="", help="more run flags for every process")
     args = p.parse_args()
 
     workdir = tempfile.mkdtemp(prefix="gl-bench-coord-")
     shards, eval_file, sizes = make_data(workdir, args.nodes, args.alpha, args.seed)
     print(f"{args.nodes} Dirichlet({args.alpha}) shards, sizes {min(sizes)}..{max(sizes)} names; "
-          f"hidden {args.hidden}, E={args.epochs}, {args.strategy}, all nodes every round")
+          f"hidden {args.hidden}, E={args.epochs}, {args.strategy or 'default strategy'}, all nodes every round")
     common = ["--hidden", str(args.hidden), "--seed", "1", "--eval-interval", "600", "--checkpoint-interval", "0",
               "--discovery", "static", "--cluster", "bench-coord", "--gossip-interval", "0"] + args.extra.split()
     ports = harness.free_ports(args.nodes + 1)
     coordinator = harness.NodeProcess(workdir, "coord", ports[0], eval_file, common + [
         "--role", "coordinator", "--eval-data", eval_file, "--min-nodes", str(args.nodes),
-        "--local-epochs", str(args.epochs), "--strategy", args.strategy, "--fraction", "1"])
+        "--local-epochs", str(args.epochs), "--fraction", "1"] + (["--strategy", args.strategy] if args.strategy else []))
     nodes = [harness.NodeProcess(workdir, f"n{i}", ports[i + 1], shards[i], common + ["--peer", coordinator.address])
              for i in range(args.nodes)]
     coordinator.extra += sum((["--peer", n.address] for n in nodes), [])

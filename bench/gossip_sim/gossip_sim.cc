@@ -38,10 +38,10 @@ struct SimOptions {
   int slices_per_interval = 8;
   int hidden = 128;
   int batch_size = 32;
-  float dropout = 0.2f;
+  float dropout = 0.4f;  // defaults as the node's (config/node.toml)
   std::size_t smoothing_merges = 32;  // as TrainingOptions::smoothing_merges
   std::string merge = "age-weighted";
-  gl::node::LearningRateSchedule schedule;
+  gl::node::LearningRateSchedule schedule{0.02f, 10, 1e-4f};
   std::uint64_t seed = 1;
 };
 
@@ -108,7 +108,7 @@ void TrainBatches(SimNode& node, double batches, const SimOptions& o) {
 }
 
 // Push-pull: both sides merge the other's model as it was before the exchange.
-void Exchange(SimNode& a, SimNode& b, gl::gossip::MergeRule rule, const SimOptions& o) {
+void Exchange(SimNode& a, SimNode& b, gl::gossip::MergeRule rule) {
   gl::gossip::ModelSnapshot sa{a.model->Signature(), a.model->GetParameters(), a.age, a.train.examples.size()};
   gl::gossip::ModelSnapshot sb{b.model->Signature(), b.model->GetParameters(), b.age, b.train.examples.size()};
   gl::gossip::ModelSnapshot merged_a = sa, merged_b = sb;
@@ -197,7 +197,7 @@ int main(int argc, char** argv) {
       const int a = initiators[slice];
       int b = std::uniform_int_distribution<int>(0, n - 2)(rng);
       if (b >= a) ++b;
-      Exchange(nodes[a], nodes[b], rule, o);
+      Exchange(nodes[a], nodes[b], rule);
     }
     if (interval % o.eval_every == 0 || interval == o.intervals) Report(interval, nodes, *eval, o, started_s);
   }

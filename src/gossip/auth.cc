@@ -14,7 +14,7 @@
 namespace gl::gossip {
 namespace {
 
-constexpr char kKdfContext[] = "gossip-learner auth v1";
+constexpr char kKdfContext[] = "gossip-learner auth v2";
 
 bool SodiumReady() {
   static const bool ready = sodium_init() >= 0;
@@ -72,13 +72,14 @@ Result<ClusterKey> LoadClusterKey(const std::string& path) {
   return key;
 }
 
-AuthSession::AuthSession(const ClusterKey& key, AuthRole role) : cluster_key_(key), role_(role) {
+AuthSession::AuthSession(const ClusterKey& key, AuthRole role, bool encrypt)
+    : cluster_key_(key), role_(role), encrypt_(encrypt) {
   randombytes_buf(my_nonce_.data(), my_nonce_.size());
 }
 
 AuthSession::~AuthSession() {
   sodium_memzero(cluster_key_.data(), cluster_key_.size());
-  sodium_memzero(mac_key_.data(), mac_key_.size());
+  sodium_memzero(frame_key_.data(), frame_key_.size());
 }
 
 Frame AuthSession::NonceFrame() const {
@@ -90,62 +91,70 @@ Status AuthSession::AcceptPeerNonce(const Frame& frame) {
     return Status::Rejected("expected an authentication nonce, got a frame of type " +
                             std::to_string(static_cast<int>(frame.type)) + " (does the peer run without a key?)");
   }
-  // MAC key = BLAKE2b-256 keyed with the cluster key over context || client nonce || server nonce.
+  // Key = BLAKE2b-256 keyed with the cluster key over context || client nonce || server nonce.
   const std::uint8_t* client_nonce = role_ == AuthRole::kClient ? my_nonce_.data() : frame.body.data();
   const std::uint8_t* server_nonce = role_ == AuthRole::kServer ? my_nonce_.data() : frame.body.data();
   crypto_generichash_state state;
-  crypto_generichash_init(&state, cluster_key_.data(), cluster_key_.size(), mac_key_.size());
+  crypto_generichash_init(&state, cluster_key_.data(), cluster_key_.size(), frame_key_.size());
   crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(kKdfContext), sizeof kKdfContext - 1);
   crypto_generichash_update(&state, client_nonce, kAuthNonceBytes);
   crypto_generichash_update(&state, server_nonce, kAuthNonceBytes);
-  crypto_generichash_final(&state, mac_key_.data(), mac_key_.size());
+  crypto_generichash_final(&state, frame_key_.data(), frame_key_.size());
   established_ = true;
   return Status::Ok();
 }
 
-void AuthSession::Tag(AuthRole sender, std::uint64_t sequence, const Frame& frame, std::size_t body_bytes,
-                      std::uint8_t* tag_out) const {
-  std::array<std::uint8_t, 9> position{};
-  position[0] = static_cast<std::uint8_t>(sender);
-  LittleEndian64(sequence, position.data() + 1);
-  const auto header = EncodeHeader(frame.type, static_cast<std::uint32_t>(body_bytes + kAuthTagBytes),
-                                   kFlagAuthenticated);
-  crypto_generichash_state state;
-  crypto_generichash_init(&state, mac_key_.data(), mac_key_.size(), kAuthTagBytes);
-  crypto_generichash_update(&state, position.data(), position.size());
-  crypto_generichash_update(&state, header.data(), header.size());
-  crypto_generichash_update(&state, frame.body.data(), body_bytes);
-  crypto_generichash_final(&state, tag_out, kAuthTagBytes);
+FrameNonce AuthSession::NonceFor(AuthRole sender, std::uint64_t sequence) const {
+  FrameNonce nonce{};  // direction, 3 zero bytes, sequence number (u64 little-endian)
+  nonce[0] = static_cast<std::uint8_t>(sender);
+  LittleEndian64(sequence, nonce.data() + 4);
+  return nonce;
 }
 
-std::vector<std::uint8_t> AuthSession::Seal(const Frame& frame) {
-  const std::size_t body_bytes = frame.body.size();
-  const auto header = EncodeHeader(frame.type, static_cast<std::uint32_t>(body_bytes + kAuthTagBytes),
-                                   kFlagAuthenticated);
-  std::vector<std::uint8_t> wire(header.size() + body_bytes + kAuthTagBytes);
-  std::copy(header.begin(), header.end(), wire.begin());
-  std::copy(frame.body.begin(), frame.body.end(), wire.begin() + static_cast<std::ptrdiff_t>(header.size()));
-  Tag(role_, sent_++, frame, body_bytes, wire.data() + header.size() + body_bytes);
+std::vector<std::uint8_t> SealedFrame::Wire() const {
+  std::vector<std::uint8_t> wire(header.begin(), header.end());
+  wire.insert(wire.end(), body.begin(), body.end());
+  wire.insert(wire.end(), tag.begin(), tag.end());
   return wire;
+}
+
+FrameSealer AuthSession::BeginSeal(MessageType type, std::size_t body_bytes) {
+  const std::uint16_t flags = kFlagAuthenticated | (encrypt_ ? kFlagEncrypted : 0);
+  return FrameSealer(frame_key_, NonceFor(role_, sent_++),
+                     EncodeHeader(type, static_cast<std::uint32_t>(body_bytes + kAuthTagBytes), flags), encrypt_);
+}
+
+SealedFrame AuthSession::Seal(Frame frame) {
+  FrameSealer sealer = BeginSeal(frame.type, frame.body.size());
+  sealer.SealChunk(frame.body);
+  return SealedFrame{sealer.header(), std::move(frame.body), sealer.Finish()};
 }
 
 Result<Frame> AuthSession::Open(Frame received) {
   if (broken_) return Status::Rejected("session already failed authentication");
-  if (received.body.size() < kAuthTagBytes) {
-    broken_ = true;
-    return Status::Rejected("frame too short to carry a MAC (" + std::to_string(received.body.size()) + " bytes)");
+  broken_ = true;  // until the frame has passed every check
+  if ((received.flags & kFlagAuthenticated) == 0 || received.body.size() < kAuthTagBytes) {
+    return Status::Rejected("frame without a tag (" + std::to_string(received.body.size()) +
+                            " bytes) on a keyed connection");
+  }
+  const bool encrypted = (received.flags & kFlagEncrypted) != 0;
+  if (encrypted != encrypt_) {
+    return Status::Rejected(std::string(encrypted ? "encrypted" : "unencrypted") +
+                            " frame, but this node has encrypt = " + (encrypt_ ? "true" : "false") +
+                            " (set encrypt the same on every node)");
   }
   const std::size_t body_bytes = received.body.size() - kAuthTagBytes;
-  std::array<std::uint8_t, kAuthTagBytes> expected{};
+  const auto header = EncodeHeader(received.type, static_cast<std::uint32_t>(received.body.size()), received.flags);
   const AuthRole sender = role_ == AuthRole::kClient ? AuthRole::kServer : AuthRole::kClient;
-  Tag(sender, received_, received, body_bytes, expected.data());
-  if (crypto_verify_32(expected.data(), received.body.data() + body_bytes) != 0) {
-    broken_ = true;
-    return Status::Rejected("wrong MAC on frame " + std::to_string(received_) +
+  if (!OpenFrameBytes(frame_key_, NonceFor(sender, received_), header, std::span(received.body).first(body_bytes),
+                      encrypted, received.body.data() + body_bytes)) {
+    return Status::Rejected("wrong tag on frame " + std::to_string(received_) +
                             " (wrong cluster key, forged, replayed or reordered frame)");
   }
+  broken_ = false;
   ++received_;
   received.body.resize(body_bytes);
+  received.flags = 0;
   return received;
 }
 

@@ -3,12 +3,14 @@
 //
 // A cluster key is 32 secret bytes shared by every node (`gossip-learner keygen`). On a keyed
 // connection each side first sends an AuthNonce frame (16 fresh random bytes, unauthenticated);
-// both nonces and the key give a per-connection MAC key. Every later frame has
-// kFlagAuthenticated set and ends with a 32-byte tag (keyed BLAKE2b) over: direction, the
-// frame's sequence number in that direction, the 12-byte header and the body. The receiver
+// both nonces and the key give a per-connection key. Every later frame has kFlagAuthenticated
+// set and ends with a 16-byte ChaCha20-Poly1305 tag (frame_cipher.h) whose nonce is the
+// direction and the frame's sequence number in that direction, over the 12-byte header and
+// the body; with encryption on, the body is also encrypted (kFlagEncrypted). The receiver
 // checks the tag against the sequence number it expects next, so a frame replayed, reordered,
 // reflected back or taken from another connection fails like a forged one, and it does so
-// before the body is parsed.
+// before the body is parsed. Both ends must agree on encryption: a frame sealed the other way
+// is rejected (the flag is covered by the tag, so it cannot be flipped).
 //
 // Ownership: AuthSession keeps a copy of the derived key only. Threading: a session belongs to
 // one connection and is used from one thread; the free functions are thread-safe.
@@ -21,6 +23,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "gossip/frame_cipher.h"
 #include "gossip/frame_format.h"
 
 namespace gl::gossip {
@@ -40,37 +43,51 @@ Result<ClusterKey> LoadClusterKey(const std::string& path);
 
 enum class AuthRole : std::uint8_t { kClient = 0, kServer = 1 };
 
+// A frame sealed for the wire, in the three pieces of a gather write (the body is not copied).
+struct SealedFrame {
+  FrameHeaderBytes header{};       // flags and body_length as sent
+  std::vector<std::uint8_t> body;  // ciphertext when encrypting
+  FrameTag tag{};
+  // header || body || tag in one buffer (tests and benches).
+  std::vector<std::uint8_t> Wire() const;
+};
+
 class AuthSession {
  public:
-  // Draws this side's nonce. REQUIRES: GenerateClusterKey or LoadClusterKey succeeded once
-  // in the process (libsodium initialised).
-  AuthSession(const ClusterKey& key, AuthRole role);
+  // Draws this side's nonce. `encrypt`: seal frames encrypted, and accept only encrypted ones
+  // (otherwise: only unencrypted ones). REQUIRES: GenerateClusterKey or LoadClusterKey
+  // succeeded once in the process (libsodium initialised).
+  AuthSession(const ClusterKey& key, AuthRole role, bool encrypt = false);
   ~AuthSession();  // wipes the keys
   AuthSession(const AuthSession&) = delete;
   AuthSession& operator=(const AuthSession&) = delete;
 
   // The AuthNonce frame this side sends first.
   Frame NonceFrame() const;
-  // Takes the other side's AuthNonce frame and derives the MAC key. Rejected if `frame` is not
+  // Takes the other side's AuthNonce frame and derives the connection key. Rejected if `frame` is not
   // an AuthNonce of the right size (e.g. the peer runs open and answered with an Error).
   Status AcceptPeerNonce(const Frame& frame);
   bool established() const { return established_; }
 
-  // The whole wire encoding of `frame` (header with kFlagAuthenticated, body, tag); counts it.
-  // REQUIRES: established().
-  std::vector<std::uint8_t> Seal(const Frame& frame);
-  // `received` as ReadFrame returns it (body = message body + tag). Checks the tag for the next
-  // expected sequence number and strips it. Rejected on any mismatch; the session is then
-  // unusable (the connection must be closed). REQUIRES: established().
+  // `frame` sealed (header with kFlagAuthenticated and, if encrypting, kFlagEncrypted; its
+  // body, encrypted in place if encrypting; tag); counts it. REQUIRES: established().
+  SealedFrame Seal(Frame frame);
+  // The same, chunk by chunk: the sealer of a `type` frame with a `body_bytes` body, for
+  // sending each chunk as soon as it is sealed; counts the frame. REQUIRES: established().
+  FrameSealer BeginSeal(MessageType type, std::size_t body_bytes);
+  // `received` as ReadFrame returns it (flags from the header, body = message body + tag).
+  // Checks the tag for the next expected sequence number, decrypts if encrypted, strips the
+  // tag. Rejected on any mismatch; the session is then unusable (the connection must be
+  // closed). REQUIRES: established().
   Result<Frame> Open(Frame received);
 
  private:
-  void Tag(AuthRole sender, std::uint64_t sequence, const Frame& frame, std::size_t body_bytes,
-           std::uint8_t* tag_out) const;
+  FrameNonce NonceFor(AuthRole sender, std::uint64_t sequence) const;
 
   ClusterKey cluster_key_;
-  ClusterKey mac_key_{};
+  FrameKey frame_key_{};
   AuthRole role_;
+  bool encrypt_;
   std::array<std::uint8_t, kAuthNonceBytes> my_nonce_{};
   bool established_ = false;
   bool broken_ = false;

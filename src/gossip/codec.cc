@@ -83,6 +83,9 @@ Result<FrameHeader> ParseHeader(std::span<const std::uint8_t> bytes, std::uint32
     return Status::Corruption("unsupported flag bits " + std::to_string(header.flags));
   }
   for (int i = 0; i < 4; ++i) header.body_length |= std::uint32_t{bytes[kLengthOffset + i]} << (8 * i);
+  if ((header.flags & kFlagEncrypted) != 0 && (header.flags & kFlagAuthenticated) == 0) {
+    return Status::Corruption("encrypted flag set without the authenticated flag");
+  }
   if ((header.flags & kFlagAuthenticated) != 0 && header.body_length < kAuthTagBytes) {
     return Status::Corruption("authenticated flag set on a " + std::to_string(header.body_length) +
                               "-byte body, shorter than the MAC");
@@ -112,7 +115,7 @@ Result<Frame> DecodeFrame(std::span<const std::uint8_t> bytes, std::uint32_t max
                               std::to_string(header->body_length));
   }
   const auto body = bytes.subspan(kFrameHeaderSize);
-  return Frame{header->type, std::vector<std::uint8_t>(body.begin(), body.end())};
+  return Frame{header->type, std::vector<std::uint8_t>(body.begin(), body.end()), header->flags};
 }
 
 std::uint32_t MaxBodyBytesForModel(std::size_t param_count) {

@@ -27,8 +27,9 @@ std::array<std::uint8_t, kFrameHeaderSize> EncodeHeader(MessageType type, std::u
                                                         std::uint16_t flags = 0);
 
 // Validates the first kFrameHeaderSize bytes of `bytes`. Corruption names the first problem:
-// truncated header, bad magic, wrong version, unknown type, unknown flags, an authenticated
-// flag on a body too short for the MAC, or a body length above min(max_body_bytes, kMaxFrameBytes).
+// truncated header, bad magic, wrong version, unknown type, unknown flags, the encrypted flag
+// without the authenticated one, an authenticated flag on a body too short for the tag, or a
+// body length above min(max_body_bytes, kMaxFrameBytes).
 Result<FrameHeader> ParseHeader(std::span<const std::uint8_t> bytes, std::uint32_t max_body_bytes);
 
 // Header + body in one buffer.

@@ -12,8 +12,9 @@
 //   8      4    body_length  little-endian; > the receiver's limit -> rejected before allocation
 //
 // With kFlagAuthenticated set, the last kAuthTagBytes of the body (counted in body_length) are
-// a MAC over the connection's nonces, the sequence number, the header and the rest of the
-// body; see gossip/auth.h and docs/wire.md "Authentication".
+// a ChaCha20-Poly1305 tag under the connection's key, with the direction and sequence number
+// as the nonce, over the header and the rest of the body; with kFlagEncrypted also set, that
+// rest is ciphertext. See gossip/auth.h and docs/wire.md "Authentication".
 //
 // Values here are constants, so the header is safe to use from any thread.
 #pragma once
@@ -29,8 +30,10 @@ inline constexpr std::array<std::uint8_t, 4> kFrameMagic = {'G', 'L', 'R', 'N'};
 inline constexpr std::size_t kFrameHeaderSize = 4 /*magic*/ + 1 /*version*/ + 1 /*type*/ +
                                                 2 /*flags*/ + 4 /*body length*/;
 
-// Version 1: Hello, ExchangeRequest/Reply, Ping/Pong, Error. Bump on any incompatible change.
-inline constexpr std::uint8_t kProtocolVersion = 1;
+// Version 1: Hello, ExchangeRequest/Reply, Ping/Pong, Error; keyed BLAKE2b frame tags.
+// Version 2: ChaCha20-Poly1305 frame tags (16 bytes), optional encryption (kFlagEncrypted).
+// Bump on any incompatible change.
+inline constexpr std::uint8_t kProtocolVersion = 2;
 
 // Hard cap on a body, whatever the options say: 64 MiB (a Pi has 1-8 GiB; the model is ~300 KB).
 inline constexpr std::uint32_t kMaxFrameBytes = 64u << 20;
@@ -52,12 +55,14 @@ enum class MessageType : std::uint8_t {
 inline constexpr std::uint8_t kCoordinatorTypesFirst = 32;
 inline constexpr std::uint8_t kCoordinatorTypesLast = 47;
 
-// Flags bits. Bit 0: the body ends with a kAuthTagBytes MAC (nodes with a cluster key send
-// only such frames after the AuthNonce exchange). Frames with other bits set are rejected.
+// Flags bits. Bit 0: the body ends with a kAuthTagBytes tag (nodes with a cluster key send
+// only such frames after the AuthNonce exchange). Bit 1, only with bit 0: the body before
+// the tag is encrypted. Frames with other bits set are rejected.
 inline constexpr std::uint16_t kFlagAuthenticated = 1u << 0;
-inline constexpr std::uint16_t kKnownFlags = kFlagAuthenticated;
+inline constexpr std::uint16_t kFlagEncrypted = 1u << 1;
+inline constexpr std::uint16_t kKnownFlags = kFlagAuthenticated | kFlagEncrypted;
 inline constexpr std::size_t kAuthNonceBytes = 16;
-inline constexpr std::size_t kAuthTagBytes = 32;
+inline constexpr std::size_t kAuthTagBytes = 16;
 
 // True for the message types this protocol version understands.
 constexpr bool IsKnownMessageType(std::uint8_t type) {
@@ -69,9 +74,12 @@ constexpr bool IsKnownMessageType(std::uint8_t type) {
 }
 
 // A frame as the transports carry it: the type from the header and the undecoded body.
+// `flags` are the header's as received (ReadFrame, DecodeFrame); senders leave them 0, and
+// only AuthSession::Seal puts any on the wire.
 struct Frame {
   MessageType type = MessageType::kError;
   std::vector<std::uint8_t> body;
+  std::uint16_t flags = 0;
 };
 
 }  // namespace gl::gossip

@@ -83,6 +83,9 @@ struct Options {
   // Shared secret of the cluster (auth.h); TcpTransport then authenticates every frame.
   // None (the default) = run open: anyone who can connect may read and offer models.
   std::optional<ClusterKey> cluster_key;
+  // With a cluster key: also encrypt every frame (ChaCha20-Poly1305, auth.h). Every node of a
+  // cluster must agree; frames sealed the other way are rejected. Default false.
+  bool encrypt_frames = false;
 
   // OK, or InvalidArgument naming the field and its valid range.
   Status Validate() const;

@@ -68,7 +68,7 @@ asio::awaitable<Result<Frame>> TcpConnection::ReadFrame(std::uint32_t max_body_b
   Result<FrameHeader> parsed = ParseHeader(header, max_body_bytes);
   if (!parsed.ok()) co_return parsed.status();
 
-  Frame frame{parsed->type, std::vector<std::uint8_t>(parsed->body_length)};
+  Frame frame{parsed->type, std::vector<std::uint8_t>(parsed->body_length), parsed->flags};
   const std::size_t body_read = co_await asio::async_read(socket_, asio::buffer(frame.body), Await(ec));
   stats.bytes_received += body_read;
   if (ec) {

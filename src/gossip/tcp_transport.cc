@@ -1,7 +1,10 @@
 #include "gossip/tcp_transport.h"
 
+#include <algorithm>
+#include <array>
 #include <charconv>
 #include <exception>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -41,6 +44,9 @@ constexpr const char* kLog = "gossip.tcp";
 constexpr std::size_t kMaxTrackedHosts = 1024;
 // Largest body read where an AuthNonce is expected: room for an Error saying why not.
 constexpr std::uint32_t kMaxNonceFrameBody = 1024;
+// Sealed frames are sent in chunks of this size (a model frame: ~5).
+constexpr std::size_t kSealChunkBytes = 64 << 10;
+static_assert(kSealChunkBytes % kCipherBlockBytes == 0);
 
 auto Await(std::error_code& ec) { return asio::redirect_error(asio::use_awaitable, ec); }
 
@@ -136,7 +142,7 @@ bool Admit(TcpTransport::State& state, TcpConnection& connection, const Status& 
 // The AuthNonce exchange that opens a keyed connection (the client's nonce goes first).
 asio::awaitable<Result<SessionPtr>> Handshake(TcpTransport::State& state, TcpConnection& connection,
                                               AuthRole role) {
-  auto session = std::make_shared<AuthSession>(*state.options.cluster_key, role);
+  auto session = std::make_shared<AuthSession>(*state.options.cluster_key, role, state.options.encrypt);
   if (role == AuthRole::kClient) {
     if (Status s = co_await connection.WriteFrame(session->NonceFrame(), state.stats); !s.ok()) co_return s;
   }
@@ -149,7 +155,8 @@ asio::awaitable<Result<SessionPtr>> Handshake(TcpTransport::State& state, TcpCon
   co_return session;
 }
 
-// One frame; on a keyed connection its MAC is checked (Rejected if wrong) and stripped.
+// One frame; on a keyed connection its tag is checked (Rejected if wrong) and stripped, and
+// its body decrypted if encrypted.
 asio::awaitable<Result<Frame>> Receive(TcpTransport::State& state, TcpConnection& connection,
                                        AuthSession* session) {
   const std::uint32_t trailer = session != nullptr ? kAuthTagBytes : 0;
@@ -158,14 +165,27 @@ asio::awaitable<Result<Frame>> Receive(TcpTransport::State& state, TcpConnection
   co_return session->Open(std::move(frame).value());
 }
 
-// One frame; sealed on a keyed connection.
+// One frame; sealed on a keyed connection, chunk by chunk: each chunk goes to the socket as
+// soon as it is sealed, so sealing the next overlaps the transfer of the last.
 asio::awaitable<Status> Send(TcpTransport::State& state, TcpConnection& connection, AuthSession* session,
-                             const Frame& frame) {
+                             Frame frame) {
   if (session == nullptr) co_return co_await connection.WriteFrame(frame, state.stats);
-  const std::vector<std::uint8_t> wire = session->Seal(frame);
+  FrameSealer sealer = session->BeginSeal(frame.type, frame.body.size());
+  const std::span<std::uint8_t> body(frame.body);
+  FrameTag tag{};
   std::error_code ec;
-  const std::size_t written = co_await asio::async_write(connection.socket(), asio::buffer(wire), Await(ec));
-  state.stats.bytes_sent += written;
+  for (std::size_t offset = 0;; offset += kSealChunkBytes) {
+    const std::span<std::uint8_t> chunk = body.subspan(offset, std::min(kSealChunkBytes, body.size() - offset));
+    sealer.SealChunk(chunk);
+    const bool first = offset == 0, last = offset + chunk.size() == body.size();
+    if (last) tag = sealer.Finish();
+    // The header goes with the first chunk, the tag with the last.
+    const std::array<asio::const_buffer, 3> buffers = {asio::buffer(sealer.header(), first ? kFrameHeaderSize : 0),
+                                                       asio::buffer(chunk.data(), chunk.size()),
+                                                       asio::buffer(tag, last ? kAuthTagBytes : 0)};
+    state.stats.bytes_sent += co_await asio::async_write(connection.socket(), buffers, Await(ec));
+    if (ec || last) break;
+  }
   if (!ec) co_return Status::Ok();
   if (connection.timed_out()) co_return Status::Timeout("deadline passed while writing a frame");
   co_return Status::IoError("writing a frame: " + ec.message());
@@ -175,8 +195,9 @@ void ServeNext(StatePtr state, ConnectionPtr connection, SessionPtr session);
 
 asio::awaitable<void> SendReply(StatePtr state, ConnectionPtr connection, SessionPtr session, Frame reply) {
   connection->SetDeadline(state->options.io_timeout);
-  const Status written = co_await Send(*state, *connection, session.get(), reply);
-  if (!written.ok() || reply.type == MessageType::kError || state->stopped) {
+  const bool last = reply.type == MessageType::kError;
+  const Status written = co_await Send(*state, *connection, session.get(), std::move(reply));
+  if (!written.ok() || last || state->stopped) {
     connection->Close();
     co_return;
   }
@@ -229,10 +250,19 @@ asio::awaitable<void> ServeConnection(StatePtr state, ConnectionPtr connection) 
   ServeNext(std::move(state), std::move(connection), std::move(session));
 }
 
+// Closes with a reset instead of the FIN handshake: no TIME_WAIT entry is left behind, and
+// the kernel does less for each connection a flooding host opens.
+void Reset(tcp::socket& socket) {
+  std::error_code ignored;
+  socket.set_option(asio::socket_base::linger(true, 0), ignored);
+  socket.close(ignored);
+}
+
 asio::awaitable<void> AcceptLoop(StatePtr state) {
   while (!state->stopped) {
     std::error_code ec;
-    tcp::socket socket = co_await state->acceptor.async_accept(Await(ec));
+    tcp::endpoint peer;
+    tcp::socket socket = co_await state->acceptor.async_accept(peer, Await(ec));
     if (state->stopped) co_return;
     if (ec) {
       GL_LOG(kWarn, kLog) << "accept failed: " << ec.message();
@@ -240,12 +270,12 @@ asio::awaitable<void> AcceptLoop(StatePtr state) {
       co_await pause.async_wait(Await(ec));
       continue;
     }
-    auto connection = std::make_shared<TcpConnection>(std::move(socket));
-    if (state->limiter.Exhausted(HostOf(connection->remote()), std::chrono::steady_clock::now())) {
+    if (state->limiter.Exhausted(peer.address().to_string(), std::chrono::steady_clock::now())) {
       ++state->security.frames_throttled;  // a throttled host: closed before reading anything
-      connection->Close();
+      Reset(socket);
       continue;
     }
+    auto connection = std::make_shared<TcpConnection>(std::move(socket));
     if (Prune(state->inbound) >= state->options.max_inbound_connections) {
       ++state->stats.connections_refused;
       GL_LOG(kDebug, kLog) << "refusing " << connection->remote() << ": "
@@ -303,7 +333,7 @@ asio::awaitable<void> RunRequest(StatePtr state, std::string to, Frame request, 
     }
     session = std::move(handshake).value();
   }
-  const Status written = co_await Send(*state, *connection, session.get(), request);
+  const Status written = co_await Send(*state, *connection, session.get(), std::move(request));
   if (!written.ok()) co_return fail(written);
   Result<Frame> reply = co_await Receive(*state, *connection, session.get());
   if (!reply.ok()) {
@@ -332,6 +362,7 @@ TcpOptions TcpOptions::From(const Options& options) {
   tcp.max_inbound_connections = options.max_inbound_connections;
   tcp.io_timeout = options.exchange_timeout;
   tcp.cluster_key = options.cluster_key;
+  tcp.encrypt = options.encrypt_frames;
   tcp.max_frames_per_second = options.max_frames_per_second;
   return tcp;
 }

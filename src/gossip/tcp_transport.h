@@ -40,6 +40,8 @@ struct TcpOptions {
   std::chrono::milliseconds io_timeout{5000};
   // Shared secret of the cluster (Options::cluster_key); none = run open.
   std::optional<ClusterKey> cluster_key = std::nullopt;
+  // With a cluster key: encrypt frames, and accept only encrypted ones (Options::encrypt_frames).
+  bool encrypt = false;
   // Frames each remote host may send per second (Options::max_frames_per_second).
   double max_frames_per_second = 200;
   // Deadline for the handler's reply to a RoundRequest, which comes only after local
@@ -51,7 +53,7 @@ struct TcpOptions {
 };
 
 struct SecurityStats {
-  std::map<std::string, std::uint64_t> auth_failures;  // per remote host: failed handshakes or MACs
+  std::map<std::string, std::uint64_t> auth_failures;  // per remote host: failed handshakes or tags
   std::uint64_t frames_throttled = 0;                  // connections closed by the frame rate limit
 };
 

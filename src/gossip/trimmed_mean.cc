@@ -10,13 +10,12 @@ TrimmedMean::TrimmedMean(FedAvgOptions options, double beta) : FedAvg(std::move(
 
 std::size_t TrimmedMean::TrimCount(std::size_t n) const { return gossip::TrimCount(n, beta_); }
 
-std::optional<std::vector<float>> TrimmedMean::Aggregate(std::uint64_t /*round*/, const std::vector<float>& /*global*/,
-                                                         const std::vector<RoundResult>& ok,
-                                                         const std::vector<RoundFailure>& /*failed*/) {
-  if (ok.empty()) return std::nullopt;
+std::vector<double> TrimmedMean::Combine(std::uint64_t /*round*/, const std::vector<float>& /*global*/,
+                                         const std::vector<RoundResult>& ok) {
   std::vector<const std::vector<float>*> models;
   for (const RoundResult& result : ok) models.push_back(&result.params);
-  return CoordinateTrimmedMean(models, TrimCount(ok.size()));
+  const std::vector<float> trimmed = CoordinateTrimmedMean(models, TrimCount(ok.size()));
+  return std::vector<double>(trimmed.begin(), trimmed.end());
 }
 
 std::string TrimmedMean::Summary() const {

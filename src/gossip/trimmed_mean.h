@@ -3,7 +3,8 @@
 // for it after dropping the k smallest and the k largest, k = max(1, floor(beta x n)) when
 // n >= 3 replies (k = 0 below that: two values cannot outvote each other). One absurd update
 // among three or more is thus ignored. Sample counts are not used: a liar could inflate
-// them. No I/O; not thread-safe (see strategy.h).
+// them. The global model then steps toward that point through FedAvg's server optimizer
+// (default: all the way). No I/O; not thread-safe (see strategy.h).
 #pragma once
 
 #include "gossip/fedavg.h"
@@ -15,13 +16,14 @@ class TrimmedMean : public FedAvg {
   // `beta`: share trimmed at each end, in [0, 0.5). Default 0.2.
   TrimmedMean(FedAvgOptions options, double beta = 0.2);
 
-  std::optional<std::vector<float>> Aggregate(std::uint64_t round, const std::vector<float>& global,
-                                              const std::vector<RoundResult>& ok,
-                                              const std::vector<RoundFailure>& failed) override;
   std::string Summary() const override;
 
   // Values trimmed at each end for `n` replies.
   std::size_t TrimCount(std::size_t n) const;
+
+ protected:
+  std::vector<double> Combine(std::uint64_t round, const std::vector<float>& global,
+                              const std::vector<RoundResult>& ok) override;
 
  private:
   double beta_;

@@ -88,6 +88,9 @@ Status Config::Validate() const {
     return bad("intervals must be >= 0 seconds (0 = off)");
   }
   if (exchange_timeout_s <= 0) return bad("exchange_timeout_s must be > 0");
+  if (encrypt && key_file.empty()) {
+    return bad("encrypt = true needs key_file (frames are encrypted with the cluster key)");
+  }
   if (!(max_update_norm >= 0)) return bad("max_update_norm must be >= 0 (0 = no bound)");
   if (!(max_frames_per_second >= 0)) return bad("max_frames_per_second must be >= 0 (0 = no limit)");
   if (intervals_per_epoch < 0) return bad("intervals_per_epoch must be >= 0 (0 = no pacing)");
@@ -97,8 +100,10 @@ Status Config::Validate() const {
   if (local_epochs < 1 || local_epochs > 1000) return bad("local_epochs must be in [1, 1000]");
   if (round_deadline_s <= 0) return bad("round_deadline_s must be > 0");
   if (failover_timeout_s <= 0) return bad("failover_timeout_s must be > 0");
-  if (strategy != "fedavg" && strategy != "trimmed-mean") {
-    return bad("strategy must be fedavg or trimmed-mean, got '" + strategy + "'");
+  if (!(client_lr > 0 && client_lr < 1)) return bad("client_lr must be in (0, 1)");
+  if (!(lr_decay > 0 && lr_decay <= 1)) return bad("lr_decay must be in (0, 1]");
+  if (strategy != "fedavg" && strategy != "fednova" && strategy != "trimmed-mean") {
+    return bad("strategy must be fedavg, fednova or trimmed-mean, got '" + strategy + "'");
   }
   return Status::Ok();
 }
@@ -114,13 +119,15 @@ Status LoadConfigFile(const std::string& path, Config& c) {
   }
   Status keys = CheckKeys(root, {
       {"node", {"id", "listen", "data", "eval_data", "state_dir", "status_socket", "peers", "discovery",
-                "cluster", "role", "key_file"}},
-      {"training", {"hidden", "batch_size", "learning_rate", "lr_half_life_epochs", "min_learning_rate", "dropout", "validation_fraction", "eval_interval_s",
-                    "checkpoint_interval_s", "class_weighting", "intervals_per_epoch", "seed"}},
+                "cluster", "role", "key_file", "encrypt"}},
+      {"training", {"hidden", "batch_size", "learning_rate", "lr_half_life_epochs", "min_learning_rate", "dropout",
+                    "validation_fraction", "eval_interval_s", "checkpoint_interval_s", "class_weighting",
+                    "intervals_per_epoch", "seed"}},
       {"gossip", {"interval_s", "exchange_timeout_s", "probe_interval_s", "dead_after_failures", "merge",
                   "merge_window", "max_update_norm", "max_frames_per_second"}},
-      {"coordinator", {"fraction", "min_nodes", "local_epochs", "round_deadline_s", "failover_timeout_s",
-                       "strategy", "coordinator_trains", "server_momentum"}},
+      {"coordinator", {"fraction", "min_nodes", "local_epochs", "client_lr", "lr_decay", "round_deadline_s",
+                       "failover_timeout_s", "strategy", "coordinator_trains", "server_optimizer", "server_lr",
+                       "server_momentum", "server_tau"}},
   });
   if (!keys.ok()) return Status::InvalidArgument(path + ": " + keys.message());
 
@@ -138,6 +145,7 @@ Status LoadConfigFile(const std::string& path, Config& c) {
   Read(n, "cluster", c.cluster, error);
   Read(n, "role", c.role, error);
   Read(n, "key_file", c.key_file, error);
+  Read(n, "encrypt", c.encrypt, error);
   const toml::table& t = root["training"].as_table() ? *root["training"].as_table() : kEmpty;
   Read(t, "hidden", c.hidden, error);
   Read(t, "batch_size", c.batch_size, error);
@@ -164,11 +172,16 @@ Status LoadConfigFile(const std::string& path, Config& c) {
   Read(r, "fraction", c.fraction, error);
   Read(r, "min_nodes", c.min_nodes, error);
   Read(r, "local_epochs", c.local_epochs, error);
+  Read(r, "client_lr", c.client_lr, error);
   Read(r, "round_deadline_s", c.round_deadline_s, error);
   Read(r, "failover_timeout_s", c.failover_timeout_s, error);
   Read(r, "strategy", c.strategy, error);
   Read(r, "coordinator_trains", c.coordinator_trains, error);
+  Read(r, "server_optimizer", c.server_optimizer, error);
+  Read(r, "server_lr", c.server_lr, error);
   Read(r, "server_momentum", c.server_momentum, error);
+  Read(r, "server_tau", c.server_tau, error);
+  Read(r, "lr_decay", c.lr_decay, error);
   if (!error.empty()) return Status::InvalidArgument(path + ": " + error);
   return Status::Ok();
 }

@@ -26,6 +26,7 @@ struct Config {
   std::string cluster = "default";       // mDNS cluster name; nodes of other clusters are ignored
   std::string role = "node";             // node | coordinator
   std::string key_file;                  // cluster key (gossip-learner keygen); "" = run open, with a warning
+  bool encrypt = false;                  // with key_file: encrypt frames too (every node the same)
   bool fresh = false;                    // ignore a checkpoint in state_dir
 
   // ---- [training]
@@ -56,11 +57,16 @@ struct Config {
   double fraction = 1.0;                 // share of live nodes asked to train each round, (0, 1]
   int min_nodes = 2;                     // replies a round needs; fewer -> retried
   int local_epochs = 1;                  // E: local epochs per round
+  double client_lr = 1e-2;               // participants' Adam learning rate in round 1 (then x lr_decay per round)
   double round_deadline_s = 600;         // a participant not done by then is left out of the round
   double failover_timeout_s = 15;        // nodes go back to gossip after the coordinator is silent this long
-  std::string strategy = "fedavg";       // fedavg | trimmed-mean
+  std::string strategy = "fednova";      // fednova | fedavg | trimmed-mean
   bool coordinator_trains = false;       // the coordinator trains on its own data in each round too
-  double server_momentum = 0;            // FedAvgM server momentum in [0, 1); 0 = plain FedAvg
+  std::string server_optimizer = "sgd";  // how the global model follows the mean: sgd | adam (FedAdam)
+  double server_lr = 0.5;                // server learning rate, (0, 10]; sgd 1 + momentum 0 = plain FedAvg
+  double server_momentum = 0.5;          // sgd: FedAvgM server momentum in [0, 1)
+  double server_tau = 1e-3;              // adam: adaptivity floor, > 0
+  double lr_decay = 0.93;                // round r trains with client_lr x lr_decay^(r-1); (0, 1]
 
   std::string StatusSocketPath() const;
   Status Validate() const;

@@ -4,6 +4,7 @@
 
 #include "common/log.h"
 #include "gossip/codec.h"
+#include "gossip/fednova.h"
 #include "gossip/round_messages.h"
 #include "gossip/trimmed_mean.h"
 #include "node/round_state.h"
@@ -18,8 +19,9 @@ std::chrono::milliseconds Ms(double seconds) { return std::chrono::milliseconds(
 Result<std::unique_ptr<gossip::Strategy>> MakeStrategy(const std::string& name, const gossip::FedAvgOptions& options) {
   if (Status valid = options.Validate(); !valid.ok()) return valid;
   if (name == "fedavg") return std::unique_ptr<gossip::Strategy>(std::make_unique<gossip::FedAvg>(options));
+  if (name == "fednova") return std::unique_ptr<gossip::Strategy>(std::make_unique<gossip::FedNova>(options));
   if (name == "trimmed-mean") return std::unique_ptr<gossip::Strategy>(std::make_unique<gossip::TrimmedMean>(options));
-  return Status::InvalidArgument("strategy must be fedavg or trimmed-mean, got '" + name + "'");
+  return Status::InvalidArgument("strategy must be fedavg, fednova or trimmed-mean, got '" + name + "'");
 }
 
 Result<std::unique_ptr<Coordinator>> Coordinator::Create(asio::io_context& io, const Config& config,
@@ -32,9 +34,11 @@ Result<std::unique_ptr<Coordinator>> Coordinator::Create(asio::io_context& io, c
   fedavg.min_nodes = static_cast<std::uint32_t>(config.min_nodes);
   fedavg.config = gossip::RoundConfig{static_cast<std::uint32_t>(config.local_epochs),
                                       static_cast<std::uint32_t>(config.batch_size),
-                                      static_cast<float>(config.learning_rate)};
+                                      static_cast<float>(config.client_lr)};
   fedavg.seed = config.seed;
-  fedavg.server_momentum = config.server_momentum;
+  fedavg.server = gossip::ServerOptimizerOptions{config.server_optimizer, config.server_lr, config.server_momentum,
+                                                 config.server_tau};
+  fedavg.lr_decay = config.lr_decay;
   Result<std::unique_ptr<gossip::Strategy>> strategy = MakeStrategy(config.strategy, fedavg);
   if (!strategy.ok()) return strategy.status();
   Result<std::uint64_t> last_round = config.fresh ? Result<std::uint64_t>(std::uint64_t{0})

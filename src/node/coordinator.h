@@ -1,5 +1,5 @@
 // Coordinator: what `role = coordinator` adds to a node. It builds the configured Strategy
-// (fedavg | trimmed-mean) and the RoundDriver, resumes from the last completed round in the
+// (fedavg | fednova | trimmed-mean) and the RoundDriver, resumes from the last completed round in the
 // state dir, keeps the node's own gossip initiation paused, and refuses RoundRequests from
 // any other coordinator, logging the conflict loudly (nodes follow the smallest id).
 //
@@ -50,7 +50,7 @@ class Coordinator {
   std::set<std::string> others_logged_;
 };
 
-// The strategy named `name` ("fedavg" or "trimmed-mean"); InvalidArgument otherwise.
+// The strategy named `name` ("fedavg", "fednova" or "trimmed-mean"); InvalidArgument otherwise.
 Result<std::unique_ptr<gossip::Strategy>> MakeStrategy(const std::string& name, const gossip::FedAvgOptions& options);
 
 }  // namespace gl::node

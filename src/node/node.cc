@@ -55,6 +55,8 @@ Result<std::optional<gossip::ClusterKey>> LoadKey(const Config& c) {
   }
   Result<gossip::ClusterKey> key = gossip::LoadClusterKey(c.key_file);
   if (!key.ok()) return key.status();
+  GL_LOG(kInfo, "node") << "cluster key loaded: frames are authenticated"
+                        << (c.encrypt ? " and encrypted" : ", not encrypted (encrypt = false)");
   return std::optional<gossip::ClusterKey>(*key);
 }
 
@@ -68,6 +70,7 @@ gossip::Options GossipOptions(const Config& c, std::size_t param_count) {
   o.dead_after_failures = c.dead_after_failures;
   o.max_update_norm = c.max_update_norm;
   o.max_frames_per_second = c.max_frames_per_second;
+  o.encrypt_frames = c.encrypt;
   o.max_frame_bytes = gossip::MaxBodyBytesForModel(param_count);
   return o;
 }

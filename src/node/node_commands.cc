@@ -70,6 +70,7 @@ void AddRun(CLI::App& app, int& exit_code) {
   flags->Add(run, "--merge", &Config::merge, "age-weighted | average | trimmed-mean");
   flags->Add(run, "--merge-window", &Config::merge_window, "trimmed-mean: distinct senders kept (default 4)");
   flags->Add(run, "--key-file", &Config::key_file, "Cluster key (gossip-learner keygen); without one the node runs open");
+  flags->AddFlag(run, "--encrypt", &Config::encrypt, "Encrypt frames with the cluster key (needs --key-file; every node the same)");
   flags->Add(run, "--max-update-norm", &Config::max_update_norm,
              "Refuse received models further than this (L2) from the local one; 0 = no bound (default 200)");
   flags->Add(run, "--max-frames-per-second", &Config::max_frames_per_second,
@@ -80,11 +81,18 @@ void AddRun(CLI::App& app, int& exit_code) {
   flags->Add(run, "--fraction", &Config::fraction, "Coordinator: share of live nodes in each round (default 1)");
   flags->Add(run, "--min-nodes", &Config::min_nodes, "Coordinator: replies a round needs (default 2)");
   flags->Add(run, "--local-epochs", &Config::local_epochs, "Coordinator: local epochs per round (default 1)");
+  flags->Add(run, "--client-lr", &Config::client_lr,
+             "Coordinator: participants' learning rate in round 1 (default 0.01; --lr is for gossip training)");
   flags->Add(run, "--round-deadline", &Config::round_deadline_s, "Seconds a round waits for replies (default 600)");
   flags->Add(run, "--failover-timeout", &Config::failover_timeout_s,
              "Seconds without a coordinator before nodes gossip again (default 15)");
-  flags->Add(run, "--strategy", &Config::strategy, "Coordinator: fedavg | trimmed-mean");
-  flags->Add(run, "--server-momentum", &Config::server_momentum, "Coordinator: FedAvgM momentum (default 0)");
+  flags->Add(run, "--strategy", &Config::strategy, "Coordinator: fednova | fedavg | trimmed-mean (default fednova)");
+  flags->Add(run, "--server-optimizer", &Config::server_optimizer, "Coordinator: sgd | adam (FedAdam) (default sgd)");
+  flags->Add(run, "--server-lr", &Config::server_lr, "Coordinator: server learning rate (default 0.5)");
+  flags->Add(run, "--server-momentum", &Config::server_momentum, "Coordinator: server momentum (default 0.5)");
+  flags->Add(run, "--server-tau", &Config::server_tau, "Coordinator: FedAdam adaptivity floor (default 0.001)");
+  flags->Add(run, "--lr-decay", &Config::lr_decay,
+             "Coordinator: round r trains with client lr x decay^(r-1) (default 0.93; 1 = constant)");
   flags->AddFlag(run, "--coordinator-trains", &Config::coordinator_trains,
                  "Coordinator: train on its own data in each round too");
   run->add_flag("-v,--verbose", *verbose, "Debug logging");

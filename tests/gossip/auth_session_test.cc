@@ -1,4 +1,5 @@
-// AuthSession and key files: sealing, opening, and every way a frame must fail to open.
+// AuthSession and key files: sealing, opening, and every way a frame must fail to open, with
+// and without encryption.
 #include "gossip/auth.h"
 
 #include <gtest/gtest.h>
@@ -23,15 +24,18 @@ ClusterKey NewKey() {
 Frame AsReceived(const std::vector<std::uint8_t>& wire) {
   Result<FrameHeader> header = ParseHeader(wire, 1u << 20);
   EXPECT_TRUE(header.ok()) << header.status().ToString();
-  return Frame{header->type, std::vector<std::uint8_t>(wire.begin() + kFrameHeaderSize, wire.end())};
+  return Frame{header->type, std::vector<std::uint8_t>(wire.begin() + kFrameHeaderSize, wire.end()), header->flags};
 }
+Frame AsReceived(const SealedFrame& sealed) { return AsReceived(sealed.Wire()); }
 
-class AuthSessionTest : public ::testing::Test {
+// Parameter: both sides encrypt.
+class AuthSessionTest : public ::testing::TestWithParam<bool> {
  protected:
   // A client and a server session that exchanged nonces.
-  void Connect(const ClusterKey& client_key, const ClusterKey& server_key) {
-    client_ = std::make_unique<AuthSession>(client_key, AuthRole::kClient);
-    server_ = std::make_unique<AuthSession>(server_key, AuthRole::kServer);
+  void Connect(const ClusterKey& client_key, const ClusterKey& server_key, bool client_encrypts = GetParam(),
+               bool server_encrypts = GetParam()) {
+    client_ = std::make_unique<AuthSession>(client_key, AuthRole::kClient, client_encrypts);
+    server_ = std::make_unique<AuthSession>(server_key, AuthRole::kServer, server_encrypts);
     ASSERT_TRUE(server_->AcceptPeerNonce(client_->NonceFrame()).ok());
     ASSERT_TRUE(client_->AcceptPeerNonce(server_->NonceFrame()).ok());
   }
@@ -41,11 +45,11 @@ class AuthSessionTest : public ::testing::Test {
   std::unique_ptr<AuthSession> client_, server_;
 };
 
-TEST_F(AuthSessionTest, SealedFramesOpenInOrderBothWays) {
+TEST_P(AuthSessionTest, SealedFramesOpenInOrderBothWays) {
   Connect(key_, key_);
   for (const char* id : {"c0", "c1", "c2"}) {
-    const std::vector<std::uint8_t> wire = client_->Seal(Ping(id));
-    EXPECT_EQ(wire[6], kFlagAuthenticated);
+    const std::vector<std::uint8_t> wire = client_->Seal(Ping(id)).Wire();
+    EXPECT_EQ(wire[6], GetParam() ? kFlagAuthenticated | kFlagEncrypted : kFlagAuthenticated);
     Result<Frame> opened = server_->Open(AsReceived(wire));
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     EXPECT_EQ(opened->body, Ping(id).body);
@@ -55,67 +59,100 @@ TEST_F(AuthSessionTest, SealedFramesOpenInOrderBothWays) {
   }
 }
 
-TEST_F(AuthSessionTest, WrongKeyFails) {
+TEST_P(AuthSessionTest, WrongKeyFails) {
   Connect(key_, NewKey());
   Result<Frame> opened = server_->Open(AsReceived(client_->Seal(Ping("x"))));
   ASSERT_FALSE(opened.ok());
   EXPECT_EQ(opened.status().code(), Status::Code::kRejected);
 }
 
-TEST_F(AuthSessionTest, ReplayInTheSameConnectionFails) {
+TEST_P(AuthSessionTest, ReplayInTheSameConnectionFails) {
   Connect(key_, key_);
-  const std::vector<std::uint8_t> wire = client_->Seal(Ping("x"));
+  const std::vector<std::uint8_t> wire = client_->Seal(Ping("x")).Wire();
   ASSERT_TRUE(server_->Open(AsReceived(wire)).ok());
   EXPECT_FALSE(server_->Open(AsReceived(wire)).ok());
 }
 
-TEST_F(AuthSessionTest, ReplayOnAnotherConnectionFails) {
+TEST_P(AuthSessionTest, ReplayOnAnotherConnectionFails) {
   Connect(key_, key_);
-  const std::vector<std::uint8_t> wire = client_->Seal(Ping("x"));
+  const std::vector<std::uint8_t> wire = client_->Seal(Ping("x")).Wire();
   Connect(key_, key_);  // fresh nonces on both sides
   EXPECT_FALSE(server_->Open(AsReceived(wire)).ok());
 }
 
-TEST_F(AuthSessionTest, ReorderedFramesFail) {
+TEST_P(AuthSessionTest, ReorderedFramesFail) {
   Connect(key_, key_);
-  const std::vector<std::uint8_t> first = client_->Seal(Ping("1"));
-  const std::vector<std::uint8_t> second = client_->Seal(Ping("2"));
+  const std::vector<std::uint8_t> first = client_->Seal(Ping("1")).Wire();
+  const std::vector<std::uint8_t> second = client_->Seal(Ping("2")).Wire();
   EXPECT_FALSE(server_->Open(AsReceived(second)).ok());
   EXPECT_FALSE(server_->Open(AsReceived(first)).ok()) << "a failed session stays failed";
 }
 
-TEST_F(AuthSessionTest, ReflectedFrameFails) {
+TEST_P(AuthSessionTest, ReflectedFrameFails) {
   Connect(key_, key_);
   // The client's own frame sent back to it as if the server had sent it.
   EXPECT_FALSE(client_->Open(AsReceived(client_->Seal(Ping("x")))).ok());
 }
 
-TEST_F(AuthSessionTest, EveryFlippedByteFails) {
+TEST_P(AuthSessionTest, EveryFlippedByteFails) {
   const std::vector<std::uint8_t> original = [&] {
     Connect(key_, key_);
-    return client_->Seal(Ping("tamper"));
+    return client_->Seal(Ping("tamper")).Wire();
   }();
   for (std::size_t i = kFrameHeaderSize; i < original.size(); ++i) {
     Connect(key_, key_);
-    std::vector<std::uint8_t> wire = client_->Seal(Ping("tamper"));
+    std::vector<std::uint8_t> wire = client_->Seal(Ping("tamper")).Wire();
     wire[i] ^= 0x01;
     EXPECT_FALSE(server_->Open(AsReceived(wire)).ok()) << "byte " << i;
   }
 }
 
-TEST_F(AuthSessionTest, ChangedTypeFails) {
+TEST_P(AuthSessionTest, ChangedTypeFails) {
   Connect(key_, key_);
   Frame received = AsReceived(client_->Seal(Ping("x")));
   received.type = MessageType::kPong;
   EXPECT_FALSE(server_->Open(received).ok());
 }
 
-TEST_F(AuthSessionTest, TooShortForATagFails) {
+TEST_P(AuthSessionTest, ChangedFlagsFail) {
   Connect(key_, key_);
-  EXPECT_FALSE(server_->Open(Frame{MessageType::kPing, std::vector<std::uint8_t>(kAuthTagBytes - 1)}).ok());
+  Frame received = AsReceived(client_->Seal(Ping("x")));
+  received.flags ^= kFlagEncrypted;
+  EXPECT_FALSE(server_->Open(received).ok());
 }
 
-TEST_F(AuthSessionTest, NonceFrameMustBeANonce) {
+TEST_P(AuthSessionTest, TooShortOrUnflaggedFails) {
+  Connect(key_, key_);
+  const std::uint16_t flags = kFlagAuthenticated | (GetParam() ? kFlagEncrypted : 0);
+  EXPECT_FALSE(server_->Open(Frame{MessageType::kPing, std::vector<std::uint8_t>(kAuthTagBytes - 1), flags}).ok());
+  Connect(key_, key_);
+  Frame unflagged = AsReceived(client_->Seal(Ping("x")));
+  unflagged.flags = 0;
+  EXPECT_FALSE(server_->Open(unflagged).ok());
+}
+
+TEST_P(AuthSessionTest, EncryptionSettingsMustAgree) {
+  Connect(key_, key_, /*client_encrypts=*/GetParam(), /*server_encrypts=*/!GetParam());
+  Result<Frame> opened = server_->Open(AsReceived(client_->Seal(Ping("x"))));
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.status().code(), Status::Code::kRejected);
+  EXPECT_NE(opened.status().message().find("encrypt"), std::string::npos) << opened.status().message();
+}
+
+TEST_P(AuthSessionTest, BodyIsOnTheWireInTheClearOnlyWithoutEncryption) {
+  Connect(key_, key_);
+  const Frame model = EncodeMessage(ExchangeRequest{"c", ModelSnapshot{"sig", std::vector<float>(1000, 0.5f), 1, 1}});
+  const std::vector<std::uint8_t> wire = client_->Seal(model).Wire();
+  ASSERT_EQ(wire.size(), kFrameHeaderSize + model.body.size() + kAuthTagBytes);
+  const std::vector<std::uint8_t> on_wire(wire.begin() + kFrameHeaderSize, wire.end() - kAuthTagBytes);
+  EXPECT_EQ(on_wire == model.body, !GetParam());
+  Result<Frame> opened = server_->Open(AsReceived(wire));
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  EXPECT_EQ(opened->body, model.body);
+  EXPECT_EQ(opened->flags, 0);
+}
+
+TEST_P(AuthSessionTest, NonceFrameMustBeANonce) {
   AuthSession session(key_, AuthRole::kClient);
   EXPECT_FALSE(session.AcceptPeerNonce(Ping("open node")).ok());
   EXPECT_FALSE(session.AcceptPeerNonce(Frame{MessageType::kAuthNonce, std::vector<std::uint8_t>(15)}).ok());
@@ -124,12 +161,19 @@ TEST_F(AuthSessionTest, NonceFrameMustBeANonce) {
   EXPECT_TRUE(session.established());
 }
 
-TEST_F(AuthSessionTest, HeaderAcceptsTheFlagOnlyWithRoomForTheTag) {
+TEST_P(AuthSessionTest, HeaderAcceptsTheFlagOnlyWithRoomForTheTag) {
   auto header = EncodeHeader(MessageType::kPing, kAuthTagBytes, kFlagAuthenticated);
   EXPECT_TRUE(ParseHeader(header, 1000).ok());
   header = EncodeHeader(MessageType::kPing, kAuthTagBytes - 1, kFlagAuthenticated);
   EXPECT_FALSE(ParseHeader(header, 1000).ok());
+  header = EncodeHeader(MessageType::kPing, kAuthTagBytes, kFlagAuthenticated | kFlagEncrypted);
+  EXPECT_TRUE(ParseHeader(header, 1000).ok());
+  header = EncodeHeader(MessageType::kPing, kAuthTagBytes, kFlagEncrypted);
+  EXPECT_FALSE(ParseHeader(header, 1000).ok()) << "encrypted needs authenticated";
 }
+
+INSTANTIATE_TEST_SUITE_P(MacAndEncrypted, AuthSessionTest, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "Encrypted" : "MacOnly"; });
 
 class KeyFileTest : public ::testing::Test {
  protected:

@@ -34,9 +34,10 @@ class AuthTcpTest : public ::testing::Test {
   }
 
   // A transport that answers every request with a Pong carrying the request's body.
-  TcpTransport& Add(std::optional<ClusterKey> key, double max_frames_per_second = 200) {
+  TcpTransport& Add(std::optional<ClusterKey> key, double max_frames_per_second = 200, bool encrypt = false) {
     TcpOptions options{1u << 20, 8, milliseconds(500)};
     options.cluster_key = key;
+    options.encrypt = encrypt;
     options.max_frames_per_second = max_frames_per_second;
     auto transport = TcpTransport::Create(io_, "127.0.0.1:0", options);
     EXPECT_TRUE(transport.ok()) << transport.status().ToString();
@@ -84,7 +85,7 @@ class AuthTcpTest : public ::testing::Test {
     asio::read(socket, asio::buffer(header));
     Result<FrameHeader> parsed = ParseHeader(header, 1u << 20);
     EXPECT_TRUE(parsed.ok());
-    Frame frame{parsed->type, std::vector<std::uint8_t>(parsed->body_length)};
+    Frame frame{parsed->type, std::vector<std::uint8_t>(parsed->body_length), parsed->flags};
     asio::read(socket, asio::buffer(frame.body));
     return frame;
   }
@@ -110,6 +111,24 @@ TEST_F(AuthTcpTest, SameKeyTalksAndStaysUncounted) {
   Run();
   for (int i = 0; i < 3; ++i) EXPECT_TRUE(Ping(a, b).ok());
   EXPECT_EQ(AuthFailures(a) + AuthFailures(b), 0u);
+}
+
+TEST_F(AuthTcpTest, EncryptingNodesTalk) {
+  TcpTransport& a = Add(key_, 200, /*encrypt=*/true);
+  TcpTransport& b = Add(key_, 200, /*encrypt=*/true);
+  Run();
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(Ping(a, b).ok());
+  EXPECT_EQ(AuthFailures(a) + AuthFailures(b), 0u);
+}
+
+TEST_F(AuthTcpTest, EncryptionMismatchIsRefusedBothWays) {
+  TcpTransport& encrypting = Add(key_, 200, /*encrypt=*/true);
+  TcpTransport& plain = Add(key_);
+  Run();
+  EXPECT_FALSE(Ping(plain, encrypting).ok());
+  EXPECT_EQ(AuthFailures(encrypting), 1u);
+  EXPECT_FALSE(Ping(encrypting, plain).ok());
+  EXPECT_EQ(AuthFailures(plain), 1u);
 }
 
 TEST_F(AuthTcpTest, WrongKeyIsRefusedAndCountedOnBothSides) {
@@ -139,7 +158,7 @@ TEST_F(AuthTcpTest, ReplayedFrameOnANewConnectionIsRefused) {
   Run();
   tcp::socket first = RawConnect(server);
   std::unique_ptr<AuthSession> session = RawHandshake(first, key_);
-  const std::vector<std::uint8_t> sealed = session->Seal(EncodeMessage(gossip::Ping{"original"}));
+  const std::vector<std::uint8_t> sealed = session->Seal(EncodeMessage(gossip::Ping{"original"})).Wire();
   asio::write(first, asio::buffer(sealed));
   Frame reply = ReadRaw(first);
   ASSERT_TRUE(session->Open(std::move(reply)).ok());

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "gossip/fedavg.h"
+#include "gossip/fednova.h"
 #include "gossip/trimmed_mean.h"
 
 namespace gl::gossip {
@@ -103,7 +104,7 @@ TEST(FedAvgTest, OptionsValidated) {
 
 TEST(FedAvgTest, ServerMomentumAccumulatesSteps) {
   FedAvgOptions options = Options(1, 2);
-  options.server_momentum = 0.5;
+  options.server.momentum = 0.5;
   FedAvg fedavgm(options);
   // Round 1: mean 1, velocity 1, global 0 + 1 = 1.
   const auto first = fedavgm.Aggregate(1, {0}, {{"a", {1}, 1}, {"b", {1}, 1}}, {});
@@ -113,8 +114,42 @@ TEST(FedAvgTest, ServerMomentumAccumulatesSteps) {
   const auto second = fedavgm.Aggregate(2, *first, {{"a", {2}, 1}, {"b", {2}, 1}}, {});
   ASSERT_TRUE(second.has_value());
   EXPECT_FLOAT_EQ((*second)[0], 2.5f);
-  options.server_momentum = 1.0;
+  options.server.momentum = 1.0;
   EXPECT_FALSE(options.Validate().ok());
+}
+
+TEST(FedAvgTest, LearningRateDecaysPerRound) {
+  FedAvgOptions options = Options(1, 2);
+  options.lr_decay = 0.5;
+  FedAvg fedavg(options);
+  EXPECT_FLOAT_EQ(fedavg.ConfigFor(1).learning_rate, 0.01f);  // round 1 trains with the base rate
+  EXPECT_FLOAT_EQ(fedavg.ConfigFor(3).learning_rate, 0.0025f);
+  for (const PeerPlan& plan : fedavg.ConfigureRound(2, Candidates(3))) {
+    EXPECT_FLOAT_EQ(plan.config.learning_rate, 0.005f);
+    EXPECT_EQ(plan.config.batch_size, 16u);
+  }
+  EXPECT_FLOAT_EQ(FedAvg(Options(1, 2)).ConfigFor(30).learning_rate, 0.01f);  // default: constant
+  options.lr_decay = 0;
+  EXPECT_FALSE(options.Validate().ok());
+  options.lr_decay = 1.01;
+  EXPECT_FALSE(options.Validate().ok());
+}
+
+TEST(FedNovaTest, AveragesUpdatesPerLocalStep) {
+  FedNova nova(Options(1, 2));  // 3 epochs of batch 16
+  EXPECT_DOUBLE_EQ(FedNova::LocalSteps(16, RoundConfig{3, 16, 0.01f}), 3.0);
+  EXPECT_DOUBLE_EQ(FedNova::LocalSteps(40, RoundConfig{3, 16, 0.01f}), 9.0);  // the last batch is partial
+  // p = 1/4, 3/4; tau = 3, 9; tau_eff = 3/4 + 27/4 = 7.5;
+  // 0 + 7.5 x (1/4 x (1 - 0) / 3 + 3/4 x (4 - 0) / 9) = 3.125 (FedAvg: 3.25).
+  const auto global = nova.Aggregate(1, {0, 2}, {{"a", {1, 2}, 16}, {"b", {4, 2}, 48}}, {});
+  ASSERT_TRUE(global.has_value());
+  EXPECT_FLOAT_EQ((*global)[0], 3.125f);
+  EXPECT_FLOAT_EQ((*global)[1], 2.0f);
+  // Equal step counts: FedAvg's mean.
+  EXPECT_FLOAT_EQ((*nova.Aggregate(2, {0}, {{"a", {1}, 16}, {"b", {4}, 16}}, {}))[0], 2.5f);
+  // No sample counts: the equal-weight mean; a reply without samples has no weight.
+  EXPECT_FLOAT_EQ((*nova.Aggregate(3, {0}, {{"a", {1}, 0}, {"b", {4}, 0}}, {}))[0], 2.5f);
+  EXPECT_FLOAT_EQ((*nova.Aggregate(4, {0}, {{"a", {1}, 0}, {"b", {4}, 16}}, {}))[0], 4.0f);
 }
 
 TEST(TrimmedMeanTest, IgnoresOneAbsurdUpdate) {

@@ -10,7 +10,7 @@ import unittest
 from harness import ClusterTestCase, wait_for
 
 MAGIC = b"GLRN"
-VERSION = 1
+VERSION = 2  # kProtocolVersion
 HELLO = 1
 
 

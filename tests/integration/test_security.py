@@ -8,8 +8,10 @@
    key: never merged (counted per peer), while the honest nodes keep learning.
 
 This file also holds a small Python implementation of the wire protocol (docs/wire.md), used
-by bench/security/ as well.
+by bench/security/ as well; its ChaCha20-Poly1305 comes from libsodium through ctypes.
 """
+import ctypes
+import ctypes.util
 import hashlib
 import math
 import os
@@ -23,12 +25,33 @@ import unittest
 from harness import ClusterTestCase, wait_for
 
 MAGIC = b"GLRN"
-VERSION = 1
+VERSION = 2
 HELLO, EXCHANGE_REQUEST, EXCHANGE_REPLY, PING, PONG, ERROR, AUTH_NONCE = 1, 2, 3, 4, 5, 6, 16
-FLAG_AUTH = 1
-NONCE_BYTES, TAG_BYTES = 16, 32
-KDF_CONTEXT = b"gossip-learner auth v1"
+FLAG_AUTH, FLAG_ENCRYPTED = 1, 2
+NONCE_BYTES, TAG_BYTES = 16, 16
+KDF_CONTEXT = b"gossip-learner auth v2"
 CLIENT, SERVER = 0, 1
+
+_sodium = ctypes.CDLL(ctypes.util.find_library("sodium") or "libsodium.so.23")
+assert _sodium.sodium_init() >= 0
+
+
+def aead_seal(key, nonce, ad, plaintext):
+    """(ciphertext, tag) of crypto_aead_chacha20poly1305_ietf_encrypt_detached."""
+    out = ctypes.create_string_buffer(len(plaintext) + 1)
+    tag = ctypes.create_string_buffer(TAG_BYTES)
+    _sodium.crypto_aead_chacha20poly1305_ietf_encrypt_detached(
+        out, tag, None, plaintext, ctypes.c_ulonglong(len(plaintext)), ad, ctypes.c_ulonglong(len(ad)), None,
+        nonce, key)
+    return out.raw[:len(plaintext)], tag.raw
+
+
+def aead_open(key, nonce, ad, ciphertext, tag):
+    """The plaintext, or None if the tag is wrong."""
+    out = ctypes.create_string_buffer(len(ciphertext) + 1)
+    failed = _sodium.crypto_aead_chacha20poly1305_ietf_decrypt_detached(
+        out, None, ciphertext, ctypes.c_ulonglong(len(ciphertext)), tag, ad, ctypes.c_ulonglong(len(ad)), nonce, key)
+    return None if failed else out.raw[:len(ciphertext)]
 
 
 # ---- wire format ------------------------------------------------------------------------
@@ -106,13 +129,13 @@ def read_frame(sock):
 
 
 class Session:
-    """One side of a keyed connection (gossip/auth.h)."""
+    """One side of a keyed connection (gossip/auth.h), encrypting or not."""
 
-    def __init__(self, key, role):
-        self.key, self.role = key, role
+    def __init__(self, key, role, encrypt=False):
+        self.key, self.role, self.encrypt = key, role, encrypt
         self.nonce = os.urandom(NONCE_BYTES)
         self.sent = self.received = 0
-        self.mac_key = None
+        self.frame_key = None
 
     def nonce_frame(self):
         return frame(AUTH_NONCE, self.nonce)
@@ -121,25 +144,38 @@ class Session:
         if msg_type != AUTH_NONCE or len(body) != NONCE_BYTES:
             raise ConnectionError(f"expected a nonce, got type {msg_type}")
         client, server = (self.nonce, body) if self.role == CLIENT else (body, self.nonce)
-        self.mac_key = hashlib.blake2b(KDF_CONTEXT + client + server, key=self.key, digest_size=32).digest()
+        self.frame_key = hashlib.blake2b(KDF_CONTEXT + client + server, key=self.key, digest_size=32).digest()
 
-    def _tag(self, sender, number, msg_type, body):
-        h = hashlib.blake2b(key=self.mac_key, digest_size=TAG_BYTES)
-        h.update(bytes([sender]) + struct.pack("<Q", number))
-        h.update(header(msg_type, len(body) + TAG_BYTES, FLAG_AUTH))
-        h.update(body)
-        return h.digest()
+    @staticmethod
+    def _nonce(sender, number):
+        return bytes([sender, 0, 0, 0]) + struct.pack("<Q", number)
 
     def seal(self, msg_type, body):
-        wire = header(msg_type, len(body) + TAG_BYTES, FLAG_AUTH) + body + self._tag(self.role, self.sent, msg_type,
-                                                                                  body)
+        flags = FLAG_AUTH | (FLAG_ENCRYPTED if self.encrypt else 0)
+        head = header(msg_type, len(body) + TAG_BYTES, flags)
+        nonce = self._nonce(self.role, self.sent)
+        if self.encrypt:
+            body, tag = aead_seal(self.frame_key, nonce, head, body)
+        else:
+            _, tag = aead_seal(self.frame_key, nonce, head + body, b"")
         self.sent += 1
-        return wire
+        return head + body + tag
 
-    def open(self, msg_type, payload):
+    def open(self, msg_type, payload, flags=None):
+        """The body of a received sealed frame; `flags` from its header (default: as we seal)."""
+        if flags is None:
+            flags = FLAG_AUTH | (FLAG_ENCRYPTED if self.encrypt else 0)
         body, tag = payload[:-TAG_BYTES], payload[-TAG_BYTES:]
-        if len(payload) < TAG_BYTES or tag != self._tag(1 - self.role, self.received, msg_type, body):
-            raise ConnectionError("wrong MAC")
+        head = header(msg_type, len(payload), flags)
+        nonce = self._nonce(1 - self.role, self.received)
+        if len(payload) < TAG_BYTES or not flags & FLAG_AUTH:
+            raise ConnectionError("no tag")
+        if flags & FLAG_ENCRYPTED:
+            body = aead_open(self.frame_key, nonce, head, body, tag)
+        elif aead_open(self.frame_key, nonce, head + body, b"", tag) is None:
+            body = None
+        if body is None:
+            raise ConnectionError("wrong tag")
         self.received += 1
         return body
 
@@ -147,20 +183,20 @@ class Session:
 class Client:
     """A connection to a node, keyed or open."""
 
-    def __init__(self, address, key=None, timeout=10):
+    def __init__(self, address, key=None, timeout=10, encrypt=False):
         host, port = address.rsplit(":", 1)
         self.sock = socket.create_connection((host, int(port)), timeout=timeout)
         self.session = None
         if key is not None:
-            self.session = Session(key, CLIENT)
+            self.session = Session(key, CLIENT, encrypt)
             self.sock.sendall(self.session.nonce_frame())
             msg_type, _, body = read_frame(self.sock)
             self.session.accept(msg_type, body)
 
     def request(self, msg_type, body):
         self.sock.sendall(self.session.seal(msg_type, body) if self.session else frame(msg_type, body))
-        reply_type, _, payload = read_frame(self.sock)
-        return reply_type, self.session.open(reply_type, payload) if self.session else payload
+        reply_type, flags, payload = read_frame(self.sock)
+        return reply_type, self.session.open(reply_type, payload, flags) if self.session else payload
 
     def close(self):
         self.sock.close()
@@ -191,10 +227,10 @@ class PeerServer:
                         session.accept(*read_frame(sock)[::2])
                         sock.sendall(session.nonce_frame())
                     while True:
-                        msg_type, _, payload = read_frame(sock)
+                        msg_type, flags, payload = read_frame(sock)
                         body = payload
                         if session:
-                            body = session.open(msg_type, payload) if peer.check_macs else payload[:-TAG_BYTES]
+                            body = session.open(msg_type, payload, flags) if peer.check_macs else payload[:-TAG_BYTES]
                         reply_type, reply = peer.answer(msg_type, body)
                         sock.sendall(session.seal(reply_type, reply) if session else frame(reply_type, reply))
                 except (ConnectionError, OSError, struct.error):
@@ -245,7 +281,8 @@ def hostile_payload(kind, rng, replay):
     if kind == "oversized":
         return header(EXCHANGE_REQUEST, 0xFFFFFFF0), None
     if kind == "wrong version":
-        return header(AUTH_NONCE, NONCE_BYTES, version=rng.choice([0, 2, 255])) + rng.randbytes(NONCE_BYTES), None
+        version = rng.choice([0, VERSION - 1, VERSION + 1, 255])
+        return header(AUTH_NONCE, NONCE_BYTES, version=version) + rng.randbytes(NONCE_BYTES), None
     if kind == "bad magic":
         return header(AUTH_NONCE, NONCE_BYTES, magic=b"GLRX") + rng.randbytes(NONCE_BYTES), None
     if kind == "unknown flag":
@@ -376,6 +413,39 @@ class HostileFramesTest(SecurityTestCase):
             target.status()), 60, "an eval after the flood")
         self.assertGreaterEqual(settled["eval"]["accuracy"], before["eval"]["accuracy"] - 0.02)
         self.assertEqual(target.stop(), 0)
+
+
+class EncryptedClusterTest(SecurityTestCase):
+    def test_encrypting_nodes_gossip_and_refuse_unencrypted_frames(self):
+        shards, _ = self.make_shards(2)
+        a = self.add_node("encrypting-a", shards[0], self.keyed(["--encrypt"]))
+        b = self.add_node("encrypting-b", shards[1], self.keyed(["--encrypt"]))
+        a.extra += ["--peer", b.address]
+        b.extra += ["--peer", a.address]
+        a.start(), b.start()
+        node_id = a.wait_ready()["id"].encode()
+        b.wait_ready()
+        wait_for(lambda: all((n.status() or {}).get("exchanges_ok", 0) > 2 for n in (a, b)), 60,
+                 "encrypted exchanges both ways")
+
+        # An encrypting client gets an encrypted reply: the node id is not on the wire in clear.
+        client = Client(a.address, self.key, encrypt=True)
+        client.sock.sendall(client.session.seal(PING, probe_body("probe")))
+        reply_type, flags, payload = read_frame(client.sock)
+        self.assertEqual(flags, FLAG_AUTH | FLAG_ENCRYPTED)
+        self.assertNotIn(node_id, payload)  # 12 bytes: by chance in 27 random bytes with p ~ 1e-27
+        self.assertEqual(client.session.open(reply_type, payload, flags), probe_body(node_id.decode()))
+        client.close()
+
+        # The same key without encryption is refused and counted.
+        failures = a.status()["auth_failures"].get("127.0.0.1", 0)
+        plain = Client(a.address, self.key)
+        with self.assertRaises((ConnectionError, OSError)):
+            plain.request(PING, probe_body("plain"))
+        plain.close()
+        wait_for(lambda: a.status()["auth_failures"].get("127.0.0.1", 0) > failures, 10, "the refusal counted")
+        self.assertEqual(b.status()["auth_failures"], {}, "the encrypting peers never failed each other")
+        self.assertEqual(a.stop(), 0)
 
 
 class PoisonedPeersTest(SecurityTestCase):

@@ -28,8 +28,16 @@ TEST_F(ConfigFileTest, ShippedDefaultFileMatchesTheBuiltInDefaults) {
   EXPECT_EQ(from_file.gossip_interval_s, built_in.gossip_interval_s);
   EXPECT_EQ(from_file.merge, built_in.merge);
   EXPECT_EQ(from_file.merge_window, built_in.merge_window);
+  EXPECT_EQ(from_file.encrypt, built_in.encrypt);
   EXPECT_EQ(from_file.intervals_per_epoch, built_in.intervals_per_epoch);
   EXPECT_EQ(from_file.discovery, built_in.discovery);
+  EXPECT_EQ(from_file.strategy, built_in.strategy);
+  EXPECT_EQ(from_file.client_lr, built_in.client_lr);
+  EXPECT_EQ(from_file.lr_decay, built_in.lr_decay);
+  EXPECT_EQ(from_file.server_optimizer, built_in.server_optimizer);
+  EXPECT_EQ(from_file.server_lr, built_in.server_lr);
+  EXPECT_EQ(from_file.server_momentum, built_in.server_momentum);
+  EXPECT_EQ(from_file.server_tau, built_in.server_tau);
 }
 
 TEST_F(ConfigFileTest, ValuesOverrideDefaults) {
@@ -87,6 +95,15 @@ TEST(ConfigValidateTest, RejectsBadValuesWithTheirRange) {
   EXPECT_TRUE(bad.Validate().ok());
   bad.merge_window = 0;
   EXPECT_NE(bad.Validate().message().find("merge_window must be in [1, 32]"), std::string::npos);
+}
+
+TEST(ConfigValidateTest, EncryptNeedsAKeyFile) {
+  Config c;
+  c.data = "shard.tsv";
+  c.encrypt = true;
+  EXPECT_NE(c.Validate().message().find("key_file"), std::string::npos);
+  c.key_file = "cluster.key";
+  EXPECT_TRUE(c.Validate().ok());
 }
 
 TEST(ConfigValidateTest, StatusSocketDefaultsIntoStateDir) {
