@@ -12,6 +12,7 @@
 #include <memory>
 #include <vector>
 
+#include "common/heap_tuning.h"
 #include "common/log.h"
 #include "gossip/codec.h"
 #include "gossip/merge.h"
@@ -107,6 +108,7 @@ int Run(int exchanges, std::size_t params) {
 }  // namespace gl::gossip
 
 int main(int argc, char** argv) {
+  gl::KeepModelBuffersInHeap();  // as the node does (src/node/main.cc)
   const int exchanges = argc > 1 ? std::atoi(argv[1]) : 300;
   const std::size_t params = argc > 2 ? static_cast<std::size_t>(std::atol(argv[2])) : 75000;
   if (exchanges <= 0 || params == 0) {

@@ -1,11 +1,13 @@
 // gossip-learner: one binary for every node of the cluster and for the offline tools.
 #include <CLI/CLI.hpp>
 
+#include "common/heap_tuning.h"
 #include "node/keygen_command.h"
 #include "node/model_commands.h"
 #include "node/node_commands.h"
 
 int main(int argc, char** argv) {
+  gl::KeepModelBuffersInHeap();
   CLI::App app{"gossip-learner: federated learning of a surname classifier over gossip, no server needed"};
   app.require_subcommand(1);
   int exit_code = 0;
