@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "common/heap_tuning.h"
 #include "common/log.h"
 #include "gossip/auth.h"
 #include "gossip/codec.h"
@@ -291,4 +292,7 @@ int Run(int argc, char** argv) {
 }  // namespace
 }  // namespace gl::gossip
 
-int main(int argc, char** argv) { return gl::gossip::Run(argc, argv); }
+int main(int argc, char** argv) {
+  gl::KeepModelBuffersInHeap();  // as the node does (src/node/main.cc)
+  return gl::gossip::Run(argc, argv);
+}
