@@ -229,9 +229,11 @@ std::size_t TrainingLoop::TrainSlice(const std::vector<std::size_t>& order, std:
 
 void TrainingLoop::ApplyScheduledLearningRate() {
   nn::TrainerOptions trainer = options_.trainer;
-  std::lock_guard<std::mutex> lock(progress_mutex_);
-  trainer.learning_rate = options_.learning_rate.At(progress_.epochs);
-  progress_.learning_rate = trainer.learning_rate;
+  {
+    std::lock_guard<std::mutex> lock(progress_mutex_);
+    trainer.learning_rate = options_.learning_rate.At(progress_.epochs);
+    progress_.learning_rate = trainer.learning_rate;
+  }
   model_->SetTrainerOptions(trainer);
 }
 
