@@ -16,7 +16,9 @@ class ConfigFileTest : public ::testing::Test {
     return path_;
   }
   void TearDown() override { std::remove(path_.c_str()); }
-  std::string path_ = ::testing::TempDir() + "/config_test.toml";
+  // One file per test: ctest -j runs the tests of this fixture in parallel processes.
+  std::string path_ = ::testing::TempDir() + "/config_test_" +
+                      ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".toml";
 };
 
 TEST_F(ConfigFileTest, ShippedDefaultFileMatchesTheBuiltInDefaults) {
