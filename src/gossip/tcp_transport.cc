@@ -10,6 +10,7 @@
 
 #include "common/log.h"
 #include "gossip/auth_rate_limit.h"
+#include "gossip/native_accept.h"
 #include "gossip/tcp_connection.h"
 
 namespace gl::gossip {
@@ -47,6 +48,8 @@ constexpr std::uint32_t kMaxNonceFrameBody = 1024;
 // Sealed frames are sent in chunks of this size (a model frame: ~5).
 constexpr std::size_t kSealChunkBytes = 64 << 10;
 static_assert(kSealChunkBytes % kCipherBlockBytes == 0);
+// Connections accepted in a row before the accept loop lets other work on the io thread run.
+constexpr int kAcceptBatch = 32;
 
 auto Await(std::error_code& ec) { return asio::redirect_error(asio::use_awaitable, ec); }
 
@@ -250,44 +253,52 @@ asio::awaitable<void> ServeConnection(StatePtr state, ConnectionPtr connection) 
   ServeNext(std::move(state), std::move(connection), std::move(session));
 }
 
-// Closes with a reset instead of the FIN handshake: no TIME_WAIT entry is left behind, and
-// the kernel does less for each connection a flooding host opens.
-void Reset(tcp::socket& socket) {
-  std::error_code ignored;
-  socket.set_option(asio::socket_base::linger(true, 0), ignored);
-  socket.close(ignored);
+// A connection just taken off the listen queue. A throttled host's, or one beyond
+// max_inbound_connections, is reset before anything is read or allocated for it.
+void AdmitConnection(const StatePtr& state, internal::NativeConnection& incoming) {
+  if (state->limiter.Exhausted(incoming.peer.address().to_string(), std::chrono::steady_clock::now())) {
+    ++state->security.frames_throttled;  // a throttled host: closed before reading anything
+    internal::ResetNative(incoming);
+    return;
+  }
+  if (Prune(state->inbound) >= state->options.max_inbound_connections) {
+    ++state->stats.connections_refused;
+    GL_LOG(kDebug, kLog) << "refusing " << internal::FormatEndpoint(incoming.peer) << ": "
+                         << state->options.max_inbound_connections << " connections already open";
+    internal::ResetNative(incoming);
+    return;
+  }
+  std::error_code ec;
+  tcp::socket socket = internal::AdoptNative(state->io, incoming, ec);
+  if (ec) {
+    GL_LOG(kWarn, kLog) << "cannot serve a new connection: " << ec.message();
+    return;
+  }
+  auto connection = std::make_shared<TcpConnection>(std::move(socket));
+  ++state->stats.connections;
+  connection->socket().set_option(tcp::no_delay(true), ec);
+  state->inbound.push_back(connection);
+  Spawn(state->io, ServeConnection(state, std::move(connection)));
 }
 
+// Takes every queued connection each time the listening socket becomes readable.
 asio::awaitable<void> AcceptLoop(StatePtr state) {
+  int accepted = 0;
   while (!state->stopped) {
-    std::error_code ec;
-    tcp::endpoint peer;
-    tcp::socket socket = co_await state->acceptor.async_accept(peer, Await(ec));
-    if (state->stopped) co_return;
-    if (ec) {
-      GL_LOG(kWarn, kLog) << "accept failed: " << ec.message();
-      asio::steady_timer pause(state->io, std::chrono::milliseconds(100));  // e.g. out of descriptors
-      co_await pause.async_wait(Await(ec));
+    internal::NativeConnection incoming;
+    std::error_code ec = internal::AcceptNative(state->acceptor, incoming);
+    if (!ec) {
+      AdmitConnection(state, incoming);
+      // Under a flood the queue may never empty: let the io thread's other work run too.
+      if (++accepted % kAcceptBatch == 0) co_await asio::post(state->io, asio::use_awaitable);
       continue;
     }
-    if (state->limiter.Exhausted(peer.address().to_string(), std::chrono::steady_clock::now())) {
-      ++state->security.frames_throttled;  // a throttled host: closed before reading anything
-      Reset(socket);
-      continue;
-    }
-    auto connection = std::make_shared<TcpConnection>(std::move(socket));
-    if (Prune(state->inbound) >= state->options.max_inbound_connections) {
-      ++state->stats.connections_refused;
-      GL_LOG(kDebug, kLog) << "refusing " << connection->remote() << ": "
-                           << state->options.max_inbound_connections << " connections already open";
-      connection->Close();
-      continue;
-    }
-    ++state->stats.connections;
-    std::error_code ignored;
-    connection->socket().set_option(tcp::no_delay(true), ignored);
-    state->inbound.push_back(connection);
-    Spawn(state->io, ServeConnection(state, std::move(connection)));
+    if (ec == asio::error::connection_aborted) continue;
+    if (ec == asio::error::would_block) co_await state->acceptor.async_wait(tcp::acceptor::wait_read, Await(ec));
+    if (!ec || state->stopped) continue;
+    GL_LOG(kWarn, kLog) << "accept failed: " << ec.message();
+    asio::steady_timer pause(state->io, std::chrono::milliseconds(100));  // e.g. out of descriptors
+    co_await pause.async_wait(Await(ec));
   }
 }
 
@@ -382,6 +393,7 @@ Result<std::unique_ptr<TcpTransport>> TcpTransport::Create(asio::io_context& io,
   if (!ec) state->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
   if (!ec) state->acceptor.bind(endpoint, ec);
   if (!ec) state->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (!ec) state->acceptor.native_non_blocking(true, ec);  // for AcceptNative
   if (ec) return Status::IoError("cannot listen on " + listen_host_port + ": " + ec.message());
   state->local_address = internal::FormatEndpoint(state->acceptor.local_endpoint(ec));
   return std::unique_ptr<TcpTransport>(new TcpTransport(std::move(state)));

@@ -195,5 +195,41 @@ TEST_F(AuthTcpTest, FloodingHostIsThrottled) {
   EXPECT_GT(OnIo([&] { return server.Security().frames_throttled; }), 0u);
 }
 
+TEST_F(AuthTcpTest, ThrottledHostIsResetAtAcceptBeforeTheHandshake) {
+  TcpTransport& server = Add(key_, /*max_frames_per_second=*/0.01);  // a burst of 1, no refill in the test
+  Run();
+  tcp::socket spent = RawConnect(server);
+  asio::write(spent, asio::buffer(std::string(kFrameHeaderSize, 'x')));  // a bad frame takes the token
+  EXPECT_TRUE(ClosedByServer(spent));
+  const auto served = [&] { return OnIo([&] { return server.Stats().connections; }); };
+  const auto throttled = [&] { return OnIo([&] { return server.Security().frames_throttled; }); };
+  const std::uint64_t served_before = served(), throttled_before = throttled();
+
+  for (int i = 0; i < 3; ++i) {
+    tcp::socket refused = RawConnect(server);  // sends nothing: only the accept can close it
+    EXPECT_TRUE(ClosedByServer(refused));
+  }
+  EXPECT_EQ(served(), served_before);  // never served: no handshake, no read
+  EXPECT_EQ(throttled(), throttled_before + 3);
+  EXPECT_EQ(AuthFailures(server), 0u);
+}
+
+TEST_F(AuthTcpTest, EveryQueuedConnectionIsTakenAndCounted) {
+  TcpTransport& server = Add(key_, /*max_frames_per_second=*/0.01);
+  Run();
+  tcp::socket spent = RawConnect(server);
+  asio::write(spent, asio::buffer(std::string(kFrameHeaderSize, 'x')));
+  EXPECT_TRUE(ClosedByServer(spent));
+  // More connections than one accept batch, all queued at once while the server is busy.
+  const std::string address = OnIo([&] { return server.LocalAddress(); });
+  std::vector<tcp::socket> queued;
+  OnIo([&] {
+    for (int i = 0; i < 100; ++i) queued.push_back(test_util::RawConnect(raw_io_, address, kWait));
+    return 0;
+  });
+  for (tcp::socket& socket : queued) EXPECT_TRUE(ClosedByServer(socket));
+  EXPECT_EQ(OnIo([&] { return server.Security().frames_throttled; }), 100u);
+}
+
 }  // namespace
 }  // namespace gl::gossip
