@@ -50,6 +50,13 @@ void TcpConnection::Close() {
   watchdog_.cancel();
 }
 
+void TcpConnection::Abort() {
+  std::error_code ignored;
+  socket_.set_option(asio::socket_base::linger(true, 0), ignored);
+  socket_.close(ignored);
+  watchdog_.cancel();
+}
+
 Status TcpConnection::IoFailure(const std::error_code& ec, const char* while_doing) const {
   if (timed_out_) return Status::Timeout(std::string("deadline passed while ") + while_doing);
   return Status::IoError(std::string(while_doing) + ": " + ec.message());

@@ -44,6 +44,9 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   asio::awaitable<Status> WriteFrame(const Frame& frame, TransportStats& stats);
   // Closes the socket and stops the watchdog. Idempotent.
   void Close();
+  // As Close, but with a reset instead of the FIN handshake, for a connection dropped for
+  // what its peer sent: one packet, no TIME_WAIT entry; data not yet delivered is discarded.
+  void Abort();
 
  private:
   void OnWatchdog();

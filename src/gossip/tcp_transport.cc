@@ -127,6 +127,17 @@ void NoteBadFrame(TcpTransport::State& state, const std::string& remote, const S
   WarnGated(state, "bad frame ", remote, context + remote + ": " + status.message());
 }
 
+// Closes a served connection whose read failed with `read`: with a reset if its peer sent a
+// bad frame (Corruption, Rejected), gracefully otherwise (a clean close, a timeout).
+void CloseAfterRead(TcpConnection& connection, const Status& read) {
+  const Status::Code code = read.code();
+  if (code == Status::Code::kCorruption || code == Status::Code::kRejected) {
+    connection.Abort();
+  } else {
+    connection.Close();
+  }
+}
+
 // Takes a token for a frame that arrived, well-formed or not (`read` is how reading it
 // ended; a clean close or a timeout is no frame). False, with the connection closed, if the
 // connection's host is over its frame rate.
@@ -138,7 +149,7 @@ bool Admit(TcpTransport::State& state, TcpConnection& connection, const Status& 
   WarnGated(state, "throttled ", connection.remote(),
             "throttling " + connection.remote() + ": its host sends more than " +
                 std::to_string(static_cast<int>(state.options.max_frames_per_second)) + " frames/s");
-  connection.Close();
+  connection.Abort();
   return false;
 }
 
@@ -213,7 +224,7 @@ asio::awaitable<void> ServeOne(StatePtr state, ConnectionPtr connection, Session
   if (!Admit(*state, *connection, request.status())) co_return;
   if (!request.ok()) {
     NoteBadFrame(*state, connection->remote(), request.status(), "closing connection from ");
-    connection->Close();
+    CloseAfterRead(*connection, request.status());
     co_return;
   }
   if (!state->handler || state->stopped) {
@@ -245,7 +256,7 @@ asio::awaitable<void> ServeConnection(StatePtr state, ConnectionPtr connection) 
     if (!Admit(*state, *connection, handshake.status())) co_return;
     if (!handshake.ok()) {
       NoteBadFrame(*state, connection->remote(), handshake.status(), "closing connection from ");
-      connection->Close();
+      CloseAfterRead(*connection, handshake.status());
       co_return;
     }
     session = std::move(handshake).value();

@@ -149,6 +149,27 @@ TEST_F(TcpTransportTest, GarbageClosesTheConnection) {
   EXPECT_EQ(ServerStats().frames_rejected, 1u);
 }
 
+TEST_F(TcpTransportTest, BadFrameGetsAResetAndAHangUpBetweenFramesAFin) {
+  std::array<char, 256> buffer{};
+  std::error_code ec;
+  tcp::socket bad = RawConnect();
+  asio::write(bad, asio::buffer(std::string("GET / HTTP/1.0\r\n\r\n")));
+  bad.read_some(asio::buffer(buffer), ec);
+  EXPECT_EQ(ec, asio::error::connection_reset);
+
+  tcp::socket polite = RawConnect();
+  asio::write(polite, asio::buffer(PingBytes()));
+  std::array<std::uint8_t, kFrameHeaderSize> header{};
+  asio::read(polite, asio::buffer(header));
+  Result<FrameHeader> reply = ParseHeader(header, 1024);
+  ASSERT_TRUE(reply.ok());
+  std::vector<std::uint8_t> body(reply->body_length);
+  asio::read(polite, asio::buffer(body));
+  polite.shutdown(tcp::socket::shutdown_send);
+  polite.read_some(asio::buffer(buffer), ec);
+  EXPECT_EQ(ec, asio::error::eof);
+}
+
 TEST_F(TcpTransportTest, WrongVersionClosesTheConnection) {
   auto bytes = PingBytes();
   bytes[4] = kProtocolVersion + 1;
