@@ -21,18 +21,23 @@ class HostRateLimiter {
   // `frames_per_second` tokens refill continuously up to `burst`; 0 frames_per_second = no limit.
   HostRateLimiter(double frames_per_second, double burst, std::size_t max_hosts = 4096);
 
-  // True if `host` may send one more frame at `now` (and takes the token).
+  // True if `host` may send one more frame at `now` (and takes the token, or a prepaid one).
   bool Allow(const std::string& host, Clock::time_point now);
-  // True if `host` has no token at `now` (Allow would refuse); takes nothing. Lets a
-  // transport drop a throttled host's new connection at accept, before reading from it.
-  bool Exhausted(const std::string& host, Clock::time_point now) const;
+  // True if `host` may open one more connection at `now`: takes a token, which prepays the
+  // first frame read on it (the next Allow for `host` is free). False: the transport drops
+  // the connection at accept, before reading from it. At most `burst` prepaid tokens are
+  // kept per host, so connections that never send a frame cannot save up a larger burst.
+  bool AllowConnection(const std::string& host, Clock::time_point now);
   std::size_t tracked_hosts() const { return buckets_.size(); }
 
  private:
   struct Bucket {
     double tokens = 0;
+    double prepaid = 0;
     Clock::time_point refilled;
   };
+  // `host`'s bucket, created full if new, refilled up to `now`.
+  Bucket& Refilled(const std::string& host, Clock::time_point now);
   double rate_;
   double burst_;
   std::size_t max_hosts_;

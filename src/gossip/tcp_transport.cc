@@ -267,7 +267,7 @@ asio::awaitable<void> ServeConnection(StatePtr state, ConnectionPtr connection) 
 // A connection just taken off the listen queue. A throttled host's, or one beyond
 // max_inbound_connections, is reset before anything is read or allocated for it.
 void AdmitConnection(const StatePtr& state, internal::NativeConnection& incoming) {
-  if (state->limiter.Exhausted(incoming.peer.address().to_string(), std::chrono::steady_clock::now())) {
+  if (!state->limiter.AllowConnection(incoming.peer.address().to_string(), std::chrono::steady_clock::now())) {
     ++state->security.frames_throttled;  // a throttled host: closed before reading anything
     internal::ResetNative(incoming);
     return;

@@ -8,8 +8,9 @@
 // carries on. With a cluster key, every connection starts with the AuthNonce exchange and
 // every later frame is sealed and checked (auth.h); a frame that fails is dropped before its
 // body is parsed, its connection closed and counted per remote host. Each remote host may
-// send at most max_frames_per_second frames (token bucket); beyond, its connections are closed,
-// and its new ones reset as they are accepted (native_accept.h), before any handshake or read.
+// send at most max_frames_per_second frames (token bucket; a connection takes its first
+// frame's token as it is accepted); beyond, its connections are closed with a reset, new ones
+// as they are accepted (native_accept.h), before any handshake or read.
 // Threading: as Transport (io_context thread only). Ownership: the object must outlive the
 // calls made on it, but coroutines still in flight keep the shared state they use alive, so
 // destroying it (after Shutdown, which the destructor also does) is always safe.

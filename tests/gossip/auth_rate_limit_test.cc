@@ -25,14 +25,24 @@ TEST(HostRateLimiterTest, BurstThenRefillAtTheRate) {
   EXPECT_TRUE(limiter.Allow("10.0.0.1", kT0 + milliseconds(150)));  // 1.5 tokens refilled
 }
 
-TEST(HostRateLimiterTest, ExhaustedPeeksWithoutTakingATokenAndRecoversAfterARefill) {
-  HostRateLimiter limiter(10, 1);
-  EXPECT_FALSE(limiter.Exhausted("a", kT0));  // unknown host
-  EXPECT_TRUE(limiter.Allow("a", kT0));
-  EXPECT_TRUE(limiter.Exhausted("a", kT0));
-  EXPECT_TRUE(limiter.Exhausted("a", kT0 + milliseconds(50)));
-  EXPECT_FALSE(limiter.Exhausted("a", kT0 + milliseconds(100)));
-  EXPECT_TRUE(limiter.Allow("a", kT0 + milliseconds(100)));
+TEST(HostRateLimiterTest, AConnectionTakesATokenThatPaysForItsFirstFrame) {
+  HostRateLimiter limiter(10, 2);
+  EXPECT_TRUE(limiter.AllowConnection("a", kT0));
+  EXPECT_TRUE(limiter.Allow("a", kT0));  // prepaid
+  EXPECT_TRUE(limiter.Allow("a", kT0));  // the second token
+  EXPECT_FALSE(limiter.Allow("a", kT0));
+  EXPECT_FALSE(limiter.AllowConnection("a", kT0 + milliseconds(50)));
+  EXPECT_TRUE(limiter.AllowConnection("a", kT0 + milliseconds(100)));  // one token refilled
+}
+
+TEST(HostRateLimiterTest, ConnectionsWithoutFramesCannotSaveUpMoreThanABurst) {
+  HostRateLimiter limiter(1000, 3);
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(limiter.AllowConnection("a", kT0 + milliseconds(10 * i)));
+  const auto later = kT0 + milliseconds(1000);
+  EXPECT_TRUE(limiter.AllowConnection("a", later));  // refilled: 3 tokens, now 2
+  int frames = 0;
+  while (limiter.Allow("a", later)) ++frames;
+  EXPECT_EQ(frames, 3 + 2);  // the prepaid ones (capped at the burst), then the tokens left
 }
 
 TEST(HostRateLimiterTest, HostsAreIndependent) {
