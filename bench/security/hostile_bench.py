@@ -15,9 +15,13 @@ shares the node's cores, so --isolate says how the bench keeps it off the node's
         friend node and the flooder on the others: the node pays only for handling the frames;
   idle  the flooder at nice 19 under SCHED_IDLE: it only gets CPU time nobody else wants, which
         on a busy shared machine starves it (the flood rate printed shows it).
+The flooder connects from its own loopback address (--flooder-host, default 127.0.0.2), as
+another machine would: the node's per-host frame rate limit throttles it, not the friend
+(both nodes listen on 127.0.0.1). --flooder-host 127.0.0.1 shares the friend's address, as
+runs before 2026-11-27 05:00 UTC did.
 Usage: GL_BIN=build/gossip-learner python3 bench/security/hostile_bench.py [--frames 100000]
        [--isolate core|idle|none] [--max-frames-per-second 200]   (0 = no limit: every frame
-       reaches the parser)
+       reaches the parser) [--flooder-host 127.0.0.2]
 """
 import argparse
 import json
@@ -78,9 +82,9 @@ def lowest_priority():
     os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
 
 
-def start_flooder(address, key, frames, connections, isolate):
+def start_flooder(address, key, frames, connections, isolate, source_host):
     """The flooder as a child process (this script with --flood-only); prints its counts as JSON."""
-    cmd = [sys.executable, __file__, "--flood-only", address, key.hex(), str(frames), str(connections)]
+    cmd = [sys.executable, __file__, "--flood-only", address, key.hex(), str(frames), str(connections), source_host]
     setup = {"idle": lowest_priority, "core": lambda: os.sched_setaffinity(0, OTHER_CPUS), "none": None}[isolate]
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, preexec_fn=setup)
 
@@ -92,12 +96,15 @@ def main():
     parser.add_argument("--isolate", choices=["core", "idle", "none"], default="core")
     parser.add_argument("--max-frames-per-second", default="200")
     parser.add_argument("--quiet-seconds", type=float, default=30)
-    parser.add_argument("--flood-only", nargs=4, metavar=("ADDRESS", "KEY_HEX", "FRAMES", "CONNECTIONS"),
+    parser.add_argument("--flooder-host", default="127.0.0.2",
+                        help="source address of the flooder's connections (a loopback address)")
+    parser.add_argument("--flood-only", nargs=5, metavar=("ADDRESS", "KEY_HEX", "FRAMES", "CONNECTIONS", "SOURCE"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.flood_only:
-        address, key_hex, frames, connections = args.flood_only
-        print(json.dumps(flood(address, bytes.fromhex(key_hex), int(frames), int(connections))))
+        address, key_hex, frames, connections, source_host = args.flood_only
+        print(json.dumps(flood(address, bytes.fromhex(key_hex), int(frames), int(connections),
+                               source_host=source_host)))
         return
     run = Run()
     run.setUp()
@@ -130,9 +137,9 @@ def main():
         quiet_other_cpu = sum(q1[t] - q0.get(t, 0) for t in q1) - quiet_train_cpu
 
         t0 = time.monotonic()
-        a = target.status()
+        a, friend_a = target.status(), friend.status()
         cpu0, children0 = thread_cpu(target.proc.pid), resource.getrusage(resource.RUSAGE_CHILDREN)
-        flooder = start_flooder(target.address, key, args.frames, args.connections, args.isolate)
+        flooder = start_flooder(target.address, key, args.frames, args.connections, args.isolate, args.flooder_host)
         rates = []
         while flooder.poll() is None:
             rates.append(rate(target, 5))
@@ -140,7 +147,7 @@ def main():
         elapsed = time.monotonic() - t0
         cpu1, children1 = thread_cpu(target.proc.pid), resource.getrusage(resource.RUSAGE_CHILDREN)
         deltas = sorted((cpu1[t] - cpu0.get(t, 0) for t in cpu1), reverse=True)
-        b = target.status()
+        b, friend_b = target.status(), friend.status()
         loaded = (b["samples_trained"] - a["samples_trained"]) / elapsed
         quiet_after = rate(target, args.quiet_seconds)
         after = target.status()
@@ -150,11 +157,14 @@ def main():
         loaded_per_cpu = (b["samples_trained"] - a["samples_trained"]) / deltas[0]
         flooder_cpu = children1.ru_utime + children1.ru_stime - children0.ru_utime - children0.ru_stime
         node_extra_cpu = sum(deltas[1:]) - quiet_other_cpu * elapsed / args.quiet_seconds
-        print(f"frames: {args.frames} over {args.connections} connections in {elapsed:.1f} s "
-              f"({args.frames / elapsed:.0f}/s), isolation: {args.isolate}; client side: {result}")
+        print(f"frames: {args.frames} over {args.connections} connections from {args.flooder_host} in "
+              f"{elapsed:.1f} s ({args.frames / elapsed:.0f}/s), isolation: {args.isolate}; client side: {result}")
         print(f"node: alive={target.alive()}, frames_rejected +{after['frames_rejected'] - before['frames_rejected']}, "
               f"auth_failures {after['auth_failures']}, frames_throttled {after['frames_throttled']}, "
-              f"exchanges_ok {before['exchanges_ok']} -> {after['exchanges_ok']}")
+              f"exchanges_ok {before['exchanges_ok']} -> {after['exchanges_ok']} "
+              f"(+{b['exchanges_ok'] - a['exchanges_ok']} during the flood); the friend's exchanges with it "
+              f"during the flood: +{friend_b['exchanges_ok'] - friend_a['exchanges_ok']} ok, "
+              f"+{friend_b['exchanges_failed'] - friend_a['exchanges_failed']} failed")
         print(f"non-finite parameters in param_sample: {nonfinite}")
         print(f"CPU during the flood: node training thread {100 * deltas[0] / elapsed:.0f}% of a core, "
               f"its other threads (io, status, discovery) {100 * sum(deltas[1:]) / elapsed:.0f}%; "

@@ -301,11 +301,13 @@ def hostile_payload(kind, rng, replay):
     raise ValueError(kind)
 
 
-def send_hostile(address, key, kind, rng, replay):
-    """One connection carrying one hostile frame. Returns False if the node refused at connect."""
+def send_hostile(address, key, kind, rng, replay, source_host=None):
+    """One connection carrying one hostile frame (from `source_host` if given). Returns False if
+    the node refused at connect."""
     host, port = address.rsplit(":", 1)
+    source = (source_host, 0) if source_host else None
     try:
-        with socket.create_connection((host, int(port)), timeout=5) as s:
+        with socket.create_connection((host, int(port)), timeout=5, source_address=source) as s:
             raw, after_handshake = hostile_payload(kind, rng, replay)
             if raw is not None:
                 s.sendall(raw)
@@ -328,8 +330,9 @@ def send_hostile(address, key, kind, rng, replay):
         return False
 
 
-def flood(address, key, frames, connections=16, seed=1):
-    """Sends `frames` hostile frames, one per connection, from `connections` threads."""
+def flood(address, key, frames, connections=16, seed=1, source_host=None):
+    """Sends `frames` hostile frames, one per connection, from `connections` threads; from
+    `source_host` (e.g. another loopback address) if given."""
     replay = recorded_frame(address, key)
     counts = {"sent": 0, "refused": 0}
     lock = threading.Lock()
@@ -337,7 +340,7 @@ def flood(address, key, frames, connections=16, seed=1):
     def worker(index):
         rng = random.Random(seed * 1000 + index)
         for i in range(index, frames, connections):
-            ok = send_hostile(address, key, HOSTILE_KINDS[i % len(HOSTILE_KINDS)], rng, replay)
+            ok = send_hostile(address, key, HOSTILE_KINDS[i % len(HOSTILE_KINDS)], rng, replay, source_host)
             with lock:
                 counts["sent" if ok else "refused"] += 1
 
