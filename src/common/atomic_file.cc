@@ -43,4 +43,19 @@ Status WriteFileAtomically(const std::string& path, std::string_view bytes) {
   return FsyncPath(folder.empty() ? "." : folder, O_RDONLY | O_DIRECTORY);
 }
 
+Result<int> RemoveLeftoverTemporaries(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  int removed = 0;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (!it->is_regular_file(ec) || it->path().filename().string().find(".tmp.") == std::string::npos) continue;
+    if (!fs::remove(it->path(), ec)) break;
+    ++removed;
+  }
+  if (ec && ec != std::errc::no_such_file_or_directory) {
+    return Status::IoError("clearing temporary files in " + dir + ": " + ec.message());
+  }
+  return removed;
+}
+
 }  // namespace gl

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "common/atomic_file.h"
 #include "common/log.h"
 #include "discovery/discovery.h"
 #include "gossip/codec.h"
@@ -298,6 +299,11 @@ Result<std::unique_ptr<Node>> Node::Create(const Config& config) {
   std::error_code ec;
   std::filesystem::create_directories(config.state_dir, ec);
   if (ec) return Status::IoError("cannot create state dir " + config.state_dir + ": " + ec.message());
+  Result<int> leftovers = RemoveLeftoverTemporaries(config.state_dir);
+  if (!leftovers.ok()) return leftovers.status();
+  if (*leftovers > 0) {
+    GL_LOG(kInfo, "node") << "removed " << *leftovers << " temporary file(s) that a crash left in " << config.state_dir;
+  }
 
   Result<LocalData> data = LoadLocalData(config);
   if (!data.ok()) return data.status();
