@@ -16,11 +16,14 @@
 #include <filesystem>
 #include <memory>
 #include <numeric>
+#include <optional>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "gossip/merge.h"
+#include "gossip/update_clip.h"
 #include "nn/dataset.h"
 #include "nn/model.h"
 #include "nn/split.h"
@@ -43,6 +46,14 @@ struct SimOptions {
   std::string merge = "age-weighted";
   gl::node::LearningRateSchedule schedule{0.02f, 10, 1e-4f};
   std::uint64_t seed = 1;
+  double max_update_norm = 200;  // as the node's default (config/node.toml)
+  double clip_factor = 0;        // > 0: clip received models (gossip/update_clip.h)
+  std::size_t clip_window = 8;
+  // A poisoner (the last node) when either is > 0: every model it sends is the receiver's
+  // own plus random noise of L2 norm poison_norm, times poison_scale (if != 0), with an age
+  // of 10^9.
+  double poison_norm = 0;
+  double poison_scale = 0;
 };
 
 struct SimNode {
@@ -55,6 +66,9 @@ struct SimNode {
   std::uint64_t age = 0;
   std::uint64_t epochs = 0;
   std::mt19937_64 rng;
+  std::optional<gl::gossip::ClipRadius> clip;
+  bool poisoner = false;
+  std::uint64_t refused = 0, clipped = 0;
 };
 
 std::vector<SimNode> MakeNodes(const SimOptions& o) {
@@ -78,9 +92,11 @@ std::vector<SimNode> MakeNodes(const SimOptions& o) {
     std::iota(node.order.begin(), node.order.end(), 0);
     node.rng.seed(seed);
     std::shuffle(node.order.begin(), node.order.end(), node.rng);
+    if (o.clip_factor > 0) node.clip.emplace(o.clip_window, o.clip_factor);
     nodes.push_back(std::move(node));
   }
   if (nodes.size() < 2) throw std::runtime_error("need at least node-0.tsv and node-1.tsv in " + o.shards_dir);
+  nodes.back().poisoner = o.poison_norm > 0 || o.poison_scale != 0;
   return nodes;
 }
 
@@ -107,19 +123,49 @@ void TrainBatches(SimNode& node, double batches, const SimOptions& o) {
   }
 }
 
+gl::gossip::ModelSnapshot Sent(SimNode& from, const SimNode& to, const SimOptions& o) {
+  if (!from.poisoner) return {from.model->Signature(), from.model->GetParameters(), from.age, from.train.examples.size()};
+  std::vector<float> params = to.model->GetParameters();
+  std::normal_distribution<double> gauss;
+  std::vector<double> noise(params.size());
+  double norm = 0;
+  for (double& v : noise) norm += (v = gauss(from.rng)) * v;
+  const double noise_scale = o.poison_norm / std::sqrt(norm);
+  const double model_scale = o.poison_scale != 0 ? o.poison_scale : 1.0;
+  for (std::size_t k = 0; k < params.size(); ++k) {
+    params[k] = static_cast<float>(model_scale * (params[k] + noise_scale * noise[k]));
+  }
+  return {to.model->Signature(), std::move(params), 1000000000, from.train.examples.size()};
+}
+
+// What the node does with a received model: screen, clip, merge. Returns the merged model.
+gl::gossip::ModelSnapshot Received(SimNode& to, int from_index, gl::gossip::ModelSnapshot remote, gl::gossip::MergeRule rule,
+                                   const SimOptions& o) {
+  gl::gossip::ModelSnapshot local{to.model->Signature(), to.model->GetParameters(), to.age, to.train.examples.size()};
+  const double distance = gl::gossip::UpdateNorm(remote.params, local.params);
+  if (distance > o.max_update_norm) {
+    ++to.refused;
+    return local;
+  }
+  if (to.clip) {
+    const double radius = to.clip->Observe(std::to_string(from_index), distance);
+    to.clipped += gl::gossip::ClipToRadius(remote.params, local.params, distance, radius);
+  }
+  gl::gossip::MergeInto(local, remote, rule);
+  return local;
+}
+
 // Push-pull: both sides merge the other's model as it was before the exchange.
-void Exchange(SimNode& a, SimNode& b, gl::gossip::MergeRule rule) {
-  gl::gossip::ModelSnapshot sa{a.model->Signature(), a.model->GetParameters(), a.age, a.train.examples.size()};
-  gl::gossip::ModelSnapshot sb{b.model->Signature(), b.model->GetParameters(), b.age, b.train.examples.size()};
-  gl::gossip::ModelSnapshot merged_a = sa, merged_b = sb;
-  gl::gossip::MergeInto(merged_a, sb, rule);
-  gl::gossip::MergeInto(merged_b, sa, rule);
-  (void)a.model->SetParameters(merged_a.params);
-  (void)b.model->SetParameters(merged_b.params);
-  a.age = merged_a.age;
-  b.age = merged_b.age;
-  a.smoothed.Add(merged_a.params);
-  b.smoothed.Add(merged_b.params);
+void Exchange(std::vector<SimNode>& nodes, int a_index, int b_index, gl::gossip::MergeRule rule, const SimOptions& o) {
+  SimNode &a = nodes[a_index], &b = nodes[b_index];
+  gl::gossip::ModelSnapshot to_a = Sent(b, a, o), to_b = Sent(a, b, o);
+  for (auto [node, index, remote] : {std::tuple{&a, b_index, &to_a}, std::tuple{&b, a_index, &to_b}}) {
+    if (node->poisoner) continue;
+    gl::gossip::ModelSnapshot merged = Received(*node, index, std::move(*remote), rule, o);
+    (void)node->model->SetParameters(merged.params);
+    node->age = merged.age;
+    node->smoothed.Add(merged.params);
+  }
 }
 
 void Report(int interval, std::vector<SimNode>& nodes, const gl::nn::Dataset& eval, const SimOptions& o,
@@ -127,12 +173,16 @@ void Report(int interval, std::vector<SimNode>& nodes, const gl::nn::Dataset& ev
   std::printf("interval %5d  epoch %4llu  eval acc %%:", interval, static_cast<unsigned long long>(nodes[0].epochs));
   double lo = 1, sum = 0;
   std::vector<float> consensus;
+  std::uint64_t refused = 0, clipped = 0;
   for (SimNode& node : nodes) {
+    if (node.poisoner) continue;
+    refused += node.refused;
+    clipped += node.clipped;
     const std::vector<float> raw = node.model->GetParameters();
     if (!node.smoothed.empty()) (void)node.model->SetParameters(node.smoothed.value());
     const std::vector<float> scored = node.model->GetParameters();
     if (consensus.empty()) consensus.assign(scored.size(), 0.0f);
-    for (std::size_t k = 0; k < scored.size(); ++k) consensus[k] += scored[k] / nodes.size();
+    for (std::size_t k = 0; k < scored.size(); ++k) consensus[k] += scored[k];
     const double acc = node.model->Evaluate(eval).accuracy;
     (void)node.model->SetParameters(raw);
     std::printf(" %5.1f", 100 * acc);
@@ -141,13 +191,16 @@ void Report(int interval, std::vector<SimNode>& nodes, const gl::nn::Dataset& ev
   }
   // The mean of the nodes' scored models: how good the cluster's consensus is, apart from
   // how far each node has drifted from it.
+  const std::size_t honest = nodes.size() - (nodes.back().poisoner ? 1 : 0);
+  for (float& v : consensus) v /= honest;
   const std::vector<float> raw = nodes[0].model->GetParameters();
   (void)nodes[0].model->SetParameters(consensus);
   const double consensus_acc = nodes[0].model->Evaluate(eval).accuracy;
   (void)nodes[0].model->SetParameters(raw);
   const double now = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-  std::printf("   min %5.1f  mean %5.1f  consensus %5.1f  lr %.2e  (%.0f s)\n", 100 * lo, 100 * sum / nodes.size(), 100 * consensus_acc,
-              o.schedule.At(nodes[0].epochs), now - started_s);
+  std::printf("   min %5.1f  mean %5.1f  consensus %5.1f  lr %.2e  refused %llu clipped %llu  (%.0f s)\n", 100 * lo,
+              100 * sum / honest, 100 * consensus_acc, o.schedule.At(nodes[0].epochs),
+              static_cast<unsigned long long>(refused), static_cast<unsigned long long>(clipped), now - started_s);
   std::fflush(stdout);
 }
 
@@ -172,6 +225,16 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--lr-min", o.schedule.minimum)->capture_default_str();
   app.add_option("--seed", o.seed)->capture_default_str();
+  app.add_option("--max-update-norm", o.max_update_norm)->capture_default_str();
+  app.add_option("--clip-factor", o.clip_factor, "Clip received models to this x the median distance; 0 = off")
+      ->capture_default_str();
+  app.add_option("--clip-window", o.clip_window, "Distinct senders whose distances set the clip radius")
+      ->capture_default_str();
+  app.add_option("--poison-norm", o.poison_norm,
+                 "> 0: the last node is a poisoner sending the receiver's model plus noise of this norm")
+      ->capture_default_str();
+  app.add_option("--poison-scale", o.poison_scale, "!= 0: the last node is a poisoner sending the receiver's model x this")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   const double started_s = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -191,13 +254,14 @@ int main(int argc, char** argv) {
     std::shuffle(initiators.begin(), initiators.end(), rng);
     for (int slice = 0; slice < n; ++slice) {
       for (SimNode& node : nodes) {
+        if (node.poisoner) continue;
         const double per_interval = node.train.examples.size() / o.intervals_per_epoch / o.batch_size;
         TrainBatches(node, per_interval / n, o);
       }
       const int a = initiators[slice];
       int b = std::uniform_int_distribution<int>(0, n - 2)(rng);
       if (b >= a) ++b;
-      Exchange(nodes[a], nodes[b], rule);
+      Exchange(nodes, a, b, rule, o);
     }
     if (interval % o.eval_every == 0 || interval == o.intervals) Report(interval, nodes, *eval, o, started_s);
   }

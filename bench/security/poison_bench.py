@@ -6,13 +6,16 @@ a Python peer with the right key that answers every exchange with a poisoned mod
 one to a random honest node every gossip interval, always claiming age 10^9. Poisons:
   scale:  the model it was sent x1000
   random: random N(0,1) weights
+  noise:  the model it was sent plus random noise of L2 norm --noise-norm (default 150: inside
+          max_update_norm 200 at any model size, so only the merge can bound it)
   age:    the first (nearly untrained) model it received, resent for ever: only the lie about
           its age can make it count
 Every run lasts the same time; the score is the mean eval accuracy of nodes 0..6 (smoothed
-over the last three readings). `--merge` sets the honest nodes' merge (config/node.toml).
+over the last three readings). `--merge` and `--clip-factor` set the honest nodes' merge and
+clipping (config/node.toml).
 Usage: GL_BIN=build/gossip-learner python3 bench/security/poison_bench.py [--seconds 90]
-           [--merge age-weighted|trimmed-mean] [--merge-window 4] [--runs clean,scale,random,age]
-           [--shards iid|dirichlet]
+           [--merge age-weighted|trimmed-mean] [--merge-window 4] [--clip-factor 1]
+           [--runs clean,scale,random,noise,age] [--shards iid|dirichlet] [--noise-norm 150]
 """
 import argparse
 import os
@@ -26,7 +29,7 @@ from harness import ClusterTestCase  # noqa: E402
 from test_security import EXCHANGE_REQUEST, Client, PeerServer, make_key, model_body  # noqa: E402
 
 LYING_AGE = 10 ** 9
-POISONS = ["scale", "random", "age"]
+POISONS = ["scale", "random", "noise", "age"]
 
 
 class Run(ClusterTestCase):
@@ -37,8 +40,8 @@ class Run(ClusterTestCase):
 class Poisoner:
     """Turns the honest model it was last sent into the poisoned one it sends back or pushes."""
 
-    def __init__(self, mode):
-        self.mode, self.rng = mode, random.Random(1)
+    def __init__(self, mode, noise_norm):
+        self.mode, self.noise_norm, self.rng = mode, noise_norm, random.Random(1)
         self.seen = []   # the last honest model received
         self.first = []  # the first one (mode age)
 
@@ -53,6 +56,10 @@ class Poisoner:
             return [x * 1000 for x in params]
         if self.mode == "random":
             return [self.rng.gauss(0, 1) for _ in params]
+        if self.mode == "noise":
+            noise = [self.rng.gauss(0, 1) for _ in params]
+            scale = self.noise_norm / sum(v * v for v in noise) ** 0.5
+            return [x + scale * v for x, v in zip(params, noise)]
         return list(self.first or params)
 
 
@@ -75,7 +82,8 @@ def one_run(args, mode):
         shards, eval_file = run.make_shards(8, scheme=args.shards)
         common = ["--hidden", str(args.hidden), "--discovery", "static", "--key-file", key_file,
                   "--checkpoint-interval", "0", "--eval-interval", "5", "--gossip-interval", "1",
-                  "--eval-data", eval_file, "--merge", args.merge, "--merge-window", str(args.merge_window)]
+                  "--eval-data", eval_file, "--merge", args.merge, "--merge-window", str(args.merge_window),
+                  "--clip-factor", str(args.clip_factor)]
         poisoned = mode != "clean"
         honest = [run.add_node(f"n{i}", shards[i], common) for i in range(7 if poisoned else 8)]
         bad = None
@@ -85,7 +93,7 @@ def one_run(args, mode):
             honest[0].start()
             signature = honest[0].wait_ready()["signature"]
             honest[0].stop()
-            poisoner = Poisoner(mode)
+            poisoner = Poisoner(mode, args.noise_norm)
             bad = LyingPeerServer("poisoner", signature, key, poisoner.answer)
             addresses.append(bad.address)
         for node in honest:
@@ -122,12 +130,13 @@ def one_run(args, mode):
         stop.set()
         final = [n.status() for n in honest[:7]]
         rejected = sum(x["rejected_updates"] for x in final)
+        clipped = sum(x["merges_clipped"] for x in final)
         if bad:
             bad.stop()
         last = scores[-3:]
         mean = sum(sum(row) / 7 for row in last) / len(last)
         worst = min(sum(row[i] for row in last) / len(last) for i in range(7))
-        return mean, worst, rejected, (bad.exchanges if bad else 0)
+        return mean, worst, rejected, clipped, (bad.exchanges if bad else 0)
     finally:
         run.tearDown()
 
@@ -138,20 +147,23 @@ def main():
     parser.add_argument("--hidden", type=int, default=64)
     parser.add_argument("--merge", default="age-weighted", choices=["age-weighted", "average", "trimmed-mean"])
     parser.add_argument("--merge-window", type=int, default=4, help="trimmed-mean: distinct peers kept")
+    parser.add_argument("--clip-factor", type=float, default=1, help="the node's default; 0 = no clipping")
+    parser.add_argument("--noise-norm", type=float, default=150, help="noise: L2 norm of the noise")
     parser.add_argument("--shards", default="iid", choices=["iid", "dirichlet"], help="dirichlet: alpha 0.3")
     parser.add_argument("--runs", default="clean," + ",".join(POISONS),
                         help="comma-separated: clean and/or " + ", ".join(POISONS) + " (gaps need clean)")
     args = parser.parse_args()
     clean = None
-    print(f"merge {args.merge} (window {args.merge_window}), {args.shards} shards, {args.seconds:.0f} s per run, hidden {args.hidden}")
-    print("run     honest mean  worst node  rejected  poisoner answered  gap vs clean")
+    print(f"merge {args.merge} (window {args.merge_window}), clip factor {args.clip_factor}, {args.shards} shards, "
+          f"{args.seconds:.0f} s per run, hidden {args.hidden}, noise norm {args.noise_norm}")
+    print("run     honest mean  worst node  rejected  clipped  poisoner answered  gap vs clean")
     for mode in args.runs.split(","):
-        mean, worst, rejected, answered = one_run(args, mode)
+        mean, worst, rejected, clipped, answered = one_run(args, mode)
         if mode == "clean":
             clean = mean
         gap = "" if clean is None or mode == "clean" else f"{100 * (mean - clean):+.2f} pt" + (
             " (met)" if abs(100 * (mean - clean)) <= 2 else " (NOT met)")
-        print(f"{mode:7s} {mean:11.4f}  {worst:10.4f}  {rejected:8d}  {answered:17d}  {gap}", flush=True)
+        print(f"{mode:7s} {mean:11.4f}  {worst:10.4f}  {rejected:8d}  {clipped:7d}  {answered:17d}  {gap}", flush=True)
 
 
 if __name__ == "__main__":

@@ -130,7 +130,29 @@ SealedFrame AuthSession::Seal(Frame frame) {
   return SealedFrame{sealer.header(), std::move(frame.body), sealer.Finish()};
 }
 
-Result<Frame> AuthSession::Open(Frame received) {
+void AuthSession::BeginOpen(const FrameHeader& header) {
+  opener_.reset();
+  opened_bytes_ = 0;
+  opening_message_bytes_ = 0;
+  opening_header_ = EncodeHeader(header.type, header.body_length, header.flags);
+  const bool encrypted = (header.flags & kFlagEncrypted) != 0;
+  if (broken_ || (header.flags & kFlagAuthenticated) == 0 || header.body_length < kAuthTagBytes ||
+      encrypted != encrypt_) {
+    return;  // FinishOpen rejects it
+  }
+  opening_message_bytes_ = header.body_length - kAuthTagBytes;
+  const AuthRole sender = role_ == AuthRole::kClient ? AuthRole::kServer : AuthRole::kClient;
+  opener_.emplace(frame_key_, NonceFor(sender, received_), opening_header_, encrypted);
+}
+
+void AuthSession::OpenPiece(std::span<std::uint8_t> piece) {
+  const std::size_t offset = opened_bytes_;
+  opened_bytes_ += piece.size();
+  if (!opener_ || offset >= opening_message_bytes_) return;  // FinishOpen checks the tag
+  opener_->OpenChunk(piece.first(std::min(piece.size(), opening_message_bytes_ - offset)));
+}
+
+Result<Frame> AuthSession::FinishOpen(Frame received) {
   if (broken_) return Status::Rejected("session already failed authentication");
   broken_ = true;  // until the frame has passed every check
   if ((received.flags & kFlagAuthenticated) == 0 || received.body.size() < kAuthTagBytes) {
@@ -143,11 +165,16 @@ Result<Frame> AuthSession::Open(Frame received) {
                             " frame, but this node has encrypt = " + (encrypt_ ? "true" : "false") +
                             " (set encrypt the same on every node)");
   }
-  const std::size_t body_bytes = received.body.size() - kAuthTagBytes;
   const auto header = EncodeHeader(received.type, static_cast<std::uint32_t>(received.body.size()), received.flags);
-  const AuthRole sender = role_ == AuthRole::kClient ? AuthRole::kServer : AuthRole::kClient;
-  if (!OpenFrameBytes(frame_key_, NonceFor(sender, received_), header, std::span(received.body).first(body_bytes),
-                      encrypted, received.body.data() + body_bytes)) {
+  if (!opener_ || header != opening_header_ || opened_bytes_ != received.body.size()) {
+    return Status::Rejected("frame " + std::to_string(received_) + " was not opened as it arrived (" +
+                            std::to_string(opened_bytes_) + " of " + std::to_string(received.body.size()) +
+                            " bytes)");
+  }
+  const std::size_t body_bytes = received.body.size() - kAuthTagBytes;
+  const bool verified = opener_->Verify(std::span(received.body).subspan(body_bytes).first<kAuthTagBytes>());
+  opener_.reset();
+  if (!verified) {
     return Status::Rejected("wrong tag on frame " + std::to_string(received_) +
                             " (wrong cluster key, forged, replayed or reordered frame)");
   }
@@ -156,6 +183,12 @@ Result<Frame> AuthSession::Open(Frame received) {
   received.body.resize(body_bytes);
   received.flags = 0;
   return received;
+}
+
+Result<Frame> AuthSession::Open(Frame received) {
+  BeginOpen(FrameHeader{received.type, received.flags, static_cast<std::uint32_t>(received.body.size())});
+  OpenPiece(received.body);
+  return FinishOpen(std::move(received));
 }
 
 }  // namespace gl::gossip

@@ -7,9 +7,10 @@
 // set and ends with a 16-byte ChaCha20-Poly1305 tag (frame_cipher.h) whose nonce is the
 // direction and the frame's sequence number in that direction, over the 12-byte header and
 // the body; with encryption on, the body is also encrypted (kFlagEncrypted). The receiver
-// checks the tag against the sequence number it expects next, so a frame replayed, reordered,
-// reflected back or taken from another connection fails like a forged one, and it does so
-// before the body is parsed. Both ends must agree on encryption: a frame sealed the other way
+// checks the tag (piece by piece as the body arrives, the tag itself after the last byte)
+// against the sequence number it expects next, so a frame replayed, reordered, reflected back
+// or taken from another connection fails like a forged one, and it does so before the body is
+// parsed. Both ends must agree on encryption: a frame sealed the other way
 // is rejected (the flag is covered by the tag, so it cannot be flipped).
 //
 // Ownership: AuthSession keeps a copy of the derived key only. Threading: a session belongs to
@@ -19,6 +20,8 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -27,6 +30,8 @@
 #include "gossip/frame_format.h"
 
 namespace gl::gossip {
+
+struct FrameHeader;  // gossip/codec.h
 
 inline constexpr std::size_t kClusterKeyBytes = 32;
 
@@ -75,10 +80,19 @@ class AuthSession {
   // The same, chunk by chunk: the sealer of a `type` frame with a `body_bytes` body, for
   // sending each chunk as soon as it is sealed; counts the frame. REQUIRES: established().
   FrameSealer BeginSeal(MessageType type, std::size_t body_bytes);
-  // `received` as ReadFrame returns it (flags from the header, body = message body + tag).
-  // Checks the tag for the next expected sequence number, decrypts if encrypted, strips the
-  // tag. Rejected on any mismatch; the session is then unusable (the connection must be
-  // closed). REQUIRES: established().
+  // Opening a received frame, in three steps so that the body can be checked (and decrypted)
+  // piece by piece while the rest is still arriving: BeginOpen with its header as parsed;
+  // OpenPiece with each piece of its body (message body + tag) in order, in place, as it
+  // arrives, every piece but the last a multiple of kCipherBlockBytes long; FinishOpen with the
+  // frame as received (flags from the header, body = the buffer the pieces were in). FinishOpen
+  // checks the tag for the next expected sequence number and strips it. Rejected on any
+  // mismatch, or if the pieces were not the whole body; the session is then unusable (the
+  // connection must be closed). Pieces are decrypted before the tag is checked: the body of a
+  // rejected frame must be discarded, never parsed. REQUIRES: established().
+  void BeginOpen(const FrameHeader& header);
+  void OpenPiece(std::span<std::uint8_t> piece);
+  Result<Frame> FinishOpen(Frame received);
+  // All three steps on a frame already read whole (as ReadFrame returns it).
   Result<Frame> Open(Frame received);
 
  private:
@@ -93,6 +107,13 @@ class AuthSession {
   bool broken_ = false;
   std::uint64_t sent_ = 0;
   std::uint64_t received_ = 0;
+  // The frame being opened: its header, its body without the tag, how much of its body the
+  // pieces covered. No opener if the header cannot carry a frame this session accepts
+  // (FinishOpen says why).
+  FrameHeaderBytes opening_header_{};
+  std::size_t opening_message_bytes_ = 0;
+  std::size_t opened_bytes_ = 0;
+  std::optional<FrameOpener> opener_;
 };
 
 }  // namespace gl::gossip

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <random>
+#include <utility>
 
 #include "gossip/server_optimizer.h"
 #include "gossip/strategy.h"
@@ -44,6 +45,10 @@ class FedAvg : public Strategy {
                                               const std::vector<RoundResult>& ok,
                                               const std::vector<RoundFailure>& failed) final;
   std::string Summary() const override;
+  ServerOptimizerState ServerState() const final { return server_.State(); }
+  Status RestoreServerState(ServerOptimizerState state, std::size_t parameters) final {
+    return server_.Restore(std::move(state), parameters);
+  }
 
   // What every participant of `round` (1-based) is asked to do.
   RoundConfig ConfigFor(std::uint64_t round) const;

@@ -218,7 +218,7 @@ void RoundDriver::FinishRound() {
   GL_LOG(kInfo, kLog) << "round " << round_ << " done in " << static_cast<long>(round_ms) << " ms (overhead "
                       << static_cast<long>(stats_.last_overhead_ms) << " ms): " << Join(stats_.participants)
                       << (dropped.empty() ? "" : "; dropped " + Join(dropped));
-  worker_.PublishGlobal(round_, global_);
+  worker_.PublishGlobal(round_, global_, strategy_.ServerState());
   ++round_;
   ScheduleRound(std::chrono::milliseconds(0));
 }

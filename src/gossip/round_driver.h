@@ -7,8 +7,9 @@
 //      fails update_screen.h ScreenUpdate against the global model it was sent (signature,
 //      length, finite, max_update_norm) is dropped, logged and counted per peer
 //   -> if >= min_nodes answered: Strategy::Aggregate, RoundWorker::PublishGlobal (evaluate +
-//      checkpoint, off this thread), next round; else the same round is retried after
-//      retry_delay. Failed and late participants are logged and left out of the round.
+//      checkpoint the global model and the server optimizer's state, off this thread), next
+//      round; else the same round is retried after retry_delay. Failed and late participants
+//      are logged and left out of the round.
 //
 // Threading: io thread only; never blocks it (training and evaluation run on the worker's
 // thread). Ownership: `io`, `engine`, `transport`, `strategy` and `worker` must outlive the

@@ -34,8 +34,10 @@ class RoundWorker {
   // rounds) or is gone (federated = false: resume free training and gossip from
   // `last_global`, empty if no round was ever received).
   virtual void SetFederated(bool federated, const std::vector<float>& last_global) = 0;
-  // Coordinator: round `round` produced `global`; evaluate and checkpoint it (asynchronously).
-  virtual void PublishGlobal(std::uint64_t round, const std::vector<float>& global) = 0;
+  // Coordinator: round `round` produced `global`, and left the strategy's server optimizer in
+  // `server_state`; evaluate and checkpoint both (asynchronously).
+  virtual void PublishGlobal(std::uint64_t round, const std::vector<float>& global,
+                             ServerOptimizerState server_state) = 0;
 };
 
 }  // namespace gl::gossip

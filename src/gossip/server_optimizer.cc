@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <sstream>
+#include <utility>
 
 namespace gl::gossip {
 
@@ -45,6 +46,25 @@ std::string ServerOptimizer::Summary() const {
     out << " momentum " << options_.momentum;
   }
   return out.str();
+}
+
+ServerOptimizerState ServerOptimizer::State() const { return ServerOptimizerState{options_.kind, first_, second_}; }
+
+Status ServerOptimizer::Restore(ServerOptimizerState state, std::size_t parameters) {
+  if (state.kind != options_.kind) {
+    return Status::InvalidArgument("saved server optimizer state is " + state.kind + ", the optimizer is " +
+                                   options_.kind);
+  }
+  const std::size_t second_size = options_.kind == "adam" ? parameters : 0;
+  if (state.first.size() != parameters || state.second.size() != second_size) {
+    return Status::InvalidArgument("saved server optimizer state does not fit a model of " + std::to_string(parameters) +
+                                   " parameters (it holds " + std::to_string(state.first.size()) + " + " +
+                                   std::to_string(state.second.size()) + " values, expected " +
+                                   std::to_string(parameters) + " + " + std::to_string(second_size) + ")");
+  }
+  first_ = std::move(state.first);
+  second_ = std::move(state.second);
+  return Status::Ok();
 }
 
 }  // namespace gl::gossip

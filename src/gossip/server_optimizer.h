@@ -5,10 +5,12 @@
 //         (lr 1, momentum 0: plain FedAvg, x = a; momentum > 0: FedAvgM, Hsu et al. 2019)
 //   adam: m = b1 x m + (1 - b1) x d;  s = b2 x s + (1 - b2) x d^2;
 //         x += lr x m / (sqrt(s) + tau)               (FedAdam, b1 0.9, b2 0.99, no bias correction)
-// State (v, m, s) lives in the coordinator's memory only: it restarts at zero after a restart.
+// The state (v, or m and s) starts at zero; State() and Restore() let the coordinator save
+// it with each global model and continue from it after a restart (node/server_optimizer_file.h).
 // No I/O; not thread-safe.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,6 +29,13 @@ struct ServerOptimizerOptions {
   Status Validate() const;
 };
 
+// The moments an optimizer carries from round to round.
+struct ServerOptimizerState {
+  std::string kind;            // ServerOptimizerOptions::kind of the optimizer it came from
+  std::vector<double> first;   // sgd: velocity v; adam: m (empty before the first step)
+  std::vector<double> second;  // adam: s; empty with sgd
+};
+
 class ServerOptimizer {
  public:
   static constexpr double kBeta1 = 0.9, kBeta2 = 0.99;
@@ -37,6 +46,11 @@ class ServerOptimizer {
   std::vector<float> Step(const std::vector<float>& global, const std::vector<double>& aggregate);
   // "server sgd lr 1 momentum 0" or "server adam lr 0.01 tau 0.001".
   std::string Summary() const;
+
+  ServerOptimizerState State() const;
+  // Continues from `state`, saved from an optimizer of the same kind for a model of `parameters`
+  // values. InvalidArgument (and no change) when it was another kind or another model size.
+  Status Restore(ServerOptimizerState state, std::size_t parameters);
 
  private:
   ServerOptimizerOptions options_;

@@ -6,12 +6,14 @@
 // thread-safe; the driver uses it from its io thread only.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "common/status.h"
+#include "gossip/server_optimizer.h"
 
 namespace gl::gossip {
 
@@ -62,6 +64,11 @@ class Strategy {
                                                       const std::vector<RoundFailure>& failed) = 0;
   // One line with the name and the settings, for logs and the status socket.
   virtual std::string Summary() const = 0;
+  // The server optimizer's state after the last Aggregate, saved by the coordinator with the
+  // global model; and continuing from such a state after a restart (InvalidArgument, and no
+  // change, when it does not fit: server_optimizer.h ServerOptimizer::Restore).
+  virtual ServerOptimizerState ServerState() const = 0;
+  virtual Status RestoreServerState(ServerOptimizerState state, std::size_t parameters) = 0;
 };
 
 }  // namespace gl::gossip

@@ -1,9 +1,8 @@
 #include "gossip/tcp_connection.h"
 
+#include <algorithm>
 #include <array>
 #include <utility>
-
-#include "gossip/codec.h"
 
 namespace gl::gossip::internal {
 namespace {
@@ -62,7 +61,8 @@ Status TcpConnection::IoFailure(const std::error_code& ec, const char* while_doi
   return Status::IoError(std::string(while_doing) + ": " + ec.message());
 }
 
-asio::awaitable<Result<Frame>> TcpConnection::ReadFrame(std::uint32_t max_body_bytes, TransportStats& stats) {
+asio::awaitable<Result<Frame>> TcpConnection::ReadFrame(std::uint32_t max_body_bytes, TransportStats& stats,
+                                                        FrameReadObserver* observer) {
   std::array<std::uint8_t, kFrameHeaderSize> header{};
   std::error_code ec;
   const std::size_t header_read = co_await asio::async_read(socket_, asio::buffer(header), Await(ec));
@@ -76,12 +76,21 @@ asio::awaitable<Result<Frame>> TcpConnection::ReadFrame(std::uint32_t max_body_b
   if (!parsed.ok()) co_return parsed.status();
 
   Frame frame{parsed->type, std::vector<std::uint8_t>(parsed->body_length), parsed->flags};
-  const std::size_t body_read = co_await asio::async_read(socket_, asio::buffer(frame.body), Await(ec));
-  stats.bytes_received += body_read;
-  if (ec) {
-    co_return Status::Corruption("truncated body: " + std::to_string(body_read) + " of " +
-                                 std::to_string(parsed->body_length) + " bytes" +
-                                 (timed_out_ ? " before the deadline" : ""));
+  if (observer != nullptr) observer->OnHeader(*parsed);
+  const std::span<std::uint8_t> body(frame.body);
+  const std::size_t piece_bytes = observer != nullptr ? observer->piece_bytes() : body.size();
+  for (std::size_t body_read = 0; body_read < body.size();) {
+    const std::span<std::uint8_t> piece = body.subspan(body_read, std::min(piece_bytes, body.size() - body_read));
+    const std::size_t piece_read =
+        co_await asio::async_read(socket_, asio::buffer(piece.data(), piece.size()), Await(ec));
+    stats.bytes_received += piece_read;
+    body_read += piece_read;
+    if (ec) {
+      co_return Status::Corruption("truncated body: " + std::to_string(body_read) + " of " +
+                                   std::to_string(parsed->body_length) + " bytes" +
+                                   (timed_out_ ? " before the deadline" : ""));
+    }
+    if (observer != nullptr) observer->OnBodyPiece(piece);
   }
   co_return frame;
 }

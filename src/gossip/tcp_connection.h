@@ -15,13 +15,29 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "common/status.h"
+#include "gossip/codec.h"
 #include "gossip/frame_format.h"
 #include "gossip/transport.h"
 
 namespace gl::gossip::internal {
+
+// Sees a frame as ReadFrame reads it: the header once it is parsed, then each piece of the
+// body (piece_bytes() long, the last one shorter) as soon as it has arrived, in place in the
+// frame that ReadFrame then returns. A frame that fails to arrive whole is returned as an error
+// whatever the observer saw.
+class FrameReadObserver {
+ public:
+  virtual std::size_t piece_bytes() const = 0;  // > 0
+  virtual void OnHeader(const FrameHeader& header) = 0;
+  virtual void OnBodyPiece(std::span<std::uint8_t> piece) = 0;
+
+ protected:
+  ~FrameReadObserver() = default;
+};
 
 class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
  public:
@@ -39,8 +55,10 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   void SetDeadline(std::chrono::milliseconds timeout);
   bool timed_out() const { return timed_out_; }
 
-  // Reads one frame whose body is at most `max_body_bytes`; counts bytes into `stats`.
-  asio::awaitable<Result<Frame>> ReadFrame(std::uint32_t max_body_bytes, TransportStats& stats);
+  // Reads one frame whose body is at most `max_body_bytes`; counts bytes into `stats`. With an
+  // `observer`, the body is read in its pieces and each is shown to it as it arrives.
+  asio::awaitable<Result<Frame>> ReadFrame(std::uint32_t max_body_bytes, TransportStats& stats,
+                                           FrameReadObserver* observer = nullptr);
   asio::awaitable<Status> WriteFrame(const Frame& frame, TransportStats& stats);
   // Closes the socket and stops the watchdog. Idempotent.
   void Close();

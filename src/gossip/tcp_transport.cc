@@ -45,9 +45,6 @@ constexpr const char* kLog = "gossip.tcp";
 constexpr std::size_t kMaxTrackedHosts = 1024;
 // Largest body read where an AuthNonce is expected: room for an Error saying why not.
 constexpr std::uint32_t kMaxNonceFrameBody = 1024;
-// Sealed frames are sent in chunks of this size (a model frame: ~5).
-constexpr std::size_t kSealChunkBytes = 64 << 10;
-static_assert(kSealChunkBytes % kCipherBlockBytes == 0);
 // Connections accepted in a row before the accept loop lets other work on the io thread run.
 constexpr int kAcceptBatch = 32;
 
@@ -169,14 +166,30 @@ asio::awaitable<Result<SessionPtr>> Handshake(TcpTransport::State& state, TcpCon
   co_return session;
 }
 
+// Hands a keyed frame to its session piece by piece as it arrives, so that the body is checked
+// (and decrypted) while the rest of it is on the way; only the last piece and the tag remain
+// once the last byte is in.
+class OpenAsItArrives final : public internal::FrameReadObserver {
+ public:
+  explicit OpenAsItArrives(AuthSession& session) : session_(session) {}
+  std::size_t piece_bytes() const override { return kCipherChunkBytes; }
+  void OnHeader(const FrameHeader& header) override { session_.BeginOpen(header); }
+  void OnBodyPiece(std::span<std::uint8_t> piece) override { session_.OpenPiece(piece); }
+
+ private:
+  AuthSession& session_;
+};
+
 // One frame; on a keyed connection its tag is checked (Rejected if wrong) and stripped, and
 // its body decrypted if encrypted.
 asio::awaitable<Result<Frame>> Receive(TcpTransport::State& state, TcpConnection& connection,
                                        AuthSession* session) {
-  const std::uint32_t trailer = session != nullptr ? kAuthTagBytes : 0;
-  Result<Frame> frame = co_await connection.ReadFrame(state.options.max_frame_bytes + trailer, state.stats);
-  if (!frame.ok() || session == nullptr) co_return frame;
-  co_return session->Open(std::move(frame).value());
+  if (session == nullptr) co_return co_await connection.ReadFrame(state.options.max_frame_bytes, state.stats);
+  OpenAsItArrives opener(*session);
+  Result<Frame> frame =
+      co_await connection.ReadFrame(state.options.max_frame_bytes + kAuthTagBytes, state.stats, &opener);
+  if (!frame.ok()) co_return frame;
+  co_return session->FinishOpen(std::move(frame).value());
 }
 
 // One frame; sealed on a keyed connection, chunk by chunk: each chunk goes to the socket as
@@ -188,8 +201,8 @@ asio::awaitable<Status> Send(TcpTransport::State& state, TcpConnection& connecti
   const std::span<std::uint8_t> body(frame.body);
   FrameTag tag{};
   std::error_code ec;
-  for (std::size_t offset = 0;; offset += kSealChunkBytes) {
-    const std::span<std::uint8_t> chunk = body.subspan(offset, std::min(kSealChunkBytes, body.size() - offset));
+  for (std::size_t offset = 0;; offset += kCipherChunkBytes) {
+    const std::span<std::uint8_t> chunk = body.subspan(offset, std::min(kCipherChunkBytes, body.size() - offset));
     sealer.SealChunk(chunk);
     const bool first = offset == 0, last = offset + chunk.size() == body.size();
     if (last) tag = sealer.Finish();

@@ -6,11 +6,12 @@
 // A malformed, truncated, oversized or wrong-version frame closes that connection with a
 // WARN line naming the remote address (at most one per host and 10 s); everything else
 // carries on. With a cluster key, every connection starts with the AuthNonce exchange and
-// every later frame is sealed and checked (auth.h); a frame that fails is dropped before its
-// body is parsed, its connection closed and counted per remote host. Each remote host may
-// send at most max_frames_per_second frames (token bucket; a connection takes its first
-// frame's token as it is accepted); beyond, its connections are closed with a reset, new ones
-// as they are accepted (native_accept.h), before any handshake or read.
+// every later frame is sealed and checked (auth.h), both in kCipherChunkBytes chunks that
+// overlap the transfer; a frame that fails is dropped before its body is parsed, its
+// connection closed and counted per remote host. Each remote host may send at most
+// max_frames_per_second frames (token bucket; a connection takes its first frame's token as
+// it is accepted); beyond, its connections are closed with a reset, new ones as they are
+// accepted (native_accept.h), before any handshake or read.
 // Threading: as Transport (io_context thread only). Ownership: the object must outlive the
 // calls made on it, but coroutines still in flight keep the shared state they use alive, so
 // destroying it (after Shutdown, which the destructor also does) is always safe.
@@ -32,6 +33,11 @@
 #include "gossip/transport.h"
 
 namespace gl::gossip {
+
+// Keyed frames are sealed and sent, and received and opened, in chunks of this size, so that
+// the cipher works on one chunk while the next is on the wire (a model frame: ~5 chunks).
+inline constexpr std::size_t kCipherChunkBytes = 64 << 10;
+static_assert(kCipherChunkBytes % kCipherBlockBytes == 0);
 
 struct TcpOptions {
   // Largest body accepted in a request or a reply, in bytes; see Options::max_frame_bytes.

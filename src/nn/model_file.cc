@@ -1,16 +1,14 @@
 #include "nn/model_file.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <bit>
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string_view>
 
+#include "common/atomic_file.h"
+#include "common/little_endian.h"
 #include "nn/hash.h"
 
 namespace gl::nn {
@@ -19,47 +17,6 @@ namespace {
 constexpr std::string_view kMagic("GLMODEL\n", 8);
 constexpr std::size_t kMaxTextBytes = 1 << 16;       // labels or signature
 constexpr std::uint64_t kMaxParameters = 1ull << 28;  // 1 GiB of fp32
-
-void PutLe(std::string& out, std::uint64_t value, int bytes) {
-  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xFF));
-}
-
-void PutText(std::string& out, const std::string& text) {
-  PutLe(out, text.size(), 4);
-  out += text;
-}
-
-// Reads fields front to back; any read past the end marks the reader truncated.
-class Reader {
- public:
-  explicit Reader(std::string_view bytes) : bytes_(bytes) {}
-  bool truncated() const { return truncated_; }
-  std::size_t offset() const { return offset_; }
-
-  std::uint64_t Le(int bytes) {
-    if (!Has(bytes)) return 0;
-    std::uint64_t value = 0;
-    for (int i = 0; i < bytes; ++i) value |= static_cast<std::uint64_t>(static_cast<unsigned char>(bytes_[offset_ + i])) << (8 * i);
-    offset_ += bytes;
-    return value;
-  }
-  std::string Text() {
-    const std::uint64_t size = Le(4);
-    if (size > kMaxTextBytes || !Has(size)) return truncated_ = true, "";
-    std::string text(bytes_.substr(offset_, size));
-    offset_ += size;
-    return text;
-  }
-  bool Has(std::uint64_t bytes) {
-    if (bytes_.size() - offset_ < bytes) truncated_ = true;
-    return !truncated_;
-  }
-
- private:
-  std::string_view bytes_;
-  std::size_t offset_ = 0;
-  bool truncated_ = false;
-};
 
 std::string JoinLabels(const std::vector<std::string>& labels) {
   std::string joined;
@@ -78,16 +35,6 @@ std::vector<std::string> SplitLabels(const std::string& joined) {
   return labels;
 }
 
-std::string Errno(const std::string& what) { return what + ": " + std::strerror(errno); }
-
-Status FsyncPath(const std::string& path, int flags) {
-  const int fd = ::open(path.c_str(), flags);
-  if (fd < 0) return Status::IoError(Errno(path));
-  const bool ok = ::fsync(fd) == 0;
-  ::close(fd);
-  return ok ? Status::Ok() : Status::IoError(Errno("fsync " + path));
-}
-
 }  // namespace
 
 Status WriteModelFile(const std::string& path, const ModelFileContents& c) {
@@ -101,33 +48,17 @@ Status WriteModelFile(const std::string& path, const ModelFileContents& c) {
   PutLe(bytes, c.parameters.size(), 8);
   for (float p : c.parameters) PutLe(bytes, std::bit_cast<std::uint32_t>(p), 4);
   PutLe(bytes, Fnv1a64(bytes), 8);
-
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return Status::IoError(Errno(tmp) + " (does the folder exist and is it writable?)");
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    if (!out) return Status::IoError(Errno("writing " + tmp) + " (disk full?)");
-  }
-  if (Status s = FsyncPath(tmp, O_RDONLY); !s.ok()) return s;
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    Status failed = Status::IoError(Errno("renaming " + tmp + " to " + path));
-    ::unlink(tmp.c_str());
-    return failed;
-  }
-  std::string folder = std::filesystem::path(path).parent_path().string();
-  return FsyncPath(folder.empty() ? "." : folder, O_RDONLY | O_DIRECTORY);
+  return WriteFileAtomically(path, bytes);
 }
 
 Result<ModelFileContents> ReadModelFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound(Errno(path) + " (train one with `gossip-learner train --out FILE`)");
+  if (!in) return Status::NotFound(path + ": " + std::strerror(errno) + " (train one with `gossip-learner train --out FILE`)");
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (bytes.size() < kMagic.size() || std::string_view(bytes).substr(0, kMagic.size()) != kMagic) {
     return Status::Corruption(path + ": not a gossip-learner model file (bad magic)");
   }
-  Reader r(std::string_view(bytes).substr(kMagic.size()));
+  LeReader r(std::string_view(bytes).substr(kMagic.size()));
   const auto version = static_cast<std::uint32_t>(r.Le(4));
   if (!r.truncated() && version != kModelFileVersion) {
     return Status::Rejected(path + ": unknown model format version " + std::to_string(version) +
@@ -138,8 +69,8 @@ Result<ModelFileContents> ReadModelFile(const std::string& path) {
   c.hidden_size = static_cast<int>(r.Le(4));
   c.max_name_length = static_cast<int>(r.Le(4));
   const auto alphabet = r.Le(4);
-  c.labels = SplitLabels(r.Text());
-  c.signature = r.Text();
+  c.labels = SplitLabels(r.Text(kMaxTextBytes));
+  c.signature = r.Text(kMaxTextBytes);
   const std::uint64_t count = r.Le(8);
   if (count > kMaxParameters || !r.Has(count * 4 + 8)) {
     return Status::Corruption(path + ": truncated (" + std::to_string(bytes.size()) + " bytes)");

@@ -9,8 +9,8 @@
 //   count        u64      number of parameters
 //   parameters   count x fp32 (IEEE 754, little-endian), in the flat parameter order
 //   checksum     u64      FNV-1a 64 of every byte before it
-// Writes are atomic (temporary file, fsync, rename, fsync of the folder). Pure functions
-// of their arguments and the file system; thread-safe for distinct paths.
+// Writes are atomic (common/atomic_file.h: temporary file, fsync, rename, fsync of the
+// folder). Pure functions of their arguments and the file system; thread-safe for distinct paths.
 #pragma once
 
 #include <cstdint>

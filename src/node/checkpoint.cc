@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/atomic_file.h"
 #include "common/log.h"
 
 namespace gl::node {
@@ -21,16 +22,7 @@ CheckpointMeta ReadMeta(const std::string& model_path) {
 }
 
 Status WriteMeta(const std::string& model_path, const CheckpointMeta& meta) {
-  const std::string tmp = model_path + ".meta.tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << meta.age << ' ' << meta.epochs << '\n';
-    if (!out.flush()) return Status::IoError("cannot write " + tmp);
-  }
-  std::error_code ec;
-  fs::rename(tmp, model_path + ".meta", ec);
-  if (ec) return Status::IoError("cannot rename " + tmp + ": " + ec.message());
-  return Status::Ok();
+  return WriteFileAtomically(model_path + ".meta", std::to_string(meta.age) + ' ' + std::to_string(meta.epochs) + '\n');
 }
 
 void RenameIfExists(const std::string& from, const std::string& to) {

@@ -2,7 +2,7 @@
 //
 // Files: model.ckpt (newest), model.prev.ckpt (the one before), each with a small
 // sidecar <file>.meta ("age epochs" as text). Save() rotates newest -> prev, then
-// writes the new model atomically (nn::Model::Save: tmp + fsync + rename + dir fsync),
+// writes the new meta and model atomically (common/atomic_file.h: tmp + fsync + rename + dir fsync),
 // so a kill -9 at any moment leaves at least one loadable checkpoint. LoadNewest()
 // falls back to the previous checkpoint when the newest is missing or corrupt (each model
 // file ends with a checksum, nn/model_file.h).

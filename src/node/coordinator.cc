@@ -1,5 +1,8 @@
 #include "node/coordinator.h"
 
+#include <cmath>
+#include <iomanip>
+#include <numeric>
 #include <utility>
 
 #include "common/log.h"
@@ -8,12 +11,28 @@
 #include "gossip/round_messages.h"
 #include "gossip/trimmed_mean.h"
 #include "node/round_state.h"
+#include "node/server_optimizer_file.h"
 
 namespace gl::node {
 namespace {
 constexpr const char* kLog = "round";
 
 std::chrono::milliseconds Ms(double seconds) { return std::chrono::milliseconds(static_cast<long long>(seconds * 1000)); }
+
+// The server optimizer continues from its state saved after `last_round`, or starts at zero;
+// one log line says which (with the L2 norm of v or m, to compare with the saved file).
+void ResumeServerOptimizerAndLog(const std::string& state_dir, std::uint64_t last_round, std::size_t parameters,
+                                 gossip::Strategy& strategy) {
+  if (Status s = ResumeServerOptimizer(state_dir, last_round, parameters, strategy); !s.ok()) {
+    GL_LOG(kWarn, kLog) << "server optimizer starts at zero: " << s.ToString();
+    return;
+  }
+  const gossip::ServerOptimizerState state = strategy.ServerState();
+  const double norm = std::sqrt(std::inner_product(state.first.begin(), state.first.end(), state.first.begin(), 0.0));
+  GL_LOG(kInfo, kLog) << "server optimizer state of round " << last_round << " resumed (" << state.kind
+                      << ", L2 norm of v/m " << std::setprecision(9) << norm << ")";
+}
+
 }  // namespace
 
 Result<std::unique_ptr<gossip::Strategy>> MakeStrategy(const std::string& name, const gossip::FedAvgOptions& options) {
@@ -44,6 +63,7 @@ Result<std::unique_ptr<Coordinator>> Coordinator::Create(asio::io_context& io, c
   Result<std::uint64_t> last_round = config.fresh ? Result<std::uint64_t>(std::uint64_t{0})
                                                   : LoadLastRound(config.state_dir);
   if (!last_round.ok()) return last_round.status();
+  if (*last_round > 0) ResumeServerOptimizerAndLog(config.state_dir, *last_round, global.size(), **strategy);
 
   gossip::RoundDriverOptions options;
   options.node_id = node_id;

@@ -1,6 +1,6 @@
 // Coordinator: what `role = coordinator` adds to a node. It builds the configured Strategy
 // (fedavg | fednova | trimmed-mean) and the RoundDriver, resumes from the last completed round in the
-// state dir, keeps the node's own gossip initiation paused, and refuses RoundRequests from
+// state dir (with the server optimizer's state saved after it, server_optimizer_file.h), keeps the node's own gossip initiation paused, and refuses RoundRequests from
 // any other coordinator, logging the conflict loudly (nodes follow the smallest id).
 //
 // Threading: io thread only (Stats() too). Ownership: `io`, `engine`, `transport` and

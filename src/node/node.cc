@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "common/atomic_file.h"
 #include "common/log.h"
 #include "discovery/discovery.h"
 #include "gossip/codec.h"
@@ -133,6 +134,8 @@ class NodeImpl : public Node {
     t.checkpoint_interval = Ms(config.checkpoint_interval_s);
     t.merge_rule = config.merge == "average" ? gossip::MergeRule::kAverage : gossip::MergeRule::kAgeWeighted;
     t.merge_window = config.merge == "trimmed-mean" ? static_cast<std::size_t>(config.merge_window) : 0;
+    t.clip_factor = config.clip_factor;
+    t.clip_window = static_cast<std::size_t>(config.clip_window);
     t.seed = config.seed;
     t.min_epoch_duration = Ms(config.gossip_interval_s * config.intervals_per_epoch);
     t.trainer = TrainerOptionsFor(config);
@@ -298,6 +301,11 @@ Result<std::unique_ptr<Node>> Node::Create(const Config& config) {
   std::error_code ec;
   std::filesystem::create_directories(config.state_dir, ec);
   if (ec) return Status::IoError("cannot create state dir " + config.state_dir + ": " + ec.message());
+  Result<int> leftovers = RemoveLeftoverTemporaries(config.state_dir);
+  if (!leftovers.ok()) return leftovers.status();
+  if (*leftovers > 0) {
+    GL_LOG(kInfo, "node") << "removed " << *leftovers << " temporary file(s) that a crash left in " << config.state_dir;
+  }
 
   Result<LocalData> data = LoadLocalData(config);
   if (!data.ok()) return data.status();

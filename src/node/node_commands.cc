@@ -69,6 +69,8 @@ void AddRun(CLI::App& app, int& exit_code) {
   flags->Add(run, "--checkpoint-interval", &Config::checkpoint_interval_s, "Seconds between checkpoints");
   flags->Add(run, "--merge", &Config::merge, "age-weighted | average | trimmed-mean");
   flags->Add(run, "--merge-window", &Config::merge_window, "trimmed-mean: distinct senders kept (default 4)");
+  flags->Add(run, "--clip-factor", &Config::clip_factor,
+             "Pull in received models beyond this x the median peer distance; 0 = off (default 1)");
   flags->Add(run, "--key-file", &Config::key_file, "Cluster key (gossip-learner keygen); without one the node runs open");
   flags->AddFlag(run, "--encrypt", &Config::encrypt, "Encrypt frames with the cluster key (needs --key-file; every node the same)");
   flags->Add(run, "--max-update-norm", &Config::max_update_norm,

@@ -1,8 +1,8 @@
 #include "node/round_state.h"
 
-#include <cstdio>
-#include <filesystem>
 #include <fstream>
+
+#include "common/atomic_file.h"
 
 namespace gl::node {
 namespace {
@@ -10,18 +10,7 @@ std::string RoundPath(const std::string& state_dir) { return state_dir + "/round
 }  // namespace
 
 Status SaveLastRound(const std::string& state_dir, std::uint64_t round) {
-  const std::string path = RoundPath(state_dir);
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << round << "\n";
-    out.flush();
-    if (!out) return Status::IoError("cannot write " + tmp);
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return Status::IoError("cannot rename " + tmp + ": " + ec.message());
-  return Status::Ok();
+  return WriteFileAtomically(RoundPath(state_dir), std::to_string(round) + "\n");
 }
 
 Result<std::uint64_t> LoadLastRound(const std::string& state_dir) {

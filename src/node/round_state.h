@@ -1,6 +1,7 @@
 // The coordinator's round counter on disk: <state_dir>/round holds the last completed round
-// as decimal text, written atomically (temporary file + rename) after the global model's
-// checkpoint, so a restarted coordinator resumes from there. Not thread-safe: one writer.
+// as decimal text, written atomically (common/atomic_file.h) after the global model's
+// checkpoint and the server optimizer's state (server_optimizer_file.h), so a restarted
+// coordinator resumes from there. Not thread-safe: one writer.
 #pragma once
 
 #include <cstdint>

@@ -4,6 +4,7 @@
 
 #include "common/log.h"
 #include "node/round_state.h"
+#include "node/server_optimizer_file.h"
 
 namespace gl::node {
 
@@ -28,13 +29,17 @@ void NodeRoundWorker::SetFederated(bool federated, const std::vector<float>& las
   training_.SetFederated(federated, last_global);
 }
 
-void NodeRoundWorker::PublishGlobal(std::uint64_t round, const std::vector<float>& global) {
+void NodeRoundWorker::PublishGlobal(std::uint64_t round, const std::vector<float>& global,
+                                    gossip::ServerOptimizerState server_state) {
   RoundTask task;
   task.params = global;
   task.evaluate = true;
   task.checkpoint = true;
-  task.done = [this, round](Result<RoundTaskResult> result) {
+  task.done = [this, round, server_state = std::move(server_state)](Result<RoundTaskResult> result) {
     if (!result.ok()) return;
+    if (Status s = SaveServerOptimizerState(state_dir_, round, server_state); !s.ok()) {
+      GL_LOG(kError, "round") << "server optimizer state not saved: " << s.ToString();
+    }
     if (Status s = SaveLastRound(state_dir_, round); !s.ok()) {
       GL_LOG(kError, "round") << "round number not saved: " << s.ToString();
     }

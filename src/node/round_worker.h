@@ -1,8 +1,9 @@
 // NodeRoundWorker: gossip::RoundWorker on top of the node's TrainingLoop. Round training,
 // evaluation of the global model and its checkpoint all become RoundTasks on the training
 // thread, so the io thread never waits for them. As a coordinator it also records, after
-// each global model's checkpoint, the round number in <state_dir>/round (round_state.h),
-// and keeps the global model's latest scores for the status document.
+// each global model's checkpoint, the server optimizer's state (server_optimizer_file.h) and
+// then the round number in <state_dir>/round (round_state.h), and keeps the global model's
+// latest scores for the status document.
 //
 // Threading: the RoundWorker methods are called on the io thread; GlobalScores() from any
 // thread. Ownership: `training` must outlive this object (stop training first).
@@ -35,7 +36,8 @@ class NodeRoundWorker : public gossip::RoundWorker {
   void Train(std::uint64_t round, std::vector<float> global, const gossip::RoundConfig& config,
              TrainDone done) override;
   void SetFederated(bool federated, const std::vector<float>& last_global) override;
-  void PublishGlobal(std::uint64_t round, const std::vector<float>& global) override;
+  void PublishGlobal(std::uint64_t round, const std::vector<float>& global,
+                     gossip::ServerOptimizerState server_state) override;
 
   GlobalScores Scores() const;
 

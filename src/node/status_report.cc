@@ -39,6 +39,8 @@ std::string RenderStatus(const StatusInputs& in) {
       {"samples_trained", t.samples_trained},
       {"epochs", t.epochs},
       {"merges", t.merges},
+      {"merges_clipped", t.merges_clipped},
+      {"clip_radius", t.clip_radius},
       {"train_loss", t.train_loss},
       {"samples_per_s", t.samples_per_s},
       {"learning_rate", t.learning_rate},

@@ -1,6 +1,7 @@
 #include "node/training_loop.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <numeric>
 #include <random>
@@ -29,6 +30,7 @@ TrainingLoop::TrainingLoop(std::unique_ptr<nn::Model> model, nn::Dataset train, 
   local_.signature = model_->Signature();
   local_.local_samples = train_.examples.size();
   if (options_.merge_window > 0) window_.emplace(options_.merge_window);
+  if (options_.clip_factor > 0) clip_.emplace(options_.clip_window, options_.clip_factor);
   progress_.model_age = start.age;
   progress_.epochs = start.epochs;
 }
@@ -249,12 +251,16 @@ void TrainingLoop::MergeOffers() {
   if (offers.empty()) return;
   local_.params = model_->GetParameters();
   local_.age = Progress().model_age;
-  if (window_) {
-    for (gossip::ReceivedModel& remote : offers) window_->Add(remote.sender, std::move(remote.model));
-    window_->MergeInto(local_);
-  } else {
-    for (const gossip::ReceivedModel& remote : offers) gossip::MergeInto(local_, remote.model, options_.merge_rule);
+  std::uint64_t clipped = 0;
+  for (gossip::ReceivedModel& remote : offers) {
+    clipped += ClipOffer(remote);
+    if (window_) {
+      window_->Add(remote.sender, std::move(remote.model));
+    } else {
+      gossip::MergeInto(local_, remote.model, options_.merge_rule);
+    }
   }
+  if (window_) window_->MergeInto(local_);
   Status s = model_->SetParameters(local_.params);
   if (!s.ok()) {  // cannot happen for validated offers; never poison the model
     GL_LOG(kError, "train") << "merged parameters refused, keeping the local model: " << s.ToString();
@@ -264,6 +270,18 @@ void TrainingLoop::MergeOffers() {
   std::lock_guard<std::mutex> lock(progress_mutex_);
   progress_.model_age = local_.age;
   progress_.merges += offers.size();
+  progress_.merges_clipped += clipped;
+}
+
+bool TrainingLoop::ClipOffer(gossip::ReceivedModel& remote) {
+  if (!clip_) return false;
+  const double distance = gossip::UpdateNorm(remote.model.params, local_.params);
+  const double radius = clip_->Observe(remote.sender, distance);
+  if (std::isfinite(radius)) {
+    std::lock_guard<std::mutex> lock(progress_mutex_);
+    progress_.clip_radius = radius;
+  }
+  return gossip::ClipToRadius(remote.model.params, local_.params, distance, radius);
 }
 
 void TrainingLoop::Evaluate() {

@@ -25,6 +25,7 @@
 
 #include "gossip/merge.h"
 #include "gossip/peer_window.h"
+#include "gossip/update_clip.h"
 #include "nn/model.h"
 #include "node/checkpoint.h"
 #include "node/learning_rate.h"
@@ -41,6 +42,8 @@ struct TrainingProgress {
   std::uint64_t samples_trained = 0;  // own training samples since start
   std::uint64_t epochs = 0;
   std::uint64_t merges = 0;
+  std::uint64_t merges_clipped = 0;  // received models pulled in to the clip radius first
+  double clip_radius = 0;            // the latest radius (0 = none yet, or clipping off)
   double train_loss = 0;            // moving average over recent minibatches
   double samples_per_s = 0;         // own training rate, recent
   double learning_rate = 0;         // of free training, in the current epoch
@@ -57,6 +60,11 @@ struct TrainingOptions {
   // mean of the local model and the latest models of the last `merge_window` distinct
   // senders, and merge_rule is unused. 0 = merge every received model by merge_rule.
   std::size_t merge_window = 0;
+  // > 0: each received model farther from the local one than clip_factor x the median
+  // distance of the last clip_window distinct senders is pulled in to that radius before it
+  // is merged (gossip/update_clip.h). 0 = no clipping.
+  double clip_factor = 0;
+  std::size_t clip_window = 8;
   // A local epoch that ends sooner than this waits out the rest (0 = never wait). Bounds
   // how far a model drifts toward its local data between merges: on non-IID data a node
   // with a small shard would otherwise train on it many times between two exchanges,
@@ -110,6 +118,8 @@ class TrainingLoop {
   void PaceEpoch(Clock::time_point epoch_started);
   void ApplyScheduledLearningRate();
   void MergeOffers();
+  // Pulls `remote` in to the clip radius around local_ if it lies beyond; true if it did.
+  bool ClipOffer(gossip::ReceivedModel& remote);
   void Evaluate();
   void SaveCheckpoint();
 
@@ -124,6 +134,7 @@ class TrainingLoop {
   std::vector<nn::Example> batch_;  // training thread only: reused minibatch buffer
   gossip::ModelSnapshot local_;  // training thread only: signature + scratch for merging
   std::optional<gossip::PeerWindow> window_;  // training thread only: set iff merge_window > 0
+  std::optional<gossip::ClipRadius> clip_;    // training thread only: set iff clip_factor > 0
 
   std::atomic<bool> stop_{false};
   std::thread thread_;

@@ -6,8 +6,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <span>
 
 #include "gossip/codec.h"
 
@@ -150,6 +152,44 @@ TEST_P(AuthSessionTest, BodyIsOnTheWireInTheClearOnlyWithoutEncryption) {
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   EXPECT_EQ(opened->body, model.body);
   EXPECT_EQ(opened->flags, 0);
+}
+
+// As the transport opens a frame: the header, then the body (tag included) in pieces as
+// they arrive.
+Result<Frame> OpenInPieces(AuthSession& session, Frame received, std::size_t piece_bytes) {
+  session.BeginOpen(FrameHeader{received.type, received.flags, static_cast<std::uint32_t>(received.body.size())});
+  const std::span<std::uint8_t> body(received.body);
+  for (std::size_t offset = 0; offset < body.size(); offset += piece_bytes) {
+    session.OpenPiece(body.subspan(offset, std::min(piece_bytes, body.size() - offset)));
+  }
+  return session.FinishOpen(std::move(received));
+}
+
+TEST_P(AuthSessionTest, OpensPieceByPieceWhateverThePieceSize) {
+  Connect(key_, key_);
+  const Frame model = EncodeMessage(ExchangeRequest{"c", ModelSnapshot{"sig", std::vector<float>(50000, 0.5f), 1, 1}});
+  for (const std::size_t piece_bytes : {64u, 4096u, 65536u, 1u << 20}) {
+    Result<Frame> opened = OpenInPieces(*server_, AsReceived(client_->Seal(model)), piece_bytes);
+    ASSERT_TRUE(opened.ok()) << "pieces of " << piece_bytes << ": " << opened.status().ToString();
+    EXPECT_EQ(opened->body, model.body);
+  }
+}
+
+TEST_P(AuthSessionTest, TamperedPieceFails) {
+  Connect(key_, key_);
+  const Frame model = EncodeMessage(ExchangeRequest{"c", ModelSnapshot{"sig", std::vector<float>(50000, 0.5f), 1, 1}});
+  Frame received = AsReceived(client_->Seal(model));
+  received.body[100000] ^= 0x01;  // in the second of four 64 KiB pieces
+  EXPECT_FALSE(OpenInPieces(*server_, std::move(received), 65536).ok());
+}
+
+TEST_P(AuthSessionTest, BodyNotShownInPiecesFails) {
+  Connect(key_, key_);
+  Frame received = AsReceived(client_->Seal(Ping("x")));
+  server_->BeginOpen(FrameHeader{received.type, received.flags, static_cast<std::uint32_t>(received.body.size())});
+  const Result<Frame> opened = server_->FinishOpen(std::move(received));
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.status().code(), Status::Code::kRejected);
 }
 
 TEST_P(AuthSessionTest, NonceFrameMustBeANonce) {

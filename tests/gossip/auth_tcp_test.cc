@@ -90,8 +90,8 @@ class AuthTcpTest : public ::testing::Test {
     return frame;
   }
   // Raw client handshake: returns the established session.
-  std::unique_ptr<AuthSession> RawHandshake(tcp::socket& socket, const ClusterKey& key) {
-    auto session = std::make_unique<AuthSession>(key, AuthRole::kClient);
+  std::unique_ptr<AuthSession> RawHandshake(tcp::socket& socket, const ClusterKey& key, bool encrypt = false) {
+    auto session = std::make_unique<AuthSession>(key, AuthRole::kClient, encrypt);
     asio::write(socket, asio::buffer(EncodeFrame(session->NonceFrame())));
     EXPECT_TRUE(session->AcceptPeerNonce(ReadRaw(socket)).ok());
     return session;
@@ -172,6 +172,27 @@ TEST_F(AuthTcpTest, ReplayedFrameOnANewConnectionIsRefused) {
   asio::write(first, asio::buffer(sealed));  // the same frame again on its own connection
   EXPECT_TRUE(ClosedByServer(first));
   EXPECT_EQ(AuthFailures(server), 2u);
+}
+
+TEST_F(AuthTcpTest, FrameWithATamperedMiddlePieceIsRefused) {
+  TcpTransport& mac_only = Add(key_);
+  TcpTransport& encrypting = Add(key_, 200, /*encrypt=*/true);
+  Run();
+  const Frame large = EncodeMessage(gossip::Ping{std::string(3 << 16, 'x')});  // read in four 64 KiB pieces
+  for (TcpTransport* server : {&mac_only, &encrypting}) {
+    tcp::socket raw = RawConnect(*server);
+    std::unique_ptr<AuthSession> session = RawHandshake(raw, key_, /*encrypt=*/server == &encrypting);
+    asio::write(raw, asio::buffer(session->Seal(large).Wire()));
+    Result<Frame> reply = session->Open(ReadRaw(raw));
+    ASSERT_TRUE(reply.ok()) << reply.status().ToString();
+    EXPECT_EQ(reply->type, MessageType::kPong);
+
+    std::vector<std::uint8_t> tampered = session->Seal(large).Wire();
+    tampered[kFrameHeaderSize + 100000] ^= 0x01;  // in the second piece
+    asio::write(raw, asio::buffer(tampered));
+    EXPECT_TRUE(ClosedByServer(raw));
+    EXPECT_EQ(AuthFailures(*server), 1u);
+  }
 }
 
 TEST_F(AuthTcpTest, UnsealedFrameAfterTheHandshakeIsRefused) {

@@ -35,8 +35,9 @@ class FakeWorker : public RoundWorker {
     federated_ = federated;
     if (!federated) resumed_from_ = last_global;
   }
-  void PublishGlobal(std::uint64_t round, const std::vector<float>& global) override {
+  void PublishGlobal(std::uint64_t round, const std::vector<float>& global, ServerOptimizerState server_state) override {
     published_.emplace_back(round, global);
+    published_server_states_.push_back(std::move(server_state));
   }
 
   float delta_;
@@ -47,6 +48,7 @@ class FakeWorker : public RoundWorker {
   bool federated_ = false;
   std::vector<float> resumed_from_;
   std::vector<std::pair<std::uint64_t, std::vector<float>>> published_;
+  std::vector<ServerOptimizerState> published_server_states_;
 };
 
 struct Participant {
@@ -142,6 +144,9 @@ TEST_F(RoundDriverTest, RoundsAggregateBySampleCount) {
   EXPECT_EQ(coordinator_worker_.published_[0].first, 1u);
   EXPECT_FLOAT_EQ(coordinator_worker_.published_[0].second[0], 2.5f);
   EXPECT_FLOAT_EQ(coordinator_worker_.published_[2].second[kParams - 1], 7.5f);
+  // The server optimizer's state goes with each global model (plain FedAvg: the velocity is the last step).
+  ASSERT_EQ(coordinator_worker_.published_server_states_.size(), coordinator_worker_.published_.size());
+  for (double v : coordinator_worker_.published_server_states_[2].first) EXPECT_DOUBLE_EQ(v, 2.5);
   EXPECT_EQ(driver_->Stats().participants.size(), 2u);
   EXPECT_TRUE(driver_->Stats().dropped.empty());
   for (Participant& p : participants_) {

@@ -4,10 +4,15 @@
 - A node killed during a round delays that round no longer than its deadline, and later
   rounds go on without it.
 - The coordinator killed: the nodes are back to gossip within the failover timeout and
-  keep improving; restarted, it resumes from its last completed round.
+  keep improving; restarted, it resumes from its last completed round, with the server
+  optimizer's momentum it saved after that round.
 Every wait is on a condition with a deadline.
 """
+import math
+import os
+import re
 import signal
+import struct
 import time
 import unittest
 
@@ -18,6 +23,23 @@ FAILOVER_S = 4
 COMMON = ["--hidden", "32", "--seed", "1", "--eval-interval", "1", "--checkpoint-interval", "0",
           "--discovery", "static", "--cluster", "it-coord", "--gossip-interval", "1",
           "--round-deadline", str(DEADLINE_S), "--failover-timeout", str(FAILOVER_S)]
+
+
+def saved_round(state_dir):
+    with open(os.path.join(state_dir, "round")) as f:
+        return int(f.read())
+
+
+def saved_server_optimizer(state_dir):
+    """(round, kind, L2 norm of v or m) in <state_dir>/server_optimizer (node/server_optimizer_file.h)."""
+    with open(os.path.join(state_dir, "server_optimizer"), "rb") as f:
+        data = f.read()
+    assert data[:8] == b"GLSOPT1\n", data[:8]
+    round_, kind_bytes = struct.unpack_from("<QI", data, 8)
+    kind = data[20:20 + kind_bytes].decode()
+    (count,) = struct.unpack_from("<Q", data, 20 + kind_bytes)
+    first = struct.unpack_from(f"<{count}d", data, 28 + kind_bytes)
+    return round_, kind, math.sqrt(sum(v * v for v in first))
 
 
 class CoordinatorTest(ClusterTestCase):
@@ -108,6 +130,9 @@ class CoordinatorTest(ClusterTestCase):
         self.start_cluster()
         before = self.wait_round(3, 90)
         self.coordinator.stop(signal.SIGKILL)
+        last_round = saved_round(self.coordinator.state_dir)
+        state_round, kind, norm = saved_server_optimizer(self.coordinator.state_dir)
+        log_start = os.path.getsize(self.coordinator.log_path)
         self.coordinator.start().wait_ready()
         first = wait_for(self.coord_status, 60, "the restarted coordinator to finish a round", interval=0.2)
         print(f"killed after round {before['round']} (checkpointed: {before['global_round']}), "
@@ -117,6 +142,21 @@ class CoordinatorTest(ClusterTestCase):
         self.assertGreater(first["round"], before["global_round"])
         # The global model came back from the checkpoint: no fall back to a fresh model's accuracy.
         self.assertGreater(first["global"]["accuracy"], before["global"]["accuracy"] - 0.05)
+        # The server momentum came back too: the restart logged the state it resumed (written before
+        # its first round), the one on disk. Only a kill between the state's write and the round
+        # counter's leaves them a round apart; then the restart must say it starts at zero.
+        with open(self.coordinator.log_path, errors="replace") as f:
+            f.seek(log_start)
+            log = f.read()
+        print(f"saved: round {last_round}, server optimizer state of round {state_round} ({kind}, |v| {norm:.9g})")
+        if state_round != last_round:
+            self.assertIn(f"was saved after round {state_round}, the last completed round is {last_round}", log)
+            return
+        resumed = re.search(r"server optimizer state of round (\d+) resumed \((\w+), L2 norm of v/m ([^)]+)\)", log)
+        self.assertIsNotNone(resumed, log[-2000:])
+        self.assertEqual((int(resumed.group(1)), resumed.group(2)), (last_round, kind))
+        self.assertGreater(norm, 0)
+        self.assertAlmostEqual(float(resumed.group(3)) / norm, 1.0, places=7)
 
 
 if __name__ == "__main__":

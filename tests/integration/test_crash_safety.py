@@ -79,6 +79,8 @@ class CrashSafetyTest(ClusterTestCase):
         self.assertTrue(path.endswith("model.prev.ckpt"), path)  # the newest was being replaced
         self.assertGreaterEqual(age, self.age_before(crashed_at - INTERVAL - SLACK))
         self.assertGreater(age, 0)
+        self.assertFalse(glob.glob(os.path.join(self.node.state_dir, "*.tmp.*")), "the restart clears the temp file")
+        self.assertIn("temporary file(s) that a crash left", self.log_text())
 
     def test_damaged_newest_checkpoint_falls_back_to_the_previous(self):
         self.node.start()

@@ -5,7 +5,8 @@
    the node still trains, its status answers, its parameters are finite and its eval accuracy
    did not drop.
 3. Peers that answer every exchange with NaN weights, with weights x1000, or with the wrong
-   key: never merged (counted per peer), while the honest nodes keep learning.
+   key: never merged (counted per peer), while the honest nodes keep learning; one that adds
+   noise inside max_update_norm is merged only after clipping to the radius honest peers set.
 
 This file also holds a small Python implementation of the wire protocol (docs/wire.md), used
 by bench/security/ as well; its ChaCha20-Poly1305 comes from libsodium through ctypes.
@@ -352,6 +353,15 @@ def flood(address, key, frames, connections=16, seed=1, source_host=None):
     return counts
 
 
+NOISE_NORM = 150.0  # inside max_update_norm (200): only clipping bounds it
+
+
+def add_noise(params, norm, rng=random.Random(3)):
+    noise = [rng.gauss(0, 1) for _ in params]
+    scale = norm / math.sqrt(sum(v * v for v in noise))
+    return [x + scale * v for x, v in zip(params, noise)]
+
+
 def make_key(case):
     """Runs `gossip-learner keygen` in a ClusterTestCase's workdir; returns (path, key bytes)."""
     key_file = os.path.join(case.workdir, "cluster.key")
@@ -452,7 +462,7 @@ class EncryptedClusterTest(SecurityTestCase):
 
 
 class PoisonedPeersTest(SecurityTestCase):
-    def test_nan_scaled_and_wrong_key_peers_are_never_merged(self):
+    def test_nan_scaled_and_wrong_key_peers_are_never_merged_and_noise_is_clipped(self):
         shards, eval_file = self.make_shards(3)
         honest = [self.add_node(f"h{i}", shards[i], self.keyed(["--eval-data", eval_file])) for i in range(3)]
         signature = None
@@ -462,7 +472,8 @@ class PoisonedPeersTest(SecurityTestCase):
         signature = statuses[0]["signature"]
         bad = [PeerServer("scaled", signature, self.key, lambda p: [x * 1000 for x in p]),
                PeerServer("nan", signature, self.key, lambda p: [float("nan")] * len(p)),
-               PeerServer("wrongkey", signature, os.urandom(32), lambda p: p, check_macs=False)]
+               PeerServer("wrongkey", signature, os.urandom(32), lambda p: p, check_macs=False),
+               PeerServer("noisy", signature, self.key, lambda p: add_noise(p, NOISE_NORM))]
         self.addCleanup(lambda: [b.stop() for b in bad])
         # Restart the honest nodes knowing each other and the three bad peers.
         for node in honest:
@@ -481,9 +492,10 @@ class PoisonedPeersTest(SecurityTestCase):
                                for b in by_peer)
             auth_failed = all(x["auth_failures"].get("127.0.0.1", 0) > 0 for x in s)
             learning = all(x["exchanges_ok"] >= 5 and x["eval"]["accuracy"] > 0.3 for x in s)
-            return rejected_all and auth_failed and learning and s
+            clipped = all(x["merges_clipped"] > 0 and 0 < x["clip_radius"] < NOISE_NORM / 2 for x in s)
+            return rejected_all and auth_failed and learning and clipped and s
 
-        final = wait_for(done, 120, "every honest node to refuse all three bad peers and keep learning")
+        final = wait_for(done, 120, "every honest node to refuse three bad peers, clip the noisy one and keep learning")
         for s in final:
             self.assertTrue(all_finite(s), s["id"])
             self.assertLess(max(abs(x) for x in s["param_sample"]), 100, "scaled weights got in")

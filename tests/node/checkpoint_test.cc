@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/atomic_file.h"
+
 namespace gl::node {
 namespace {
 namespace fs = std::filesystem;
@@ -89,6 +91,16 @@ TEST_F(CheckpointTest, OtherSignatureIsRejected) {
   bigger.hidden_size = 16;
   auto other = std::move(nn::Model::Create(bigger)).value();
   EXPECT_FALSE(c.LoadNewest(other->Signature()).ok());
+}
+
+TEST_F(CheckpointTest, TemporariesLeftByACrashAreRemovedAndNothingElse) {
+  Checkpointer c(dir_);
+  ASSERT_TRUE(c.Save(*ModelWith(0.5f), CheckpointMeta{7, 1}).ok());
+  for (const char* leftover : {"model.ckpt.tmp.123", "round.tmp.456"}) std::ofstream(dir_ + "/" + leftover) << "half";
+  EXPECT_EQ(RemoveLeftoverTemporaries(dir_).value(), 2);
+  EXPECT_FALSE(fs::exists(dir_ + "/model.ckpt.tmp.123"));
+  EXPECT_EQ(c.LoadNewest(model_->Signature()).value().meta.age, 7u);
+  EXPECT_EQ(RemoveLeftoverTemporaries(dir_ + "/missing").value(), 0);
 }
 
 }  // namespace

@@ -1,0 +1,45 @@
+// Norm clipping of received models before a gossip merge (issue 6), after He, Karimireddy and
+// Jaggi 2022, "Byzantine-robust decentralized learning via ClippedGossip". A remote model
+// farther than a radius from the local one is pulled onto the sphere of that radius around
+// the local model before it is merged, so one peer moves a node by at most its merge weight
+// (<= 2/3, merge.h) x the radius per merge, whatever it sends: random weights scaled to pass
+// max_update_norm, or a model trained to pull the cluster away, are bounded like an honest
+// disagreement. The radius adapts to how far apart honest models are: `factor` x the median
+// of the latest distance heard from each of the last `window` distinct senders (one liar
+// among them cannot move the median past an honest value). Until kMinSenders distinct
+// senders were heard there is no radius (only max_update_norm applies): a node cannot yet
+// tell what an honest distance is. No I/O; not thread-safe (the training thread owns it).
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace gl::gossip {
+
+class ClipRadius {
+ public:
+  static constexpr std::size_t kMinSenders = 3;
+
+  // REQUIRES: window >= kMinSenders, factor > 0.
+  ClipRadius(std::size_t window, double factor);
+
+  // Records `distance` as `sender`'s latest (beyond `window` senders the least recently
+  // heard is forgotten) and returns the radius to clip that sender's model to; +infinity
+  // while fewer than kMinSenders senders are known.
+  double Observe(const std::string& sender, double distance);
+
+ private:
+  std::size_t window_;
+  double factor_;
+  std::deque<std::pair<std::string, double>> latest_;  // least recently heard first
+};
+
+// If distance > radius: remote <- local + (remote - local) x radius / distance, and true.
+// Else remote is left as it is, and false. `distance` is UpdateNorm(remote, local) (merge.h).
+// REQUIRES: remote.size() == local.size().
+bool ClipToRadius(std::vector<float>& remote, const std::vector<float>& local, double distance, double radius);
+
+}  // namespace gl::gossip

@@ -1,0 +1,57 @@
+// Norm clipping before a gossip merge: the adaptive radius (median of distinct senders'
+// latest distances) and the pull onto the sphere around the local model.
+#include "gossip/update_clip.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "gossip/merge.h"
+
+namespace gl::gossip {
+namespace {
+
+TEST(ClipRadiusTest, NoRadiusUntilThreeSendersAreKnown) {
+  ClipRadius radius(8, 2.0);
+  EXPECT_TRUE(std::isinf(radius.Observe("a@h", 1.0)));
+  EXPECT_TRUE(std::isinf(radius.Observe("a@h", 1.0)));  // the same sender again
+  EXPECT_TRUE(std::isinf(radius.Observe("b@h", 2.0)));
+  EXPECT_DOUBLE_EQ(radius.Observe("c@h", 3.0), 2.0 * 2.0);
+}
+
+TEST(ClipRadiusTest, OneLiarCannotMoveTheMedianPastHonestValues) {
+  ClipRadius radius(8, 1.0);
+  for (const char* honest : {"a@h", "b@h", "c@h", "d@h"}) radius.Observe(honest, 5.0);
+  // However far the liar claims to be, the median stays an honest distance.
+  EXPECT_DOUBLE_EQ(radius.Observe("liar@h", 1e6), 5.0);
+  EXPECT_DOUBLE_EQ(radius.Observe("liar@h", 1e9), 5.0);
+}
+
+TEST(ClipRadiusTest, KeepsOnlyEachSendersLatestAndForgetsTheLeastRecent) {
+  ClipRadius radius(3, 1.0);
+  radius.Observe("a@h", 100.0);
+  radius.Observe("b@h", 1.0);
+  radius.Observe("c@h", 2.0);
+  EXPECT_DOUBLE_EQ(radius.Observe("a@h", 3.0), 2.0);  // a's 100 was replaced: {1, 2, 3}
+  EXPECT_DOUBLE_EQ(radius.Observe("d@h", 9.0), 3.0);  // b (least recent) forgotten: {2, 3, 9}
+}
+
+TEST(ClipToRadiusTest, PullsAFarModelOntoTheSphereAroundTheLocalOne) {
+  const std::vector<float> local{1.0f, 1.0f};
+  std::vector<float> remote{4.0f, 5.0f};  // 5 away
+  EXPECT_TRUE(ClipToRadius(remote, local, UpdateNorm(remote, local), 2.5));
+  EXPECT_FLOAT_EQ(remote[0], 2.5f);
+  EXPECT_FLOAT_EQ(remote[1], 3.0f);
+  EXPECT_NEAR(UpdateNorm(remote, local), 2.5, 1e-6);
+}
+
+TEST(ClipToRadiusTest, LeavesANearModelAlone) {
+  const std::vector<float> local{0.0f, 0.0f};
+  std::vector<float> remote{3.0f, 4.0f};
+  EXPECT_FALSE(ClipToRadius(remote, local, 5.0, 5.0));
+  EXPECT_FALSE(ClipToRadius(remote, local, 5.0, INFINITY));
+  EXPECT_EQ(remote, (std::vector<float>{3.0f, 4.0f}));
+}
+
+}  // namespace
+}  // namespace gl::gossip
