@@ -29,24 +29,36 @@ Status ValidateRemote(const ModelSnapshot& remote, const std::string& signature,
   return Status::Rejected("parameter " + std::to_string(bad - remote.params.begin()) + " is not finite");
 }
 
-double UpdateNorm(const std::vector<float>& remote, const std::vector<float>& local) {
-  // Independent partial sums: one running sum is bound by the add latency (4x slower).
+namespace {
+// sqrt(sum of value(i)^2, i < n) in independent partial sums: one running sum is bound by the
+// add latency (4x slower).
+template <typename Value>
+double LaneNorm(std::size_t n, Value value) {
   constexpr std::size_t kLanes = 8;
   std::array<double, kLanes> sums{};
-  const std::size_t n = remote.size(), whole = n - n % kLanes;
+  const std::size_t whole = n - n % kLanes;
   for (std::size_t i = 0; i < whole; i += kLanes) {
     for (std::size_t lane = 0; lane < kLanes; ++lane) {
-      const double d = static_cast<double>(remote[i + lane]) - static_cast<double>(local[i + lane]);
-      sums[lane] += d * d;
+      const double v = value(i + lane);
+      sums[lane] += v * v;
     }
   }
   for (std::size_t i = whole; i < n; ++i) {
-    const double d = static_cast<double>(remote[i]) - static_cast<double>(local[i]);
-    sums[0] += d * d;
+    const double v = value(i);
+    sums[0] += v * v;
   }
   double sum = 0;
   for (const double lane_sum : sums) sum += lane_sum;
   return std::sqrt(sum);
+}
+}  // namespace
+
+double UpdateNorm(const std::vector<float>& remote, const std::vector<float>& local) {
+  return LaneNorm(remote.size(), [&](std::size_t i) { return static_cast<double>(remote[i]) - local[i]; });
+}
+
+double ParameterNorm(const std::vector<float>& params) {
+  return LaneNorm(params.size(), [&](std::size_t i) { return static_cast<double>(params[i]); });
 }
 
 std::uint64_t CappedRemoteAge(std::uint64_t local_age, std::uint64_t remote_age) {

@@ -28,6 +28,8 @@ Status ValidateRemote(const ModelSnapshot& remote, const std::string& signature,
 // The L2 norm of (remote - local), the size of the step a merge would take towards `remote`.
 // REQUIRES: remote.size() == local.size().
 double UpdateNorm(const std::vector<float>& remote, const std::vector<float>& local);
+// The L2 norm of `params`.
+double ParameterNorm(const std::vector<float>& params);
 
 // local <- merge(local, remote); local.age <- max(local.age, CappedRemoteAge(local.age, remote.age)).
 // REQUIRES: ValidateRemote(remote, local.signature, local.params.size()).ok()

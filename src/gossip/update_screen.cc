@@ -9,8 +9,12 @@ Status ScreenUpdate(const ModelSnapshot& remote, const std::string& signature, c
   if (Status valid = ValidateRemote(remote, signature, reference.size()); !valid.ok()) return valid;
   const double distance = UpdateNorm(remote.params, reference);
   if (max_update_norm > 0 && distance > max_update_norm) {
-    return Status::Rejected("update norm " + std::to_string(distance) + " exceeds max_update_norm " +
-                            std::to_string(max_update_norm));
+    const double model_norm = ParameterNorm(reference);
+    if (distance > kMaxUpdateToModelNorm * model_norm) {
+      return Status::Rejected("update norm " + std::to_string(distance) + " exceeds max_update_norm " +
+                              std::to_string(max_update_norm) + " and " + std::to_string(kMaxUpdateToModelNorm) +
+                              " x the local model's norm " + std::to_string(model_norm));
+    }
   }
   if (norm != nullptr) *norm = distance;
   return Status::Ok();

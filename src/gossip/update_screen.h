@@ -17,9 +17,17 @@ namespace gl::gossip {
 // Peers counted one by one in a refusal map; the rest are summed as "other".
 constexpr std::size_t kMaxCountedPeers = 1024;
 
+// The bound on ||remote - reference|| grows with the model: at least this many times
+// ||reference||. Two honest models a and b are at most ||a|| + ||b|| apart, so an honest model
+// up to 3x the local one's norm always passes, however long the two trained apart (nodes that
+// drift apart during a partition or before they first meet still merge), while a model scaled
+// x5 or more (x1000: ~999 ||reference||) never does.
+inline constexpr double kMaxUpdateToModelNorm = 4;
+
 // ValidateRemote (merge.h: signature, length, all finite), then the L2 norm of
-// (remote - reference) <= max_update_norm (0 = no bound). OK: *norm, if given, holds that norm.
-// Else Rejected with the reason.
+// (remote - reference) <= max(max_update_norm, kMaxUpdateToModelNorm x ||reference||)
+// (max_update_norm 0 = no bound). OK: *norm, if given, holds that norm. Else Rejected with the
+// reason.
 Status ScreenUpdate(const ModelSnapshot& remote, const std::string& signature, const std::vector<float>& reference,
                     double max_update_norm, double* norm = nullptr);
 

@@ -50,7 +50,7 @@ struct Config {
   int dead_after_failures = 3;           // consecutive failures before a peer is evicted
   std::string merge = "age-weighted";    // age-weighted | average | trimmed-mean (robust, see merge_window)
   int merge_window = 4;                  // trimmed-mean: latest models of this many distinct senders, [1, 32]
-  double max_update_norm = 200;          // received models further (L2) from the local one are refused; 0 = no bound
+  double max_update_norm = 200;          // received models further (L2) from the local one than this and 4x its norm are refused; 0 = no bound
   double clip_factor = 1;                // received models beyond this x the median peer distance are pulled in; 0 = off
   int clip_window = 8;                   // distinct senders whose latest distances set that median, [3, 64]
   double max_frames_per_second = 200;    // per remote host, bursts of 2x; more are dropped; 0 = no limit

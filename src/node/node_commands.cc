@@ -74,7 +74,7 @@ void AddRun(CLI::App& app, int& exit_code) {
   flags->Add(run, "--key-file", &Config::key_file, "Cluster key (gossip-learner keygen); without one the node runs open");
   flags->AddFlag(run, "--encrypt", &Config::encrypt, "Encrypt frames with the cluster key (needs --key-file; every node the same)");
   flags->Add(run, "--max-update-norm", &Config::max_update_norm,
-             "Refuse received models further than this (L2) from the local one; 0 = no bound (default 200)");
+             "Refuse received models further than this and 4x the local norm (L2) from the local one; 0 = no bound (default 200)");
   flags->Add(run, "--max-frames-per-second", &Config::max_frames_per_second,
              "Frames each remote host may send per second; 0 = no limit (default 200)");
   flags->Add(run, "--intervals-per-epoch", &Config::intervals_per_epoch,
