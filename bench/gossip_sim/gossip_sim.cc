@@ -24,6 +24,7 @@
 
 #include "gossip/merge.h"
 #include "gossip/update_clip.h"
+#include "gossip/update_screen.h"
 #include "nn/dataset.h"
 #include "nn/model.h"
 #include "nn/split.h"
@@ -142,8 +143,8 @@ gl::gossip::ModelSnapshot Sent(SimNode& from, const SimNode& to, const SimOption
 gl::gossip::ModelSnapshot Received(SimNode& to, int from_index, gl::gossip::ModelSnapshot remote, gl::gossip::MergeRule rule,
                                    const SimOptions& o) {
   gl::gossip::ModelSnapshot local{to.model->Signature(), to.model->GetParameters(), to.age, to.train.examples.size()};
-  const double distance = gl::gossip::UpdateNorm(remote.params, local.params);
-  if (distance > o.max_update_norm) {
+  double distance = 0;
+  if (!gl::gossip::ScreenUpdate(remote, local.signature, local.params, o.max_update_norm, &distance).ok()) {
     ++to.refused;
     return local;
   }

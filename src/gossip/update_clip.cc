@@ -1,7 +1,7 @@
 #include "gossip/update_clip.h"
 
 #include <algorithm>
-#include <limits>
+#include <vector>
 
 namespace gl::gossip {
 
@@ -12,7 +12,6 @@ double ClipRadius::Observe(const std::string& sender, double distance) {
   if (known != latest_.end()) latest_.erase(known);
   latest_.emplace_back(sender, distance);
   if (latest_.size() > window_) latest_.pop_front();
-  if (latest_.size() < kMinSenders) return std::numeric_limits<double>::infinity();
   std::vector<double> distances;
   for (const auto& [who, d] : latest_) distances.push_back(d);
   // The lower median: with an even count, the smaller middle value.

@@ -6,9 +6,10 @@
 // max_update_norm, or a model trained to pull the cluster away, are bounded like an honest
 // disagreement. The radius adapts to how far apart honest models are: `factor` x the median
 // of the latest distance heard from each of the last `window` distinct senders (one liar
-// among them cannot move the median past an honest value). Until kMinSenders distinct
-// senders were heard there is no radius (only max_update_norm applies): a node cannot yet
-// tell what an honest distance is. No I/O; not thread-safe (the training thread owns it).
+// among them cannot move the median past an honest value). The median is the lower one: with
+// two senders heard, the nearer one's distance bounds the farther (a liar among a node's first
+// two peers is already clipped); the very first sender is not clipped. No I/O; not
+// thread-safe (the training thread owns it).
 #pragma once
 
 #include <cstddef>
@@ -21,14 +22,11 @@ namespace gl::gossip {
 
 class ClipRadius {
  public:
-  static constexpr std::size_t kMinSenders = 3;
-
-  // REQUIRES: window >= kMinSenders, factor > 0.
+  // REQUIRES: window >= 1, factor > 0.
   ClipRadius(std::size_t window, double factor);
 
   // Records `distance` as `sender`'s latest (beyond `window` senders the least recently
-  // heard is forgotten) and returns the radius to clip that sender's model to; +infinity
-  // while fewer than kMinSenders senders are known.
+  // heard is forgotten) and returns the radius to clip that sender's model to.
   double Observe(const std::string& sender, double distance);
 
  private:

@@ -1,7 +1,6 @@
 #include "node/training_loop.h"
 
 #include <algorithm>
-#include <cmath>
 #include <cstdio>
 #include <numeric>
 #include <random>
@@ -277,7 +276,7 @@ bool TrainingLoop::ClipOffer(gossip::ReceivedModel& remote) {
   if (!clip_) return false;
   const double distance = gossip::UpdateNorm(remote.model.params, local_.params);
   const double radius = clip_->Observe(remote.sender, distance);
-  if (std::isfinite(radius)) {
+  {
     std::lock_guard<std::mutex> lock(progress_mutex_);
     progress_.clip_radius = radius;
   }

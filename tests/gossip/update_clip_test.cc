@@ -11,11 +11,18 @@
 namespace gl::gossip {
 namespace {
 
-TEST(ClipRadiusTest, NoRadiusUntilThreeSendersAreKnown) {
+TEST(ClipRadiusTest, TheFirstSenderIsNotClippedAndTheNearerOfTwoBoundsTheFarther) {
+  ClipRadius radius(8, 1.0);
+  EXPECT_DOUBLE_EQ(radius.Observe("a@h", 10.0), 10.0);   // its own distance: no clipping
+  EXPECT_DOUBLE_EQ(radius.Observe("a@h", 20.0), 20.0);   // the same sender again
+  EXPECT_DOUBLE_EQ(radius.Observe("liar@h", 160.0), 20.0);
+  EXPECT_DOUBLE_EQ(radius.Observe("c@h", 30.0), 30.0);   // {20, 160, 30}: the median
+}
+
+TEST(ClipRadiusTest, TheFactorScalesTheMedian) {
   ClipRadius radius(8, 2.0);
-  EXPECT_TRUE(std::isinf(radius.Observe("a@h", 1.0)));
-  EXPECT_TRUE(std::isinf(radius.Observe("a@h", 1.0)));  // the same sender again
-  EXPECT_TRUE(std::isinf(radius.Observe("b@h", 2.0)));
+  radius.Observe("a@h", 1.0);
+  radius.Observe("b@h", 2.0);
   EXPECT_DOUBLE_EQ(radius.Observe("c@h", 3.0), 2.0 * 2.0);
 }
 
