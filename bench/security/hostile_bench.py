@@ -13,6 +13,10 @@ shares the node's cores, so --isolate says how the bench keeps it off the node's
         flooder's own CPU use counts against the node;
   core  (default) the target node on the first CPU for the whole run (quiet windows too), the
         friend node and the flooder on the others: the node pays only for handling the frames;
+  train-core  the node's training thread alone on the first CPU; its other threads (io,
+        status, discovery), the friend and the flooder on the others: a node with a core
+        for training and the rest shared, as on a 4-core Pi whose io thread and neighbours
+        share the other cores (the flooder still competes with the node's io thread);
   idle  the flooder at nice 19 under SCHED_IDLE: it only gets CPU time nobody else wants, which
         on a busy shared machine starves it (the flood rate printed shows it).
 The flooder connects from its own loopback address (--flooder-host, default 127.0.0.2), as
@@ -20,7 +24,7 @@ another machine would: the node's per-host frame rate limit throttles it, not th
 (both nodes listen on 127.0.0.1). --flooder-host 127.0.0.1 shares the friend's address, as
 runs before 2026-11-27 05:00 UTC did.
 Usage: GL_BIN=build/gossip-learner python3 bench/security/hostile_bench.py [--frames 100000]
-       [--isolate core|idle|none] [--max-frames-per-second 200]   (0 = no limit: every frame
+       [--isolate core|train-core|idle|none] [--max-frames-per-second 200]   (0 = no limit: every frame
        reaches the parser) [--flooder-host 127.0.0.2]
 """
 import argparse
@@ -76,6 +80,14 @@ def pin(pid, cpus):
         os.sched_setaffinity(int(tid), cpus)
 
 
+def busiest_thread(pid, seconds=2.0):
+    """The thread id of `pid` that used the most CPU over the next `seconds` (the training thread)."""
+    before = thread_cpu(pid)
+    time.sleep(seconds)
+    after = thread_cpu(pid)
+    return max(after, key=lambda t: after[t] - before.get(t, 0))
+
+
 def lowest_priority():
     """In a child before exec: nice 19 and SCHED_IDLE (runs only when a core is otherwise idle)."""
     os.nice(19)
@@ -85,7 +97,8 @@ def lowest_priority():
 def start_flooder(address, key, frames, connections, isolate, source_host):
     """The flooder as a child process (this script with --flood-only); prints its counts as JSON."""
     cmd = [sys.executable, __file__, "--flood-only", address, key.hex(), str(frames), str(connections), source_host]
-    setup = {"idle": lowest_priority, "core": lambda: os.sched_setaffinity(0, OTHER_CPUS), "none": None}[isolate]
+    on_other_cpus = lambda: os.sched_setaffinity(0, OTHER_CPUS)  # noqa: E731
+    setup = {"idle": lowest_priority, "core": on_other_cpus, "train-core": on_other_cpus, "none": None}[isolate]
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, preexec_fn=setup)
 
 
@@ -93,7 +106,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--frames", type=int, default=100000)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--isolate", choices=["core", "idle", "none"], default="core")
+    parser.add_argument("--isolate", choices=["core", "train-core", "idle", "none"], default="core")
     parser.add_argument("--max-frames-per-second", default="200")
     parser.add_argument("--quiet-seconds", type=float, default=30)
     parser.add_argument("--flooder-host", default="127.0.0.2",
@@ -131,6 +144,10 @@ def main():
             pin(target.proc.pid, NODE_CPUS)
             pin(friend.proc.pid, OTHER_CPUS)
         wait_for(lambda: (target.status() or {}).get("exchanges_ok", 0) > 2, 60, "first exchanges")
+        if args.isolate == "train-core":
+            pin(target.proc.pid, OTHER_CPUS)
+            pin(friend.proc.pid, OTHER_CPUS)
+            os.sched_setaffinity(int(busiest_thread(target.proc.pid)), NODE_CPUS)
         q0 = thread_cpu(target.proc.pid)
         quiet_samples0 = target.status()["samples_trained"]
         quiet = rate(target, args.quiet_seconds)
