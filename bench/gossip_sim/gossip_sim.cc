@@ -149,7 +149,7 @@ gl::gossip::ModelSnapshot Received(SimNode& to, int from_index, gl::gossip::Mode
     return local;
   }
   if (to.clip) {
-    const double radius = to.clip->Observe(std::to_string(from_index), distance);
+    const double radius = to.clip->Observe(std::to_string(from_index), distance, gl::gossip::ParameterNorm(local.params));
     to.clipped += gl::gossip::ClipToRadius(remote.params, local.params, distance, radius);
   }
   gl::gossip::MergeInto(local, remote, rule);

@@ -7,13 +7,14 @@ namespace gl::gossip {
 
 ClipRadius::ClipRadius(std::size_t window, double factor) : window_(window), factor_(factor) {}
 
-double ClipRadius::Observe(const std::string& sender, double distance) {
+double ClipRadius::Observe(const std::string& sender, double distance, double local_norm) {
   auto known = std::find_if(latest_.begin(), latest_.end(), [&](const auto& entry) { return entry.first == sender; });
   if (known != latest_.end()) latest_.erase(known);
   latest_.emplace_back(sender, distance);
   if (latest_.size() > window_) latest_.pop_front();
   std::vector<double> distances;
   for (const auto& [who, d] : latest_) distances.push_back(d);
+  if (distances.size() < kPriorUntilSenders) distances.push_back(local_norm);
   // The lower median: with an even count, the smaller middle value.
   const auto middle = distances.begin() + (distances.size() - 1) / 2;
   std::nth_element(distances.begin(), middle, distances.end());

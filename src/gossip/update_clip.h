@@ -6,10 +6,11 @@
 // max_update_norm, or a model trained to pull the cluster away, are bounded like an honest
 // disagreement. The radius adapts to how far apart honest models are: `factor` x the median
 // of the latest distance heard from each of the last `window` distinct senders (one liar
-// among them cannot move the median past an honest value). The median is the lower one: with
-// two senders heard, the nearer one's distance bounds the farther (a liar among a node's first
-// two peers is already clipped); the very first sender is not clipped. No I/O; not
-// thread-safe (the training thread owns it).
+// among them cannot move the median past an honest value). The median is the lower one. Until
+// kPriorUntilSenders senders were heard, the local model's own norm counts as one more
+// distance (two fresh models are ~1.4x that norm apart): a liar that is a node's first or
+// second peer is clipped too, while a node's first honest merges are slowed at most a little.
+// No I/O; not thread-safe (the training thread owns it).
 #pragma once
 
 #include <cstddef>
@@ -22,12 +23,15 @@ namespace gl::gossip {
 
 class ClipRadius {
  public:
+  static constexpr std::size_t kPriorUntilSenders = 3;
+
   // REQUIRES: window >= 1, factor > 0.
   ClipRadius(std::size_t window, double factor);
 
   // Records `distance` as `sender`'s latest (beyond `window` senders the least recently
   // heard is forgotten) and returns the radius to clip that sender's model to.
-  double Observe(const std::string& sender, double distance);
+  // `local_norm` is ParameterNorm (merge.h) of the local model.
+  double Observe(const std::string& sender, double distance, double local_norm);
 
  private:
   std::size_t window_;

@@ -275,7 +275,7 @@ void TrainingLoop::MergeOffers() {
 bool TrainingLoop::ClipOffer(gossip::ReceivedModel& remote) {
   if (!clip_) return false;
   const double distance = gossip::UpdateNorm(remote.model.params, local_.params);
-  const double radius = clip_->Observe(remote.sender, distance);
+  const double radius = clip_->Observe(remote.sender, distance, gossip::ParameterNorm(local_.params));
   {
     std::lock_guard<std::mutex> lock(progress_mutex_);
     progress_.clip_radius = radius;
