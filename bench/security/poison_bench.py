@@ -8,6 +8,7 @@ one to a random honest node every gossip interval, always claiming age 10^9. Poi
   random: random N(0,1) weights
   noise:  the model it was sent plus random noise of L2 norm --noise-norm (default 150: inside
           max_update_norm 200 at any model size, so only the merge can bound it)
+  flip:   the model it was sent x -1 (a directed attack: 2 model norms away, inside the bound)
   age:    the first (nearly untrained) model it received, resent for ever: only the lie about
           its age can make it count
 Every run lasts the same time; the score is the mean eval accuracy of nodes 0..6 (smoothed
@@ -15,7 +16,7 @@ over the last three readings). `--merge` and `--clip-factor` set the honest node
 clipping (config/node.toml).
 Usage: GL_BIN=build/gossip-learner python3 bench/security/poison_bench.py [--seconds 90]
            [--merge age-weighted|trimmed-mean] [--merge-window 4] [--clip-factor 1]
-           [--runs clean,scale,random,noise,age] [--shards iid|dirichlet] [--noise-norm 150]
+           [--runs clean,scale,random,noise,flip,age] [--shards iid|dirichlet] [--noise-norm 150]
 """
 import argparse
 import os
@@ -29,7 +30,7 @@ from harness import ClusterTestCase  # noqa: E402
 from test_security import EXCHANGE_REQUEST, Client, PeerServer, make_key, model_body  # noqa: E402
 
 LYING_AGE = 10 ** 9
-POISONS = ["scale", "random", "noise", "age"]
+POISONS = ["scale", "random", "noise", "flip", "age"]
 
 
 class Run(ClusterTestCase):
@@ -56,6 +57,8 @@ class Poisoner:
             return [x * 1000 for x in params]
         if self.mode == "random":
             return [self.rng.gauss(0, 1) for _ in params]
+        if self.mode == "flip":
+            return [-x for x in params]
         if self.mode == "noise":
             noise = [self.rng.gauss(0, 1) for _ in params]
             scale = self.noise_norm / sum(v * v for v in noise) ** 0.5
