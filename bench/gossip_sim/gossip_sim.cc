@@ -144,7 +144,8 @@ gl::gossip::ModelSnapshot Received(SimNode& to, int from_index, gl::gossip::Mode
                                    const SimOptions& o) {
   gl::gossip::ModelSnapshot local{to.model->Signature(), to.model->GetParameters(), to.age, to.train.examples.size()};
   double distance = 0;
-  if (!gl::gossip::ScreenUpdate(remote, local.signature, local.params, o.max_update_norm, &distance).ok()) {
+  if (!gl::gossip::ScreenUpdate(remote, local.signature, local.params, o.max_update_norm,
+                                   gl::gossip::kGossipUpdateToModelNorm, &distance).ok()) {
     ++to.refused;
     return local;
   }

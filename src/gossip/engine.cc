@@ -249,7 +249,8 @@ void Engine::NoteIncompatible(const std::string& address, const std::string& id,
 
 Status Engine::ScreenUpdate(const std::string& sender_id, const std::string& address, const ModelSnapshot& remote) {
   double norm = 0;
-  Status valid = gossip::ScreenUpdate(remote, signature_, store_.Snapshot().params, options_.max_update_norm, &norm);
+  Status valid = gossip::ScreenUpdate(remote, signature_, store_.Snapshot().params, options_.max_update_norm,
+                                      kGossipUpdateToModelNorm, &norm);
   if (valid.ok()) {
     counters_.update_norm_max = std::max(counters_.update_norm_max, norm);
     return valid;

@@ -152,7 +152,7 @@ void RoundDriver::OnReply(std::uint64_t attempt, const std::string& address, Sta
   if (decoded->round != round_) {
     return Settle(attempt, address, Status::Rejected("reply for round " + std::to_string(decoded->round)));
   }
-  if (Status valid = ScreenUpdate(decoded->model, options_.signature, global_, options_.max_update_norm);
+  if (Status valid = ScreenUpdate(decoded->model, options_.signature, global_, options_.max_update_norm, 0);
       !valid.ok()) {
     ++stats_.rejected_replies;
     CountPerPeer(stats_.rejected_by_peer, PeerKey(decoded->sender_id, address));
