@@ -14,10 +14,11 @@ double ClipRadius::Observe(const std::string& sender, double distance, double lo
   if (latest_.size() > window_) latest_.pop_front();
   std::vector<double> distances;
   for (const auto& [who, d] : latest_) distances.push_back(d);
+  if (distances.size() < kPriorUntilSenders) distances.push_back(local_norm);
   // The lower median: with an even count, the smaller middle value.
   const auto middle = distances.begin() + (distances.size() - 1) / 2;
   std::nth_element(distances.begin(), middle, distances.end());
-  return std::min(factor_ * *middle, kMaxRadiusToModelNorm * local_norm);
+  return factor_ * *middle;
 }
 
 bool ClipToRadius(std::vector<float>& remote, const std::vector<float>& local, double distance, double radius) {

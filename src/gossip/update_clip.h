@@ -6,11 +6,11 @@
 // max_update_norm, or a model trained to pull the cluster away, are bounded like an honest
 // disagreement. The radius adapts to how far apart honest models are: `factor` x the median
 // of the latest distance heard from each of the last `window` distinct senders (one liar
-// among them cannot move the median past an honest value). The median is the lower one. The
-// radius is also at most kMaxRadiusToModelNorm x the local model's norm: a model pulled in to
-// the radius can shrink or turn the local one by at most that share per merge (a sign-flipped
-// or zeroed model is exactly such a pull), and a liar that is a node's first peer, with no
-// median yet to bound it, is bounded too. No I/O; not thread-safe (the training thread owns it).
+// among them cannot move the median past an honest value). The median is the lower one. Until
+// kPriorUntilSenders senders were heard, the local model's own norm counts as one more
+// distance (two fresh models are ~1.4x that norm apart): a liar that is a node's first or
+// second peer is clipped too, while a node's first honest merges are slowed at most a little.
+// No I/O; not thread-safe (the training thread owns it).
 #pragma once
 
 #include <cstddef>
@@ -23,9 +23,7 @@ namespace gl::gossip {
 
 class ClipRadius {
  public:
-  // Measured in bench/gossip_sim (8 nodes, 40 epochs): 0.1 costs nothing on clean runs; 0.05
-  // costs 1.3 points and 0.02 20 points on Dirichlet 0.3 shards.
-  static constexpr double kMaxRadiusToModelNorm = 0.1;
+  static constexpr std::size_t kPriorUntilSenders = 3;
 
   // REQUIRES: window >= 1, factor > 0.
   ClipRadius(std::size_t window, double factor);

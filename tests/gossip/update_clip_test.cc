@@ -11,35 +11,36 @@
 namespace gl::gossip {
 namespace {
 
-TEST(ClipRadiusTest, TheRadiusIsAtMostAShareOfTheLocalNorm) {
+TEST(ClipRadiusTest, TheLocalNormStandsInForAnHonestDistanceWhileFewSendersAreKnown) {
   ClipRadius radius(8, 1.0);
-  EXPECT_DOUBLE_EQ(radius.Observe("liar@h", 160.0, 50.0), 5.0);  // the first sender: 0.1 x 50
-  EXPECT_DOUBLE_EQ(radius.Observe("a@h", 2.0, 50.0), 2.0);       // {160, 2}: the lower median
-  EXPECT_DOUBLE_EQ(radius.Observe("c@h", 30.0, 50.0), 5.0);      // {160, 2, 30}: 30, capped at 5
+  EXPECT_DOUBLE_EQ(radius.Observe("liar@h", 160.0, 14.0), 14.0);  // the first sender: {160, 14}
+  EXPECT_DOUBLE_EQ(radius.Observe("a@h", 20.0, 14.0), 20.0);      // {160, 20, 14}
+  EXPECT_DOUBLE_EQ(radius.Observe("a@h", 10.0, 14.0), 14.0);      // the same sender again: {160, 10, 14}
+  EXPECT_DOUBLE_EQ(radius.Observe("c@h", 30.0, 14.0), 30.0);      // three senders, no prior: {160, 10, 30}
 }
 
 TEST(ClipRadiusTest, TheFactorScalesTheMedian) {
   ClipRadius radius(8, 2.0);
-  radius.Observe("a@h", 1.0, 1e9);
-  radius.Observe("b@h", 2.0, 1e9);
-  EXPECT_DOUBLE_EQ(radius.Observe("c@h", 3.0, 1e9), 2.0 * 2.0);
+  radius.Observe("a@h", 1.0, 0.0);
+  radius.Observe("b@h", 2.0, 0.0);
+  EXPECT_DOUBLE_EQ(radius.Observe("c@h", 3.0, 0.0), 2.0 * 2.0);
 }
 
 TEST(ClipRadiusTest, OneLiarCannotMoveTheMedianPastHonestValues) {
   ClipRadius radius(8, 1.0);
-  for (const char* honest : {"a@h", "b@h", "c@h", "d@h"}) radius.Observe(honest, 5.0, 1e9);
+  for (const char* honest : {"a@h", "b@h", "c@h", "d@h"}) radius.Observe(honest, 5.0, 0.0);
   // However far the liar claims to be, the median stays an honest distance.
-  EXPECT_DOUBLE_EQ(radius.Observe("liar@h", 1e6, 1e9), 5.0);
-  EXPECT_DOUBLE_EQ(radius.Observe("liar@h", 1e9, 1e9), 5.0);
+  EXPECT_DOUBLE_EQ(radius.Observe("liar@h", 1e6, 0.0), 5.0);
+  EXPECT_DOUBLE_EQ(radius.Observe("liar@h", 1e9, 0.0), 5.0);
 }
 
 TEST(ClipRadiusTest, KeepsOnlyEachSendersLatestAndForgetsTheLeastRecent) {
   ClipRadius radius(3, 1.0);
-  radius.Observe("a@h", 100.0, 1e9);
-  radius.Observe("b@h", 1.0, 1e9);
-  radius.Observe("c@h", 2.0, 1e9);
-  EXPECT_DOUBLE_EQ(radius.Observe("a@h", 3.0, 1e9), 2.0);  // a's 100 was replaced: {1, 2, 3}
-  EXPECT_DOUBLE_EQ(radius.Observe("d@h", 9.0, 1e9), 3.0);  // b (least recent) forgotten: {2, 3, 9}
+  radius.Observe("a@h", 100.0, 0.0);
+  radius.Observe("b@h", 1.0, 0.0);
+  radius.Observe("c@h", 2.0, 0.0);
+  EXPECT_DOUBLE_EQ(radius.Observe("a@h", 3.0, 0.0), 2.0);  // a's 100 was replaced: {1, 2, 3}
+  EXPECT_DOUBLE_EQ(radius.Observe("d@h", 9.0, 0.0), 3.0);  // b (least recent) forgotten: {2, 3, 9}
 }
 
 TEST(ClipToRadiusTest, PullsAFarModelOntoTheSphereAroundTheLocalOne) {
