@@ -50,6 +50,7 @@ struct SimOptions {
   double max_update_norm = 200;  // as the node's default (config/node.toml)
   double clip_factor = 0;        // > 0: clip received models (gossip/update_clip.h)
   std::size_t clip_window = 8;
+  double clip_drop = 0;          // > 0: do not merge models beyond this x the clip radius
   // A poisoner (the last node) when either is > 0: every model it sends is the receiver's
   // own plus random noise of L2 norm poison_norm, times poison_scale (if != 0), with an age
   // of 10^9.
@@ -69,7 +70,7 @@ struct SimNode {
   std::mt19937_64 rng;
   std::optional<gl::gossip::ClipRadius> clip;
   bool poisoner = false;
-  std::uint64_t refused = 0, clipped = 0;
+  std::uint64_t refused = 0, clipped = 0, dropped = 0;
 };
 
 std::vector<SimNode> MakeNodes(const SimOptions& o) {
@@ -93,7 +94,7 @@ std::vector<SimNode> MakeNodes(const SimOptions& o) {
     std::iota(node.order.begin(), node.order.end(), 0);
     node.rng.seed(seed);
     std::shuffle(node.order.begin(), node.order.end(), node.rng);
-    if (o.clip_factor > 0) node.clip.emplace(o.clip_window, o.clip_factor);
+    if (o.clip_factor > 0) node.clip.emplace(o.clip_window, o.clip_factor, o.clip_drop);
     nodes.push_back(std::move(node));
   }
   if (nodes.size() < 2) throw std::runtime_error("need at least node-0.tsv and node-1.tsv in " + o.shards_dir);
@@ -130,7 +131,10 @@ gl::gossip::ModelSnapshot Sent(SimNode& from, const SimNode& to, const SimOption
   std::normal_distribution<double> gauss;
   std::vector<double> noise(params.size());
   double norm = 0;
-  for (double& v : noise) norm += (v = gauss(from.rng)) * v;
+  for (double& v : noise) {
+    v = gauss(from.rng);
+    norm += v * v;
+  }
   const double noise_scale = o.poison_norm / std::sqrt(norm);
   const double model_scale = o.poison_scale != 0 ? o.poison_scale : 1.0;
   for (std::size_t k = 0; k < params.size(); ++k) {
@@ -151,6 +155,10 @@ gl::gossip::ModelSnapshot Received(SimNode& to, int from_index, gl::gossip::Mode
   }
   if (to.clip) {
     const double radius = to.clip->Observe(std::to_string(from_index), distance, gl::gossip::ParameterNorm(local.params));
+    if (to.clip->TooFar(distance, radius)) {
+      ++to.dropped;
+      return local;
+    }
     to.clipped += gl::gossip::ClipToRadius(remote.params, local.params, distance, radius);
   }
   gl::gossip::MergeInto(local, remote, rule);
@@ -175,11 +183,12 @@ void Report(int interval, std::vector<SimNode>& nodes, const gl::nn::Dataset& ev
   std::printf("interval %5d  epoch %4llu  eval acc %%:", interval, static_cast<unsigned long long>(nodes[0].epochs));
   double lo = 1, sum = 0;
   std::vector<float> consensus;
-  std::uint64_t refused = 0, clipped = 0;
+  std::uint64_t refused = 0, clipped = 0, dropped = 0;
   for (SimNode& node : nodes) {
     if (node.poisoner) continue;
     refused += node.refused;
     clipped += node.clipped;
+    dropped += node.dropped;
     const std::vector<float> raw = node.model->GetParameters();
     if (!node.smoothed.empty()) (void)node.model->SetParameters(node.smoothed.value());
     const std::vector<float> scored = node.model->GetParameters();
@@ -200,9 +209,11 @@ void Report(int interval, std::vector<SimNode>& nodes, const gl::nn::Dataset& ev
   const double consensus_acc = nodes[0].model->Evaluate(eval).accuracy;
   (void)nodes[0].model->SetParameters(raw);
   const double now = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-  std::printf("   min %5.1f  mean %5.1f  consensus %5.1f  lr %.2e  refused %llu clipped %llu  (%.0f s)\n", 100 * lo,
+  std::printf("   min %5.1f  mean %5.1f  consensus %5.1f  lr %.2e  refused %llu clipped %llu dropped %llu  (%.0f s)\n",
+              100 * lo,
               100 * sum / honest, 100 * consensus_acc, o.schedule.At(nodes[0].epochs),
-              static_cast<unsigned long long>(refused), static_cast<unsigned long long>(clipped), now - started_s);
+              static_cast<unsigned long long>(refused), static_cast<unsigned long long>(clipped),
+              static_cast<unsigned long long>(dropped), now - started_s);
   std::fflush(stdout);
 }
 
@@ -231,6 +242,8 @@ int main(int argc, char** argv) {
   app.add_option("--clip-factor", o.clip_factor, "Clip received models to this x the median distance; 0 = off")
       ->capture_default_str();
   app.add_option("--clip-window", o.clip_window, "Distinct senders whose distances set the clip radius")
+      ->capture_default_str();
+  app.add_option("--clip-drop", o.clip_drop, "Do not merge models beyond this x the clip radius; 0 = never")
       ->capture_default_str();
   app.add_option("--poison-norm", o.poison_norm,
                  "> 0: the last node is a poisoner sending the receiver's model plus noise of this norm")

@@ -9,14 +9,15 @@ one to a random honest node every gossip interval, always claiming age 10^9. Poi
   noise:  the model it was sent plus random noise of L2 norm --noise-norm (default 150: inside
           max_update_norm 200 at any model size, so only the merge can bound it)
   flip:   the model it was sent x -1 (a directed attack: 2 model norms away, inside the bound)
+  shrink: the model it was sent x 0.5 (the same pull toward zero, from half a norm away)
   age:    the first (nearly untrained) model it received, resent for ever: only the lie about
           its age can make it count
 Every run lasts the same time; the score is the mean eval accuracy of nodes 0..6 (smoothed
-over the last three readings). `--merge` and `--clip-factor` set the honest nodes' merge and
-clipping (config/node.toml).
+over the last three readings). `--merge`, `--clip-factor` and `--clip-drop-factor` set the
+honest nodes' merge and clipping (config/node.toml).
 Usage: GL_BIN=build/gossip-learner python3 bench/security/poison_bench.py [--seconds 90]
-           [--merge age-weighted|trimmed-mean] [--merge-window 4] [--clip-factor 1]
-           [--runs clean,scale,random,noise,flip,age] [--shards iid|dirichlet] [--noise-norm 150]
+           [--merge age-weighted|trimmed-mean] [--merge-window 4] [--clip-factor 1] [--clip-drop-factor 2]
+           [--runs clean,scale,random,noise,flip,shrink,age] [--shards iid|dirichlet] [--noise-norm 150]
 """
 import argparse
 import os
@@ -30,7 +31,7 @@ from harness import ClusterTestCase  # noqa: E402
 from test_security import EXCHANGE_REQUEST, Client, PeerServer, make_key, model_body  # noqa: E402
 
 LYING_AGE = 10 ** 9
-POISONS = ["scale", "random", "noise", "flip", "age"]
+POISONS = ["scale", "random", "noise", "flip", "shrink", "age"]
 
 
 class Run(ClusterTestCase):
@@ -59,6 +60,8 @@ class Poisoner:
             return [self.rng.gauss(0, 1) for _ in params]
         if self.mode == "flip":
             return [-x for x in params]
+        if self.mode == "shrink":
+            return [0.5 * x for x in params]
         if self.mode == "noise":
             noise = [self.rng.gauss(0, 1) for _ in params]
             scale = self.noise_norm / sum(v * v for v in noise) ** 0.5
@@ -86,7 +89,7 @@ def one_run(args, mode):
         common = ["--hidden", str(args.hidden), "--discovery", "static", "--key-file", key_file,
                   "--checkpoint-interval", "0", "--eval-interval", "5", "--gossip-interval", "1",
                   "--eval-data", eval_file, "--merge", args.merge, "--merge-window", str(args.merge_window),
-                  "--clip-factor", str(args.clip_factor)]
+                  "--clip-factor", str(args.clip_factor), "--clip-drop-factor", str(args.clip_drop_factor)]
         poisoned = mode != "clean"
         honest = [run.add_node(f"n{i}", shards[i], common) for i in range(7 if poisoned else 8)]
         bad = None
@@ -134,12 +137,13 @@ def one_run(args, mode):
         final = [n.status() for n in honest[:7]]
         rejected = sum(x["rejected_updates"] for x in final)
         clipped = sum(x["merges_clipped"] for x in final)
+        dropped = sum(x["merges_dropped"] for x in final)
         if bad:
             bad.stop()
         last = scores[-3:]
         mean = sum(sum(row) / 7 for row in last) / len(last)
         worst = min(sum(row[i] for row in last) / len(last) for i in range(7))
-        return mean, worst, rejected, clipped, (bad.exchanges if bad else 0)
+        return mean, worst, rejected, clipped, dropped, (bad.exchanges if bad else 0)
     finally:
         run.tearDown()
 
@@ -151,22 +155,25 @@ def main():
     parser.add_argument("--merge", default="age-weighted", choices=["age-weighted", "average", "trimmed-mean"])
     parser.add_argument("--merge-window", type=int, default=4, help="trimmed-mean: distinct peers kept")
     parser.add_argument("--clip-factor", type=float, default=1, help="the node's default; 0 = no clipping")
+    parser.add_argument("--clip-drop-factor", type=float, default=2, help="the node's default; 0 = never drop")
     parser.add_argument("--noise-norm", type=float, default=150, help="noise: L2 norm of the noise")
     parser.add_argument("--shards", default="iid", choices=["iid", "dirichlet"], help="dirichlet: alpha 0.3")
     parser.add_argument("--runs", default="clean," + ",".join(POISONS),
                         help="comma-separated: clean and/or " + ", ".join(POISONS) + " (gaps need clean)")
     args = parser.parse_args()
     clean = None
-    print(f"merge {args.merge} (window {args.merge_window}), clip factor {args.clip_factor}, {args.shards} shards, "
+    print(f"merge {args.merge} (window {args.merge_window}), clip factor {args.clip_factor}, "
+          f"drop factor {args.clip_drop_factor}, {args.shards} shards, "
           f"{args.seconds:.0f} s per run, hidden {args.hidden}, noise norm {args.noise_norm}")
-    print("run     honest mean  worst node  rejected  clipped  poisoner answered  gap vs clean")
+    print("run     honest mean  worst node  rejected  clipped  dropped  poisoner answered  gap vs clean")
     for mode in args.runs.split(","):
-        mean, worst, rejected, clipped, answered = one_run(args, mode)
+        mean, worst, rejected, clipped, dropped, answered = one_run(args, mode)
         if mode == "clean":
             clean = mean
         gap = "" if clean is None or mode == "clean" else f"{100 * (mean - clean):+.2f} pt" + (
             " (met)" if abs(100 * (mean - clean)) <= 2 else " (NOT met)")
-        print(f"{mode:7s} {mean:11.4f}  {worst:10.4f}  {rejected:8d}  {clipped:7d}  {answered:17d}  {gap}", flush=True)
+        print(f"{mode:7s} {mean:11.4f}  {worst:10.4f}  {rejected:8d}  {clipped:7d}  {dropped:7d}  {answered:17d}  {gap}",
+              flush=True)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@
 
 namespace gl::gossip {
 
-ClipRadius::ClipRadius(std::size_t window, double factor) : window_(window), factor_(factor) {}
+ClipRadius::ClipRadius(std::size_t window, double factor, double drop_factor)
+    : window_(window), factor_(factor), drop_factor_(drop_factor) {}
 
 double ClipRadius::Observe(const std::string& sender, double distance, double local_norm) {
   auto known = std::find_if(latest_.begin(), latest_.end(), [&](const auto& entry) { return entry.first == sender; });
@@ -19,6 +20,10 @@ double ClipRadius::Observe(const std::string& sender, double distance, double lo
   const auto middle = distances.begin() + (distances.size() - 1) / 2;
   std::nth_element(distances.begin(), middle, distances.end());
   return factor_ * *middle;
+}
+
+bool ClipRadius::TooFar(double distance, double radius) const {
+  return drop_factor_ > 0 && distance > drop_factor_ * radius;
 }
 
 bool ClipToRadius(std::vector<float>& remote, const std::vector<float>& local, double distance, double radius) {

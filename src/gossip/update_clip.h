@@ -10,6 +10,12 @@
 // kPriorUntilSenders senders were heard, the local model's own norm counts as one more
 // distance (two fresh models are ~1.4x that norm apart): a liar that is a node's first or
 // second peer is clipped too, while a node's first honest merges are slowed at most a little.
+// Clipping alone leaves a directed attack: a model that is always far in the same direction
+// (the sign-flipped model, zeros: a pull toward zero) moves the node by the radius at every
+// merge and the pulls add up. So a model farther than `drop_factor` x the radius is not merged
+// at all (TooFar). That is no bar to honest outliers: when all peers are far (a node that
+// joins late, two halves after a partition) the median is far too, and the far node itself
+// merges toward the others' models until they stop counting it as far.
 // No I/O; not thread-safe (the training thread owns it).
 #pragma once
 
@@ -25,17 +31,21 @@ class ClipRadius {
  public:
   static constexpr std::size_t kPriorUntilSenders = 3;
 
-  // REQUIRES: window >= 1, factor > 0.
-  ClipRadius(std::size_t window, double factor);
+  // REQUIRES: window >= 1, factor > 0, drop_factor == 0 (never drop) or >= 1.
+  ClipRadius(std::size_t window, double factor, double drop_factor);
 
   // Records `distance` as `sender`'s latest (beyond `window` senders the least recently
   // heard is forgotten) and returns the radius to clip that sender's model to.
   // `local_norm` is ParameterNorm (merge.h) of the local model.
   double Observe(const std::string& sender, double distance, double local_norm);
 
+  // True if a model `distance` away is not to be merged at all: beyond drop_factor x `radius`.
+  bool TooFar(double distance, double radius) const;
+
  private:
   std::size_t window_;
   double factor_;
+  double drop_factor_;
   std::deque<std::pair<std::string, double>> latest_;  // least recently heard first
 };
 

@@ -53,6 +53,7 @@ struct Config {
   double max_update_norm = 200;          // received models further (L2) from the local one than this and 4x its norm are refused; 0 = no bound
   double clip_factor = 1;                // received models beyond this x the median peer distance are pulled in; 0 = off
   int clip_window = 8;                   // distinct senders whose latest distances set that median, [3, 64]
+  double clip_drop_factor = 2;           // received models beyond this x the clip radius are not merged; 0 = never, else >= 1
   double max_frames_per_second = 200;    // per remote host, bursts of 2x; more are dropped; 0 = no limit
 
   // ---- [coordinator] server-led Federated Averaging rounds (issue 5)

@@ -136,6 +136,7 @@ class NodeImpl : public Node {
     t.merge_window = config.merge == "trimmed-mean" ? static_cast<std::size_t>(config.merge_window) : 0;
     t.clip_factor = config.clip_factor;
     t.clip_window = static_cast<std::size_t>(config.clip_window);
+    t.clip_drop_factor = config.clip_drop_factor;
     t.seed = config.seed;
     t.min_epoch_duration = Ms(config.gossip_interval_s * config.intervals_per_epoch);
     t.trainer = TrainerOptionsFor(config);

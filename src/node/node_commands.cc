@@ -71,6 +71,8 @@ void AddRun(CLI::App& app, int& exit_code) {
   flags->Add(run, "--merge-window", &Config::merge_window, "trimmed-mean: distinct senders kept (default 4)");
   flags->Add(run, "--clip-factor", &Config::clip_factor,
              "Pull in received models beyond this x the median peer distance; 0 = off (default 1)");
+  flags->Add(run, "--clip-drop-factor", &Config::clip_drop_factor,
+             "Do not merge received models beyond this x the clip radius; 0 = never (default 2)");
   flags->Add(run, "--key-file", &Config::key_file, "Cluster key (gossip-learner keygen); without one the node runs open");
   flags->AddFlag(run, "--encrypt", &Config::encrypt, "Encrypt frames with the cluster key (needs --key-file; every node the same)");
   flags->Add(run, "--max-update-norm", &Config::max_update_norm,

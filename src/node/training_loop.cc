@@ -29,7 +29,7 @@ TrainingLoop::TrainingLoop(std::unique_ptr<nn::Model> model, nn::Dataset train, 
   local_.signature = model_->Signature();
   local_.local_samples = train_.examples.size();
   if (options_.merge_window > 0) window_.emplace(options_.merge_window);
-  if (options_.clip_factor > 0) clip_.emplace(options_.clip_window, options_.clip_factor);
+  if (options_.clip_factor > 0) clip_.emplace(options_.clip_window, options_.clip_factor, options_.clip_drop_factor);
   progress_.model_age = start.age;
   progress_.epochs = start.epochs;
 }
@@ -250,14 +250,22 @@ void TrainingLoop::MergeOffers() {
   if (offers.empty()) return;
   local_.params = model_->GetParameters();
   local_.age = Progress().model_age;
-  std::uint64_t clipped = 0;
+  std::uint64_t clipped = 0, dropped = 0;
   for (gossip::ReceivedModel& remote : offers) {
-    clipped += ClipOffer(remote);
+    const OfferFate fate = ClipOffer(remote);
+    clipped += fate == OfferFate::kClipped;
+    dropped += fate == OfferFate::kDropped;
+    if (fate == OfferFate::kDropped) continue;
     if (window_) {
       window_->Add(remote.sender, std::move(remote.model));
     } else {
       gossip::MergeInto(local_, remote.model, options_.merge_rule);
     }
+  }
+  if (dropped == offers.size()) {
+    std::lock_guard<std::mutex> lock(progress_mutex_);
+    progress_.merges_dropped += dropped;
+    return;
   }
   if (window_) window_->MergeInto(local_);
   Status s = model_->SetParameters(local_.params);
@@ -268,19 +276,27 @@ void TrainingLoop::MergeOffers() {
   smoothed_.Add(local_.params);
   std::lock_guard<std::mutex> lock(progress_mutex_);
   progress_.model_age = local_.age;
-  progress_.merges += offers.size();
+  progress_.merges += offers.size() - dropped;
   progress_.merges_clipped += clipped;
+  progress_.merges_dropped += dropped;
 }
 
-bool TrainingLoop::ClipOffer(gossip::ReceivedModel& remote) {
-  if (!clip_) return false;
+TrainingLoop::OfferFate TrainingLoop::ClipOffer(gossip::ReceivedModel& remote) {
+  if (!clip_) return OfferFate::kAsSent;
   const double distance = gossip::UpdateNorm(remote.model.params, local_.params);
   const double radius = clip_->Observe(remote.sender, distance, gossip::ParameterNorm(local_.params));
   {
     std::lock_guard<std::mutex> lock(progress_mutex_);
     progress_.clip_radius = radius;
   }
-  return gossip::ClipToRadius(remote.model.params, local_.params, distance, radius);
+  if (clip_->TooFar(distance, radius)) {
+    GL_LOG(kWarn, "train") << "model from " << remote.sender << " not merged: " << distance / radius
+                           << " x the clip radius away (distance " << distance << ", radius " << radius
+                           << "; clip_drop_factor " << options_.clip_drop_factor << ")";
+    return OfferFate::kDropped;
+  }
+  return gossip::ClipToRadius(remote.model.params, local_.params, distance, radius) ? OfferFate::kClipped
+                                                                                    : OfferFate::kAsSent;
 }
 
 void TrainingLoop::Evaluate() {

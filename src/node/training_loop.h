@@ -43,6 +43,7 @@ struct TrainingProgress {
   std::uint64_t epochs = 0;
   std::uint64_t merges = 0;
   std::uint64_t merges_clipped = 0;  // received models pulled in to the clip radius first
+  std::uint64_t merges_dropped = 0;  // received models too far to merge even clipped (not in merges)
   double clip_radius = 0;            // the latest radius (0 = none yet, or clipping off)
   double train_loss = 0;            // moving average over recent minibatches
   double samples_per_s = 0;         // own training rate, recent
@@ -65,6 +66,8 @@ struct TrainingOptions {
   // is merged (gossip/update_clip.h). 0 = no clipping.
   double clip_factor = 0;
   std::size_t clip_window = 8;
+  // > 0 (with clipping): a received model farther than this x the clip radius is not merged.
+  double clip_drop_factor = 0;
   // A local epoch that ends sooner than this waits out the rest (0 = never wait). Bounds
   // how far a model drifts toward its local data between merges: on non-IID data a node
   // with a small shard would otherwise train on it many times between two exchanges,
@@ -118,8 +121,10 @@ class TrainingLoop {
   void PaceEpoch(Clock::time_point epoch_started);
   void ApplyScheduledLearningRate();
   void MergeOffers();
-  // Pulls `remote` in to the clip radius around local_ if it lies beyond; true if it did.
-  bool ClipOffer(gossip::ReceivedModel& remote);
+  enum class OfferFate { kAsSent, kClipped, kDropped };
+  // Pulls `remote` in to the clip radius around local_ if it lies beyond (kClipped), or
+  // marks it not to be merged if it lies beyond clip_drop_factor x the radius (kDropped).
+  OfferFate ClipOffer(gossip::ReceivedModel& remote);
   void Evaluate();
   void SaveCheckpoint();
 

@@ -1,5 +1,6 @@
 // Norm clipping before a gossip merge: the adaptive radius (median of distinct senders'
-// latest distances) and the pull onto the sphere around the local model.
+// latest distances), the pull onto the sphere around the local model, and the drop of
+// models too far to merge even clipped.
 #include "gossip/update_clip.h"
 
 #include <gtest/gtest.h>
@@ -12,7 +13,7 @@ namespace gl::gossip {
 namespace {
 
 TEST(ClipRadiusTest, TheLocalNormStandsInForAnHonestDistanceWhileFewSendersAreKnown) {
-  ClipRadius radius(8, 1.0);
+  ClipRadius radius(8, 1.0, 0.0);
   EXPECT_DOUBLE_EQ(radius.Observe("liar@h", 160.0, 14.0), 14.0);  // the first sender: {160, 14}
   EXPECT_DOUBLE_EQ(radius.Observe("a@h", 20.0, 14.0), 20.0);      // {160, 20, 14}
   EXPECT_DOUBLE_EQ(radius.Observe("a@h", 10.0, 14.0), 14.0);      // the same sender again: {160, 10, 14}
@@ -20,14 +21,14 @@ TEST(ClipRadiusTest, TheLocalNormStandsInForAnHonestDistanceWhileFewSendersAreKn
 }
 
 TEST(ClipRadiusTest, TheFactorScalesTheMedian) {
-  ClipRadius radius(8, 2.0);
+  ClipRadius radius(8, 2.0, 0.0);
   radius.Observe("a@h", 1.0, 0.0);
   radius.Observe("b@h", 2.0, 0.0);
   EXPECT_DOUBLE_EQ(radius.Observe("c@h", 3.0, 0.0), 2.0 * 2.0);
 }
 
 TEST(ClipRadiusTest, OneLiarCannotMoveTheMedianPastHonestValues) {
-  ClipRadius radius(8, 1.0);
+  ClipRadius radius(8, 1.0, 0.0);
   for (const char* honest : {"a@h", "b@h", "c@h", "d@h"}) radius.Observe(honest, 5.0, 0.0);
   // However far the liar claims to be, the median stays an honest distance.
   EXPECT_DOUBLE_EQ(radius.Observe("liar@h", 1e6, 0.0), 5.0);
@@ -35,12 +36,39 @@ TEST(ClipRadiusTest, OneLiarCannotMoveTheMedianPastHonestValues) {
 }
 
 TEST(ClipRadiusTest, KeepsOnlyEachSendersLatestAndForgetsTheLeastRecent) {
-  ClipRadius radius(3, 1.0);
+  ClipRadius radius(3, 1.0, 0.0);
   radius.Observe("a@h", 100.0, 0.0);
   radius.Observe("b@h", 1.0, 0.0);
   radius.Observe("c@h", 2.0, 0.0);
   EXPECT_DOUBLE_EQ(radius.Observe("a@h", 3.0, 0.0), 2.0);  // a's 100 was replaced: {1, 2, 3}
   EXPECT_DOUBLE_EQ(radius.Observe("d@h", 9.0, 0.0), 3.0);  // b (least recent) forgotten: {2, 3, 9}
+}
+
+TEST(ClipRadiusTest, DropsOnlyModelsBeyondTheDropFactorTimesTheRadius) {
+  ClipRadius radius(8, 1.0, 3.0);
+  for (const char* honest : {"a@h", "b@h", "c@h", "d@h"}) radius.Observe(honest, 5.0, 20.0);
+  // A sign-flipped model lies two model norms away: far beyond 3 honest distances.
+  const double r = radius.Observe("flip@h", 40.0, 20.0);
+  EXPECT_DOUBLE_EQ(r, 5.0);
+  EXPECT_TRUE(radius.TooFar(40.0, r));
+  EXPECT_FALSE(radius.TooFar(15.0, r));  // clipped, but merged
+  EXPECT_FALSE(radius.TooFar(5.0, r));
+}
+
+TEST(ClipRadiusTest, NothingIsDroppedWhenAllPeersAreFar) {
+  // A node whose peers all trained apart from it (it joined late, or a partition healed):
+  // the median is far too, so their models are merged, clipped at most.
+  ClipRadius radius(8, 1.0, 3.0);
+  for (const char* far : {"a@h", "b@h", "c@h", "d@h"}) {
+    const double r = radius.Observe(far, 30.0, 20.0);
+    EXPECT_FALSE(radius.TooFar(30.0, r)) << far;
+  }
+}
+
+TEST(ClipRadiusTest, ADropFactorOfZeroNeverDrops) {
+  ClipRadius radius(8, 1.0, 0.0);
+  for (const char* honest : {"a@h", "b@h", "c@h"}) radius.Observe(honest, 1.0, 1.0);
+  EXPECT_FALSE(radius.TooFar(1e9, radius.Observe("liar@h", 1e9, 1.0)));
 }
 
 TEST(ClipToRadiusTest, PullsAFarModelOntoTheSphereAroundTheLocalOne) {

@@ -462,7 +462,7 @@ class EncryptedClusterTest(SecurityTestCase):
 
 
 class PoisonedPeersTest(SecurityTestCase):
-    def test_nan_scaled_and_wrong_key_peers_are_never_merged_and_noise_is_clipped(self):
+    def test_nan_scaled_and_wrong_key_peers_are_never_merged_noise_is_clipped_and_a_flip_dropped(self):
         shards, eval_file = self.make_shards(3)
         honest = [self.add_node(f"h{i}", shards[i], self.keyed(["--eval-data", eval_file])) for i in range(3)]
         signature = None
@@ -473,7 +473,8 @@ class PoisonedPeersTest(SecurityTestCase):
         bad = [PeerServer("scaled", signature, self.key, lambda p: [x * 1000 for x in p]),
                PeerServer("nan", signature, self.key, lambda p: [float("nan")] * len(p)),
                PeerServer("wrongkey", signature, os.urandom(32), lambda p: p, check_macs=False),
-               PeerServer("noisy", signature, self.key, lambda p: add_noise(p, NOISE_NORM))]
+               PeerServer("noisy", signature, self.key, lambda p: add_noise(p, NOISE_NORM)),
+               PeerServer("flip", signature, self.key, lambda p: [-x for x in p])]
         self.addCleanup(lambda: [b.stop() for b in bad])
         # Restart the honest nodes knowing each other and the three bad peers.
         for node in honest:
@@ -493,9 +494,11 @@ class PoisonedPeersTest(SecurityTestCase):
             auth_failed = all(x["auth_failures"].get("127.0.0.1", 0) > 0 for x in s)
             learning = all(x["exchanges_ok"] >= 5 and x["eval"]["accuracy"] > 0.3 for x in s)
             clipped = all(x["merges_clipped"] > 0 and 0 < x["clip_radius"] < NOISE_NORM / 2 for x in s)
-            return rejected_all and auth_failed and learning and clipped and s
+            dropped = all(x["merges_dropped"] > 0 for x in s)  # the flipped model, 2 norms away
+            return rejected_all and auth_failed and learning and clipped and dropped and s
 
-        final = wait_for(done, 120, "every honest node to refuse three bad peers, clip the noisy one and keep learning")
+        final = wait_for(done, 120, "every honest node to refuse three bad peers, clip or drop the noisy one, drop the flipped one "
+                         "and keep learning")
         for s in final:
             self.assertTrue(all_finite(s), s["id"])
             self.assertLess(max(abs(x) for x in s["param_sample"]), 100, "scaled weights got in")
