@@ -51,6 +51,7 @@ struct SimOptions {
   double clip_factor = 0;        // > 0: clip received models (gossip/update_clip.h)
   std::size_t clip_window = 8;
   double clip_drop = 0;          // > 0: do not merge models beyond this x the clip radius
+  double radial_cap = 0;         // > 0: cap the pull along the local model at this x its norm
   // A poisoner (the last node) when either is > 0: every model it sends is the receiver's
   // own plus random noise of L2 norm poison_norm, times poison_scale (if != 0), with an age
   // of 10^9.
@@ -94,7 +95,7 @@ std::vector<SimNode> MakeNodes(const SimOptions& o) {
     std::iota(node.order.begin(), node.order.end(), 0);
     node.rng.seed(seed);
     std::shuffle(node.order.begin(), node.order.end(), node.rng);
-    if (o.clip_factor > 0) node.clip.emplace(o.clip_window, o.clip_factor, o.clip_drop);
+    if (o.clip_factor > 0) node.clip.emplace(o.clip_window, o.clip_factor, o.clip_drop, o.radial_cap);
     nodes.push_back(std::move(node));
   }
   if (nodes.size() < 2) throw std::runtime_error("need at least node-0.tsv and node-1.tsv in " + o.shards_dir);
@@ -154,12 +155,13 @@ gl::gossip::ModelSnapshot Received(SimNode& to, int from_index, gl::gossip::Mode
     return local;
   }
   if (to.clip) {
-    const double radius = to.clip->Observe(std::to_string(from_index), distance, gl::gossip::ParameterNorm(local.params));
-    if (to.clip->TooFar(distance, radius)) {
+    double radius = 0;
+    const auto outcome = to.clip->Apply(std::to_string(from_index), remote.params, local.params, &radius, &distance);
+    if (outcome == gl::gossip::ClipRadius::Outcome::kDropped) {
       ++to.dropped;
       return local;
     }
-    to.clipped += gl::gossip::ClipToRadius(remote.params, local.params, distance, radius);
+    to.clipped += outcome == gl::gossip::ClipRadius::Outcome::kClipped;
   }
   gl::gossip::MergeInto(local, remote, rule);
   return local;
@@ -244,6 +246,8 @@ int main(int argc, char** argv) {
   app.add_option("--clip-window", o.clip_window, "Distinct senders whose distances set the clip radius")
       ->capture_default_str();
   app.add_option("--clip-drop", o.clip_drop, "Do not merge models beyond this x the clip radius; 0 = never")
+      ->capture_default_str();
+  app.add_option("--radial-cap", o.radial_cap, "Cap (received - local) along the local model at this x its norm; 0 = off")
       ->capture_default_str();
   app.add_option("--poison-norm", o.poison_norm,
                  "> 0: the last node is a poisoner sending the receiver's model plus noise of this norm")

@@ -24,7 +24,7 @@ another machine would: the node's per-host frame rate limit throttles it, not th
 (both nodes listen on 127.0.0.1). --flooder-host 127.0.0.1 shares the friend's address, as
 runs before 2026-11-27 05:00 UTC did.
 Usage: GL_BIN=build/gossip-learner python3 bench/security/hostile_bench.py [--frames 100000]
-       [--isolate core|train-core|idle|none] [--max-frames-per-second 200]   (0 = no limit: every frame
+       [--isolate core|train-core|idle|none] [--max-frames-per-second 200] [--io-nice N]   (0 = no limit: every frame
        reaches the parser) [--flooder-host 127.0.0.2]
 """
 import argparse
@@ -109,6 +109,7 @@ def main():
     parser.add_argument("--isolate", choices=["core", "train-core", "idle", "none"], default="core")
     parser.add_argument("--max-frames-per-second", default="200")
     parser.add_argument("--quiet-seconds", type=float, default=30)
+    parser.add_argument("--io-nice", help="the nodes' io_nice (default: the node's own default)")
     parser.add_argument("--flooder-host", default="127.0.0.2",
                         help="source address of the flooder's connections (a loopback address)")
     parser.add_argument("--flood-only", nargs=5, metavar=("ADDRESS", "KEY_HEX", "FRAMES", "CONNECTIONS", "SOURCE"),
@@ -130,6 +131,8 @@ def main():
         common = ["--discovery", "static", "--key-file", key_file, "--checkpoint-interval", "0",
                   "--eval-interval", "10", "--max-frames-per-second", args.max_frames_per_second,
                   "--max-update-norm", "0"]
+        if args.io_nice is not None:
+            common += ["--io-nice", args.io_nice]
         # Train flat out (no epoch pacing), so that the rate shows the CPU the node gets.
         if "--intervals-per-epoch" in subprocess.run([run_bin(), "run", "--help"], capture_output=True,
                                                      text=True).stdout:

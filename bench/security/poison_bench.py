@@ -12,12 +12,14 @@ one to a random honest node every gossip interval, always claiming age 10^9. Poi
   shrink: the model it was sent x 0.5 (the same pull toward zero, from half a norm away)
   age:    the first (nearly untrained) model it received, resent for ever: only the lie about
           its age can make it count
-Every run lasts the same time; the score is the mean eval accuracy of nodes 0..6 (smoothed
-over the last three readings). `--merge`, `--clip-factor` and `--clip-drop-factor` set the
-honest nodes' merge and clipping (config/node.toml).
+Run `absent` has the 7 honest nodes alone: on Dirichlet shards the 8th shard's data is missing
+from every poisoned run, which costs accuracy by itself. Every run lasts the same time; the score is the mean eval accuracy of nodes 0..6 (smoothed
+over the last three readings). `--merge`, `--clip-factor`, `--clip-drop-factor` and
+`--clip-radial-share` set the honest nodes' merge and clipping (config/node.toml).
 Usage: GL_BIN=build/gossip-learner python3 bench/security/poison_bench.py [--seconds 90]
            [--merge age-weighted|trimmed-mean] [--merge-window 4] [--clip-factor 1] [--clip-drop-factor 2]
-           [--runs clean,scale,random,noise,flip,shrink,age] [--shards iid|dirichlet] [--noise-norm 150]
+           [--clip-radial-share 0.05]
+           [--runs clean,absent,scale,random,noise,flip,shrink,age] [--shards iid|dirichlet] [--noise-norm 150]
 """
 import argparse
 import os
@@ -89,9 +91,10 @@ def one_run(args, mode):
         common = ["--hidden", str(args.hidden), "--discovery", "static", "--key-file", key_file,
                   "--checkpoint-interval", "0", "--eval-interval", "5", "--gossip-interval", "1",
                   "--eval-data", eval_file, "--merge", args.merge, "--merge-window", str(args.merge_window),
-                  "--clip-factor", str(args.clip_factor), "--clip-drop-factor", str(args.clip_drop_factor)]
-        poisoned = mode != "clean"
-        honest = [run.add_node(f"n{i}", shards[i], common) for i in range(7 if poisoned else 8)]
+                  "--clip-factor", str(args.clip_factor), "--clip-drop-factor", str(args.clip_drop_factor),
+                  "--clip-radial-share", str(args.clip_radial_share)]
+        poisoned = mode not in ("clean", "absent")
+        honest = [run.add_node(f"n{i}", shards[i], common) for i in range(8 if mode == "clean" else 7)]
         bad = None
         stop = threading.Event()
         addresses = [n.address for n in honest]
@@ -156,14 +159,15 @@ def main():
     parser.add_argument("--merge-window", type=int, default=4, help="trimmed-mean: distinct peers kept")
     parser.add_argument("--clip-factor", type=float, default=1, help="the node's default; 0 = no clipping")
     parser.add_argument("--clip-drop-factor", type=float, default=2, help="the node's default; 0 = never drop")
+    parser.add_argument("--clip-radial-share", type=float, default=0.05, help="the node's default; 0 = no cap")
     parser.add_argument("--noise-norm", type=float, default=150, help="noise: L2 norm of the noise")
     parser.add_argument("--shards", default="iid", choices=["iid", "dirichlet"], help="dirichlet: alpha 0.3")
     parser.add_argument("--runs", default="clean," + ",".join(POISONS),
-                        help="comma-separated: clean and/or " + ", ".join(POISONS) + " (gaps need clean)")
+                        help="comma-separated: clean, absent and/or " + ", ".join(POISONS) + " (gaps need clean)")
     args = parser.parse_args()
     clean = None
     print(f"merge {args.merge} (window {args.merge_window}), clip factor {args.clip_factor}, "
-          f"drop factor {args.clip_drop_factor}, {args.shards} shards, "
+          f"drop factor {args.clip_drop_factor}, radial share {args.clip_radial_share}, {args.shards} shards, "
           f"{args.seconds:.0f} s per run, hidden {args.hidden}, noise norm {args.noise_norm}")
     print("run     honest mean  worst node  rejected  clipped  dropped  poisoner answered  gap vs clean")
     for mode in args.runs.split(","):

@@ -1,22 +1,29 @@
-// Norm clipping of received models before a gossip merge (issue 6), after He, Karimireddy and
-// Jaggi 2022, "Byzantine-robust decentralized learning via ClippedGossip". A remote model
-// farther than a radius from the local one is pulled onto the sphere of that radius around
-// the local model before it is merged, so one peer moves a node by at most its merge weight
-// (<= 2/3, merge.h) x the radius per merge, whatever it sends: random weights scaled to pass
-// max_update_norm, or a model trained to pull the cluster away, are bounded like an honest
-// disagreement. The radius adapts to how far apart honest models are: `factor` x the median
-// of the latest distance heard from each of the last `window` distinct senders (one liar
-// among them cannot move the median past an honest value). The median is the lower one. Until
-// kPriorUntilSenders senders were heard, the local model's own norm counts as one more
-// distance (two fresh models are ~1.4x that norm apart): a liar that is a node's first or
-// second peer is clipped too, while a node's first honest merges are slowed at most a little.
-// Clipping alone leaves a directed attack: a model that is always far in the same direction
-// (the sign-flipped model, zeros: a pull toward zero) moves the node by the radius at every
-// merge and the pulls add up. So a model farther than `drop_factor` x the radius is not merged
-// at all (TooFar). That is no bar to honest outliers: when all peers are far (a node that
-// joins late, two halves after a partition) the median is far too, and the far node itself
-// merges toward the others' models until they stop counting it as far.
-// No I/O; not thread-safe (the training thread owns it).
+// Bounds on what one received model can do to a node in a gossip merge (issue 6), after He,
+// Karimireddy and Jaggi 2022, "Byzantine-robust decentralized learning via ClippedGossip".
+//
+// Clipping: a remote model farther than a radius from the local one is pulled onto the
+// sphere of that radius around the local model before it is merged, so one peer moves a
+// node by at most its merge weight (<= 2/3, merge.h) x the radius per merge, whatever it
+// sends inside max_update_norm. The radius adapts to how far apart honest models are:
+// `factor` x the lower median of the latest distance heard from each of the last `window`
+// distinct senders (one liar among them cannot move the median past an honest value). Until
+// kPriorUntilSenders senders were heard, kPriorShareOfNorm x the local model's norm counts as
+// one more distance (two fresh models are ~1.4x that norm apart), so a liar that is a node's
+// first or second peer is clipped too.
+//
+// Dropping: a model farther than `drop_factor` x the radius is not merged at all (TooFar).
+// Clipped, a model that is always far in the same direction (sign-flipped: 2 norms away)
+// would move the node by the radius at every merge, and the pulls add up. Honest outliers are
+// not shut out: when most peers are far (a late joiner, a healed partition) the median is far
+// too, and the far node itself merges toward the others until they stop counting it as far.
+//
+// Radial cap: early in training honest models are about a norm apart (fast Adam steps), so
+// the radius is too; a model x s (0 <= s < 1: zeros, halved) then passes both checks and
+// shrinks the node by 2/3 of its norm per merge. CapRadialPull bounds the part of
+// (remote - local) along the local model's direction, which honest peers of similar norm
+// hardly have, to a share of the local norm; the rest (where honest models differ) is left
+// to the radius.
+// No I/O; ClipRadius is not thread-safe (the training thread owns it).
 #pragma once
 
 #include <cstddef>
@@ -30,9 +37,20 @@ namespace gl::gossip {
 class ClipRadius {
  public:
   static constexpr std::size_t kPriorUntilSenders = 3;
+  static constexpr double kPriorShareOfNorm = 0.75;
 
-  // REQUIRES: window >= 1, factor > 0, drop_factor == 0 (never drop) or >= 1.
-  ClipRadius(std::size_t window, double factor, double drop_factor);
+  // REQUIRES: window >= 1, factor > 0, drop_factor == 0 (never drop) or >= 1,
+  // radial_share >= 0 (0 = no radial cap).
+  ClipRadius(std::size_t window, double factor, double drop_factor, double radial_share);
+
+  enum class Outcome { kAsSent, kClipped, kDropped };
+  // All of it, for `sender`'s model `remote` (which passed update_screen.h) against `local`:
+  // Observe, then TooFar (kDropped: do not merge), else CapRadialPull and ClipToRadius on
+  // `remote` (kClipped if either changed it). `*radius` receives the radius, `*distance`
+  // the distance before any change.
+  // REQUIRES: remote.size() == local.size().
+  Outcome Apply(const std::string& sender, std::vector<float>& remote, const std::vector<float>& local,
+                double* radius, double* distance);
 
   // Records `distance` as `sender`'s latest (beyond `window` senders the least recently
   // heard is forgotten) and returns the radius to clip that sender's model to.
@@ -46,8 +64,15 @@ class ClipRadius {
   std::size_t window_;
   double factor_;
   double drop_factor_;
+  double radial_share_;
   std::deque<std::pair<std::string, double>> latest_;  // least recently heard first
 };
+
+// Caps the component of (remote - local) along the local model's direction at
+// max_share x |local| either way, so a merge cannot shrink or grow the local model by much
+// more than that: remote -= (excess) x local / |local|. Returns true if it capped.
+// REQUIRES: remote.size() == local.size(), max_share > 0.
+bool CapRadialPull(std::vector<float>& remote, const std::vector<float>& local, double max_share);
 
 // If distance > radius: remote <- local + (remote - local) x radius / distance, and true.
 // Else remote is left as it is, and false. `distance` is UpdateNorm(remote, local) (merge.h).

@@ -75,9 +75,11 @@ Status Config::Validate() const {
     return bad("merge must be age-weighted, average or trimmed-mean, got '" + merge + "'");
   }
   if (merge_window < 1 || merge_window > 32) return bad("merge_window must be in [1, 32]");
+  if (io_nice < 0 || io_nice > 19) return bad("io_nice must be in [0, 19]");
   if (!(clip_factor >= 0)) return bad("clip_factor must be >= 0 (0 = no clipping)");
   if (clip_window < 3 || clip_window > 64) return bad("clip_window must be in [3, 64]");
   if (!(clip_drop_factor == 0 || clip_drop_factor >= 1)) return bad("clip_drop_factor must be 0 (never drop) or >= 1");
+  if (!(clip_radial_share >= 0 && clip_radial_share <= 1)) return bad("clip_radial_share must be in [0, 1] (0 = no cap)");
   if (hidden < 8 || hidden > 1024) return bad("hidden must be in [8, 1024]");
   if (batch_size < 1 || batch_size > 4096) return bad("batch_size must be in [1, 4096]");
   if (!(learning_rate > 0 && learning_rate < 1)) return bad("learning_rate must be in (0, 1)");
@@ -122,12 +124,12 @@ Status LoadConfigFile(const std::string& path, Config& c) {
   }
   Status keys = CheckKeys(root, {
       {"node", {"id", "listen", "data", "eval_data", "state_dir", "status_socket", "peers", "discovery",
-                "cluster", "role", "key_file", "encrypt"}},
+                "cluster", "role", "key_file", "encrypt", "io_nice"}},
       {"training", {"hidden", "batch_size", "learning_rate", "lr_half_life_epochs", "min_learning_rate", "dropout",
                     "validation_fraction", "eval_interval_s", "checkpoint_interval_s", "class_weighting",
                     "intervals_per_epoch", "seed"}},
       {"gossip", {"interval_s", "exchange_timeout_s", "probe_interval_s", "dead_after_failures", "merge",
-                  "merge_window", "clip_factor", "clip_window", "clip_drop_factor", "max_update_norm",
+                  "merge_window", "clip_factor", "clip_window", "clip_drop_factor", "clip_radial_share", "max_update_norm",
                   "max_frames_per_second"}},
       {"coordinator", {"fraction", "min_nodes", "local_epochs", "client_lr", "lr_decay", "round_deadline_s",
                        "failover_timeout_s", "strategy", "coordinator_trains", "server_optimizer", "server_lr",
@@ -150,6 +152,7 @@ Status LoadConfigFile(const std::string& path, Config& c) {
   Read(n, "role", c.role, error);
   Read(n, "key_file", c.key_file, error);
   Read(n, "encrypt", c.encrypt, error);
+  Read(n, "io_nice", c.io_nice, error);
   const toml::table& t = root["training"].as_table() ? *root["training"].as_table() : kEmpty;
   Read(t, "hidden", c.hidden, error);
   Read(t, "batch_size", c.batch_size, error);
@@ -173,6 +176,7 @@ Status LoadConfigFile(const std::string& path, Config& c) {
   Read(g, "clip_factor", c.clip_factor, error);
   Read(g, "clip_window", c.clip_window, error);
   Read(g, "clip_drop_factor", c.clip_drop_factor, error);
+  Read(g, "clip_radial_share", c.clip_radial_share, error);
   Read(g, "max_update_norm", c.max_update_norm, error);
   Read(g, "max_frames_per_second", c.max_frames_per_second, error);
   const toml::table& r = root["coordinator"].as_table() ? *root["coordinator"].as_table() : kEmpty;

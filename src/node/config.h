@@ -28,6 +28,7 @@ struct Config {
   std::string key_file;                  // cluster key (gossip-learner keygen); "" = run open, with a warning
   bool encrypt = false;                  // with key_file: encrypt frames too (every node the same)
   bool fresh = false;                    // ignore a checkpoint in state_dir
+  int io_nice = 10;                      // added to the network thread's nice value (training keeps 0), [0, 19]
 
   // ---- [training]
   int hidden = 128;                      // GRU hidden size
@@ -53,6 +54,7 @@ struct Config {
   double max_update_norm = 200;          // received models further (L2) from the local one than this and 4x its norm are refused; 0 = no bound
   double clip_factor = 1;                // received models beyond this x the median peer distance are pulled in; 0 = off
   int clip_window = 8;                   // distinct senders whose latest distances set that median, [3, 64]
+  double clip_radial_share = 0.05;       // (received - local) along the local model: at most this x its norm; 0 = no cap
   double clip_drop_factor = 2;           // received models beyond this x the clip radius are not merged; 0 = never, else >= 1
   double max_frames_per_second = 200;    // per remote host, bursts of 2x; more are dropped; 0 = no limit
 

@@ -9,6 +9,7 @@
 
 #include "common/atomic_file.h"
 #include "common/log.h"
+#include "common/thread_priority.h"
 #include "discovery/discovery.h"
 #include "gossip/codec.h"
 #include "gossip/engine.h"
@@ -137,6 +138,7 @@ class NodeImpl : public Node {
     t.clip_factor = config.clip_factor;
     t.clip_window = static_cast<std::size_t>(config.clip_window);
     t.clip_drop_factor = config.clip_drop_factor;
+    t.clip_radial_share = config.clip_radial_share;
     t.seed = config.seed;
     t.min_epoch_duration = Ms(config.gossip_interval_s * config.intervals_per_epoch);
     t.trainer = TrainerOptionsFor(config);
@@ -180,6 +182,11 @@ class NodeImpl : public Node {
     for (auto& d : discoveries_) {
       Status s = d->Start([this](const discovery::PeerEvent& e) { OnPeerEvent(e); });
       if (!s.ok()) GL_LOG(kWarn, "discovery") << s.ToString();
+    }
+    // Started above, the training thread (and discovery's) keep their priority.
+    if (Status s = LowerThisThreadPriority(config_.io_nice); !s.ok()) {
+      GL_LOG(kWarn, "node") << "network thread keeps the training thread's priority (io_nice " << config_.io_nice
+                            << " not applied: " << s.ToString() << "); a flood of frames can then slow training";
     }
     io_->run();
     training_->Stop();  // saves the final checkpoint

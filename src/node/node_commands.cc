@@ -73,8 +73,12 @@ void AddRun(CLI::App& app, int& exit_code) {
              "Pull in received models beyond this x the median peer distance; 0 = off (default 1)");
   flags->Add(run, "--clip-drop-factor", &Config::clip_drop_factor,
              "Do not merge received models beyond this x the clip radius; 0 = never (default 2)");
+  flags->Add(run, "--clip-radial-share", &Config::clip_radial_share,
+             "A merge shrinks or grows the model by at most about this share of its norm; 0 = no cap (default 0.05)");
   flags->Add(run, "--key-file", &Config::key_file, "Cluster key (gossip-learner keygen); without one the node runs open");
   flags->AddFlag(run, "--encrypt", &Config::encrypt, "Encrypt frames with the cluster key (needs --key-file; every node the same)");
+  flags->Add(run, "--io-nice", &Config::io_nice,
+             "Added to the network thread's nice value, so a flood of frames cannot take training's CPU (default 10)");
   flags->Add(run, "--max-update-norm", &Config::max_update_norm,
              "Refuse received models further than this and 4x the local norm (L2) from the local one; 0 = no bound (default 200)");
   flags->Add(run, "--max-frames-per-second", &Config::max_frames_per_second,

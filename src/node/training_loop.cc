@@ -29,7 +29,8 @@ TrainingLoop::TrainingLoop(std::unique_ptr<nn::Model> model, nn::Dataset train, 
   local_.signature = model_->Signature();
   local_.local_samples = train_.examples.size();
   if (options_.merge_window > 0) window_.emplace(options_.merge_window);
-  if (options_.clip_factor > 0) clip_.emplace(options_.clip_window, options_.clip_factor, options_.clip_drop_factor);
+  if (options_.clip_factor > 0) clip_.emplace(options_.clip_window, options_.clip_factor, options_.clip_drop_factor,
+                                               options_.clip_radial_share);
   progress_.model_age = start.age;
   progress_.epochs = start.epochs;
 }
@@ -252,10 +253,10 @@ void TrainingLoop::MergeOffers() {
   local_.age = Progress().model_age;
   std::uint64_t clipped = 0, dropped = 0;
   for (gossip::ReceivedModel& remote : offers) {
-    const OfferFate fate = ClipOffer(remote);
-    clipped += fate == OfferFate::kClipped;
-    dropped += fate == OfferFate::kDropped;
-    if (fate == OfferFate::kDropped) continue;
+    const gossip::ClipRadius::Outcome outcome = ClipOffer(remote);
+    clipped += outcome == gossip::ClipRadius::Outcome::kClipped;
+    dropped += outcome == gossip::ClipRadius::Outcome::kDropped;
+    if (outcome == gossip::ClipRadius::Outcome::kDropped) continue;
     if (window_) {
       window_->Add(remote.sender, std::move(remote.model));
     } else {
@@ -281,22 +282,20 @@ void TrainingLoop::MergeOffers() {
   progress_.merges_dropped += dropped;
 }
 
-TrainingLoop::OfferFate TrainingLoop::ClipOffer(gossip::ReceivedModel& remote) {
-  if (!clip_) return OfferFate::kAsSent;
-  const double distance = gossip::UpdateNorm(remote.model.params, local_.params);
-  const double radius = clip_->Observe(remote.sender, distance, gossip::ParameterNorm(local_.params));
+gossip::ClipRadius::Outcome TrainingLoop::ClipOffer(gossip::ReceivedModel& remote) {
+  if (!clip_) return gossip::ClipRadius::Outcome::kAsSent;
+  double radius = 0, distance = 0;
+  const auto outcome = clip_->Apply(remote.sender, remote.model.params, local_.params, &radius, &distance);
   {
     std::lock_guard<std::mutex> lock(progress_mutex_);
     progress_.clip_radius = radius;
   }
-  if (clip_->TooFar(distance, radius)) {
+  if (outcome == gossip::ClipRadius::Outcome::kDropped) {
     GL_LOG(kWarn, "train") << "model from " << remote.sender << " not merged: " << distance / radius
                            << " x the clip radius away (distance " << distance << ", radius " << radius
                            << "; clip_drop_factor " << options_.clip_drop_factor << ")";
-    return OfferFate::kDropped;
   }
-  return gossip::ClipToRadius(remote.model.params, local_.params, distance, radius) ? OfferFate::kClipped
-                                                                                    : OfferFate::kAsSent;
+  return outcome;
 }
 
 void TrainingLoop::Evaluate() {

@@ -68,6 +68,9 @@ struct TrainingOptions {
   std::size_t clip_window = 8;
   // > 0 (with clipping): a received model farther than this x the clip radius is not merged.
   double clip_drop_factor = 0;
+  // > 0 (with clipping): (remote - local) along the local model's direction is capped at this
+  // x |local| first (gossip::CapRadialPull): no merge shrinks or grows the model by much more.
+  double clip_radial_share = 0;
   // A local epoch that ends sooner than this waits out the rest (0 = never wait). Bounds
   // how far a model drifts toward its local data between merges: on non-IID data a node
   // with a small shard would otherwise train on it many times between two exchanges,
@@ -121,10 +124,9 @@ class TrainingLoop {
   void PaceEpoch(Clock::time_point epoch_started);
   void ApplyScheduledLearningRate();
   void MergeOffers();
-  enum class OfferFate { kAsSent, kClipped, kDropped };
-  // Pulls `remote` in to the clip radius around local_ if it lies beyond (kClipped), or
-  // marks it not to be merged if it lies beyond clip_drop_factor x the radius (kDropped).
-  OfferFate ClipOffer(gossip::ReceivedModel& remote);
+  // Bounds `remote` against local_ (gossip::ClipRadius::Apply), records the radius and logs
+  // a drop. kDropped: do not merge it.
+  gossip::ClipRadius::Outcome ClipOffer(gossip::ReceivedModel& remote);
   void Evaluate();
   void SaveCheckpoint();
 

@@ -1,6 +1,6 @@
 // Norm clipping before a gossip merge: the adaptive radius (median of distinct senders'
-// latest distances), the pull onto the sphere around the local model, and the drop of
-// models too far to merge even clipped.
+// latest distances), the pull onto the sphere around the local model, the drop of models
+// too far to merge even clipped, and the cap on the pull along the local model.
 #include "gossip/update_clip.h"
 
 #include <gtest/gtest.h>
@@ -12,23 +12,29 @@
 namespace gl::gossip {
 namespace {
 
-TEST(ClipRadiusTest, TheLocalNormStandsInForAnHonestDistanceWhileFewSendersAreKnown) {
-  ClipRadius radius(8, 1.0, 0.0);
-  EXPECT_DOUBLE_EQ(radius.Observe("liar@h", 160.0, 14.0), 14.0);  // the first sender: {160, 14}
-  EXPECT_DOUBLE_EQ(radius.Observe("a@h", 20.0, 14.0), 20.0);      // {160, 20, 14}
-  EXPECT_DOUBLE_EQ(radius.Observe("a@h", 10.0, 14.0), 14.0);      // the same sender again: {160, 10, 14}
+TEST(ClipRadiusTest, ThreeQuartersOfTheLocalNormStandInForAnHonestDistanceWhileFewSendersAreKnown) {
+  ClipRadius radius(8, 1.0, 0.0, 0.0);
+  EXPECT_DOUBLE_EQ(radius.Observe("liar@h", 160.0, 14.0), 10.5);  // the first sender: {160, 10.5}
+  EXPECT_DOUBLE_EQ(radius.Observe("a@h", 20.0, 14.0), 20.0);      // {160, 20, 10.5}
+  EXPECT_DOUBLE_EQ(radius.Observe("a@h", 10.0, 14.0), 10.5);      // the same sender again: {160, 10, 10.5}
   EXPECT_DOUBLE_EQ(radius.Observe("c@h", 30.0, 14.0), 30.0);      // three senders, no prior: {160, 10, 30}
 }
 
+TEST(ClipRadiusTest, ASignFlippedFirstPeerIsDropped) {
+  ClipRadius radius(8, 1.0, 2.0, 0.0);
+  const double norm = 20.0;  // the flipped model lies 2 norms away; the prior is 0.75 norms
+  EXPECT_TRUE(radius.TooFar(2 * norm, radius.Observe("flip@h", 2 * norm, norm)));
+}
+
 TEST(ClipRadiusTest, TheFactorScalesTheMedian) {
-  ClipRadius radius(8, 2.0, 0.0);
+  ClipRadius radius(8, 2.0, 0.0, 0.0);
   radius.Observe("a@h", 1.0, 0.0);
   radius.Observe("b@h", 2.0, 0.0);
   EXPECT_DOUBLE_EQ(radius.Observe("c@h", 3.0, 0.0), 2.0 * 2.0);
 }
 
 TEST(ClipRadiusTest, OneLiarCannotMoveTheMedianPastHonestValues) {
-  ClipRadius radius(8, 1.0, 0.0);
+  ClipRadius radius(8, 1.0, 0.0, 0.0);
   for (const char* honest : {"a@h", "b@h", "c@h", "d@h"}) radius.Observe(honest, 5.0, 0.0);
   // However far the liar claims to be, the median stays an honest distance.
   EXPECT_DOUBLE_EQ(radius.Observe("liar@h", 1e6, 0.0), 5.0);
@@ -36,7 +42,7 @@ TEST(ClipRadiusTest, OneLiarCannotMoveTheMedianPastHonestValues) {
 }
 
 TEST(ClipRadiusTest, KeepsOnlyEachSendersLatestAndForgetsTheLeastRecent) {
-  ClipRadius radius(3, 1.0, 0.0);
+  ClipRadius radius(3, 1.0, 0.0, 0.0);
   radius.Observe("a@h", 100.0, 0.0);
   radius.Observe("b@h", 1.0, 0.0);
   radius.Observe("c@h", 2.0, 0.0);
@@ -45,7 +51,7 @@ TEST(ClipRadiusTest, KeepsOnlyEachSendersLatestAndForgetsTheLeastRecent) {
 }
 
 TEST(ClipRadiusTest, DropsOnlyModelsBeyondTheDropFactorTimesTheRadius) {
-  ClipRadius radius(8, 1.0, 3.0);
+  ClipRadius radius(8, 1.0, 3.0, 0.0);
   for (const char* honest : {"a@h", "b@h", "c@h", "d@h"}) radius.Observe(honest, 5.0, 20.0);
   // A sign-flipped model lies two model norms away: far beyond 3 honest distances.
   const double r = radius.Observe("flip@h", 40.0, 20.0);
@@ -58,7 +64,7 @@ TEST(ClipRadiusTest, DropsOnlyModelsBeyondTheDropFactorTimesTheRadius) {
 TEST(ClipRadiusTest, NothingIsDroppedWhenAllPeersAreFar) {
   // A node whose peers all trained apart from it (it joined late, or a partition healed):
   // the median is far too, so their models are merged, clipped at most.
-  ClipRadius radius(8, 1.0, 3.0);
+  ClipRadius radius(8, 1.0, 3.0, 0.0);
   for (const char* far : {"a@h", "b@h", "c@h", "d@h"}) {
     const double r = radius.Observe(far, 30.0, 20.0);
     EXPECT_FALSE(radius.TooFar(30.0, r)) << far;
@@ -66,9 +72,54 @@ TEST(ClipRadiusTest, NothingIsDroppedWhenAllPeersAreFar) {
 }
 
 TEST(ClipRadiusTest, ADropFactorOfZeroNeverDrops) {
-  ClipRadius radius(8, 1.0, 0.0);
+  ClipRadius radius(8, 1.0, 0.0, 0.0);
   for (const char* honest : {"a@h", "b@h", "c@h"}) radius.Observe(honest, 1.0, 1.0);
   EXPECT_FALSE(radius.TooFar(1e9, radius.Observe("liar@h", 1e9, 1.0)));
+}
+
+TEST(ClipRadiusTest, ApplyDropsAFlippedModelAndCapsAHalvedOnesPullTowardZero) {
+  ClipRadius bounds(8, 1.0, 2.0, 0.05);
+  const std::vector<float> local{3.0f, 4.0f};  // norm 5
+  double radius = 0, distance = 0;
+  // Early in training honest models are about a norm apart: the radius is too.
+  for (const char* honest : {"a@h", "b@h", "c@h"}) bounds.Observe(honest, 4.0, 5.0);
+  std::vector<float> flipped{-3.0f, -4.0f};
+  EXPECT_EQ(bounds.Apply("flip@h", flipped, local, &radius, &distance), ClipRadius::Outcome::kDropped);
+  EXPECT_DOUBLE_EQ(distance, 10.0);
+  std::vector<float> halved{1.5f, 2.0f};  // 2.5 away: inside the radius of 4, yet all of it toward zero
+  EXPECT_EQ(bounds.Apply("half@h", halved, local, &radius, &distance), ClipRadius::Outcome::kClipped);
+  EXPECT_DOUBLE_EQ(radius, 4.0);
+  EXPECT_NEAR(ParameterNorm(halved), 0.95 * 5.0, 1e-5);  // a merge can shrink the model by 5% x its weight
+  std::vector<float> sideways{3.5f, 3.6f};  // no part toward or away from zero worth capping
+  EXPECT_EQ(bounds.Apply("a@h", sideways, local, &radius, &distance), ClipRadius::Outcome::kAsSent);
+}
+
+TEST(CapRadialPullTest, ZerosShrinkTheLocalModelByAtMostTheShare) {
+  const std::vector<float> local{3.0f, 4.0f};  // norm 5
+  std::vector<float> remote{0.0f, 0.0f};
+  EXPECT_TRUE(CapRadialPull(remote, local, 0.1));
+  EXPECT_FLOAT_EQ(remote[0], 2.7f);  // 0.9 x local: 0.5 (= 0.1 x 5) shorter
+  EXPECT_FLOAT_EQ(remote[1], 3.6f);
+}
+
+TEST(CapRadialPullTest, AScaledUpModelGrowsItByAtMostTheShareAndTheSidewaysPartStays) {
+  const std::vector<float> local{1.0f, 0.0f};
+  std::vector<float> remote{3.0f, 2.0f};
+  EXPECT_TRUE(CapRadialPull(remote, local, 0.1));
+  EXPECT_FLOAT_EQ(remote[0], 1.1f);
+  EXPECT_FLOAT_EQ(remote[1], 2.0f);
+}
+
+TEST(CapRadialPullTest, LeavesAModelThatDiffersOnlySidewaysOrLittleAlone) {
+  const std::vector<float> local{1.0f, 0.0f};
+  std::vector<float> sideways{1.0f, 5.0f};
+  EXPECT_FALSE(CapRadialPull(sideways, local, 0.1));
+  EXPECT_EQ(sideways, (std::vector<float>{1.0f, 5.0f}));
+  std::vector<float> near{1.05f, 0.3f};
+  EXPECT_FALSE(CapRadialPull(near, local, 0.1));
+  EXPECT_EQ(near, (std::vector<float>{1.05f, 0.3f}));
+  std::vector<float> zero_local_remote{2.0f, 2.0f};
+  EXPECT_FALSE(CapRadialPull(zero_local_remote, std::vector<float>{0.0f, 0.0f}, 0.1));
 }
 
 TEST(ClipToRadiusTest, PullsAFarModelOntoTheSphereAroundTheLocalOne) {

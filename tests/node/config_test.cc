@@ -30,7 +30,12 @@ TEST_F(ConfigFileTest, ShippedDefaultFileMatchesTheBuiltInDefaults) {
   EXPECT_EQ(from_file.gossip_interval_s, built_in.gossip_interval_s);
   EXPECT_EQ(from_file.merge, built_in.merge);
   EXPECT_EQ(from_file.merge_window, built_in.merge_window);
+  EXPECT_EQ(from_file.clip_factor, built_in.clip_factor);
+  EXPECT_EQ(from_file.clip_window, built_in.clip_window);
+  EXPECT_EQ(from_file.clip_drop_factor, built_in.clip_drop_factor);
+  EXPECT_EQ(from_file.clip_radial_share, built_in.clip_radial_share);
   EXPECT_EQ(from_file.encrypt, built_in.encrypt);
+  EXPECT_EQ(from_file.io_nice, built_in.io_nice);
   EXPECT_EQ(from_file.intervals_per_epoch, built_in.intervals_per_epoch);
   EXPECT_EQ(from_file.discovery, built_in.discovery);
   EXPECT_EQ(from_file.strategy, built_in.strategy);
@@ -97,6 +102,16 @@ TEST(ConfigValidateTest, RejectsBadValuesWithTheirRange) {
   EXPECT_TRUE(bad.Validate().ok());
   bad.merge_window = 0;
   EXPECT_NE(bad.Validate().message().find("merge_window must be in [1, 32]"), std::string::npos);
+  bad = c;
+  bad.clip_drop_factor = 0.5;  // would drop models inside the radius
+  EXPECT_NE(bad.Validate().message().find("clip_drop_factor must be 0 (never drop) or >= 1"), std::string::npos);
+  bad.clip_drop_factor = 0;
+  EXPECT_TRUE(bad.Validate().ok());
+  bad.clip_radial_share = 1.5;
+  EXPECT_NE(bad.Validate().message().find("clip_radial_share must be in [0, 1]"), std::string::npos);
+  bad.clip_radial_share = 0.1;
+  bad.io_nice = 20;
+  EXPECT_NE(bad.Validate().message().find("io_nice must be in [0, 19]"), std::string::npos);
 }
 
 TEST(ConfigValidateTest, EncryptNeedsAKeyFile) {
