@@ -69,7 +69,7 @@ struct SimNode {
   std::uint64_t age = 0;
   std::uint64_t epochs = 0;
   std::mt19937_64 rng;
-  std::optional<gl::gossip::ClipRadius> clip;
+  std::optional<gl::gossip::UpdateClip> clip;
   bool poisoner = false;
   std::uint64_t refused = 0, clipped = 0, dropped = 0;
 };
@@ -157,11 +157,11 @@ gl::gossip::ModelSnapshot Received(SimNode& to, int from_index, gl::gossip::Mode
   if (to.clip) {
     double radius = 0;
     const auto outcome = to.clip->Apply(std::to_string(from_index), remote.params, local.params, &radius, &distance);
-    if (outcome == gl::gossip::ClipRadius::Outcome::kDropped) {
+    if (outcome == gl::gossip::UpdateClip::Outcome::kDropped) {
       ++to.dropped;
       return local;
     }
-    to.clipped += outcome == gl::gossip::ClipRadius::Outcome::kClipped;
+    to.clipped += outcome == gl::gossip::UpdateClip::Outcome::kClipped;
   }
   gl::gossip::MergeInto(local, remote, rule);
   return local;

@@ -8,10 +8,10 @@
 
 namespace gl::gossip {
 
-ClipRadius::ClipRadius(std::size_t window, double factor, double drop_factor, double radial_share)
+UpdateClip::UpdateClip(std::size_t window, double factor, double drop_factor, double radial_share)
     : window_(window), factor_(factor), drop_factor_(drop_factor), radial_share_(radial_share) {}
 
-ClipRadius::Outcome ClipRadius::Apply(const std::string& sender, std::vector<float>& remote,
+UpdateClip::Outcome UpdateClip::Apply(const std::string& sender, std::vector<float>& remote,
                                       const std::vector<float>& local, double* radius, double* distance) {
   *distance = UpdateNorm(remote, local);
   *radius = Observe(sender, *distance, ParameterNorm(local));
@@ -21,7 +21,7 @@ ClipRadius::Outcome ClipRadius::Apply(const std::string& sender, std::vector<flo
   return capped || clipped ? Outcome::kClipped : Outcome::kAsSent;
 }
 
-double ClipRadius::Observe(const std::string& sender, double distance, double local_norm) {
+double UpdateClip::Observe(const std::string& sender, double distance, double local_norm) {
   auto known = std::find_if(latest_.begin(), latest_.end(), [&](const auto& entry) { return entry.first == sender; });
   if (known != latest_.end()) latest_.erase(known);
   latest_.emplace_back(sender, distance);
@@ -35,7 +35,7 @@ double ClipRadius::Observe(const std::string& sender, double distance, double lo
   return factor_ * *middle;
 }
 
-bool ClipRadius::TooFar(double distance, double radius) const {
+bool UpdateClip::TooFar(double distance, double radius) const {
   return drop_factor_ > 0 && distance > drop_factor_ * radius;
 }
 

@@ -23,7 +23,7 @@
 // (remote - local) along the local model's direction, which honest peers of similar norm
 // hardly have, to a share of the local norm; the rest (where honest models differ) is left
 // to the radius.
-// No I/O; ClipRadius is not thread-safe (the training thread owns it).
+// No I/O; UpdateClip is not thread-safe (the training thread owns it).
 #pragma once
 
 #include <cstddef>
@@ -34,14 +34,14 @@
 
 namespace gl::gossip {
 
-class ClipRadius {
+class UpdateClip {
  public:
   static constexpr std::size_t kPriorUntilSenders = 3;
   static constexpr double kPriorShareOfNorm = 0.75;
 
   // REQUIRES: window >= 1, factor > 0, drop_factor == 0 (never drop) or >= 1,
   // radial_share >= 0 (0 = no radial cap).
-  ClipRadius(std::size_t window, double factor, double drop_factor, double radial_share);
+  UpdateClip(std::size_t window, double factor, double drop_factor, double radial_share);
 
   enum class Outcome { kAsSent, kClipped, kDropped };
   // All of it, for `sender`'s model `remote` (which passed update_screen.h) against `local`:

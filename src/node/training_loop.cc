@@ -253,10 +253,10 @@ void TrainingLoop::MergeOffers() {
   local_.age = Progress().model_age;
   std::uint64_t clipped = 0, dropped = 0;
   for (gossip::ReceivedModel& remote : offers) {
-    const gossip::ClipRadius::Outcome outcome = ClipOffer(remote);
-    clipped += outcome == gossip::ClipRadius::Outcome::kClipped;
-    dropped += outcome == gossip::ClipRadius::Outcome::kDropped;
-    if (outcome == gossip::ClipRadius::Outcome::kDropped) continue;
+    const gossip::UpdateClip::Outcome outcome = ClipOffer(remote);
+    clipped += outcome == gossip::UpdateClip::Outcome::kClipped;
+    dropped += outcome == gossip::UpdateClip::Outcome::kDropped;
+    if (outcome == gossip::UpdateClip::Outcome::kDropped) continue;
     if (window_) {
       window_->Add(remote.sender, std::move(remote.model));
     } else {
@@ -282,15 +282,15 @@ void TrainingLoop::MergeOffers() {
   progress_.merges_dropped += dropped;
 }
 
-gossip::ClipRadius::Outcome TrainingLoop::ClipOffer(gossip::ReceivedModel& remote) {
-  if (!clip_) return gossip::ClipRadius::Outcome::kAsSent;
+gossip::UpdateClip::Outcome TrainingLoop::ClipOffer(gossip::ReceivedModel& remote) {
+  if (!clip_) return gossip::UpdateClip::Outcome::kAsSent;
   double radius = 0, distance = 0;
   const auto outcome = clip_->Apply(remote.sender, remote.model.params, local_.params, &radius, &distance);
   {
     std::lock_guard<std::mutex> lock(progress_mutex_);
     progress_.clip_radius = radius;
   }
-  if (outcome == gossip::ClipRadius::Outcome::kDropped) {
+  if (outcome == gossip::UpdateClip::Outcome::kDropped) {
     GL_LOG(kWarn, "train") << "model from " << remote.sender << " not merged: " << distance / radius
                            << " x the clip radius away (distance " << distance << ", radius " << radius
                            << "; clip_drop_factor " << options_.clip_drop_factor << ")";

@@ -124,9 +124,9 @@ class TrainingLoop {
   void PaceEpoch(Clock::time_point epoch_started);
   void ApplyScheduledLearningRate();
   void MergeOffers();
-  // Bounds `remote` against local_ (gossip::ClipRadius::Apply), records the radius and logs
+  // Bounds `remote` against local_ (gossip::UpdateClip::Apply), records the radius and logs
   // a drop. kDropped: do not merge it.
-  gossip::ClipRadius::Outcome ClipOffer(gossip::ReceivedModel& remote);
+  gossip::UpdateClip::Outcome ClipOffer(gossip::ReceivedModel& remote);
   void Evaluate();
   void SaveCheckpoint();
 
@@ -141,7 +141,7 @@ class TrainingLoop {
   std::vector<nn::Example> batch_;  // training thread only: reused minibatch buffer
   gossip::ModelSnapshot local_;  // training thread only: signature + scratch for merging
   std::optional<gossip::PeerWindow> window_;  // training thread only: set iff merge_window > 0
-  std::optional<gossip::ClipRadius> clip_;    // training thread only: set iff clip_factor > 0
+  std::optional<gossip::UpdateClip> clip_;    // training thread only: set iff clip_factor > 0
 
   std::atomic<bool> stop_{false};
   std::thread thread_;
