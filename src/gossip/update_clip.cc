@@ -14,9 +14,10 @@ UpdateClip::UpdateClip(std::size_t window, double factor, double drop_factor, do
 UpdateClip::Outcome UpdateClip::Apply(const std::string& sender, std::vector<float>& remote,
                                       const std::vector<float>& local, double* radius, double* distance) {
   *distance = UpdateNorm(remote, local);
-  *radius = Observe(sender, *distance, ParameterNorm(local));
+  const double local_norm = ParameterNorm(local);
+  *radius = Observe(sender, *distance, local_norm);
   if (TooFar(*distance, *radius)) return Outcome::kDropped;
-  const bool capped = radial_share_ > 0 && CapRadialPull(remote, local, radial_share_);
+  const bool capped = radial_share_ > 0 && CapRadialPull(remote, local, local_norm, radial_share_);
   const bool clipped = ClipToRadius(remote, local, capped ? UpdateNorm(remote, local) : *distance, *radius);
   return capped || clipped ? Outcome::kClipped : Outcome::kAsSent;
 }
@@ -39,17 +40,13 @@ bool UpdateClip::TooFar(double distance, double radius) const {
   return drop_factor_ > 0 && distance > drop_factor_ * radius;
 }
 
-bool CapRadialPull(std::vector<float>& remote, const std::vector<float>& local, double max_share) {
-  double norm_squared = 0, along = 0;  // along = (remote - local) . local
-  for (std::size_t i = 0; i < local.size(); ++i) {
-    norm_squared += static_cast<double>(local[i]) * local[i];
-    along += (static_cast<double>(remote[i]) - local[i]) * local[i];
-  }
-  if (norm_squared == 0) return false;
-  const double norm = std::sqrt(norm_squared);
-  const double pull = along / norm, cap = max_share * norm;  // signed length along local/|local|
+bool CapRadialPull(std::vector<float>& remote, const std::vector<float>& local, double local_norm, double max_share) {
+  if (local_norm == 0) return false;
+  double along = 0;  // (remote - local) . local
+  for (std::size_t i = 0; i < local.size(); ++i) along += (static_cast<double>(remote[i]) - local[i]) * local[i];
+  const double pull = along / local_norm, cap = max_share * local_norm;  // signed length along local/|local|
   if (std::abs(pull) <= cap) return false;
-  const double excess = (pull > 0 ? pull - cap : pull + cap) / norm;
+  const double excess = (pull > 0 ? pull - cap : pull + cap) / local_norm;
   for (std::size_t i = 0; i < remote.size(); ++i) remote[i] = static_cast<float>(remote[i] - excess * local[i]);
   return true;
 }

@@ -71,8 +71,9 @@ class UpdateClip {
 // Caps the component of (remote - local) along the local model's direction at
 // max_share x |local| either way, so a merge cannot shrink or grow the local model by much
 // more than that: remote -= (excess) x local / |local|. Returns true if it capped.
+// `local_norm` is ParameterNorm (merge.h) of `local`.
 // REQUIRES: remote.size() == local.size(), max_share > 0.
-bool CapRadialPull(std::vector<float>& remote, const std::vector<float>& local, double max_share);
+bool CapRadialPull(std::vector<float>& remote, const std::vector<float>& local, double local_norm, double max_share);
 
 // If distance > radius: remote <- local + (remote - local) x radius / distance, and true.
 // Else remote is left as it is, and false. `distance` is UpdateNorm(remote, local) (merge.h).

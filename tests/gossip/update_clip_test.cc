@@ -97,7 +97,7 @@ TEST(UpdateClipTest, ApplyDropsAFlippedModelAndCapsAHalvedOnesPullTowardZero) {
 TEST(CapRadialPullTest, ZerosShrinkTheLocalModelByAtMostTheShare) {
   const std::vector<float> local{3.0f, 4.0f};  // norm 5
   std::vector<float> remote{0.0f, 0.0f};
-  EXPECT_TRUE(CapRadialPull(remote, local, 0.1));
+  EXPECT_TRUE(CapRadialPull(remote, local, ParameterNorm(local), 0.1));
   EXPECT_FLOAT_EQ(remote[0], 2.7f);  // 0.9 x local: 0.5 (= 0.1 x 5) shorter
   EXPECT_FLOAT_EQ(remote[1], 3.6f);
 }
@@ -105,7 +105,7 @@ TEST(CapRadialPullTest, ZerosShrinkTheLocalModelByAtMostTheShare) {
 TEST(CapRadialPullTest, AScaledUpModelGrowsItByAtMostTheShareAndTheSidewaysPartStays) {
   const std::vector<float> local{1.0f, 0.0f};
   std::vector<float> remote{3.0f, 2.0f};
-  EXPECT_TRUE(CapRadialPull(remote, local, 0.1));
+  EXPECT_TRUE(CapRadialPull(remote, local, ParameterNorm(local), 0.1));
   EXPECT_FLOAT_EQ(remote[0], 1.1f);
   EXPECT_FLOAT_EQ(remote[1], 2.0f);
 }
@@ -113,13 +113,13 @@ TEST(CapRadialPullTest, AScaledUpModelGrowsItByAtMostTheShareAndTheSidewaysPartS
 TEST(CapRadialPullTest, LeavesAModelThatDiffersOnlySidewaysOrLittleAlone) {
   const std::vector<float> local{1.0f, 0.0f};
   std::vector<float> sideways{1.0f, 5.0f};
-  EXPECT_FALSE(CapRadialPull(sideways, local, 0.1));
+  EXPECT_FALSE(CapRadialPull(sideways, local, ParameterNorm(local), 0.1));
   EXPECT_EQ(sideways, (std::vector<float>{1.0f, 5.0f}));
   std::vector<float> near{1.05f, 0.3f};
-  EXPECT_FALSE(CapRadialPull(near, local, 0.1));
+  EXPECT_FALSE(CapRadialPull(near, local, ParameterNorm(local), 0.1));
   EXPECT_EQ(near, (std::vector<float>{1.05f, 0.3f}));
   std::vector<float> zero_local_remote{2.0f, 2.0f};
-  EXPECT_FALSE(CapRadialPull(zero_local_remote, std::vector<float>{0.0f, 0.0f}, 0.1));
+  EXPECT_FALSE(CapRadialPull(zero_local_remote, std::vector<float>{0.0f, 0.0f}, 0.0, 0.1));
 }
 
 TEST(ClipToRadiusTest, PullsAFarModelOntoTheSphereAroundTheLocalOne) {
