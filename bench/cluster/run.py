@@ -44,7 +44,7 @@ def proc_kb(pid, key):
 def bench_accuracy(args):
     cluster_dir = os.path.join(ROOT, ".bench-cluster")
     extra = ["--"] + args.run_flags.split() if args.run_flags else []
-    cluster("up", str(args.nodes), "--scheme", args.scheme, "--alpha", str(args.alpha), "--static",
+    cluster("up", str(args.nodes), "--fresh", "--scheme", args.scheme, "--alpha", str(args.alpha), "--static",
             "--dir", cluster_dir, "--base-port", "7600", "--gossip-interval", str(args.gossip_interval),
             "--seed", str(args.seed), *extra)
     reached = {}
@@ -80,7 +80,7 @@ def bench_accuracy(args):
 
 def bench_memory(args):
     cluster_dir = os.path.join(ROOT, ".bench-cluster")
-    cluster("up", str(args.nodes), "--static", "--dir", cluster_dir, "--base-port", "7700")
+    cluster("up", str(args.nodes), "--fresh", "--static", "--dir", cluster_dir, "--base-port", "7700")
     try:
         time.sleep(args.seconds)  # a benchmark runs for a fixed time by design
         rows = []

@@ -1,6 +1,7 @@
 #include "nn/alphabet.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "nn/hash.h"
 #include "nn/utf8.h"
@@ -8,6 +9,7 @@
 namespace gl::nn {
 namespace {
 
+constexpr std::string_view kNonLetters = " .,;'-";
 constexpr std::string_view kBaseSymbols =
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ .,;'-";
 
@@ -16,7 +18,19 @@ constexpr std::string_view kBaseSymbols =
 constexpr std::string_view kPairsSeenInData = "éeöoíióoäaáaüuàaßsúuñnŚSòoèeãażzŻZńnłląaùuõoìiêeçcÉEÁA";
 constexpr std::string_view kOtherPairs =
     "âaåaæaëeïiîiôoøoûuýyÿyÀAÂAÄAÅAÈEÊEËEÌIÍIÎIÏIÑNÒOÓOÔOÕOÖOØOÙUÚUÛUÜUÝYÇC"
-    "ćcĆCęeĘEśsźzŹZŁLŃNĄAčcČCřrŘRšsŠSžzŽZěeďdťtňnůu";
+    "ćcĆCęeĘEśsźzŹZŁLŃNĄAčcČCřrŘRšsŠSžzŽZěeďdťtňnůu"
+    "ĂAăaĐDđdĨIĩiŨUũuƠOơoƯUưu";
+
+// The Vietnamese block of Latin Extended Additional: letters with tone marks, capital and
+// small in turn (Ạ ạ Ả ả ...), each range built on one base letter.
+struct FoldRange {
+  char32_t first, last;
+  char base_capital;
+};
+constexpr FoldRange kVietnameseRanges[] = {{0x1EA0, 0x1EB7, 'A'}, {0x1EB8, 0x1EC7, 'E'}, {0x1EC8, 0x1ECB, 'I'},
+                                           {0x1ECC, 0x1EE3, 'O'}, {0x1EE4, 0x1EF1, 'U'}, {0x1EF2, 0x1EF9, 'Y'}};
+
+bool IsCombiningMark(char32_t cp) { return cp >= 0x0300 && cp <= 0x036F; }
 
 std::u32string Decode(std::string_view text) {
   std::u32string out;
@@ -41,6 +55,11 @@ Alphabet::Alphabet(AlphabetKind kind) : kind_(kind) {
       index_[pairs[i]] = index_.at(pairs[i + 1]);
     }
   }
+  for (const FoldRange& range : kVietnameseRanges) {
+    const int capital = index_.at(static_cast<unsigned char>(range.base_capital));
+    const int small = index_.at(static_cast<unsigned char>(range.base_capital - 'A' + 'a'));
+    for (char32_t cp = range.first; cp <= range.last; ++cp) index_[cp] = (cp - range.first) % 2 == 0 ? capital : small;
+  }
 }
 
 std::vector<int> Alphabet::Encode(std::string_view name, int max_length) const {
@@ -51,10 +70,21 @@ std::vector<int> Alphabet::Encode(std::string_view name, int max_length) const {
   out.reserve(std::min<std::size_t>(code_points.size(), static_cast<std::size_t>(max_length)));
   for (char32_t cp : code_points) {
     if (static_cast<int>(out.size()) >= max_length) break;
+    if (IsCombiningMark(cp)) continue;
     const auto it = index_.find(cp);
     out.push_back(it == index_.end() ? unknown_symbol() : it->second);
   }
   return out;
+}
+
+int Alphabet::CountLetters(std::string_view name) const {
+  int letters = 0;
+  for (int symbol : Encode(name, std::numeric_limits<int>::max())) {
+    if (symbol == unknown_symbol()) continue;
+    const char32_t cp = symbols_[symbol];
+    if (cp >= 0x80 || kNonLetters.find(static_cast<char>(cp)) == std::string_view::npos) ++letters;
+  }
+  return letters;
 }
 
 std::uint32_t Alphabet::Fingerprint() const {

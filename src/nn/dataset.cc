@@ -50,6 +50,7 @@ class LineReader {
       ++line_number;
       report_->lines_read++;
       if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line_number == 1) line.erase(0, line.size() - StripUtf8Bom(line).size());
       if (line.empty()) continue;
       any_line = true;
       std::string reason = ParseLine(line, fixed_label, data);

@@ -42,7 +42,8 @@ struct LoadReport {
   std::vector<std::string> problems;  // "FILE:LINE: reason", at most the first 20
 };
 
-// Loads a folder of <Language>.txt files or a TSV file. Errors name the file and line:
+// Loads a folder of <Language>.txt files or a TSV file; a UTF-8 byte order mark at the
+// start of a file is skipped, as are CR line ends. Errors name the file and line:
 // missing/empty file, unknown language, invalid UTF-8, a TSV line without a tab,
 // an over-long line. `report` may be null.
 Result<Dataset> LoadDataset(const std::string& path, const LoadOptions& options = {},

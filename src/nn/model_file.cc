@@ -1,13 +1,10 @@
 #include "nn/model_file.h"
 
 #include <bit>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <iterator>
 #include <string_view>
 
 #include "common/atomic_file.h"
+#include "common/read_file.h"
 #include "common/little_endian.h"
 #include "nn/hash.h"
 
@@ -17,6 +14,7 @@ namespace {
 constexpr std::string_view kMagic("GLMODEL\n", 8);
 constexpr std::size_t kMaxTextBytes = 1 << 16;       // labels or signature
 constexpr std::uint64_t kMaxParameters = 1ull << 28;  // 1 GiB of fp32
+constexpr std::uint64_t kMaxFileBytes = kMaxParameters * 4 + 2 * kMaxTextBytes + 1024;
 
 std::string JoinLabels(const std::vector<std::string>& labels) {
   std::string joined;
@@ -52,9 +50,15 @@ Status WriteModelFile(const std::string& path, const ModelFileContents& c) {
 }
 
 Result<ModelFileContents> ReadModelFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound(path + ": " + std::strerror(errno) + " (train one with `gossip-learner train --out FILE`)");
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  Result<std::string> read = ReadWholeFile(path, kMaxFileBytes);
+  if (!read.ok()) {
+    const Status& s = read.status();
+    if (s.code() == Status::Code::kNotFound) {
+      return Status::NotFound(s.message() + " (train one with `gossip-learner train --out FILE`)");
+    }
+    return Status::IoError(s.message() + " (give the path of a model file written by `train` or a node)");
+  }
+  const std::string& bytes = *read;
   if (bytes.size() < kMagic.size() || std::string_view(bytes).substr(0, kMagic.size()) != kMagic) {
     return Status::Corruption(path + ": not a gossip-learner model file (bad magic)");
   }

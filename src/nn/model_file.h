@@ -35,8 +35,8 @@ struct ModelFileContents {
 
 Status WriteModelFile(const std::string& path, const ModelFileContents& contents);
 
-// Fails with kNotFound (missing), kCorruption (bad magic, truncated, checksum mismatch,
-// unreadable fields) or kRejected (unknown version). Does not check that the signature
+// Fails with kNotFound (missing), kIoError (a folder or unreadable), kCorruption (bad magic,
+// truncated, checksum mismatch, unreadable fields) or kRejected (unknown version); never throws. Does not check that the signature
 // matches the other fields: the caller rebuilds the model and compares.
 Result<ModelFileContents> ReadModelFile(const std::string& path);
 

@@ -33,4 +33,9 @@ bool DecodeUtf8(std::string_view text, std::u32string* out) {
   return true;
 }
 
+std::string_view StripUtf8Bom(std::string_view text) {
+  constexpr std::string_view kBom = "\xEF\xBB\xBF";
+  return text.starts_with(kBom) ? text.substr(kBom.size()) : text;
+}
+
 }  // namespace gl::nn

@@ -8,12 +8,15 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <regex>
 #include <string>
 #include <vector>
 
+#include "common/writable_path.h"
 #include "nn/model.h"
 #include "nn/split.h"
 #include "nn/trainer.h"
+#include "node/predict_command.h"
 
 namespace gl::node {
 namespace {
@@ -31,11 +34,6 @@ struct TrainArgs {
 struct EvalArgs {
   std::string model, data;
   bool json = false, skip_bad_lines = false;
-};
-
-struct PredictArgs {
-  std::string model;
-  std::vector<std::string> names;
 };
 
 struct SplitArgs {
@@ -92,6 +90,7 @@ std::string Seconds(double s) {
 }
 
 int RunTrain(const TrainArgs& a) {
+  if (Status s = CheckCanWriteFile(a.out); !s.ok()) return Fail(s, "Choose a writable --out path.");
   Result<nn::Dataset> data = LoadData(a.data, a.skip_bad_lines);
   if (!data.ok()) return Fail(data.status(), DataHint(data.status()));
   auto [train, validation] = nn::TrainValidationSplit(*data, a.validation, a.seed);
@@ -204,21 +203,28 @@ int RunEval(const EvalArgs& a) {
   return 0;
 }
 
-int RunPredict(const PredictArgs& a) {
-  Result<std::unique_ptr<nn::Model>> model = nn::Model::Load(a.model);
-  if (!model.ok()) return Fail(model.status());
-  const auto& labels = (*model)->Labels();
-  for (const std::string& name : a.names) {
-    const std::vector<float> p = (*model)->Predict(name);
-    std::vector<std::size_t> order(p.size());
-    for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
-    const std::size_t top = std::min<std::size_t>(3, order.size());
-    std::partial_sort(order.begin(), order.begin() + top, order.end(), [&](auto x, auto y) { return p[x] > p[y]; });
-    std::printf("%s:", name.c_str());
-    for (std::size_t i = 0; i < top; ++i) std::printf("  %s %.3f", labels[order[i]].c_str(), p[order[i]]);
-    std::printf("\n");
+std::string ShardFileName(std::size_t node) { return "node-" + std::to_string(node) + ".tsv"; }
+
+// Deletes the node-K.tsv files with K >= `nodes` that an earlier split into `folder` wrote, so
+// that the folder holds one split only; files of any other name are left alone.
+void RemoveStaleShards(const std::string& folder, int nodes) {
+  static const std::regex kShardName("node-([0-9]{1,9})\\.tsv");
+  std::error_code ec;
+  std::vector<std::filesystem::path> stale;
+  for (std::filesystem::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
+    std::smatch match;
+    const std::string name = it->path().filename().string();
+    if (std::regex_match(name, match, kShardName) && std::stol(match[1]) >= nodes && it->is_regular_file(ec)) {
+      stale.push_back(it->path());
+    }
   }
-  return 0;
+  for (const auto& path : stale) {
+    if (std::filesystem::remove(path, ec)) {
+      std::printf("removed %s, left by an earlier split into more shards\n", path.c_str());
+    } else {
+      std::fprintf(stderr, "warning: could not remove the stale shard %s: %s\n", path.c_str(), ec.message().c_str());
+    }
+  }
 }
 
 int RunSplit(const SplitArgs& a) {
@@ -238,12 +244,13 @@ int RunSplit(const SplitArgs& a) {
   for (const auto& label : data->labels) std::printf(" %5.5s", label.c_str());
   std::printf("\n");
   for (std::size_t i = 0; i < shards->size(); ++i) {
-    const std::string path = (std::filesystem::path(a.out) / ("node-" + std::to_string(i) + ".tsv")).string();
+    const std::string path = (std::filesystem::path(a.out) / ShardFileName(i)).string();
     if (Status s = nn::WriteTsv((*shards)[i], path); !s.ok()) return Fail(s);
     std::printf("%-12s %6zu", ("node-" + std::to_string(i)).c_str(), (*shards)[i].examples.size());
     for (std::size_t count : nn::CountPerLabel((*shards)[i])) std::printf(" %5zu", count);
     std::printf("\n");
   }
+  RemoveStaleShards(a.out, a.nodes);
   return 0;
 }
 
@@ -252,8 +259,15 @@ void AddDataOptions(CLI::App* cmd, std::string& data, bool& skip_bad_lines) {
   cmd->add_flag("--skip-bad-lines", skip_bad_lines, "Skip bad input lines (and report how many) instead of failing");
 }
 
-void AddModelOption(CLI::App* cmd, std::string& model) {
-  cmd->add_option("--model", model, "Model file written by `train`")->required();
+// CLI::PositiveNumber's message names the largest double, 309 digits long.
+CLI::Validator Positive() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        double value = 0;
+        if (!CLI::detail::lexical_cast(text, value)) return "'" + text + "' is not a number";
+        return value > 0 ? "" : "must be > 0, not " + text;
+      },
+      "> 0");
 }
 
 }  // namespace
@@ -262,10 +276,10 @@ void AddModelCommands(CLI::App& app, int& exit_code) {
   auto train = std::make_shared<TrainArgs>();
   CLI::App* t = app.add_subcommand("train", "Train the surname classifier on one machine and save it");
   AddDataOptions(t, train->data, train->skip_bad_lines);
-  t->add_option("--epochs", train->epochs, "Passes over the training data")->capture_default_str()->check(CLI::PositiveNumber);
+  t->add_option("--epochs", train->epochs, "Passes over the training data")->capture_default_str()->check(Positive());
   t->add_option("--hidden", train->hidden, "GRU hidden size (8..1024)")->capture_default_str();
-  t->add_option("--batch", train->batch, "Minibatch size")->capture_default_str()->check(CLI::PositiveNumber);
-  t->add_option("--lr", train->lr, "Adam learning rate")->capture_default_str()->check(CLI::PositiveNumber);
+  t->add_option("--batch", train->batch, "Minibatch size")->capture_default_str()->check(Positive());
+  t->add_option("--lr", train->lr, "Adam learning rate")->capture_default_str()->check(Positive());
   t->add_option("--dropout", train->dropout, "Dropout rate on the GRU's last state while training")
       ->capture_default_str()->check(CLI::Range(0.0, 0.9));
   t->add_option("--average-from", train->average_from, "Also score the mean of the weights after every batch from epoch N on, and keep it if better (0: off)")
@@ -286,21 +300,17 @@ void AddModelCommands(CLI::App& app, int& exit_code) {
 
   auto eval = std::make_shared<EvalArgs>();
   CLI::App* e = app.add_subcommand("eval", "Score a saved model on labelled data");
-  AddModelOption(e, eval->model);
+  e->add_option("--model", eval->model, "Model file written by `train`")->required();
   AddDataOptions(e, eval->data, eval->skip_bad_lines);
   e->add_flag("--json", eval->json, "Print one JSON object (accuracy, macro_f1, balanced_accuracy, samples, ...)");
   e->callback([eval, &exit_code] { exit_code = RunEval(*eval); });
 
-  auto predict = std::make_shared<PredictArgs>();
-  CLI::App* p = app.add_subcommand("predict", "Print the 3 most likely languages of each name");
-  AddModelOption(p, predict->model);
-  p->add_option("names", predict->names, "Surnames")->required();
-  p->callback([predict, &exit_code] { exit_code = RunPredict(*predict); });
+  AddPredictCommand(app, exit_code);
 
   auto split = std::make_shared<SplitArgs>();
   CLI::App* s = app.add_subcommand("split", "Write one TSV shard of the data per node (node-0.tsv, ...)");
   AddDataOptions(s, split->data, split->skip_bad_lines);
-  s->add_option("--nodes", split->nodes, "Number of shards")->required()->check(CLI::PositiveNumber);
+  s->add_option("--nodes", split->nodes, "Number of shards")->required()->check(Positive());
   s->add_option("--scheme", split->scheme, "iid or dirichlet")->capture_default_str()->check(CLI::IsMember({"iid", "dirichlet"}));
   s->add_option("--alpha", split->alpha, "Dirichlet concentration: smaller is more skewed")->capture_default_str();
   s->add_option("--seed", split->seed, "Seed")->capture_default_str();

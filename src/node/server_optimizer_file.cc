@@ -1,14 +1,13 @@
 #include "node/server_optimizer_file.h"
 
 #include <bit>
-#include <fstream>
-#include <iterator>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "common/atomic_file.h"
 #include "common/little_endian.h"
+#include "common/read_file.h"
 #include "nn/hash.h"
 
 namespace gl::node {
@@ -17,6 +16,7 @@ namespace {
 constexpr std::string_view kMagic("GLSOPT1\n", 8);
 constexpr std::size_t kMaxKindBytes = 16;
 constexpr std::uint64_t kMaxValues = 1ull << 28;  // 2 GiB of f64
+constexpr std::uint64_t kMaxFileBytes = 2 * (kMaxValues * 8 + 8) + kMaxKindBytes + 1024;
 
 std::string FilePath(const std::string& state_dir) { return state_dir + "/server_optimizer"; }
 
@@ -49,9 +49,9 @@ Status SaveServerOptimizerState(const std::string& state_dir, std::uint64_t roun
 
 Result<SavedServerOptimizerState> LoadServerOptimizerState(const std::string& state_dir) {
   const std::string path = FilePath(state_dir);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound("no " + path);
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  Result<std::string> read = ReadWholeFile(path, kMaxFileBytes);
+  if (!read.ok()) return read.status();
+  const std::string& bytes = *read;
   if (std::string_view(bytes).substr(0, kMagic.size()) != kMagic) {
     return Status::Corruption(path + ": not a server optimizer state file (bad magic)");
   }

@@ -32,7 +32,8 @@ struct SavedServerOptimizerState {
 
 Status SaveServerOptimizerState(const std::string& state_dir, std::uint64_t round,
                                 const gossip::ServerOptimizerState& state);
-// NotFound (no file) or Corruption (bad magic, truncated, checksum mismatch, trailing bytes).
+// NotFound (no file), IoError (a folder, unreadable) or Corruption (bad magic, truncated,
+// checksum mismatch, trailing bytes).
 Result<SavedServerOptimizerState> LoadServerOptimizerState(const std::string& state_dir);
 
 // Restores `strategy`'s server optimizer from the state saved after `last_round`, for a model of

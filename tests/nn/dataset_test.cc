@@ -53,6 +53,16 @@ TEST_F(LoaderTest, ReadsTsvAndRoundTripsThroughWriteTsv) {
   EXPECT_EQ(again->examples[1].label, r->examples[1].label);
 }
 
+TEST_F(LoaderTest, AByteOrderMarkIsNotPartOfTheFirstName) {
+  dir_.Write("Czech.txt", "\xEF\xBB\xBFNovak\nDvorak\n");
+  Result<Dataset> folder = LoadDataset(dir_.path());
+  ASSERT_TRUE(folder.ok()) << folder.status().message();
+  EXPECT_EQ(folder->examples.at(0).name, "Novak");
+  Result<Dataset> tsv = LoadDataset(dir_.Write("data.tsv", "\xEF\xBB\xBFRossi\tItalian\r\n"));
+  ASSERT_TRUE(tsv.ok()) << tsv.status().message();
+  EXPECT_EQ(tsv->examples.at(0).name, "Rossi");
+}
+
 TEST_F(LoaderTest, MissingPathIsNotFound) {
   Result<Dataset> r = LoadDataset(dir_.File("nope"));
   ASSERT_FALSE(r.ok());

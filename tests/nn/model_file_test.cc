@@ -70,6 +70,14 @@ TEST_F(ModelFileTest, MissingFileIsNotFound) {
   EXPECT_EQ(Model::Load(dir_.File("nope.glm")).status().code(), Status::Code::kNotFound);
 }
 
+TEST_F(ModelFileTest, AFolderIsAnErrorNotAnException) {
+  std::filesystem::create_directory(dir_.File("model.ckpt"));
+  Result<std::unique_ptr<Model>> loaded = Model::Load(dir_.File("model.ckpt"));
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.status().code(), Status::Code::kIoError);
+  EXPECT_NE(loaded.status().message().find("is a folder"), std::string::npos) << loaded.status().message();
+}
+
 TEST_F(ModelFileTest, BadMagicIsRejected) {
   std::string bytes = bytes_;
   bytes[0] = 'X';
