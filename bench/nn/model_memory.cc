@@ -2,7 +2,8 @@
 // holds them. Builds N default models (hidden 128), trains each on one minibatch of 32
 // real names (so each holds what a node's model holds after training: parameters and
 // optimizer state), and prints the growth of the resident set (VmRSS) and of the heap in
-// use (mallinfo2) per model, and the peak (VmHWM).
+// use (mallinfo2) per model, what the first model cost with any buffers built once per
+// thread, and the peak (VmHWM).
 // Usage: model_memory [N] [DATA]   (default 100, data/names)
 #include <malloc.h>
 
@@ -51,6 +52,7 @@ int main(int argc, char** argv) {
   // One model trained first, so that what is built once per process (a shared training
   // workspace, if any) is not counted per model.
   options.seed = 0;
+  const double heap_start = HeapInUseMb();
   auto first = std::move(gl::nn::Model::Create(options)).value();
   first->TrainBatch(batch);
   const long rss_before = StatusKb("VmRSS");
@@ -67,6 +69,7 @@ int main(int argc, char** argv) {
               models[0]->ParameterCount());
   std::printf("RSS per model %.2f MB\n", (rss_after - rss_before) / 1024.0 / n);
   std::printf("heap per model %.2f MB\n", (heap_after - heap_before) / n);
+  std::printf("first model and the thread's shared buffers %.2f MB\n", heap_before - heap_start);
   std::printf("peak RSS %.1f MB\n", StatusKb("VmHWM") / 1024.0);
   return 0;
 }
