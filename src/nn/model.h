@@ -6,9 +6,9 @@
 // signatures are equal) and its parameters as one flat std::vector<float> in a fixed
 // order.
 //
-// Memory: a Model holds only its own state (parameters, optimizer moments, dropout engine;
-// ~0.9 MB at hidden 128 once trained). The buffers of a forward or backward pass belong
-// to the calling thread, one set per architecture, built on the thread's first
+// Memory: a Model holds only its own state: its parameters, once trained two optimizer
+// moments of the same size, and a dropout engine. The buffers of a forward or backward
+// pass belong to the calling thread, one set per architecture, built on the thread's first
 // TrainBatch/Predict/Evaluate and kept until the thread ends: every model used on that
 // thread shares them, so N models on one thread cost N states plus one set of buffers.
 //
