@@ -1,9 +1,9 @@
 // model_memory: the memory of many models in one process, as a simulation of N nodes
-// holds them. Builds N default models (hidden 128), trains each on one minibatch of 32
-// real names (so each holds what a node's model holds after training: parameters and
+// holds them. Builds N default models (hidden 128), then trains each on one minibatch of
+// 32 real names (so each holds what a node's model holds after training: parameters and
 // optimizer state), and prints the growth of the resident set (VmRSS) and of the heap in
-// use (mallinfo2) per model, what the first model cost with any buffers built once per
-// thread, and the peak (VmHWM).
+// use (mallinfo2) per model after each stage, what the first model cost with any buffers
+// built once per thread, and the peak (VmHWM).
 // Usage: model_memory [N] [DATA]   (default 100, data/names)
 #include <malloc.h>
 
@@ -32,6 +32,13 @@ long StatusKb(const std::string& field) {
 
 double HeapInUseMb() { return static_cast<double>(mallinfo2().uordblks) / (1 << 20); }
 
+struct Usage {
+  long rss_kb;
+  double heap_mb;
+};
+
+Usage Measure() { return Usage{StatusKb("VmRSS"), HeapInUseMb()}; }
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -55,21 +62,21 @@ int main(int argc, char** argv) {
   const double heap_start = HeapInUseMb();
   auto first = std::move(gl::nn::Model::Create(options)).value();
   first->TrainBatch(batch);
-  const long rss_before = StatusKb("VmRSS");
-  const double heap_before = HeapInUseMb();
+  const Usage start = Measure();
   std::vector<std::unique_ptr<gl::nn::Model>> models;
   for (int i = 0; i < n; ++i) {
     options.seed = i + 1;
     models.push_back(std::move(gl::nn::Model::Create(options)).value());
-    models.back()->TrainBatch(batch);
   }
-  const long rss_after = StatusKb("VmRSS");
-  const double heap_after = HeapInUseMb();
-  std::printf("models %d (hidden %d, %zu parameters each, trained on one batch of 32)\n", n, options.hidden_size,
-              models[0]->ParameterCount());
-  std::printf("RSS per model %.2f MB\n", (rss_after - rss_before) / 1024.0 / n);
-  std::printf("heap per model %.2f MB\n", (heap_after - heap_before) / n);
-  std::printf("first model and the thread's shared buffers %.2f MB\n", heap_before - heap_start);
+  const Usage built = Measure();
+  for (auto& model : models) model->TrainBatch(batch);
+  const Usage trained = Measure();
+  std::printf("models %d (hidden %d, %zu parameters each)\n", n, options.hidden_size, models[0]->ParameterCount());
+  std::printf("per model, built:                     RSS %.2f MB, heap %.2f MB\n",
+              (built.rss_kb - start.rss_kb) / 1024.0 / n, (built.heap_mb - start.heap_mb) / n);
+  std::printf("per model, trained on one batch of 32: RSS %.2f MB, heap %.2f MB\n",
+              (trained.rss_kb - start.rss_kb) / 1024.0 / n, (trained.heap_mb - start.heap_mb) / n);
+  std::printf("first model and the thread's shared buffers %.2f MB\n", start.heap_mb - heap_start);
   std::printf("peak RSS %.1f MB\n", StatusKb("VmHWM") / 1024.0);
   return 0;
 }
