@@ -6,10 +6,10 @@
 // Input encoding of one sample (EncodeInput): [length, s_0, ..., s_{max_length-1}] as
 // floats; each sample has its own length. Forward/backward process the whole minibatch
 // as matrix products (GruCore). back_propagation accumulates the weight gradient of the
-// whole batch into sample slot 0 of each weight-gradient tensor; the other slots stay 0.
-// The input (data) gradient is not computed: symbols are not differentiable. So that a
-// batch does not cost one copy of the weights per sample, the weight-gradient tensors keep
-// that one slot (set_sample_count); the data tensors have one slot per sample as usual.
+// whole batch into slot 0 of each weight-gradient tensor, which keeps that one slot
+// (set_sample_count), so that a batch does not cost one copy of the weights per sample;
+// the data tensors have one slot per sample as usual. The input (data) gradient is not
+// computed: symbols are not differentiable.
 // Dropout (inverted: kept outputs scaled by 1/(1-rate)) applies to the output only in the
 // train phase (set_context), drawing from an engine the caller lends (SetDropout): the
 // model's own, so that its runs are repeatable whichever other models share the layer.
