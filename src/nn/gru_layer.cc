@@ -9,14 +9,13 @@ using tiny_dnn::shape3d;
 using tiny_dnn::tensor_t;
 using tiny_dnn::vector_type;
 
-GruLayer::GruLayer(int symbols, int hidden, int max_length, std::uint64_t dropout_seed)
+GruLayer::GruLayer(int symbols, int hidden, int max_length)
     : tiny_dnn::layer({vector_type::data, vector_type::weight, vector_type::weight, vector_type::bias,
                        vector_type::bias},
                       {vector_type::data}),
       symbols_(symbols),
       hidden_(hidden),
-      max_length_(max_length),
-      dropout_rng_(dropout_seed) {}
+      max_length_(max_length) {}
 
 tiny_dnn::vec_t GruLayer::EncodeInput(const std::vector<int>& symbols, int max_length) {
   tiny_dnn::vec_t v(max_length + 1, 0.0f);
@@ -33,6 +32,21 @@ std::vector<shape3d> GruLayer::in_shape() const {
 }
 
 std::vector<shape3d> GruLayer::out_shape() const { return {shape3d(hidden_, 1, 1)}; }
+
+// tiny_dnn::layer's, except that the weights' gradients keep their one slot.
+void GruLayer::set_sample_count(tiny_dnn::serial_size_t sample_count) {
+  auto resize = [sample_count](tensor_t* tensor) { tensor->resize(sample_count, (*tensor)[0]); };
+  for (tiny_dnn::serial_size_t i = 0; i < in_channels_; ++i) {
+    if (tiny_dnn::is_trainable_weight(in_type_[i]) || !prev()[i]) continue;
+    resize(prev()[i]->get_data());
+    resize(prev()[i]->get_gradient());
+  }
+  for (tiny_dnn::serial_size_t i = 0; i < out_channels_; ++i) {
+    if (!next()[i]) continue;
+    resize(next()[i]->get_data());
+    resize(next()[i]->get_gradient());
+  }
+}
 
 GruWeights<float> GruLayer::Weights(const std::vector<tensor_t*>& in_data) const {
   return GruWeights<float>{(*in_data[1])[0].data(), (*in_data[2])[0].data(), (*in_data[3])[0].data(),
@@ -63,12 +77,12 @@ void GruLayer::forward_propagation(const std::vector<tensor_t*>& in_data, std::v
     const float* h = core_.Final(batch_, row, hidden_);
     std::copy(h, h + hidden_, out[order_[row]].begin());
   }
-  if (phase_ != tiny_dnn::net_phase::train || dropout_ <= 0) return;
+  if (phase_ != tiny_dnn::net_phase::train || dropout_ <= 0 || dropout_rng_ == nullptr) return;
   dropout_scale_.resize(static_cast<std::size_t>(samples) * hidden_);
   std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
   for (int s = 0; s < samples; ++s) {
     for (int j = 0; j < hidden_; ++j) {
-      const float scale = uniform(dropout_rng_) < dropout_ ? 0.0f : 1.0f / (1.0f - dropout_);
+      const float scale = uniform(*dropout_rng_) < dropout_ ? 0.0f : 1.0f / (1.0f - dropout_);
       dropout_scale_[s * hidden_ + j] = scale;
       out[s][j] *= scale;
     }
@@ -79,7 +93,7 @@ void GruLayer::back_propagation(const std::vector<tensor_t*>& in_data, const std
                                 std::vector<tensor_t*>& out_grad, std::vector<tensor_t*>& in_grad) {
   const tensor_t& d_out = *out_grad[0];
   d_final_.resize(static_cast<std::size_t>(batch_.size()) * hidden_);
-  const bool dropped = phase_ == tiny_dnn::net_phase::train && dropout_ > 0;
+  const bool dropped = phase_ == tiny_dnn::net_phase::train && dropout_ > 0 && dropout_rng_ != nullptr;
   for (int row = 0; row < batch_.size(); ++row) {
     const int s = order_[row];
     for (int j = 0; j < hidden_; ++j) {

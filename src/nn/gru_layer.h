@@ -6,15 +6,17 @@
 // Input encoding of one sample (EncodeInput): [length, s_0, ..., s_{max_length-1}] as
 // floats; each sample has its own length. Forward/backward process the whole minibatch
 // as matrix products (GruCore). back_propagation accumulates the weight gradient of the
-// whole batch into sample slot 0 of each weight-gradient tensor; the other slots stay 0.
-// The input (data) gradient is not computed: symbols are not differentiable.
+// whole batch into slot 0 of each weight-gradient tensor, which keeps that one slot
+// (set_sample_count), so that a batch does not cost one copy of the weights per sample;
+// the data tensors have one slot per sample as usual. The input (data) gradient is not
+// computed: symbols are not differentiable.
 // Dropout (inverted: kept outputs scaled by 1/(1-rate)) applies to the output only in the
-// train phase (set_context), with the layer's own seeded engine, so runs are repeatable.
+// train phase (set_context), drawing from an engine the caller lends (SetDropout): the
+// model's own, so that its runs are repeatable whichever other models share the layer.
 //
 // Include only from src/nn/*.cc (it pulls in tiny-dnn). Not thread-safe.
 #pragma once
 
-#include <cstdint>
 #include <random>
 #include <string>
 #include <vector>
@@ -26,11 +28,11 @@ namespace gl::nn {
 
 class GruLayer : public tiny_dnn::layer {
  public:
-  // `dropout_seed` seeds the engine of the output dropout (see SetDropout).
-  GruLayer(int symbols, int hidden, int max_length, std::uint64_t dropout_seed);
+  GruLayer(int symbols, int hidden, int max_length);
 
-  // Output dropout rate in [0, 1) for the train phase; 0 = off.
-  void SetDropout(float rate) { dropout_ = rate; }
+  // Output dropout rate in [0, 1) for the train phase, drawn from `rng` (must outlive its
+  // use; may be null when rate is 0); 0 = off.
+  void SetDropout(float rate, std::mt19937_64* rng) { dropout_ = rate, dropout_rng_ = rng; }
   void set_context(tiny_dnn::net_phase phase) override { phase_ = phase; }
 
   static tiny_dnn::vec_t EncodeInput(const std::vector<int>& symbols, int max_length);
@@ -38,6 +40,7 @@ class GruLayer : public tiny_dnn::layer {
   std::vector<tiny_dnn::shape3d> in_shape() const override;
   std::vector<tiny_dnn::shape3d> out_shape() const override;
   std::string layer_type() const override { return "gru"; }
+  void set_sample_count(tiny_dnn::serial_size_t sample_count) override;
   tiny_dnn::serial_size_t fan_in_size() const override { return hidden_; }
   tiny_dnn::serial_size_t fan_out_size() const override { return hidden_; }
 
@@ -61,7 +64,7 @@ class GruLayer : public tiny_dnn::layer {
   std::vector<float> d_final_;  // [row][H]
   tiny_dnn::net_phase phase_ = tiny_dnn::net_phase::test;
   float dropout_ = 0.0f;
-  std::mt19937_64 dropout_rng_;
+  std::mt19937_64* dropout_rng_ = nullptr;
   std::vector<float> dropout_scale_;  // [sample][H]: 0 or 1/(1-rate), of the last train forward
 };
 

@@ -6,7 +6,14 @@
 // signatures are equal) and its parameters as one flat std::vector<float> in a fixed
 // order.
 //
-// Thread-safety: a Model is not thread-safe; use one from one thread at a time.
+// Memory: a Model holds only its own state: its parameters, once trained two optimizer
+// moments of the same size, and a dropout engine. The buffers of a forward or backward
+// pass belong to the calling thread, one set per architecture, built on the thread's first
+// TrainBatch/Predict/Evaluate and kept until the thread ends: every model used on that
+// thread shares them, so N models on one thread cost N states plus one set of buffers.
+//
+// Thread-safety: a Model is not thread-safe; use one from one thread at a time (any
+// thread: a model may move between threads).
 #pragma once
 
 #include <cstdint>

@@ -1,21 +1,21 @@
-// Model::Create: the surname classifier on tiny-dnn (GruLayer, then a fully connected
-// layer to the label logits; softmax and cross-entropy are computed here), trained with
-// nn::Adam one minibatch per TrainBatch call.
+// Model::Create: the surname classifier on tiny-dnn. A model holds its own state only
+// (parameters, Adam's moments, dropout engine, trainer settings); every forward or backward
+// pass runs in the calling thread's TrainingWorkspace for its architecture, to which the
+// model lends its parameters for the call. Softmax and cross-entropy are computed here;
+// training is one nn::Adam step per TrainBatch call.
 #include <cmath>
 #include <limits>
 #include <random>
 
 #include "common/log.h"
 #include "nn/adam.h"
-#include "nn/gru_layer.h"
 #include "nn/model.h"
 #include "nn/model_file.h"
 #include "nn/signature.h"
+#include "nn/training_workspace.h"
 
 namespace gl::nn {
 namespace {
-
-using FullyConnected = tiny_dnn::fully_connected_layer<tiny_dnn::activation::identity>;
 
 constexpr int kEvalBatch = 32;
 
@@ -25,27 +25,18 @@ class TinyDnnModel final : public Model {
       : options_(options),
         alphabet_(options.alphabet),
         signature_(ModelSignature(options.hidden_size, options.max_name_length, alphabet_, options.labels)),
-        gru_(alphabet_.size(), options.hidden_size, options.max_name_length, options.seed),
-        fc_(options.hidden_size, static_cast<tiny_dnn::serial_size_t>(options.labels.size())),
-        class_weights_(options.labels.size(), 1.0f) {
-    net_.add(gru_);
-    net_.add(fc_);
-    net_.setup(false);
-    std::size_t count = 0;
-    // GruLayer accumulates the whole batch into sample slot 0; tiny-dnn's layers use one
-    // slot per sample.
-    for (tiny_dnn::layer* layer : {static_cast<tiny_dnn::layer*>(&gru_), static_cast<tiny_dnn::layer*>(&fc_)}) {
-      for (tiny_dnn::vec_t* w : layer->weights()) {
-        blocks_.emplace_back(w->data(), w->size());
-        count += w->size();
-      }
-      for (tiny_dnn::tensor_t* g : layer->weights_grads()) grad_tensors_.push_back({g, layer == &gru_});
+        shape_{alphabet_.size(), options.hidden_size, options.max_name_length,
+               static_cast<int>(options.labels.size())},
+        class_weights_(options.labels.size(), 1.0f),
+        dropout_rng_(options.seed) {
+    for (std::size_t size : ParameterBlockSizes(shape_)) {
+      weights_.emplace_back(size);
+      parameter_count_ += size;
     }
-    grads_.resize(count);
     // PyTorch's initialisation for GRU and Linear: uniform in +-1/sqrt(hidden).
     std::mt19937_64 rng(options.seed);
     const double bound = 1.0 / std::sqrt(static_cast<double>(options.hidden_size));
-    for (const auto& block : blocks_) {
+    for (tiny_dnn::vec_t& block : weights_) {
       for (float& w : block) w = static_cast<float>(((rng() >> 11) * 0x1.0p-53 * 2.0 - 1.0) * bound);
     }
   }
@@ -63,25 +54,25 @@ class TinyDnnModel final : public Model {
 
   const std::string& Signature() const override { return signature_; }
   const std::vector<std::string>& Labels() const override { return options_.labels; }
-  std::size_t ParameterCount() const override { return grads_.size(); }
+  std::size_t ParameterCount() const override { return parameter_count_; }
 
   std::vector<float> GetParameters() const override {
     std::vector<float> flat;
-    flat.reserve(grads_.size());
-    for (const auto& block : blocks_) flat.insert(flat.end(), block.begin(), block.end());
+    flat.reserve(parameter_count_);
+    for (const tiny_dnn::vec_t& block : weights_) flat.insert(flat.end(), block.begin(), block.end());
     return flat;
   }
 
   Status SetParameters(const std::vector<float>& params) override {
-    if (params.size() != grads_.size()) {
-      return Status::Rejected("expected " + std::to_string(grads_.size()) + " parameters, got " +
+    if (params.size() != parameter_count_) {
+      return Status::Rejected("expected " + std::to_string(parameter_count_) + " parameters, got " +
                               std::to_string(params.size()) + " (a model of another signature?)");
     }
     for (std::size_t i = 0; i < params.size(); ++i) {
       if (!std::isfinite(params[i])) return Status::Rejected("parameter " + std::to_string(i) + " is not finite");
     }
     std::size_t i = 0;
-    for (const auto& block : blocks_) {
+    for (tiny_dnn::vec_t& block : weights_) {
       std::copy(params.begin() + i, params.begin() + i + block.size(), block.begin());
       i += block.size();
     }
@@ -90,7 +81,7 @@ class TinyDnnModel final : public Model {
 
   void SetTrainerOptions(const TrainerOptions& options) override {
     trainer_ = options;
-    gru_.SetDropout(std::clamp(options.dropout, 0.0f, 0.95f));
+    trainer_.dropout = std::clamp(options.dropout, 0.0f, 0.95f);
   }
 
   void SetClassWeights(const std::vector<std::size_t>& counts) override {
@@ -109,7 +100,8 @@ class TinyDnnModel final : public Model {
   std::vector<float> Predict(const std::string& name) const override {
     return NoThrow("Predict", std::vector<float>(), [&] {
       const std::vector<Example> one = {Example{name, 0}};
-      return Softmax(Forward(one.begin(), one.end())[0][0]);
+      Lease workspace = Lend();
+      return Softmax(workspace->Forward(alphabet_, one.begin(), one.end(), false)[0][0]);
     });
   }
 
@@ -118,11 +110,13 @@ class TinyDnnModel final : public Model {
   }
 
  private:
-  using ExampleIt = std::vector<Example>::const_iterator;
-  struct GradTensor {
-    tiny_dnn::tensor_t* per_sample;  // one vec_t per sample
-    bool slot0_only;                 // only slot 0 is ever written (GruLayer)
-  };
+  using Lease = TrainingWorkspace::Lease;
+
+  // Parameters and dropout engine lent to this thread's workspace until the Lease ends;
+  // const because they come back unchanged unless the caller trains.
+  Lease Lend() const {
+    return Lease(TrainingWorkspace::ForThread(shape_), weights_, trainer_.dropout, dropout_rng_);
+  }
 
   // tiny-dnn reports internal errors (and allocation failures) by exception; none may
   // leave the library: they are logged and `fallback` is returned.
@@ -153,8 +147,8 @@ class TinyDnnModel final : public Model {
     double weight_sum = 0;
     for (float w : weights) weight_sum += w;
     if (weight_sum <= 0) return 0.0f;
-    gru_.set_context(tiny_dnn::net_phase::train);
-    const std::vector<tiny_dnn::tensor_t>& logits = Forward(batch.begin(), batch.end());
+    Lease workspace = Lend();
+    const std::vector<tiny_dnn::tensor_t>& logits = workspace->Forward(alphabet_, batch.begin(), batch.end(), true);
     std::vector<tiny_dnn::tensor_t> d_logits(batch.size(), tiny_dnn::tensor_t(1));
     double loss = 0;
     for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -169,10 +163,8 @@ class TinyDnnModel final : public Model {
       for (float& x : p) x *= scale;
       d_logits[i][0].assign(p.begin(), p.end());
     }
-    net_.backward(d_logits);
-    gru_.set_context(tiny_dnn::net_phase::test);
-    GatherGradients();
-    adam_.Step(blocks_, grads_, trainer_.learning_rate, trainer_.clip_norm);
+    const std::span<const float> grads = workspace->Backward(d_logits);
+    adam_.Step(workspace->Parameters(), grads, trainer_.learning_rate, trainer_.clip_norm);
     return static_cast<float>(loss / weight_sum);
   }
 
@@ -181,10 +173,11 @@ class TinyDnnModel final : public Model {
     const std::size_t n_labels = options_.labels.size();
     std::vector<std::vector<std::size_t>> confusion(n_labels, std::vector<std::size_t>(n_labels, 0));
     double loss = 0;
+    Lease workspace = Lend();
     for (std::size_t begin = 0; begin < data.examples.size(); begin += kEvalBatch) {
       const auto first = data.examples.begin() + begin;
       const auto last = data.examples.begin() + std::min(begin + kEvalBatch, data.examples.size());
-      const std::vector<tiny_dnn::tensor_t>& logits = Forward(first, last);
+      const std::vector<tiny_dnn::tensor_t>& logits = workspace->Forward(alphabet_, first, last, false);
       for (auto it = first; it != last; ++it) {
         if (!ValidLabel(it->label)) continue;
         const std::vector<float> p = Softmax(logits[it - first][0]);
@@ -199,16 +192,6 @@ class TinyDnnModel final : public Model {
   }
 
 
-  const std::vector<tiny_dnn::tensor_t>& Forward(ExampleIt first, ExampleIt last) const {
-    inputs_.resize(last - first);
-    for (auto it = first; it != last; ++it) {
-      inputs_[it - first].assign(
-          1, GruLayer::EncodeInput(alphabet_.Encode(it->name, options_.max_name_length), options_.max_name_length));
-    }
-    outputs_ = net_.forward(inputs_);
-    return outputs_;
-  }
-
   static std::vector<float> Softmax(const tiny_dnn::vec_t& logits) {
     std::vector<float> p(logits.begin(), logits.end());
     const float top = *std::max_element(p.begin(), p.end());
@@ -218,36 +201,17 @@ class TinyDnnModel final : public Model {
     return p;
   }
 
-  // Moves each weight's per-sample gradients, summed, into grads_ (flat parameter order)
-  // and zeroes them for the next batch.
-  void GatherGradients() {
-    std::fill(grads_.begin(), grads_.end(), 0.0f);
-    std::size_t offset = 0;
-    for (const GradTensor& t : grad_tensors_) {
-      const std::size_t slots = t.slot0_only ? 1 : t.per_sample->size();
-      for (std::size_t s = 0; s < slots; ++s) {
-        tiny_dnn::vec_t& g = (*t.per_sample)[s];
-        for (std::size_t k = 0; k < g.size(); ++k) grads_[offset + k] += g[k];
-        std::fill(g.begin(), g.end(), 0.0f);
-      }
-      offset += (*t.per_sample)[0].size();
-    }
-  }
-
   ModelOptions options_;
   Alphabet alphabet_;
   std::string signature_;
-  // tiny-dnn's forward pass writes into the layers, even for inference.
-  mutable GruLayer gru_;
-  mutable FullyConnected fc_;
-  mutable tiny_dnn::sequential net_;
-  mutable std::vector<tiny_dnn::tensor_t> inputs_, outputs_;
-  std::vector<std::span<float>> blocks_;            // the trainable vectors, in flat order
-  std::vector<GradTensor> grad_tensors_;            // their gradients
-  std::vector<float> grads_;                        // flat gradient of the last batch
+  NetworkShape shape_;
+  // The trainable vectors in flat order; lent to a workspace (swapped out) during a call.
+  mutable std::vector<tiny_dnn::vec_t> weights_;
+  std::size_t parameter_count_ = 0;
   std::vector<float> class_weights_;
   TrainerOptions trainer_;
   Adam adam_;
+  mutable std::mt19937_64 dropout_rng_;
 };
 
 }  // namespace
