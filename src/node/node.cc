@@ -289,8 +289,8 @@ Result<std::pair<std::unique_ptr<nn::Model>, CheckpointMeta>> LoadOrCreateModel(
   if (!c.fresh) {
     Result<LoadedCheckpoint> loaded = Checkpointer(c.state_dir).LoadNewest(model->Signature());
     if (loaded.ok()) {
+      if (Status s = model->SetParameters(loaded->params); !s.ok()) return s;
       GL_LOG(kInfo, "node") << "resuming from " << loaded->path << " (age " << loaded->meta.age << ")";
-      model = std::move(loaded->model);
       meta = loaded->meta;
     } else if (loaded.status().code() != Status::Code::kNotFound) {
       return loaded.status();

@@ -331,7 +331,7 @@ void TrainingLoop::Evaluate() {
 
 void TrainingLoop::SaveCheckpoint() {
   const TrainingProgress p = Progress();
-  Status s = checkpointer_.Save(*model_, CheckpointMeta{p.model_age, p.epochs});
+  Status s = checkpointer_.Save(model_->Signature(), model_->GetParameters(), CheckpointMeta{p.model_age, p.epochs});
   if (!s.ok()) GL_LOG(kError, "train") << "checkpoint failed (training goes on): " << s.ToString();
 }
 
