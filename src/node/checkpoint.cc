@@ -65,6 +65,13 @@ Result<LoadedCheckpoint> Decode(const std::string& path, std::string_view bytes,
   return loaded;
 }
 
+Status RefuseNonFinite(const std::vector<float>& params, const std::string& path) {
+  const auto bad = std::find_if(params.begin(), params.end(), [](float p) { return !std::isfinite(p); });
+  if (bad == params.end()) return Status::Ok();
+  return Status::Rejected("the model has a non-finite parameter (#" + std::to_string(bad - params.begin()) +
+                          "); not saved, " + path + " keeps the last good one");
+}
+
 // The GL_TEST_CRASH_IN_CHECKPOINT hook (checkpoint.h): on the Nth call, leaves half of the
 // new checkpoint's temporary file behind and aborts.
 void CrashMidWriteIfAsked(const std::string& bytes, const std::string& path) {
@@ -83,14 +90,16 @@ Checkpointer::Checkpointer(std::string state_dir) : state_dir_(std::move(state_d
 
 std::string Checkpointer::newest_path() const { return state_dir_ + "/model.ckpt"; }
 std::string Checkpointer::previous_path() const { return state_dir_ + "/model.prev.ckpt"; }
+std::string Checkpointer::exported_path() const { return state_dir_ + "/model.bin"; }
+
+Status Checkpointer::Export(const nn::Model& model) const {
+  if (Status s = RefuseNonFinite(model.GetParameters(), exported_path()); !s.ok()) return s;
+  return model.Save(exported_path());
+}
 
 Status Checkpointer::Save(const std::string& signature, const std::vector<float>& params,
                           const CheckpointMeta& meta) {
-  const auto bad = std::find_if(params.begin(), params.end(), [](float p) { return !std::isfinite(p); });
-  if (bad != params.end()) {
-    return Status::Rejected("the model has a non-finite parameter (#" + std::to_string(bad - params.begin()) +
-                            "); not saved, " + newest_path() + " keeps the last good one");
-  }
+  if (Status s = RefuseNonFinite(params, newest_path()); !s.ok()) return s;
   std::error_code ec;
   fs::create_directories(state_dir_, ec);
   if (ec) return Status::IoError("cannot create state dir " + state_dir_ + ": " + ec.message());

@@ -1,4 +1,6 @@
-// Checkpoints of a node's training state in its state directory.
+// The model files of a node in its state directory: checkpoints of its training state, and
+// the exported model, model.bin: the weights the node last scored (status, log), as a plain
+// model file (nn/model_file.h) for `gossip-learner eval|predict --model`.
 //
 // A checkpoint is ONE file, so that the model and what is known about it (age, epochs) are
 // written, renamed and lost together; all integers little-endian (common/little_endian.h):
@@ -28,6 +30,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "nn/model.h"
 
 namespace gl::node {
 
@@ -51,6 +54,11 @@ class Checkpointer {
   // NotFound when there is no checkpoint at all; Corruption/Rejected (with both
   // reasons) when none of them is usable for a model of `signature`.
   Result<LoadedCheckpoint> LoadNewest(const std::string& signature) const;
+
+  // Writes `model` atomically to exported_path(); Rejected (non-finite parameter, the
+  // previous file stays) or IoError.
+  Status Export(const nn::Model& model) const;
+  std::string exported_path() const;
 
  private:
   std::string newest_path() const;

@@ -4,10 +4,13 @@
 
 #include <asio.hpp>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 
 #include "common/atomic_file.h"
+#include "common/dir_lock.h"
 #include "common/log.h"
 #include "common/thread_priority.h"
 #include "discovery/discovery.h"
@@ -115,10 +118,11 @@ Result<LocalData> LoadLocalData(const Config& c) {
 
 class NodeImpl : public Node {
  public:
-  NodeImpl(const Config& config, LocalData data, std::unique_ptr<nn::Model> model, CheckpointMeta start,
+  NodeImpl(const Config& config, std::unique_ptr<DirLock> state_lock, LocalData data, std::unique_ptr<nn::Model> model, CheckpointMeta start,
            const gossip::Options& gossip_options, std::unique_ptr<gossip::TcpTransport> transport,
            std::unique_ptr<asio::io_context> io)
       : config_(config),
+        state_lock_(std::move(state_lock)),
         io_(std::move(io)),
         transport_(std::move(transport)),
         id_(gossip_options.node_id),
@@ -173,9 +177,14 @@ class NodeImpl : public Node {
     SetLogPrefix(id_);
     GL_LOG(kInfo, "node") << "listening on " << transport_->LocalAddress() << ", status on "
                           << config_.StatusSocketPath() << ", model " << signature_;
+    // A closed terminal or SSH session (SIGHUP) stops the node like SIGTERM, checkpoint
+    // included, unless it was started with SIGHUP ignored (nohup) to outlive the session.
+    struct sigaction hup {};
+    if (::sigaction(SIGHUP, nullptr, &hup) == 0 && hup.sa_handler != SIG_IGN) signals_.add(SIGHUP);
     signals_.async_wait([this](asio::error_code ec, int signal) {
       if (ec) return;
-      GL_LOG(kInfo, "node") << "signal " << signal << ": shutting down";
+      GL_LOG(kInfo, "node") << "signal " << signal << " (" << ::strsignal(signal)
+                            << "): saving a checkpoint and shutting down";
       Shutdown();
     });
     training_->Start();
@@ -248,6 +257,7 @@ class NodeImpl : public Node {
     in.signature = signature_;
     in.uptime_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     in.training = training_->Progress();
+    in.scored_model_path = checkpointer_.exported_path();
     in.params = shared_.Snapshot().params;
     in.engine = engine_.Stats();
     in.security = transport_->Security();
@@ -260,6 +270,7 @@ class NodeImpl : public Node {
   }
 
   Config config_;
+  std::unique_ptr<DirLock> state_lock_;  // held until the last checkpoint is written
   std::unique_ptr<asio::io_context> io_;
   std::unique_ptr<gossip::TcpTransport> transport_;
   std::string id_;
@@ -309,6 +320,11 @@ Result<std::unique_ptr<Node>> Node::Create(const Config& config) {
   std::error_code ec;
   std::filesystem::create_directories(config.state_dir, ec);
   if (ec) return Status::IoError("cannot create state dir " + config.state_dir + ": " + ec.message());
+  Result<std::unique_ptr<DirLock>> state_lock = DirLock::Acquire(config.state_dir);
+  if (!state_lock.ok()) {
+    return Status::Unavailable("state dir " + state_lock.status().message() +
+                               "; two nodes must not share one: give each its own --state-dir");
+  }
   Result<int> leftovers = RemoveLeftoverTemporaries(config.state_dir);
   if (!leftovers.ok()) return leftovers.status();
   if (*leftovers > 0) {
@@ -333,7 +349,7 @@ Result<std::unique_ptr<Node>> Node::Create(const Config& config) {
   Status valid_gossip = gossip_options.Validate();
   if (!valid_gossip.ok()) return valid_gossip;
 
-  auto node = std::make_unique<NodeImpl>(config, std::move(data).value(), std::move(model->first), model->second,
+  auto node = std::make_unique<NodeImpl>(config, std::move(state_lock).value(), std::move(data).value(), std::move(model->first), model->second,
                                          gossip_options, std::move(transport).value(), std::move(io));
   Status s = node->Prepare();
   if (!s.ok()) return s;

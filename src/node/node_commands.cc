@@ -139,7 +139,14 @@ void PrintSummary(const nlohmann::json& s) {
             << "  model  age " << s.value("model_age", 0) << ", epochs " << s.value("epochs", 0) << ", loss "
             << std::setprecision(4) << s.value("train_loss", 0.0) << ", "
             << static_cast<long>(s.value("samples_per_s", 0.0)) << " samples/s\n"
-            << "  accuracy  validation " << pct(s["validation"]) << ", eval " << pct(s["eval"]) << "\n"
+            << "  accuracy  validation " << pct(s["validation"]) << ", eval " << pct(s["eval"]) << "\n";
+  if (s.contains("scored_model")) {
+    const nlohmann::json& m = s["scored_model"];
+    std::cout << "    of " << m.value("path", "?") << " (" << m.value("weights", "?") << " weights, age "
+              << m.value("age", 0) << (m.value("saved", false) ? ")" : "; NOT saved, see the node's log)")
+              << ": the model to take home\n";
+  }
+  std::cout
             << "  gossip  " << s.value("exchanges_ok", 0) << " exchanges ok, " << s.value("exchanges_failed", 0)
             << " failed, " << s.value("rejected_updates", 0) << " updates rejected, "
             << s.value("bytes_sent", 0) / 1024 << " KiB sent, " << s.value("bytes_received", 0) / 1024
