@@ -11,6 +11,7 @@
 
 #include "common/atomic_file.h"
 #include "common/dir_lock.h"
+#include "common/host_port.h"
 #include "common/log.h"
 #include "common/thread_priority.h"
 #include "discovery/discovery.h"
@@ -48,7 +49,11 @@ std::string HostName() {
   return name;
 }
 
-std::string PortOf(const std::string& host_port) { return host_port.substr(host_port.rfind(':') + 1); }
+// The port of the transport's bound address (which is always HOST:PORT).
+std::uint16_t PortOf(const std::string& host_port) {
+  Result<HostPort> parsed = ParseHostPort(host_port, PortZero::kAllowed);
+  return parsed.ok() ? parsed->port : 0;
+}
 
 // The cluster key from config.key_file; without one, the single warning that the node runs open.
 Result<std::optional<gossip::ClusterKey>> LoadKey(const Config& c) {
@@ -165,7 +170,7 @@ class NodeImpl : public Node {
       discovery::Options d;
       d.node_id = id_;
       d.cluster = config_.cluster;
-      d.port = static_cast<std::uint16_t>(std::stoi(PortOf(transport_->LocalAddress())));
+      d.port = PortOf(transport_->LocalAddress());
       d.signature_hash = SignatureHash(signature_);
       d.role = config_.role;
       discoveries_.push_back(discovery::MakeAvahiDiscovery(d));
@@ -345,7 +350,7 @@ Result<std::unique_ptr<Node>> Node::Create(const Config& config) {
       gossip::TcpTransport::Create(*io, config.listen, TcpOptionsFor(config, gossip_options));
   if (!transport.ok()) return transport.status();
   gossip_options.node_id =
-      config.id.empty() ? HostName() + "-" + PortOf((*transport)->LocalAddress()) : config.id;
+      config.id.empty() ? HostName() + "-" + std::to_string(PortOf((*transport)->LocalAddress())) : config.id;
   Status valid_gossip = gossip_options.Validate();
   if (!valid_gossip.ok()) return valid_gossip;
 
