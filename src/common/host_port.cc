@@ -12,11 +12,12 @@ bool IsIpv6Char(char c) { return std::isxdigit(static_cast<unsigned char>(c)) ||
 }  // namespace
 
 Result<HostPort> ParseHostPort(std::string_view address, PortZero port_zero) {
-  const std::string lowest = port_zero == PortZero::kAllowed ? "0" : "1";
   auto refuse = [&](const std::string& why) {
-    return Status::InvalidArgument("'" + std::string(address) + "' is not HOST:PORT (" + why +
-                                   "; e.g. 192.168.1.20:7070, pi-3.local:7070 or [fe80::1]:7070, port " + lowest +
-                                   "-65535)");
+    std::string message(1, '\'');
+    message.append(address).append("' is not HOST:PORT (").append(why);
+    message.append("; e.g. 192.168.1.20:7070, pi-3.local:7070 or [fe80::1]:7070, port ");
+    message.append(port_zero == PortZero::kAllowed ? "0-65535)" : "1-65535)");
+    return Status::InvalidArgument(message);
   };
   std::string_view host, port;
   if (address.substr(0, 1) == "[") {
@@ -27,7 +28,7 @@ Result<HostPort> ParseHostPort(std::string_view address, PortZero port_zero) {
     host = address.substr(1, close - 1);
     port = address.substr(close + 2);
     if (host.find(':') == std::string_view::npos || !std::all_of(host.begin(), host.end(), IsIpv6Char)) {
-      return refuse("'" + std::string(host) + "' in brackets is not an IPv6 address");
+      return refuse("what is in brackets is not an IPv6 address");
     }
   } else {
     const std::size_t colon = address.find(':');
@@ -42,7 +43,8 @@ Result<HostPort> ParseHostPort(std::string_view address, PortZero port_zero) {
     }
   }
   if (host.empty()) return refuse("no host");
-  if (port.empty() || port.size() > 5 || !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+  if (port.empty() || port.size() > 5 ||
+      !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     return refuse("the port must be a number");
   }
   const int value = std::stoi(std::string(port));

@@ -80,7 +80,9 @@ Status Config::Validate() const {
     range << rule << "between " << minimum << " and 1e6 seconds, got " << value;
     return bad(key, range.str());
   };
-  if (data.empty()) return Status::InvalidArgument("no training data: pass --data PATH (a TSV shard or a folder of <Language>.txt)");
+  if (data.empty()) {
+    return Status::InvalidArgument("no training data: pass --data PATH (a TSV shard or a folder of <Language>.txt)");
+  }
   if (Result<HostPort> l = ParseHostPort(listen, PortZero::kAllowed); !l.ok()) {
     return Status::InvalidArgument(name("listen") + ": " + l.status().message());
   }

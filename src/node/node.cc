@@ -354,8 +354,9 @@ Result<std::unique_ptr<Node>> Node::Create(const Config& config) {
   Status valid_gossip = gossip_options.Validate();
   if (!valid_gossip.ok()) return valid_gossip;
 
-  auto node = std::make_unique<NodeImpl>(config, std::move(state_lock).value(), std::move(data).value(), std::move(model->first), model->second,
-                                         gossip_options, std::move(transport).value(), std::move(io));
+  auto node = std::make_unique<NodeImpl>(config, std::move(state_lock).value(), std::move(data).value(),
+                                         std::move(model->first), model->second, gossip_options,
+                                         std::move(transport).value(), std::move(io));
   Status s = node->Prepare();
   if (!s.ok()) return s;
   return std::unique_ptr<Node>(std::move(node));
