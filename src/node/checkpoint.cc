@@ -117,7 +117,7 @@ Result<LoadedCheckpoint> Checkpointer::LoadNewest(const std::string& signature) 
     any = true;
     Result<LoadedCheckpoint> loaded = bytes.ok() ? Decode(path, *bytes, signature) : bytes.status();
     if (loaded.ok()) return loaded;
-    GL_LOG(kWarn, "checkpoint") << "unusable checkpoint " << path << ": " << loaded.status().message()
+    GL_LOG(kWarn, "checkpoint") << "unusable checkpoint: " << loaded.status().message()
                                 << (path == newest_path() ? "; trying the previous one" : "");
     reasons += (reasons.empty() ? "" : "; ") + loaded.status().message();
   }
