@@ -1,5 +1,6 @@
 #include "node/checkpoint.h"
 
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -104,8 +105,25 @@ Status Checkpointer::Save(const std::string& signature, const std::vector<float>
   fs::create_directories(state_dir_, ec);
   if (ec) return Status::IoError("cannot create state dir " + state_dir_ + ": " + ec.message());
   const std::string bytes = Encode(signature, params, meta);
+  MakeRoomFor(bytes.size(), signature);
   CrashMidWriteIfAsked(bytes, newest_path());
   return WriteFileAtomicallyKeepingPrevious(newest_path(), previous_path(), bytes);
+}
+
+void Checkpointer::MakeRoomFor(std::size_t bytes, const std::string& signature) {
+  struct statvfs disk {};
+  if (::statvfs(state_dir_.c_str(), &disk) != 0 || disk.f_frsize == 0) return;
+  auto blocks = [&](std::uintmax_t size) { return (size + disk.f_frsize - 1) / disk.f_frsize; };
+  if (disk.f_bavail >= blocks(bytes)) return;
+  std::error_code ec;
+  const std::uintmax_t previous = fs::file_size(previous_path(), ec);
+  if (ec || disk.f_bavail + blocks(previous) < blocks(bytes)) return;
+  Result<std::string> newest = ReadFileBytes(newest_path());
+  if (!newest.ok() || !Decode(newest_path(), *newest, signature).ok()) return;
+  if (!fs::remove(previous_path(), ec)) return;
+  GL_LOG(kWarn, "checkpoint") << "disk full in " << state_dir_ << " (" << disk.f_bavail * disk.f_frsize
+                              << " bytes free): deleted "
+                              << previous_path() << " to make room for the new checkpoint; free some space";
 }
 
 Result<LoadedCheckpoint> Checkpointer::LoadNewest(const std::string& signature) const {

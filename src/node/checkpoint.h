@@ -15,7 +15,10 @@
 // Files: model.ckpt (newest) and model.prev.ckpt (the one before). Save() writes the new
 // checkpoint to a temporary file and only once it is complete on disk rotates newest -> prev
 // and renames it in (common/atomic_file.h): a kill -9 or a full disk at any moment leaves the
-// last good checkpoint loadable, and a failed write removes its temporary file. Save() refuses
+// last good checkpoint loadable, and a failed write removes its temporary file. When the disk
+// has no room for the new file but would have without model.prev.ckpt, and model.ckpt is good,
+// Save() deletes model.prev.ckpt first (and logs it), so a node on a full disk keeps saving
+// its progress rather than keeping an ever older pair. Save() refuses
 // a model with a non-finite parameter (the previous checkpoints stay). LoadNewest() falls
 // back to the previous checkpoint when the newest is missing, not a file, or fails its
 // checksum, and says so in the log.
@@ -63,6 +66,7 @@ class Checkpointer {
  private:
   std::string newest_path() const;
   std::string previous_path() const;
+  void MakeRoomFor(std::size_t bytes, const std::string& signature);
   std::string state_dir_;
 };
 

@@ -5,9 +5,9 @@
 - The accuracy the status reports is that of <state_dir>/model.bin (`gossip-learner eval` on it
   gives the same number), while model.ckpt holds the raw weights a restart resumes from.
 - A model.ckpt that is a folder: the node resumes from model.prev.ckpt instead of aborting.
-- A full disk (a small tmpfs; needs root): failed checkpoints leave no temporary file, the last
-  good checkpoint stays loadable and is resumed after a restart, and saving resumes once there
-  is space again.
+- A full disk (a small tmpfs; needs root): a checkpoint that does not fit leaves no temporary
+  file and the last good one untouched, which a restart resumes; with a previous checkpoint to
+  spare, the node deletes it to make room and keeps saving its progress.
 """
 import glob
 import json
@@ -161,40 +161,60 @@ class NodeStateTest(ClusterTestCase):
     @unittest.skipUnless(os.geteuid() == 0 and shutil.which("mount"), "needs root to mount a small tmpfs")
     def test_full_disk_keeps_the_last_good_checkpoint(self):
         shards, _ = self.make_shards(1)
-        node = self.add_node("full", shards[0], ["--hidden", "32", "--discovery", "static", "--gossip-interval", "0",
-                                                 "--eval-interval", "1", "--checkpoint-interval", "1"])
+        args = ["--hidden", "32", "--discovery", "static", "--gossip-interval", "0", "--eval-interval", "1"]
+        node = self.add_node("full", shards[0], args + ["--checkpoint-interval", "0"])
         os.makedirs(node.state_dir)
         subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", node.state_dir], check=True)
         self.addCleanup(subprocess.run, ["umount", "-l", node.state_dir])
         newest = os.path.join(node.state_dir, "model.ckpt")
         previous = os.path.join(node.state_dir, "model.prev.ckpt")
-        node.start().wait_ready()
-        wait_for(lambda: os.path.exists(previous), 60, "two checkpoints")
-
         filler = os.path.join(node.state_dir, "filler")
-        failures = lambda: self.log_of(node).count("checkpoint failed")
-        with open(filler, "ab", buffering=0) as f:
-            for _ in range(3):  # the node's failed writes free what they held: fill up again
+
+        def fill():
+            with open(filler, "ab", buffering=0) as f:
                 try:
                     while True:
                         f.write(b"\0" * 4096)
                 except OSError:
                     pass
-                seen = failures()
-                wait_for(lambda: failures() > seen, 30, "a checkpoint to fail")
-        self.assertIn("No space left on device", self.log_of(node))
-        self.assertEqual(node.stop(), 0)  # its final checkpoint fails too
-        self.assertEqual(glob.glob(os.path.join(node.state_dir, "*.tmp.*")), [], "a temporary file was left")
-        kept_age, _ = checkpoint(newest)  # both checksums hold (checkpoint() verifies them)
-        previous_age, _ = checkpoint(previous)
-        self.assertGreater(kept_age, previous_age)
 
-        log_size = os.path.getsize(node.log_path)
+        def resumed_from():
+            log_size = os.path.getsize(node.log_path)
+            node.start().wait_ready()
+            return re.findall(r"resuming from (\S+) \(age (\d+)\)", self.log_of(node)[log_size:])
+
+        # 1. One checkpoint, then a disk with no room for another: the final save fails, cleanly.
         node.start().wait_ready()
-        wait_for(lambda: "resuming from" in self.log_of(node)[log_size:], 30, "the resume line")
-        self.assertIn(f"resuming from {newest} (age {kept_age})", self.log_of(node)[log_size:])
+        self.trained(node)
+        self.assertEqual(node.stop(), 0)
+        with open(newest, "rb") as f:
+            kept = f.read()
+        node.start().wait_ready()
+        fill()
+        self.assertEqual(node.stop(), 0)
+        self.assertIn("checkpoint failed (training goes on): I/O error: writing " + newest, self.log_of(node))
+        self.assertIn("No space left on device", self.log_of(node))
+        self.assertEqual(glob.glob(os.path.join(node.state_dir, "*.tmp.*")), [], "a temporary file was left")
+        with open(newest, "rb") as f:
+            self.assertEqual(f.read(), kept, "a failed checkpoint changed the last good one")
+        self.assertFalse(os.path.exists(previous), "a failed checkpoint rotated the last good one away")
+        kept_age, _ = checkpoint(newest)
+        self.assertEqual(resumed_from(), [(newest, str(kept_age))])
+
+        # 2. With a previous checkpoint to spare, a full disk keeps getting the newest progress.
+        node.stop()
         os.remove(filler)
-        wait_for(lambda: checkpoint(newest)[0] > kept_age, 30, "a checkpoint once there is space again")
+        node.extra = args + ["--checkpoint-interval", "1"]
+        node.start().wait_ready()
+        wait_for(lambda: os.path.exists(previous) and checkpoint(newest)[0] > kept_age, 60, "two checkpoints")
+        fill()
+        full_age = checkpoint(newest)[0]
+        wait_for(lambda: "to make room for the new checkpoint" in self.log_of(node), 30, "a checkpoint on a full disk")
+        wait_for(lambda: checkpoint(newest)[0] > full_age, 30, "newer checkpoints on the full disk")
+        self.assertEqual(node.stop(), 0)
+        self.assertEqual(glob.glob(os.path.join(node.state_dir, "*.tmp.*")), [], "a temporary file was left")
+        final_age, _ = checkpoint(newest)
+        self.assertEqual(resumed_from(), [(newest, str(final_age))])
         self.assertEqual(node.stop(), 0)
 
 
