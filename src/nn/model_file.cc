@@ -56,6 +56,10 @@ Result<ModelFileContents> ReadModelFile(const std::string& path) {
   if (!in) return Status::NotFound(path + ": " + std::strerror(errno) + " (train one with `gossip-learner train --out FILE`)");
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (bytes.size() < kMagic.size() || std::string_view(bytes).substr(0, kMagic.size()) != kMagic) {
+    if (bytes.starts_with("GLCKPT")) {  // node/checkpoint.h
+      return Status::Corruption(path + ": a node's training checkpoint, not a model file; the node's model is "
+                                       "model.bin in the same state dir");
+    }
     return Status::Corruption(path + ": not a gossip-learner model file (bad magic)");
   }
   LeReader r(std::string_view(bytes).substr(kMagic.size()));

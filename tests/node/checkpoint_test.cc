@@ -140,6 +140,19 @@ TEST_F(CheckpointTest, CheckpointOfAnOlderVersionIsNamedAsSuch) {
   EXPECT_NE(r.status().message().find("older gossip-learner"), std::string::npos) << r.status().ToString();
 }
 
+TEST_F(CheckpointTest, ExportedModelIsAModelFileAndACheckpointSaysToUseIt) {
+  Checkpointer c(dir_);
+  ASSERT_TRUE(c.Save(model_->Signature(), Params(1.0f), {100, 1}).ok());
+  ASSERT_TRUE(model_->SetParameters(Params(0.5f)).ok());
+  ASSERT_TRUE(c.Export(*model_).ok());
+  EXPECT_EQ(c.exported_path(), dir_ + "/model.bin");
+  Result<std::unique_ptr<nn::Model>> exported = nn::Model::Load(c.exported_path());
+  ASSERT_TRUE(exported.ok()) << exported.status().ToString();
+  EXPECT_EQ((*exported)->GetParameters(), Params(0.5f));
+  Status s = nn::Model::Load(dir_ + "/model.ckpt").status();
+  EXPECT_NE(s.message().find("model.bin"), std::string::npos) << s.ToString();
+}
+
 TEST_F(CheckpointTest, AllCorruptIsAnErrorThatSaysWhatToDo) {
   Checkpointer c(dir_);
   ASSERT_TRUE(c.Save(model_->Signature(), Params(1.0f), {100, 1}).ok());
