@@ -122,8 +122,8 @@ void Checkpointer::MakeRoomFor(std::size_t bytes, const std::string& signature) 
   if (!newest.ok() || !Decode(newest_path(), *newest, signature).ok()) return;
   if (!fs::remove(previous_path(), ec)) return;
   GL_LOG(kWarn, "checkpoint") << "disk full in " << state_dir_ << " (" << disk.f_bavail * disk.f_frsize
-                              << " bytes free): deleted "
-                              << previous_path() << " to make room for the new checkpoint; free some space";
+                              << " bytes free): deleted " << previous_path()
+                              << " to make room for the new checkpoint; free some space";
 }
 
 Result<LoadedCheckpoint> Checkpointer::LoadNewest(const std::string& signature) const {

@@ -123,9 +123,9 @@ Result<LocalData> LoadLocalData(const Config& c) {
 
 class NodeImpl : public Node {
  public:
-  NodeImpl(const Config& config, std::unique_ptr<DirLock> state_lock, LocalData data, std::unique_ptr<nn::Model> model, CheckpointMeta start,
-           const gossip::Options& gossip_options, std::unique_ptr<gossip::TcpTransport> transport,
-           std::unique_ptr<asio::io_context> io)
+  NodeImpl(const Config& config, std::unique_ptr<DirLock> state_lock, LocalData data,
+           std::unique_ptr<nn::Model> model, CheckpointMeta start, const gossip::Options& gossip_options,
+           std::unique_ptr<gossip::TcpTransport> transport, std::unique_ptr<asio::io_context> io)
       : config_(config),
         state_lock_(std::move(state_lock)),
         io_(std::move(io)),
@@ -326,10 +326,11 @@ Result<std::unique_ptr<Node>> Node::Create(const Config& config) {
   std::filesystem::create_directories(config.state_dir, ec);
   if (ec) return Status::IoError("cannot create state dir " + config.state_dir + ": " + ec.message());
   Result<std::unique_ptr<DirLock>> state_lock = DirLock::Acquire(config.state_dir);
-  if (!state_lock.ok()) {
+  if (state_lock.status().code() == Status::Code::kUnavailable) {
     return Status::Unavailable("state dir " + state_lock.status().message() +
                                "; two nodes must not share one: give each its own --state-dir");
   }
+  if (!state_lock.ok()) return state_lock.status();
   Result<int> leftovers = RemoveLeftoverTemporaries(config.state_dir);
   if (!leftovers.ok()) return leftovers.status();
   if (*leftovers > 0) {
