@@ -1,7 +1,6 @@
 #include "common/atomic_file.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -73,34 +72,6 @@ Status WriteFileAtomicallyKeepingPrevious(const std::string& path, const std::st
   }
   if (Status s = RenameOrRemove(tmp, path); !s.ok()) return s;
   return FsyncFolderOf(path);
-}
-
-Result<std::string> ReadFileBytes(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0 && errno == ENOENT) return Status::NotFound(Errno(path));
-  if (fd < 0) return Status::IoError(Errno(path));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    const bool folder = S_ISDIR(st.st_mode);
-    ::close(fd);
-    return Status::IoError(path + (folder ? " is a folder, not a file" : " is not a regular file"));
-  }
-  std::string bytes;
-  bytes.reserve(static_cast<std::size_t>(st.st_size));
-  char buffer[1 << 16];
-  for (;;) {
-    const ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      Status failed = Status::IoError(Errno("reading " + path));
-      ::close(fd);
-      return failed;
-    }
-    if (n == 0) break;
-    bytes.append(buffer, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return bytes;
 }
 
 Result<int> RemoveLeftoverTemporaries(const std::string& dir) {

@@ -4,8 +4,6 @@
 // folder must exist. Thread-safe for distinct paths. A failed write (disk full, I/O error)
 // removes its temporary file and leaves `path` as it was; only a writer killed mid-write
 // leaves its temporary behind, which RemoveLeftoverTemporaries clears.
-// ReadFileBytes: a whole regular file, with a Status instead of an exception for a folder or
-// an unreadable file.
 #pragma once
 
 #include <string>
@@ -23,9 +21,6 @@ Status WriteFileAtomically(const std::string& path, std::string_view bytes);
 // were. A crash between the two renames leaves the old file at `previous_path` and no `path`.
 Status WriteFileAtomicallyKeepingPrevious(const std::string& path, const std::string& previous_path,
                                           std::string_view bytes);
-
-// NotFound (no such file), IoError (a folder, or unreadable).
-Result<std::string> ReadFileBytes(const std::string& path);
 
 // Deletes the temporary files (<name>.tmp.<pid>) that writers killed mid-write left in `dir`,
 // and returns how many. Call before any writer in `dir` starts (a node, on its state dir at

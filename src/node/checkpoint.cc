@@ -13,6 +13,7 @@
 #include "common/atomic_file.h"
 #include "common/little_endian.h"
 #include "common/log.h"
+#include "common/read_file.h"
 #include "nn/hash.h"
 
 namespace gl::node {
@@ -22,6 +23,7 @@ namespace {
 constexpr std::string_view kMagic("GLCKPT2\n", 8);
 constexpr std::size_t kMaxSignatureBytes = 1 << 16;
 constexpr std::uint64_t kMaxParameters = 1ull << 28;  // 1 GiB of fp32
+constexpr std::uint64_t kMaxFileBytes = kMaxParameters * 4 + kMaxSignatureBytes + 1024;
 
 std::string Encode(const std::string& signature, const std::vector<float>& params, const CheckpointMeta& meta) {
   std::string bytes(kMagic);
@@ -118,7 +120,7 @@ void Checkpointer::MakeRoomFor(std::size_t bytes, const std::string& signature) 
   std::error_code ec;
   const std::uintmax_t previous = fs::file_size(previous_path(), ec);
   if (ec || disk.f_bavail + blocks(previous) < blocks(bytes)) return;
-  Result<std::string> newest = ReadFileBytes(newest_path());
+  Result<std::string> newest = ReadWholeFile(newest_path(), kMaxFileBytes);
   if (!newest.ok() || !Decode(newest_path(), *newest, signature).ok()) return;
   if (!fs::remove(previous_path(), ec)) return;
   GL_LOG(kWarn, "checkpoint") << "disk full in " << state_dir_ << " (" << disk.f_bavail * disk.f_frsize
@@ -130,7 +132,7 @@ Result<LoadedCheckpoint> Checkpointer::LoadNewest(const std::string& signature) 
   std::string reasons;
   bool any = false;
   for (const std::string& path : {newest_path(), previous_path()}) {
-    Result<std::string> bytes = ReadFileBytes(path);
+    Result<std::string> bytes = ReadWholeFile(path, kMaxFileBytes);
     if (bytes.status().code() == Status::Code::kNotFound) continue;
     any = true;
     Result<LoadedCheckpoint> loaded = bytes.ok() ? Decode(path, *bytes, signature) : bytes.status();

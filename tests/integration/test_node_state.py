@@ -155,7 +155,7 @@ class NodeStateTest(ClusterTestCase):
         path, age = re.findall(r"resuming from (\S+) \(age (\d+)\)", self.log_of(node))[-1]
         self.assertEqual(path, os.path.join(node.state_dir, "model.prev.ckpt"))
         self.assertGreaterEqual(int(age), 1000)
-        self.assertIn("model.ckpt is a folder", self.log_of(node))
+        self.assertIn("model.ckpt: is a folder", self.log_of(node))
         self.assertEqual(node.stop(), 0)
 
     @unittest.skipUnless(os.geteuid() == 0 and shutil.which("mount"), "needs root to mount a small tmpfs")

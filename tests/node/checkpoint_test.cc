@@ -8,6 +8,7 @@
 
 #include "../common/file_size_limit.h"
 #include "common/atomic_file.h"
+#include "common/read_file.h"
 #include "nn/model.h"
 
 namespace gl::node {
@@ -31,7 +32,7 @@ class CheckpointTest : public ::testing::Test {
     f.put('\x5a').put('\xa5');
   }
   std::vector<float> Params(float value) { return std::vector<float>(model_->ParameterCount(), value); }
-  std::string Bytes(const std::string& name) { return ReadFileBytes(dir_ + "/" + name).value(); }
+  std::string Bytes(const std::string& name) { return ReadWholeFile(dir_ + "/" + name, 1 << 20).value(); }
 
   std::string dir_;
   std::unique_ptr<nn::Model> model_;
