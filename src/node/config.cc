@@ -113,7 +113,7 @@ Status Config::Validate() const {
   }
   if (!(dropout >= 0 && dropout <= 0.9)) return bad("dropout", "in [0, 0.9]");
   if (!(validation_fraction > 0 && validation_fraction < 0.9)) return bad("validation_fraction", "in (0, 0.9)");
-  for (const Status& s : {interval("eval_interval_s", eval_interval_s, 1, "only at exit"),
+  for (const Status& s : {interval("eval_interval_s", eval_interval_s, 1, "only at start and exit"),
                           interval("checkpoint_interval_s", checkpoint_interval_s, 1, "only at exit"),
                           interval("interval_s", gossip_interval_s, 0.1, "answer only"),
                           interval("probe_interval_s", probe_interval_s, 0.1, "off"),
@@ -151,18 +151,22 @@ Status LoadConfigFile(const std::string& path, Config& c) {
     return Status::InvalidArgument("cannot parse config file " + where.str());
   }
   Status keys = CheckKeys(root, {
-      {"node", {"id", "listen", "data", "eval_data", "state_dir", "status_socket", "peers", "discovery",
-                "cluster", "role", "key_file", "encrypt", "io_nice"}},
-      {"training", {"hidden", "batch_size", "learning_rate", "lr_half_life_epochs", "min_learning_rate", "dropout",
-                    "validation_fraction", "eval_interval_s", "checkpoint_interval_s", "class_weighting",
-                    "intervals_per_epoch", "seed"}},
-      {"gossip", {"interval_s", "exchange_timeout_s", "probe_interval_s", "dead_after_failures", "merge",
-                  "merge_window", "clip_factor", "clip_window", "clip_drop_factor", "clip_radial_share", "max_update_norm",
-                  "max_frames_per_second"}},
-      {"coordinator", {"fraction", "min_nodes", "local_epochs", "client_lr", "lr_decay", "round_deadline_s",
-                       "failover_timeout_s", "strategy", "coordinator_trains", "server_optimizer", "server_lr",
-                       "server_momentum", "server_tau"}},
-  });
+                                    {"node",
+                                     {"id", "listen", "data", "eval_data", "state_dir", "status_socket", "peers",
+                                      "discovery", "cluster", "role", "key_file", "encrypt", "io_nice"}},
+                                    {"training",
+                                     {"hidden", "batch_size", "learning_rate", "lr_half_life_epochs",
+                                      "min_learning_rate", "dropout", "validation_fraction", "eval_interval_s",
+                                      "checkpoint_interval_s", "class_weighting", "intervals_per_epoch", "seed"}},
+                                    {"gossip",
+                                     {"interval_s", "exchange_timeout_s", "probe_interval_s", "dead_after_failures",
+                                      "merge", "merge_window", "clip_factor", "clip_window", "clip_drop_factor",
+                                      "clip_radial_share", "max_update_norm", "max_frames_per_second"}},
+                                    {"coordinator",
+                                     {"fraction", "min_nodes", "local_epochs", "client_lr", "lr_decay",
+                                      "round_deadline_s", "failover_timeout_s", "strategy", "coordinator_trains",
+                                      "server_optimizer", "server_lr", "server_momentum", "server_tau"}},
+                                });
   if (!keys.ok()) return Status::InvalidArgument(path + ": " + keys.message());
   for (const auto& [section, table] : root) {
     for (const auto& [key, unused] : *table.as_table()) {

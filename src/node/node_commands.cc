@@ -59,7 +59,8 @@ void AddRun(CLI::App& app, int& exit_code) {
   flags->Add(run, "--eval-data", "eval_data", &Config::eval_data,
              "Common evaluation file, scored periodically (experiments)");
   flags->Add(run, "--peer", "peers", &Config::peers, "Static peer HOST:PORT (repeatable)");
-  flags->Add(run, "--state-dir", "state_dir", &Config::state_dir, "Checkpoints and status socket (default ./gl-state)");
+  flags->Add(run, "--state-dir", "state_dir", &Config::state_dir,
+             "This node's model.bin, checkpoints and status socket; one node per dir (default ./gl-state)");
   flags->Add(run, "--status-socket", "status_socket", &Config::status_socket,
              "Status socket path (default <state-dir>/status.sock)");
   flags->Add(run, "--discovery", "discovery", &Config::discovery, "mdns | static | both (default both)");
