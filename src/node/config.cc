@@ -151,22 +151,18 @@ Status LoadConfigFile(const std::string& path, Config& c) {
     return Status::InvalidArgument("cannot parse config file " + where.str());
   }
   Status keys = CheckKeys(root, {
-                                    {"node",
-                                     {"id", "listen", "data", "eval_data", "state_dir", "status_socket", "peers",
-                                      "discovery", "cluster", "role", "key_file", "encrypt", "io_nice"}},
-                                    {"training",
-                                     {"hidden", "batch_size", "learning_rate", "lr_half_life_epochs",
-                                      "min_learning_rate", "dropout", "validation_fraction", "eval_interval_s",
-                                      "checkpoint_interval_s", "class_weighting", "intervals_per_epoch", "seed"}},
-                                    {"gossip",
-                                     {"interval_s", "exchange_timeout_s", "probe_interval_s", "dead_after_failures",
-                                      "merge", "merge_window", "clip_factor", "clip_window", "clip_drop_factor",
-                                      "clip_radial_share", "max_update_norm", "max_frames_per_second"}},
-                                    {"coordinator",
-                                     {"fraction", "min_nodes", "local_epochs", "client_lr", "lr_decay",
-                                      "round_deadline_s", "failover_timeout_s", "strategy", "coordinator_trains",
-                                      "server_optimizer", "server_lr", "server_momentum", "server_tau"}},
-                                });
+      {"node", {"id", "listen", "data", "eval_data", "state_dir", "status_socket", "peers", "discovery",
+                "cluster", "role", "key_file", "encrypt", "io_nice"}},
+      {"training", {"hidden", "batch_size", "learning_rate", "lr_half_life_epochs", "min_learning_rate", "dropout",
+                    "validation_fraction", "eval_interval_s", "checkpoint_interval_s", "class_weighting",
+                    "intervals_per_epoch", "seed"}},
+      {"gossip", {"interval_s", "exchange_timeout_s", "probe_interval_s", "dead_after_failures", "merge",
+                  "merge_window", "clip_factor", "clip_window", "clip_drop_factor", "clip_radial_share", "max_update_norm",
+                  "max_frames_per_second"}},
+      {"coordinator", {"fraction", "min_nodes", "local_epochs", "client_lr", "lr_decay", "round_deadline_s",
+                       "failover_timeout_s", "strategy", "coordinator_trains", "server_optimizer", "server_lr",
+                       "server_momentum", "server_tau"}},
+  });
   if (!keys.ok()) return Status::InvalidArgument(path + ": " + keys.message());
   for (const auto& [section, table] : root) {
     for (const auto& [key, unused] : *table.as_table()) {
