@@ -2,21 +2,12 @@
 #include <set>
 #include <utility>
 
+#include "common/host_port.h"
 #include "common/log.h"
 #include "discovery/discovery.h"
 
 namespace gl::discovery {
 namespace {
-
-// "host:port" with a non-empty host and a decimal port in 1..65535.
-bool IsHostPort(const std::string& address) {
-  const auto colon = address.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == address.size()) return false;
-  const std::string port = address.substr(colon + 1);
-  if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) return false;
-  const int value = std::stoi(port);
-  return value >= 1 && value <= 65535;
-}
 
 class StaticDiscovery : public Discovery {
  public:
@@ -24,8 +15,8 @@ class StaticDiscovery : public Discovery {
 
   Status Start(Callback on_event) override {
     for (const auto& address : addresses_) {
-      if (!IsHostPort(address)) {
-        return Status::InvalidArgument("static peer '" + address + "' is not host:port (port 1-65535)");
+      if (Result<HostPort> valid = ParseHostPort(address); !valid.ok()) {
+        return Status::InvalidArgument("static peer " + valid.status().message());
       }
     }
     std::set<std::string> seen;

@@ -60,6 +60,10 @@ Result<ModelFileContents> ReadModelFile(const std::string& path) {
   }
   const std::string& bytes = *read;
   if (bytes.size() < kMagic.size() || std::string_view(bytes).substr(0, kMagic.size()) != kMagic) {
+    if (bytes.starts_with("GLCKPT")) {  // node/checkpoint.h
+      return Status::Corruption(path + ": a node's training checkpoint, not a model file; the node's model is "
+                                       "model.bin in the same state dir");
+    }
     return Status::Corruption(path + ": not a gossip-learner model file (bad magic)");
   }
   LeReader r(std::string_view(bytes).substr(kMagic.size()));

@@ -1,45 +1,88 @@
 #include "node/checkpoint.h"
 
+#include <sys/statvfs.h>
 #include <unistd.h>
 
-#include <cstdio>
+#include <algorithm>
+#include <bit>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
+#include <string_view>
 
 #include "common/atomic_file.h"
+#include "common/little_endian.h"
 #include "common/log.h"
+#include "common/read_file.h"
+#include "nn/hash.h"
 
 namespace gl::node {
 namespace fs = std::filesystem;
 namespace {
 
-CheckpointMeta ReadMeta(const std::string& model_path) {
-  CheckpointMeta meta;
-  std::ifstream in(model_path + ".meta");
-  if (!(in >> meta.age >> meta.epochs)) return CheckpointMeta{};
-  return meta;
+constexpr std::string_view kMagic("GLCKPT2\n", 8);
+constexpr std::size_t kMaxSignatureBytes = 1 << 16;
+constexpr std::uint64_t kMaxParameters = 1ull << 28;  // 1 GiB of fp32
+constexpr std::uint64_t kMaxFileBytes = kMaxParameters * 4 + kMaxSignatureBytes + 1024;
+
+std::string Encode(const std::string& signature, const std::vector<float>& params, const CheckpointMeta& meta) {
+  std::string bytes(kMagic);
+  PutLe(bytes, meta.age, 8);
+  PutLe(bytes, meta.epochs, 8);
+  PutText(bytes, signature);
+  PutLe(bytes, params.size(), 8);
+  for (float p : params) PutLe(bytes, std::bit_cast<std::uint32_t>(p), 4);
+  PutLe(bytes, nn::Fnv1a64(bytes), 8);
+  return bytes;
 }
 
-Status WriteMeta(const std::string& model_path, const CheckpointMeta& meta) {
-  return WriteFileAtomically(model_path + ".meta", std::to_string(meta.age) + ' ' + std::to_string(meta.epochs) + '\n');
+Result<LoadedCheckpoint> Decode(const std::string& path, std::string_view bytes, const std::string& signature) {
+  if (bytes.substr(0, kMagic.size()) != kMagic) {
+    const bool older = bytes.substr(0, kMagic.size()) == std::string_view("GLMODEL\n", 8);
+    return Status::Corruption(path + (older ? ": a checkpoint of an older gossip-learner (a plain model file, "
+                                              "which `gossip-learner eval --model` can still score)"
+                                            : ": not a gossip-learner checkpoint (bad magic)"));
+  }
+  LeReader r(bytes.substr(kMagic.size()));
+  LoadedCheckpoint loaded;
+  loaded.path = path;
+  loaded.meta.age = r.Le(8);
+  loaded.meta.epochs = r.Le(8);
+  const std::string saved_signature = r.Text(kMaxSignatureBytes);
+  const std::uint64_t count = r.Le(8);
+  if (count > kMaxParameters || !r.Has(count * 4 + 8)) {
+    return Status::Corruption(path + ": truncated (" + std::to_string(bytes.size()) + " bytes)");
+  }
+  loaded.params.resize(count);
+  for (float& p : loaded.params) p = std::bit_cast<float>(static_cast<std::uint32_t>(r.Le(4)));
+  const std::size_t checked = kMagic.size() + r.offset();
+  if (r.Le(8) != nn::Fnv1a64(bytes.substr(0, checked))) return Status::Corruption(path + ": checksum mismatch");
+  if (checked + 8 != bytes.size()) return Status::Corruption(path + ": unexpected trailing bytes");
+  if (saved_signature != signature) {
+    return Status::Rejected(path + ": model signature " + saved_signature + " differs from this node's " + signature +
+                            " (other hidden size, name length, alphabet or labels)");
+  }
+  if (!std::all_of(loaded.params.begin(), loaded.params.end(), [](float p) { return std::isfinite(p); })) {
+    return Status::Corruption(path + ": non-finite parameter");
+  }
+  return loaded;
 }
 
-void RenameIfExists(const std::string& from, const std::string& to) {
-  std::error_code ec;
-  if (fs::exists(from, ec)) fs::rename(from, to, ec);
-  if (ec) GL_LOG(kWarn, "checkpoint") << "cannot rename " << from << " to " << to << ": " << ec.message();
+Status RefuseNonFinite(const std::vector<float>& params, const std::string& path) {
+  const auto bad = std::find_if(params.begin(), params.end(), [](float p) { return !std::isfinite(p); });
+  if (bad == params.end()) return Status::Ok();
+  return Status::Rejected("the model has a non-finite parameter (#" + std::to_string(bad - params.begin()) +
+                          "); not saved, " + path + " keeps the last good one");
 }
 
-// The GL_TEST_CRASH_IN_CHECKPOINT hook (checkpoint.h): on the Nth call, leaves half of a
-// temporary model file behind and aborts.
-void CrashMidWriteIfAsked(const nn::Model& model, const std::string& path) {
+// The GL_TEST_CRASH_IN_CHECKPOINT hook (checkpoint.h): on the Nth call, leaves half of the
+// new checkpoint's temporary file behind and aborts.
+void CrashMidWriteIfAsked(const std::string& bytes, const std::string& path) {
   static int saves = 0;
   const char* hook = std::getenv("GL_TEST_CRASH_IN_CHECKPOINT");
   if (hook == nullptr || ++saves != std::atoi(hook)) return;
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  std::error_code ec;
-  if (model.Save(tmp).ok()) fs::resize_file(tmp, fs::file_size(tmp, ec) / 2, ec);
+  (void)WriteFileAtomically(tmp, std::string_view(bytes).substr(0, bytes.size() / 2));
   GL_LOG(kError, "checkpoint") << "GL_TEST_CRASH_IN_CHECKPOINT=" << hook << ": aborting mid-write of " << tmp;
   std::abort();
 }
@@ -50,30 +93,53 @@ Checkpointer::Checkpointer(std::string state_dir) : state_dir_(std::move(state_d
 
 std::string Checkpointer::newest_path() const { return state_dir_ + "/model.ckpt"; }
 std::string Checkpointer::previous_path() const { return state_dir_ + "/model.prev.ckpt"; }
+std::string Checkpointer::exported_path() const { return state_dir_ + "/model.bin"; }
 
-Status Checkpointer::Save(const nn::Model& model, const CheckpointMeta& meta) {
+Status Checkpointer::Export(const nn::Model& model) const {
+  if (Status s = RefuseNonFinite(model.GetParameters(), exported_path()); !s.ok()) return s;
+  return model.Save(exported_path());
+}
+
+Status Checkpointer::Save(const std::string& signature, const std::vector<float>& params,
+                          const CheckpointMeta& meta) {
+  if (Status s = RefuseNonFinite(params, newest_path()); !s.ok()) return s;
   std::error_code ec;
   fs::create_directories(state_dir_, ec);
   if (ec) return Status::IoError("cannot create state dir " + state_dir_ + ": " + ec.message());
-  RenameIfExists(newest_path(), previous_path());
-  RenameIfExists(newest_path() + ".meta", previous_path() + ".meta");
-  Status s = WriteMeta(newest_path(), meta);
-  if (!s.ok()) return s;
-  CrashMidWriteIfAsked(model, newest_path());
-  return model.Save(newest_path());
+  const std::string bytes = Encode(signature, params, meta);
+  MakeRoomFor(bytes.size(), signature);
+  CrashMidWriteIfAsked(bytes, newest_path());
+  return WriteFileAtomicallyKeepingPrevious(newest_path(), previous_path(), bytes);
+}
+
+void Checkpointer::MakeRoomFor(std::size_t bytes, const std::string& signature) {
+  struct statvfs disk {};
+  if (::statvfs(state_dir_.c_str(), &disk) != 0 || disk.f_frsize == 0) return;
+  auto blocks = [&](std::uintmax_t size) { return (size + disk.f_frsize - 1) / disk.f_frsize; };
+  if (disk.f_bavail >= blocks(bytes)) return;
+  std::error_code ec;
+  const std::uintmax_t previous = fs::file_size(previous_path(), ec);
+  if (ec || disk.f_bavail + blocks(previous) < blocks(bytes)) return;
+  Result<std::string> newest = ReadWholeFile(newest_path(), kMaxFileBytes);
+  if (!newest.ok() || !Decode(newest_path(), *newest, signature).ok()) return;
+  if (!fs::remove(previous_path(), ec)) return;
+  GL_LOG(kWarn, "checkpoint") << "disk full in " << state_dir_ << " (" << disk.f_bavail * disk.f_frsize
+                              << " bytes free): deleted " << previous_path()
+                              << " to make room for the new checkpoint; free some space";
 }
 
 Result<LoadedCheckpoint> Checkpointer::LoadNewest(const std::string& signature) const {
   std::string reasons;
   bool any = false;
   for (const std::string& path : {newest_path(), previous_path()}) {
-    std::error_code ec;
-    if (!fs::exists(path, ec)) continue;
+    Result<std::string> bytes = ReadWholeFile(path, kMaxFileBytes);
+    if (bytes.status().code() == Status::Code::kNotFound) continue;
     any = true;
-    Result<std::unique_ptr<nn::Model>> model = nn::Model::LoadExpecting(path, signature);
-    if (model.ok()) return LoadedCheckpoint{std::move(model).value(), ReadMeta(path), path};
-    GL_LOG(kWarn, "checkpoint") << "unusable checkpoint " << path << ": " << model.status().ToString();
-    reasons += (reasons.empty() ? "" : "; ") + path + ": " + model.status().message();
+    Result<LoadedCheckpoint> loaded = bytes.ok() ? Decode(path, *bytes, signature) : bytes.status();
+    if (loaded.ok()) return loaded;
+    GL_LOG(kWarn, "checkpoint") << "unusable checkpoint: " << loaded.status().message()
+                                << (path == newest_path() ? "; trying the previous one" : "");
+    reasons += (reasons.empty() ? "" : "; ") + loaded.status().message();
   }
   if (!any) return Status::NotFound("no checkpoint in " + state_dir_);
   return Status::Corruption(reasons + " (start with --fresh to ignore them)");

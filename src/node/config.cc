@@ -6,6 +6,8 @@
 #include <type_traits>
 #include <toml++/toml.h>
 
+#include "common/host_port.h"
+
 namespace gl::node {
 namespace {
 
@@ -61,54 +63,80 @@ std::string Config::StatusSocketPath() const {
 }
 
 Status Config::Validate() const {
-  auto bad = [](const std::string& what) { return Status::InvalidArgument(what); };
-  if (data.empty()) return bad("no training data: pass --data PATH (a TSV shard or a folder of <Language>.txt)");
-  if (listen.rfind(':') == std::string::npos) return bad("listen must be HOST:PORT, got '" + listen + "'");
+  auto name = [this](const std::string& key) {
+    auto it = origins.find(key);
+    return it == origins.end() ? key : it->second;
+  };
+  auto bad = [&](const std::string& key, const std::string& rule) {
+    return Status::InvalidArgument(name(key) + " must be " + rule);
+  };
+  // Seconds: 0 turns it off where `off` says so; otherwise at least `minimum`, for below that
+  // it would spin (or, rounded to milliseconds, silently mean 0).
+  auto interval = [&](const std::string& key, double value, double minimum, const char* off) -> Status {
+    if (value == 0 && off != nullptr) return Status::Ok();
+    if (value >= minimum && value <= 1e6) return Status::Ok();
+    std::string rule = off ? "0 (" + std::string(off) + ") or " : std::string();
+    std::ostringstream range;
+    range << rule << "between " << minimum << " and 1e6 seconds, got " << value;
+    return bad(key, range.str());
+  };
+  if (data.empty()) {
+    return Status::InvalidArgument("no training data: pass --data PATH (a TSV shard or a folder of <Language>.txt)");
+  }
+  if (Result<HostPort> l = ParseHostPort(listen, PortZero::kAllowed); !l.ok()) {
+    return Status::InvalidArgument(name("listen") + ": " + l.status().message());
+  }
   for (const std::string& peer : peers) {
-    if (peer.rfind(':') == std::string::npos) return bad("peer must be HOST:PORT, got '" + peer + "'");
+    if (Result<HostPort> p = ParseHostPort(peer); !p.ok()) {
+      return Status::InvalidArgument(name("peers") + ": " + p.status().message());
+    }
   }
   if (discovery != "mdns" && discovery != "static" && discovery != "both") {
-    return bad("discovery must be mdns, static or both, got '" + discovery + "'");
+    return bad("discovery", "mdns, static or both, got '" + discovery + "'");
   }
-  if (role != "node" && role != "coordinator") return bad("role must be node or coordinator, got '" + role + "'");
+  if (role != "node" && role != "coordinator") return bad("role", "node or coordinator, got '" + role + "'");
   if (merge != "age-weighted" && merge != "average" && merge != "trimmed-mean") {
-    return bad("merge must be age-weighted, average or trimmed-mean, got '" + merge + "'");
+    return bad("merge", "age-weighted, average or trimmed-mean, got '" + merge + "'");
   }
-  if (merge_window < 1 || merge_window > 32) return bad("merge_window must be in [1, 32]");
-  if (io_nice < 0 || io_nice > 19) return bad("io_nice must be in [0, 19]");
-  if (!(clip_factor >= 0)) return bad("clip_factor must be >= 0 (0 = no clipping)");
-  if (clip_window < 3 || clip_window > 64) return bad("clip_window must be in [3, 64]");
-  if (!(clip_drop_factor == 0 || clip_drop_factor >= 1)) return bad("clip_drop_factor must be 0 (never drop) or >= 1");
-  if (!(clip_radial_share >= 0 && clip_radial_share <= 1)) return bad("clip_radial_share must be in [0, 1] (0 = no cap)");
-  if (hidden < 8 || hidden > 1024) return bad("hidden must be in [8, 1024]");
-  if (batch_size < 1 || batch_size > 4096) return bad("batch_size must be in [1, 4096]");
-  if (!(learning_rate > 0 && learning_rate < 1)) return bad("learning_rate must be in (0, 1)");
-  if (!(lr_half_life_epochs >= 0)) return bad("lr_half_life_epochs must be >= 0 (0 = constant learning rate)");
+  if (merge_window < 1 || merge_window > 32) return bad("merge_window", "in [1, 32]");
+  if (io_nice < 0 || io_nice > 19) return bad("io_nice", "in [0, 19]");
+  if (!(clip_factor >= 0)) return bad("clip_factor", ">= 0 (0 = no clipping)");
+  if (clip_window < 3 || clip_window > 64) return bad("clip_window", "in [3, 64]");
+  if (!(clip_drop_factor == 0 || clip_drop_factor >= 1)) return bad("clip_drop_factor", "0 (never drop) or >= 1");
+  if (!(clip_radial_share >= 0 && clip_radial_share <= 1)) return bad("clip_radial_share", "in [0, 1] (0 = no cap)");
+  if (hidden < 8 || hidden > 1024) return bad("hidden", "in [8, 1024]");
+  if (batch_size < 1 || batch_size > 4096) return bad("batch_size", "in [1, 4096]");
+  if (!(learning_rate > 0 && learning_rate < 1)) return bad("learning_rate", "in (0, 1)");
+  if (!(lr_half_life_epochs >= 0)) return bad("lr_half_life_epochs", ">= 0 (0 = constant learning rate)");
   if (!(min_learning_rate >= 0 && min_learning_rate <= learning_rate)) {
-    return bad("min_learning_rate must be in [0, learning_rate]");
+    return bad("min_learning_rate", "in [0, " + name("learning_rate") + "]");
   }
-  if (!(dropout >= 0 && dropout <= 0.9)) return bad("dropout must be in [0, 0.9]");
-  if (!(validation_fraction > 0 && validation_fraction < 0.9)) return bad("validation_fraction must be in (0, 0.9)");
-  if (eval_interval_s < 0 || checkpoint_interval_s < 0 || gossip_interval_s < 0 || probe_interval_s < 0) {
-    return bad("intervals must be >= 0 seconds (0 = off)");
+  if (!(dropout >= 0 && dropout <= 0.9)) return bad("dropout", "in [0, 0.9]");
+  if (!(validation_fraction > 0 && validation_fraction < 0.9)) return bad("validation_fraction", "in (0, 0.9)");
+  for (const Status& s : {interval("eval_interval_s", eval_interval_s, 1, "only at start and exit"),
+                          interval("checkpoint_interval_s", checkpoint_interval_s, 1, "only at exit"),
+                          interval("interval_s", gossip_interval_s, 0.1, "answer only"),
+                          interval("probe_interval_s", probe_interval_s, 0.1, "off"),
+                          interval("exchange_timeout_s", exchange_timeout_s, 0.1, nullptr),
+                          interval("round_deadline_s", round_deadline_s, 0.1, nullptr),
+                          interval("failover_timeout_s", failover_timeout_s, 0.1, nullptr)}) {
+    if (!s.ok()) return s;
   }
-  if (exchange_timeout_s <= 0) return bad("exchange_timeout_s must be > 0");
   if (encrypt && key_file.empty()) {
-    return bad("encrypt = true needs key_file (frames are encrypted with the cluster key)");
+    return Status::InvalidArgument(name("encrypt") + " needs a cluster key (--key-file FILE, or key_file in the "
+                                   "config file): frames are encrypted with it");
   }
-  if (!(max_update_norm >= 0)) return bad("max_update_norm must be >= 0 (0 = no bound)");
-  if (!(max_frames_per_second >= 0)) return bad("max_frames_per_second must be >= 0 (0 = no limit)");
-  if (intervals_per_epoch < 0) return bad("intervals_per_epoch must be >= 0 (0 = no pacing)");
-  if (dead_after_failures < 1) return bad("dead_after_failures must be >= 1");
-  if (!(fraction > 0 && fraction <= 1)) return bad("fraction must be in (0, 1]");
-  if (min_nodes < 1) return bad("min_nodes must be >= 1");
-  if (local_epochs < 1 || local_epochs > 1000) return bad("local_epochs must be in [1, 1000]");
-  if (round_deadline_s <= 0) return bad("round_deadline_s must be > 0");
-  if (failover_timeout_s <= 0) return bad("failover_timeout_s must be > 0");
-  if (!(client_lr > 0 && client_lr < 1)) return bad("client_lr must be in (0, 1)");
-  if (!(lr_decay > 0 && lr_decay <= 1)) return bad("lr_decay must be in (0, 1]");
+  if (!(max_update_norm >= 0)) return bad("max_update_norm", ">= 0 (0 = no bound)");
+  if (!(max_frames_per_second >= 0)) return bad("max_frames_per_second", ">= 0 (0 = no limit)");
+  if (!(intervals_per_epoch >= 0)) return bad("intervals_per_epoch", ">= 0 (0 = no pacing)");
+  if (dead_after_failures < 1) return bad("dead_after_failures", ">= 1");
+  if (!(fraction > 0 && fraction <= 1)) return bad("fraction", "in (0, 1]");
+  if (min_nodes < 1) return bad("min_nodes", ">= 1");
+  if (local_epochs < 1 || local_epochs > 1000) return bad("local_epochs", "in [1, 1000]");
+  if (!(client_lr > 0 && client_lr < 1)) return bad("client_lr", "in (0, 1)");
+  if (!(lr_decay > 0 && lr_decay <= 1)) return bad("lr_decay", "in (0, 1]");
   if (strategy != "fedavg" && strategy != "fednova" && strategy != "trimmed-mean") {
-    return bad("strategy must be fedavg, fednova or trimmed-mean, got '" + strategy + "'");
+    return bad("strategy", "fedavg, fednova or trimmed-mean, got '" + strategy + "'");
   }
   return Status::Ok();
 }
@@ -136,6 +164,11 @@ Status LoadConfigFile(const std::string& path, Config& c) {
                        "server_momentum", "server_tau"}},
   });
   if (!keys.ok()) return Status::InvalidArgument(path + ": " + keys.message());
+  for (const auto& [section, table] : root) {
+    for (const auto& [key, unused] : *table.as_table()) {
+      c.origins[std::string(key.str())] = std::string(key.str()) + " in " + path;
+    }
+  }
 
   std::string error;
   static const toml::table kEmpty;

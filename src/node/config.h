@@ -1,11 +1,12 @@
 // node::Config: every setting of `gossip-learner run`, with its documented default.
 //
 // Precedence: the defaults below < the config file (TOML, see config/node.toml, which
-// documents every key) < command-line flags. Validate() names the valid range of the
-// first bad value.
+// documents every key) < command-line flags. Validate() names the first bad value as the
+// user gave it (the flag typed, or the key and its file: see `origins`) and its valid range.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,10 @@ struct Config {
   double server_momentum = 0.5;          // sgd: FedAvgM server momentum in [0, 1)
   double server_tau = 1e-3;              // adam: adaptivity floor, > 0
   double lr_decay = 0.93;                // round r trains with client_lr x lr_decay^(r-1); (0, 1]
+
+  // How the user gave a setting, by its TOML key: "--batch", or "batch_size in node.toml".
+  // Filled by LoadConfigFile and the flag parser; a setting not in it kept its default.
+  std::map<std::string, std::string> origins;
 
   std::string StatusSocketPath() const;
   Status Validate() const;

@@ -4,10 +4,14 @@
 
 #include <asio.hpp>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 
 #include "common/atomic_file.h"
+#include "common/dir_lock.h"
+#include "common/host_port.h"
 #include "common/log.h"
 #include "common/thread_priority.h"
 #include "discovery/discovery.h"
@@ -45,7 +49,11 @@ std::string HostName() {
   return name;
 }
 
-std::string PortOf(const std::string& host_port) { return host_port.substr(host_port.rfind(':') + 1); }
+// The port of the transport's bound address (which is always HOST:PORT).
+std::uint16_t PortOf(const std::string& host_port) {
+  Result<HostPort> parsed = ParseHostPort(host_port, PortZero::kAllowed);
+  return parsed.ok() ? parsed->port : 0;
+}
 
 // The cluster key from config.key_file; without one, the single warning that the node runs open.
 Result<std::optional<gossip::ClusterKey>> LoadKey(const Config& c) {
@@ -115,10 +123,11 @@ Result<LocalData> LoadLocalData(const Config& c) {
 
 class NodeImpl : public Node {
  public:
-  NodeImpl(const Config& config, LocalData data, std::unique_ptr<nn::Model> model, CheckpointMeta start,
-           const gossip::Options& gossip_options, std::unique_ptr<gossip::TcpTransport> transport,
-           std::unique_ptr<asio::io_context> io)
+  NodeImpl(const Config& config, std::unique_ptr<DirLock> state_lock, LocalData data,
+           std::unique_ptr<nn::Model> model, CheckpointMeta start, const gossip::Options& gossip_options,
+           std::unique_ptr<gossip::TcpTransport> transport, std::unique_ptr<asio::io_context> io)
       : config_(config),
+        state_lock_(std::move(state_lock)),
         io_(std::move(io)),
         transport_(std::move(transport)),
         id_(gossip_options.node_id),
@@ -161,7 +170,7 @@ class NodeImpl : public Node {
       discovery::Options d;
       d.node_id = id_;
       d.cluster = config_.cluster;
-      d.port = static_cast<std::uint16_t>(std::stoi(PortOf(transport_->LocalAddress())));
+      d.port = PortOf(transport_->LocalAddress());
       d.signature_hash = SignatureHash(signature_);
       d.role = config_.role;
       discoveries_.push_back(discovery::MakeAvahiDiscovery(d));
@@ -173,9 +182,14 @@ class NodeImpl : public Node {
     SetLogPrefix(id_);
     GL_LOG(kInfo, "node") << "listening on " << transport_->LocalAddress() << ", status on "
                           << config_.StatusSocketPath() << ", model " << signature_;
+    // A closed terminal or SSH session (SIGHUP) stops the node like SIGTERM, checkpoint
+    // included, unless it was started with SIGHUP ignored (nohup) to outlive the session.
+    struct sigaction hup {};
+    if (::sigaction(SIGHUP, nullptr, &hup) == 0 && hup.sa_handler != SIG_IGN) signals_.add(SIGHUP);
     signals_.async_wait([this](asio::error_code ec, int signal) {
       if (ec) return;
-      GL_LOG(kInfo, "node") << "signal " << signal << ": shutting down";
+      GL_LOG(kInfo, "node") << "signal " << signal << " (" << ::strsignal(signal)
+                            << "): saving a checkpoint and shutting down";
       Shutdown();
     });
     training_->Start();
@@ -248,6 +262,7 @@ class NodeImpl : public Node {
     in.signature = signature_;
     in.uptime_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     in.training = training_->Progress();
+    in.scored_model_path = checkpointer_.exported_path();
     in.params = shared_.Snapshot().params;
     in.engine = engine_.Stats();
     in.security = transport_->Security();
@@ -260,6 +275,7 @@ class NodeImpl : public Node {
   }
 
   Config config_;
+  std::unique_ptr<DirLock> state_lock_;  // held until the last checkpoint is written
   std::unique_ptr<asio::io_context> io_;
   std::unique_ptr<gossip::TcpTransport> transport_;
   std::string id_;
@@ -289,8 +305,8 @@ Result<std::pair<std::unique_ptr<nn::Model>, CheckpointMeta>> LoadOrCreateModel(
   if (!c.fresh) {
     Result<LoadedCheckpoint> loaded = Checkpointer(c.state_dir).LoadNewest(model->Signature());
     if (loaded.ok()) {
+      if (Status s = model->SetParameters(loaded->params); !s.ok()) return s;
       GL_LOG(kInfo, "node") << "resuming from " << loaded->path << " (age " << loaded->meta.age << ")";
-      model = std::move(loaded->model);
       meta = loaded->meta;
     } else if (loaded.status().code() != Status::Code::kNotFound) {
       return loaded.status();
@@ -309,6 +325,12 @@ Result<std::unique_ptr<Node>> Node::Create(const Config& config) {
   std::error_code ec;
   std::filesystem::create_directories(config.state_dir, ec);
   if (ec) return Status::IoError("cannot create state dir " + config.state_dir + ": " + ec.message());
+  Result<std::unique_ptr<DirLock>> state_lock = DirLock::Acquire(config.state_dir);
+  if (state_lock.status().code() == Status::Code::kUnavailable) {
+    return Status::Unavailable("state dir " + state_lock.status().message() +
+                               "; two nodes must not share one: give each its own --state-dir");
+  }
+  if (!state_lock.ok()) return state_lock.status();
   Result<int> leftovers = RemoveLeftoverTemporaries(config.state_dir);
   if (!leftovers.ok()) return leftovers.status();
   if (*leftovers > 0) {
@@ -329,12 +351,13 @@ Result<std::unique_ptr<Node>> Node::Create(const Config& config) {
       gossip::TcpTransport::Create(*io, config.listen, TcpOptionsFor(config, gossip_options));
   if (!transport.ok()) return transport.status();
   gossip_options.node_id =
-      config.id.empty() ? HostName() + "-" + PortOf((*transport)->LocalAddress()) : config.id;
+      config.id.empty() ? HostName() + "-" + std::to_string(PortOf((*transport)->LocalAddress())) : config.id;
   Status valid_gossip = gossip_options.Validate();
   if (!valid_gossip.ok()) return valid_gossip;
 
-  auto node = std::make_unique<NodeImpl>(config, std::move(data).value(), std::move(model->first), model->second,
-                                         gossip_options, std::move(transport).value(), std::move(io));
+  auto node = std::make_unique<NodeImpl>(config, std::move(state_lock).value(), std::move(data).value(),
+                                         std::move(model->first), model->second, gossip_options,
+                                         std::move(transport).value(), std::move(io));
   Status s = node->Prepare();
   if (!s.ok()) return s;
   return std::unique_ptr<Node>(std::move(node));

@@ -2,7 +2,7 @@
 //   nn::Model (owned by the TrainingLoop thread) <-> SharedModel <-> gossip::Engine
 //   (io thread, TCP transport) <- peer events <- discovery (Avahi thread, static list),
 //   and a StatusServer on the io thread.
-// Run() blocks until SIGINT/SIGTERM (or Shutdown()), then stops accepting, aborts the
+// Run() blocks until SIGINT/SIGTERM/SIGHUP (or Shutdown()), then stops accepting, aborts the
 // exchange in flight, saves a checkpoint and returns 0.
 #pragma once
 

@@ -47,6 +47,8 @@ std::string RenderStatus(const StatusInputs& in) {
       {"learning_rate", t.learning_rate},
       {"validation", MetricsJson(t.validation)},
       {"eval", MetricsJson(t.eval)},
+      {"scored_model", {{"path", in.scored_model_path}, {"age", t.scored_age},
+                        {"weights", t.scored_smoothed ? "smoothed" : "raw"}, {"saved", t.scored_saved}}},
       {"exchanges_ok", in.engine.exchanges_ok},
       {"exchanges_failed", in.engine.exchanges_failed},
       {"rejected_updates", in.engine.rejected_updates},

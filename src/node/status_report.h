@@ -23,6 +23,7 @@ struct StatusInputs {
   std::string signature;
   double uptime_s = 0;
   TrainingProgress training;
+  std::string scored_model_path;  // where the model that validation/eval score is saved
   std::vector<float> params;  // current published parameters; only a sample is reported
   gossip::EngineStats engine;
   gossip::SecurityStats security;  // from the transport: auth failures per host, throttling

@@ -305,15 +305,22 @@ void TrainingLoop::Evaluate() {
     raw = model_->GetParameters();
     if (!model_->SetParameters(smoothed_.value()).ok()) raw.clear();
   }
+  const bool smoothed = !raw.empty();
   nn::Metrics validation = model_->Evaluate(validation_);
   std::optional<nn::Metrics> eval;
   if (eval_) eval = model_->Evaluate(*eval_);
-  if (!raw.empty()) model_->SetParameters(raw);
+  // Written before the scores are published: the status never names a file older than them.
+  const Status exported = checkpointer_.Export(*model_);
+  if (!exported.ok()) GL_LOG(kError, "train") << "scored model not saved: " << exported.ToString();
+  if (smoothed) model_->SetParameters(raw);
   TrainingProgress p;
   {
     std::lock_guard<std::mutex> lock(progress_mutex_);
     progress_.validation = validation;
     progress_.eval = eval;
+    progress_.scored_age = progress_.model_age;
+    progress_.scored_smoothed = smoothed;
+    progress_.scored_saved = exported.ok();
     p = progress_;
   }
   char eval_text[16] = "-";
@@ -321,17 +328,17 @@ void TrainingLoop::Evaluate() {
   char line[256];
   std::snprintf(line, sizeof line,
                 "epoch %llu  age %llu  lr %.2g  loss %.4f  validation acc %.1f%% F1 %.3f  eval acc %s  %.0f samples/s  "
-                "merges %llu",
+                "merges %llu  scored: %s weights, ",
                 static_cast<unsigned long long>(p.epochs), static_cast<unsigned long long>(p.model_age),
                 p.learning_rate, p.train_loss,
                 100 * validation.accuracy, validation.macro_f1, eval_text, p.samples_per_s,
-                static_cast<unsigned long long>(p.merges));
-  GL_LOG(kInfo, "train") << line;
+                static_cast<unsigned long long>(p.merges), smoothed ? "smoothed" : "raw");
+  GL_LOG(kInfo, "train") << line << (exported.ok() ? "saved to " : "NOT saved to ") << checkpointer_.exported_path();
 }
 
 void TrainingLoop::SaveCheckpoint() {
   const TrainingProgress p = Progress();
-  Status s = checkpointer_.Save(*model_, CheckpointMeta{p.model_age, p.epochs});
+  Status s = checkpointer_.Save(model_->Signature(), model_->GetParameters(), CheckpointMeta{p.model_age, p.epochs});
   if (!s.ok()) GL_LOG(kError, "train") << "checkpoint failed (training goes on): " << s.ToString();
 }
 

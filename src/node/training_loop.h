@@ -6,7 +6,8 @@
 // epoch shorter than min_epoch_duration waits out the rest. Every
 // eval_interval it scores the model on the local validation split (and on the common
 // eval set, if any): the running average of its models right after each merge (see
-// TrainingOptions::smoothing_merges); every checkpoint_interval it saves a checkpoint. Stop() ends the
+// TrainingOptions::smoothing_merges), and exports what it scored to model.bin
+// (checkpoint.h); every checkpoint_interval it saves a checkpoint of the raw weights. Stop() ends the
 // loop after the current minibatch, saves a final checkpoint and joins the thread.
 // Coordinator mode (issue 5): Submit() queues a RoundTask, run at the next minibatch
 // boundary; while federated (SetFederated) the loop does no free training, it only runs
@@ -48,8 +49,14 @@ struct TrainingProgress {
   double train_loss = 0;            // moving average over recent minibatches
   double samples_per_s = 0;         // own training rate, recent
   double learning_rate = 0;         // of free training, in the current epoch
+  // The scores of the last evaluation, and what they are of: the model then exported to
+  // Checkpointer::exported_path() (model.bin), so that the file a user takes home is the one
+  // whose accuracy the node reports. Raw checkpoints (model.ckpt) only resume training.
   std::optional<nn::Metrics> validation;
   std::optional<nn::Metrics> eval;
+  std::uint64_t scored_age = 0;   // model_age when it was scored
+  bool scored_smoothed = false;   // the smoothed (averaged) weights, else the raw ones
+  bool scored_saved = false;      // written to model.bin (false: the write failed, see the log)
 };
 
 struct TrainingOptions {

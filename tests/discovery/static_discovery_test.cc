@@ -27,7 +27,8 @@ TEST(StaticDiscoveryTest, EmitsOneUpPerDistinctAddressAtStart) {
 }
 
 TEST(StaticDiscoveryTest, RejectsMalformedAddressAndEmitsNothing) {
-  for (const char* bad : {"10.0.0.1", ":7001", "host:", "host:0", "host:65536", "host:7x"}) {
+  for (const char* bad :
+       {"10.0.0.1", ":7001", "host:", "host:0", "host:65536", "host:7x", "127.0.0.1:7070:1", "fe80::1:7070"}) {
     EventRecorder recorder;
     auto discovery = MakeStaticDiscovery({"10.0.0.1:7001", bad});
     const Status status = discovery->Start(recorder.Callback());

@@ -1,5 +1,6 @@
 """Issue 3: SIGTERM saves the model and exits 0; a restart resumes from the checkpoint;
---fresh ignores it; bad input at start fails with a clear message."""
+--fresh ignores it; bad input at start fails with a clear message that names the flag typed
+or the config key and its file (issue 12)."""
 import os
 import subprocess
 import unittest
@@ -35,11 +36,23 @@ class NodeLifecycleTest(ClusterTestCase):
         self.assertIn("listening on", fresh_log)
         self.assertNotIn("resuming from", fresh_log)
 
+    def config_file(self, text):
+        path = os.path.join(self.workdir, "node.toml")
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
     def test_bad_start_is_a_clear_error(self):
         for args, expected in [
             (["--data", "/nonexistent/shard.tsv"], "/nonexistent/shard.tsv"),
             (["--data", "x", "--merge", "median"], "merge"),
             (["--data", "x", "--listen", "nocolon"], "HOST:PORT"),
+            # an error names what the user typed: the flag, or the key and its file
+            (["--data", "x", "--batch", "0"], "--batch must be in [1, 4096]"),
+            (["--data", "x", "--peer", "127.0.0.1:7070:1"], "--peer: '127.0.0.1:7070:1' is not HOST:PORT"),
+            (["--data", "x", "--gossip-interval", "1e-9"], "--gossip-interval must be 0 (answer only) or between 0.1"),
+            (["--data", "x", "--config", self.config_file("[gossip]\ninterval_s = 1e-9\n")],
+             "interval_s in " + os.path.join(self.workdir, "node.toml") + " must be 0 (answer only) or between 0.1"),
         ]:
             with self.subTest(args=args):
                 res = subprocess.run([BIN, "run", "--state-dir", os.path.join(self.workdir, "s")] + args,

@@ -4,8 +4,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
+#include "../common/file_size_limit.h"
 #include "common/atomic_file.h"
+#include "common/read_file.h"
+#include "nn/model.h"
 
 namespace gl::node {
 namespace {
@@ -22,18 +26,13 @@ class CheckpointTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  std::unique_ptr<nn::Model> ModelWith(float value) {
-    nn::ModelOptions options;
-    options.hidden_size = 8;
-    auto m = std::move(nn::Model::Create(options)).value();
-    EXPECT_TRUE(m->SetParameters(std::vector<float>(m->ParameterCount(), value)).ok());
-    return m;
-  }
-  void Corrupt(const std::string& path) {
+  void Corrupt(const std::string& path, std::streamoff at = -1) {
     std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp(static_cast<std::streamoff>(fs::file_size(path) / 2));
+    f.seekp(at >= 0 ? at : static_cast<std::streamoff>(fs::file_size(path) / 2));
     f.put('\x5a').put('\xa5');
   }
+  std::vector<float> Params(float value) { return std::vector<float>(model_->ParameterCount(), value); }
+  std::string Bytes(const std::string& name) { return ReadWholeFile(dir_ + "/" + name, 1 << 20).value(); }
 
   std::string dir_;
   std::unique_ptr<nn::Model> model_;
@@ -46,38 +45,118 @@ TEST_F(CheckpointTest, NoCheckpointIsNotFound) {
 
 TEST_F(CheckpointTest, RoundTripKeepsParametersAndMeta) {
   Checkpointer c(dir_);
-  ASSERT_TRUE(c.Save(*ModelWith(0.25f), {1234, 5}).ok());
+  ASSERT_TRUE(c.Save(model_->Signature(), Params(0.25f), {1234, 5}).ok());
   Result<LoadedCheckpoint> r = c.LoadNewest(model_->Signature());
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->meta.age, 1234u);
   EXPECT_EQ(r->meta.epochs, 5u);
-  EXPECT_EQ(r->model->GetParameters(), std::vector<float>(model_->ParameterCount(), 0.25f));
+  EXPECT_EQ(r->params, std::vector<float>(model_->ParameterCount(), 0.25f));
 }
 
 TEST_F(CheckpointTest, CorruptNewestFallsBackToPrevious) {
   Checkpointer c(dir_);
-  ASSERT_TRUE(c.Save(*ModelWith(1.0f), {100, 1}).ok());
-  ASSERT_TRUE(c.Save(*ModelWith(2.0f), {200, 2}).ok());
+  ASSERT_TRUE(c.Save(model_->Signature(), Params(1.0f), {100, 1}).ok());
+  ASSERT_TRUE(c.Save(model_->Signature(), Params(2.0f), {200, 2}).ok());
   Corrupt(dir_ + "/model.ckpt");
   Result<LoadedCheckpoint> r = c.LoadNewest(model_->Signature());
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->path, dir_ + "/model.prev.ckpt");
   EXPECT_EQ(r->meta.age, 100u);
-  EXPECT_EQ(r->model->GetParameters()[0], 1.0f);
+  EXPECT_EQ(r->params[0], 1.0f);
 }
 
 TEST_F(CheckpointTest, MissingNewestAfterRotationFallsBackToPrevious) {
   Checkpointer c(dir_);
-  ASSERT_TRUE(c.Save(*ModelWith(1.0f), {100, 1}).ok());
+  ASSERT_TRUE(c.Save(model_->Signature(), Params(1.0f), {100, 1}).ok());
   fs::rename(dir_ + "/model.ckpt", dir_ + "/model.prev.ckpt");  // as if killed right after rotating
   Result<LoadedCheckpoint> r = c.LoadNewest(model_->Signature());
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  EXPECT_EQ(r->model->GetParameters()[0], 1.0f);
+  EXPECT_EQ(r->params[0], 1.0f);
+}
+
+TEST_F(CheckpointTest, DamagedMetadataIsDetectedAndFallsBackToThePreviousPair) {
+  Checkpointer c(dir_);
+  ASSERT_TRUE(c.Save(model_->Signature(), Params(1.0f), {100, 1}).ok());
+  ASSERT_TRUE(c.Save(model_->Signature(), Params(2.0f), {200, 2}).ok());
+  Corrupt(dir_ + "/model.ckpt", 8);  // the age
+  Result<LoadedCheckpoint> r = c.LoadNewest(model_->Signature());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->path, dir_ + "/model.prev.ckpt");
+  EXPECT_EQ(r->meta.age, 100u);
+  EXPECT_EQ(r->params[0], 1.0f);
+}
+
+TEST_F(CheckpointTest, NewestThatIsAFolderFallsBackToPrevious) {
+  Checkpointer c(dir_);
+  ASSERT_TRUE(c.Save(model_->Signature(), Params(1.0f), {100, 1}).ok());
+  fs::rename(dir_ + "/model.ckpt", dir_ + "/model.prev.ckpt");
+  fs::create_directories(dir_ + "/model.ckpt");
+  Result<LoadedCheckpoint> r = c.LoadNewest(model_->Signature());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->path, dir_ + "/model.prev.ckpt");
+  EXPECT_EQ(r->meta.age, 100u);
+  Status s = c.Save(model_->Signature(), Params(2.0f), {200, 2});  // cannot rotate a folder away: says so, keeps prev
+  EXPECT_NE(s.message().find("folder"), std::string::npos) << s.ToString();
+  EXPECT_EQ(c.LoadNewest(model_->Signature()).value().meta.age, 100u);
+}
+
+TEST_F(CheckpointTest, NonFiniteModelIsNeverWritten) {
+  Checkpointer c(dir_);
+  ASSERT_TRUE(c.Save(model_->Signature(), Params(1.0f), {100, 1}).ok());
+  ASSERT_TRUE(c.Save(model_->Signature(), Params(2.0f), {200, 2}).ok());
+  const std::string newest = Bytes("model.ckpt"), previous = Bytes("model.prev.ckpt");
+  std::vector<float> params = Params(3.0f);
+  params[5] = std::numeric_limits<float>::quiet_NaN();
+  Status s = c.Save(model_->Signature(), params, {300, 3});
+  EXPECT_EQ(s.code(), Status::Code::kRejected) << s.ToString();
+  EXPECT_NE(s.message().find("non-finite"), std::string::npos) << s.ToString();
+  EXPECT_EQ(Bytes("model.ckpt"), newest);
+  EXPECT_EQ(Bytes("model.prev.ckpt"), previous);
+}
+
+TEST_F(CheckpointTest, FullDiskKeepsBothCheckpointsAndLeavesNoTemporary) {
+  Checkpointer c(dir_);
+  ASSERT_TRUE(c.Save(model_->Signature(), Params(1.0f), {100, 1}).ok());
+  ASSERT_TRUE(c.Save(model_->Signature(), Params(2.0f), {200, 2}).ok());
+  const std::string newest = Bytes("model.ckpt"), previous = Bytes("model.prev.ckpt");
+  for (int attempt = 0; attempt < 2; ++attempt) {  // a second failure must not rotate either
+    FileSizeLimit full(newest.size() / 2);
+    Status s = c.Save(model_->Signature(), Params(3.0f), {300, 3});
+    EXPECT_EQ(s.code(), Status::Code::kIoError) << s.ToString();
+  }
+  EXPECT_EQ(Bytes("model.ckpt"), newest);
+  EXPECT_EQ(Bytes("model.prev.ckpt"), previous);
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir_), fs::directory_iterator()), 2) << "a temporary was left";
+  Result<LoadedCheckpoint> r = c.LoadNewest(model_->Signature());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->meta.age, 200u);
+  EXPECT_EQ(r->params[0], 2.0f);
+}
+
+TEST_F(CheckpointTest, CheckpointOfAnOlderVersionIsNamedAsSuch) {
+  ASSERT_TRUE(fs::create_directories(dir_));
+  ASSERT_TRUE(model_->Save(dir_ + "/model.ckpt").ok());
+  Result<LoadedCheckpoint> r = Checkpointer(dir_).LoadNewest(model_->Signature());
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("older gossip-learner"), std::string::npos) << r.status().ToString();
+}
+
+TEST_F(CheckpointTest, ExportedModelIsAModelFileAndACheckpointSaysToUseIt) {
+  Checkpointer c(dir_);
+  ASSERT_TRUE(c.Save(model_->Signature(), Params(1.0f), {100, 1}).ok());
+  ASSERT_TRUE(model_->SetParameters(Params(0.5f)).ok());
+  ASSERT_TRUE(c.Export(*model_).ok());
+  EXPECT_EQ(c.exported_path(), dir_ + "/model.bin");
+  Result<std::unique_ptr<nn::Model>> exported = nn::Model::Load(c.exported_path());
+  ASSERT_TRUE(exported.ok()) << exported.status().ToString();
+  EXPECT_EQ((*exported)->GetParameters(), Params(0.5f));
+  Status s = nn::Model::Load(dir_ + "/model.ckpt").status();
+  EXPECT_NE(s.message().find("model.bin"), std::string::npos) << s.ToString();
 }
 
 TEST_F(CheckpointTest, AllCorruptIsAnErrorThatSaysWhatToDo) {
   Checkpointer c(dir_);
-  ASSERT_TRUE(c.Save(*ModelWith(1.0f), {100, 1}).ok());
+  ASSERT_TRUE(c.Save(model_->Signature(), Params(1.0f), {100, 1}).ok());
   Corrupt(dir_ + "/model.ckpt");
   Result<LoadedCheckpoint> r = c.LoadNewest(model_->Signature());
   ASSERT_FALSE(r.ok());
@@ -86,7 +165,7 @@ TEST_F(CheckpointTest, AllCorruptIsAnErrorThatSaysWhatToDo) {
 
 TEST_F(CheckpointTest, OtherSignatureIsRejected) {
   Checkpointer c(dir_);
-  ASSERT_TRUE(c.Save(*ModelWith(1.0f), {100, 1}).ok());
+  ASSERT_TRUE(c.Save(model_->Signature(), Params(1.0f), {100, 1}).ok());
   nn::ModelOptions bigger;
   bigger.hidden_size = 16;
   auto other = std::move(nn::Model::Create(bigger)).value();
@@ -95,7 +174,7 @@ TEST_F(CheckpointTest, OtherSignatureIsRejected) {
 
 TEST_F(CheckpointTest, TemporariesLeftByACrashAreRemovedAndNothingElse) {
   Checkpointer c(dir_);
-  ASSERT_TRUE(c.Save(*ModelWith(0.5f), CheckpointMeta{7, 1}).ok());
+  ASSERT_TRUE(c.Save(model_->Signature(), Params(0.5f), CheckpointMeta{7, 1}).ok());
   for (const char* leftover : {"model.ckpt.tmp.123", "round.tmp.456"}) std::ofstream(dir_ + "/" + leftover) << "half";
   EXPECT_EQ(RemoveLeftoverTemporaries(dir_).value(), 2);
   EXPECT_FALSE(fs::exists(dir_ + "/model.ckpt.tmp.123"));

@@ -2,9 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace gl::node {
 namespace {
@@ -112,6 +115,64 @@ TEST(ConfigValidateTest, RejectsBadValuesWithTheirRange) {
   bad.clip_radial_share = 0.1;
   bad.io_nice = 20;
   EXPECT_NE(bad.Validate().message().find("io_nice must be in [0, 19]"), std::string::npos);
+}
+
+TEST_F(ConfigFileTest, ErrorsNameTheKeyAndFileAValueCameFrom) {
+  Config c;
+  ASSERT_TRUE(LoadConfigFile(Write("[gossip]\ninterval_s = 1e-9\n"), c).ok());
+  c.data = "shard.tsv";
+  const std::string message = c.Validate().message();
+  EXPECT_NE(message.find("interval_s in " + path_ + " must be 0 (answer only) or between 0.1 and"), std::string::npos)
+      << message;
+}
+
+TEST(ConfigValidateTest, ErrorsNameTheFlagTyped) {
+  Config c;
+  c.data = "shard.tsv";
+  c.batch_size = 0;
+  EXPECT_EQ(c.Validate().message(), "batch_size must be in [1, 4096]");  // a default has no origin
+  c.origins["batch_size"] = "--batch";
+  EXPECT_EQ(c.Validate().message(), "--batch must be in [1, 4096]");
+}
+
+TEST(ConfigValidateTest, EveryIntervalNamesItsKeyAndHasALowerBound) {
+  Config c;
+  c.data = "shard.tsv";
+  const std::vector<std::pair<double Config::*, std::string>> intervals = {
+      {&Config::eval_interval_s, "eval_interval_s"},       {&Config::checkpoint_interval_s, "checkpoint_interval_s"},
+      {&Config::gossip_interval_s, "interval_s"},          {&Config::probe_interval_s, "probe_interval_s"},
+      {&Config::exchange_timeout_s, "exchange_timeout_s"}, {&Config::round_deadline_s, "round_deadline_s"},
+      {&Config::failover_timeout_s, "failover_timeout_s"}};
+  for (const auto& [field, key] : intervals) {
+    for (double value : {-1.0, 1e-9, 0.05, std::nan("")}) {
+      Config bad = c;
+      bad.*field = value;
+      EXPECT_EQ(bad.Validate().message().rfind(key + " must be", 0), 0u) << key << " = " << value << ": "
+                                                                         << bad.Validate().message();
+    }
+  }
+  c.gossip_interval_s = 0;  // answer only
+  c.eval_interval_s = 0;    // only at exit
+  EXPECT_TRUE(c.Validate().ok()) << c.Validate().ToString();
+  c.exchange_timeout_s = 0;  // a timeout cannot be off
+  EXPECT_FALSE(c.Validate().ok());
+}
+
+TEST(ConfigValidateTest, AddressesAreStrictHostPort) {
+  Config c;
+  c.data = "shard.tsv";
+  c.listen = "127.0.0.1:0";  // the system picks the port
+  c.peers = {"10.0.0.2:7070", "[fe80::1]:7070", "pi-3.local:7070"};
+  EXPECT_TRUE(c.Validate().ok()) << c.Validate().ToString();
+  c.peers.push_back("127.0.0.1:7070:1");
+  c.origins["peers"] = "--peer";
+  const std::string message = c.Validate().message();
+  EXPECT_EQ(message.rfind("--peer: '127.0.0.1:7070:1' is not HOST:PORT", 0), 0u) << message;
+  c.peers = {"10.0.0.2:0"};
+  EXPECT_FALSE(c.Validate().ok());
+  c.peers.clear();
+  c.listen = "7070";
+  EXPECT_NE(c.Validate().message().find("HOST:PORT"), std::string::npos);
 }
 
 TEST(ConfigValidateTest, EncryptNeedsAKeyFile) {

@@ -18,6 +18,10 @@ TEST(StatusReportTest, HasEveryDocumentedField) {
   m.accuracy = 0.8;
   m.macro_f1 = 0.5;
   in.training.validation = m;
+  in.training.scored_age = 90;
+  in.training.scored_smoothed = true;
+  in.training.scored_saved = true;
+  in.scored_model_path = "gl-state/model.bin";
   in.params.assign(5000, 1.0f);
   in.engine.bytes_sent = 10;
   gossip::PeerStatus peer;
@@ -35,6 +39,8 @@ TEST(StatusReportTest, HasEveryDocumentedField) {
   }
   EXPECT_DOUBLE_EQ(doc["validation"]["accuracy"].get<double>(), 0.8);
   EXPECT_TRUE(doc["eval"].is_null());
+  EXPECT_EQ(doc["scored_model"], nlohmann::json({{"path", "gl-state/model.bin"}, {"age", 90}, {"weights", "smoothed"},
+                                                 {"saved", true}}));
   EXPECT_EQ(doc["peers"][0]["found_by"], nlohmann::json({"mdns", "static"}));
   for (const char* key : {"id", "address", "state", "last_seen_s", "exchanges", "failures"}) {
     EXPECT_TRUE(doc["peers"][0].contains(key)) << key;
