@@ -83,6 +83,8 @@ void AddRun(CLI::App& app, int& exit_code) {
              "Refuse received models further than this and 4x the local norm (L2) from the local one; 0 = no bound (default 200)");
   flags->Add(run, "--max-frames-per-second", &Config::max_frames_per_second,
              "Frames each remote host may send per second; 0 = no limit (default 200)");
+  flags->Add(run, "--max-connections-per-host", &Config::max_connections_per_host,
+             "Inbound connections one remote host may hold open at once (default 8)");
   flags->Add(run, "--intervals-per-epoch", &Config::intervals_per_epoch,
              "A local epoch spans at least this many gossip intervals (default 4; 0 = no pacing)");
   flags->AddFlag(run, "--fresh", &Config::fresh, "Ignore the checkpoint in the state dir");
