@@ -48,12 +48,12 @@ void BoundedSequence(Archive& ar, Container& items, std::size_t max_items = SIZE
   if constexpr (Archive::is_loading::value) {
     const auto* bounded = dynamic_cast<const InputArchive*>(&ar);
     if (bounded == nullptr) throw cereal::Exception("messages must be decoded with gossip::InputArchive");
+    if (count > bounded->max_sequence_bytes() / sizeof(Element)) {
+      throw cereal::Exception(std::string(field) + " of " + std::to_string(count) + " elements exceeds the body");
+    }
     if (count > max_items) {
       throw cereal::Exception(std::string(field) + " of " + std::to_string(count) + " elements exceeds its limit of " +
                               std::to_string(max_items));
-    }
-    if (count > bounded->max_sequence_bytes() / sizeof(Element)) {
-      throw cereal::Exception(std::string(field) + " of " + std::to_string(count) + " elements exceeds the body");
     }
     items.resize(count);
   }

@@ -46,12 +46,6 @@ struct TcpOptions {
   std::uint32_t max_frame_bytes = 4u << 20;
   // Inbound connections served at once; further ones are closed on accept.
   std::size_t max_inbound_connections = 32;
-  // Of those, at most this many from one remote host (Options::max_connections_per_host).
-  std::size_t max_connections_per_host = 8;
-  // Deadline for a served connection's first complete frame (the AuthNonce on a keyed
-  // connection, else the first request), when shorter than io_timeout: a connection that
-  // holds a slot without sending loses it soon.
-  std::chrono::milliseconds first_frame_timeout{2000};
   // Deadline for each read and write on a served connection, and for the handler's reply.
   std::chrono::milliseconds io_timeout{5000};
   // Shared secret of the cluster (Options::cluster_key); none = run open.
@@ -63,6 +57,12 @@ struct TcpOptions {
   // Deadline for the handler's reply to a RoundRequest, which comes only after local
   // training (round_messages.h); the coordinator's round deadline. Default 10 min.
   std::chrono::milliseconds round_reply_timeout{600000};
+  // Of max_inbound_connections, at most this many from one remote host (Options::max_connections_per_host).
+  std::size_t max_connections_per_host = 8;
+  // Deadline for a served connection's first complete frame (the AuthNonce on a keyed
+  // connection, else the first request), when shorter than io_timeout: a connection that
+  // holds a slot without sending loses it soon.
+  std::chrono::milliseconds first_frame_timeout{2000};
 
   // The limits the engine options ask for (io_timeout = exchange_timeout).
   static TcpOptions From(const Options& options);
