@@ -80,6 +80,19 @@ class TcpTransportTest : public ::testing::Test {
 
   static std::vector<std::uint8_t> PingBytes() { return EncodeFrame(EncodeMessage(Ping{"raw"})); }
 
+  // Sends a Ping on `raw` and reads the whole reply frame; returns its type.
+  static MessageType PingAndReadReply(tcp::socket& raw) {
+    asio::write(raw, asio::buffer(PingBytes()));
+    std::array<std::uint8_t, kFrameHeaderSize> header{};
+    asio::read(raw, asio::buffer(header));
+    Result<FrameHeader> reply = ParseHeader(header, 1024);
+    EXPECT_TRUE(reply.ok()) << reply.status().ToString();
+    if (!reply.ok()) return MessageType::kError;
+    std::vector<std::uint8_t> body(reply->body_length);
+    asio::read(raw, asio::buffer(body));
+    return reply->type;
+  }
+
   void ExpectNormalRequestStillWorks() {
     auto [status, reply] = Request(ServerAddress(), EncodeMessage(Ping{"after"}));
     ASSERT_TRUE(status.ok()) << status.ToString();
@@ -159,13 +172,7 @@ TEST_F(TcpTransportTest, BadFrameGetsAResetAndAHangUpBetweenFramesAFin) {
   EXPECT_EQ(ec, asio::error::connection_reset);
 
   tcp::socket polite = RawConnect();
-  asio::write(polite, asio::buffer(PingBytes()));
-  std::array<std::uint8_t, kFrameHeaderSize> header{};
-  asio::read(polite, asio::buffer(header));
-  Result<FrameHeader> reply = ParseHeader(header, 1024);
-  ASSERT_TRUE(reply.ok());
-  std::vector<std::uint8_t> body(reply->body_length);
-  asio::read(polite, asio::buffer(body));
+  EXPECT_EQ(PingAndReadReply(polite), MessageType::kPong);
   polite.shutdown(tcp::socket::shutdown_send);
   polite.read_some(asio::buffer(buffer), ec);
   EXPECT_EQ(ec, asio::error::eof);
@@ -216,16 +223,7 @@ TEST_F(TcpTransportTest, TruncatedFrameThenHangUpIsRejected) {
 
 TEST_F(TcpTransportTest, ServedConnectionCarriesSeveralRequests) {
   tcp::socket raw = RawConnect();
-  for (int i = 0; i < 3; ++i) {
-    asio::write(raw, asio::buffer(PingBytes()));
-    std::array<std::uint8_t, kFrameHeaderSize> header{};
-    asio::read(raw, asio::buffer(header));
-    Result<FrameHeader> parsed = ParseHeader(header, 1024);
-    ASSERT_TRUE(parsed.ok());
-    EXPECT_EQ(parsed->type, MessageType::kPong);
-    std::vector<std::uint8_t> body(parsed->body_length);
-    asio::read(raw, asio::buffer(body));
-  }
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(PingAndReadReply(raw), MessageType::kPong);
   EXPECT_EQ(requests_served_, 3);
 }
 
@@ -290,13 +288,7 @@ TEST_F(TcpTransportSlotTest, SilentConnectionIsClosedAtTheFirstFrameDeadline) {
   EXPECT_LT(waited, milliseconds(3000));
 
   tcp::socket polite = RawConnect();
-  asio::write(polite, asio::buffer(PingBytes()));
-  std::array<std::uint8_t, kFrameHeaderSize> header{};
-  asio::read(polite, asio::buffer(header));
-  Result<FrameHeader> reply = ParseHeader(header, 1024);
-  ASSERT_TRUE(reply.ok());
-  std::vector<std::uint8_t> body(reply->body_length);
-  asio::read(polite, asio::buffer(body));
+  EXPECT_EQ(PingAndReadReply(polite), MessageType::kPong);
   // Served once: the next request may take io_timeout, so the connection is still open
   // well after the first-frame deadline.
   timeval short_wait{1, 0};

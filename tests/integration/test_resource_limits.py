@@ -44,6 +44,38 @@ def send_one(address, payload, source=ATTACKER, timeout=5):
         pass
 
 
+def hold_slots(address, stop):
+    """Until `stop` is set, keeps 32 half-sent frames open from the attacker's address,
+    reconnecting as the node closes them."""
+    host, port = address.rsplit(":", 1)
+    held = []
+    while not stop.is_set():
+        while len(held) < 32 and not stop.is_set():
+            try:
+                s = socket.create_connection((host, int(port)), timeout=2, source_address=(ATTACKER, 0))
+                s.sendall(frame(PING, probe_body("x"))[:6])
+                s.setblocking(False)
+                held.append(s)
+            except OSError:
+                time.sleep(0.01)
+        open_still = []
+        for s in held:
+            try:
+                if s.recv(1) == b"":
+                    s.close()
+                    continue
+            except BlockingIOError:
+                pass
+            except OSError:
+                s.close()
+                continue
+            open_still.append(s)
+        held = open_still
+        time.sleep(0.05)
+    for s in held:
+        s.close()
+
+
 def ping(address, timeout=2):
     """True if a Ping from 127.0.0.1 gets a Pong within `timeout`."""
     host, port = address.rsplit(":", 1)
@@ -98,35 +130,8 @@ class ResourceLimitsTest(ClusterTestCase):
 
     def test_one_address_cannot_hold_every_connection_slot(self):
         self.start_pair()
-        host, port = self.target.address.rsplit(":", 1)
         stop = threading.Event()
-
-        def hold_slots():
-            """Keeps half-sent frames open from the attacker's address, reconnecting as they close."""
-            held = []
-            while not stop.is_set():
-                held = [s for s in held if s.fileno() >= 0]
-                while len(held) < 32 and not stop.is_set():
-                    try:
-                        s = socket.create_connection((host, int(port)), timeout=2, source_address=(ATTACKER, 0))
-                        s.sendall(frame(PING, probe_body("x"))[:6])
-                        s.setblocking(False)
-                        held.append(s)
-                    except OSError:
-                        time.sleep(0.01)
-                for s in held:  # drop the ones the node closed
-                    try:
-                        if s.recv(1) == b"":
-                            s.close()
-                    except BlockingIOError:
-                        pass
-                    except OSError:
-                        s.close()
-                time.sleep(0.05)
-            for s in held:
-                s.close()
-
-        attacker = threading.Thread(target=hold_slots, daemon=True)
+        attacker = threading.Thread(target=hold_slots, args=(self.target.address, stop), daemon=True)
         attacker.start()
         try:
             time.sleep(1)  # the attacker fills what it can
