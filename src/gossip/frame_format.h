@@ -38,6 +38,16 @@ inline constexpr std::uint8_t kProtocolVersion = 2;
 // Hard cap on a body, whatever the options say: 64 MiB (a Pi has 1-8 GiB; the model is ~300 KB).
 inline constexpr std::uint32_t kMaxFrameBytes = 64u << 20;
 
+// Longest string each message field may carry, in bytes; a longer one makes the frame
+// malformed (Corruption at decode), so what a peer claims costs a bounded amount of memory,
+// log and status however many frames it sends. Encoders never write longer strings: node ids
+// and addresses are checked where they are configured, and Error reasons are cut to fit.
+inline constexpr std::size_t kMaxIdBytes = 128;         // node_id, sender_id, coordinator_id
+inline constexpr std::size_t kMaxAddressBytes = 272;    // "host:port": a 253-byte DNS name, brackets, port
+inline constexpr std::size_t kMaxSignatureBytes = 256;  // model signature (nn/signature.h: ~30 bytes)
+inline constexpr std::size_t kMaxRoleBytes = 16;        // "node" | "coordinator"
+inline constexpr std::size_t kMaxReasonBytes = 1024;    // Error reason
+
 // Append only; the values are wire format and must never be reused or renumbered.
 enum class MessageType : std::uint8_t {
   kHello = 1,            // handshake: who I am, which model, which protocol

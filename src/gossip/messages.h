@@ -3,10 +3,12 @@
 //
 // Decoding is hardened: every string or vector length read from a body is checked against
 // the body size (InputArchive) before anything is allocated, so a forged length cannot make
-// the decoder allocate more than the body it was given. Plain values; no threading concerns.
+// the decoder allocate more than the body it was given; every string also against its
+// field's limit (frame_format.h kMax*Bytes), so no claim a peer makes is longer than that. Plain values; no threading concerns.
 #pragma once
 
 #include <cereal/archives/portable_binary.hpp>
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <type_traits>
@@ -30,29 +32,37 @@ class InputArchive : public cereal::PortableBinaryInputArchive {
 };
 using OutputArchive = cereal::PortableBinaryOutputArchive;
 
-// A string or vector of arithmetic values as u64 count + raw elements. When loading, the
-// count is checked against InputArchive's limit before anything is allocated (a violation
-// throws cereal::Exception, which the codec turns into Corruption).
+// A string or vector of arithmetic values as u64 count + raw elements, at most `max_items`
+// of them (frame_format.h kMax*Bytes for strings). When loading, the count is checked against
+// `max_items` and InputArchive's limit before anything is allocated (a violation throws
+// cereal::Exception naming `field`, which the codec turns into Corruption). When saving, only
+// the first `max_items` elements are written, so an encoder never makes a frame its peer
+// must refuse.
 template <class Archive, class Container>
-void BoundedSequence(Archive& ar, Container& items) {
+void BoundedSequence(Archive& ar, Container& items, std::size_t max_items = SIZE_MAX,
+                     const char* field = "sequence") {
   using Element = typename Container::value_type;
   static_assert(std::is_arithmetic_v<Element>, "only flat sequences go on the wire");
-  std::uint64_t count = items.size();
+  std::uint64_t count = std::min<std::uint64_t>(items.size(), max_items);
   ar(count);
   if constexpr (Archive::is_loading::value) {
     const auto* bounded = dynamic_cast<const InputArchive*>(&ar);
     if (bounded == nullptr) throw cereal::Exception("messages must be decoded with gossip::InputArchive");
     if (count > bounded->max_sequence_bytes() / sizeof(Element)) {
-      throw cereal::Exception("sequence of " + std::to_string(count) + " elements exceeds the body");
+      throw cereal::Exception(std::string(field) + " of " + std::to_string(count) + " elements exceeds the body");
+    }
+    if (count > max_items) {
+      throw cereal::Exception(std::string(field) + " of " + std::to_string(count) + " elements exceeds its limit of " +
+                              std::to_string(max_items));
     }
     items.resize(count);
   }
-  ar(cereal::binary_data(items.data(), items.size() * sizeof(Element)));
+  ar(cereal::binary_data(items.data(), count * sizeof(Element)));
 }
 
 template <class Archive>
 void serialize(Archive& ar, ModelSnapshot& model) {
-  BoundedSequence(ar, model.signature);
+  BoundedSequence(ar, model.signature, kMaxSignatureBytes, "signature");
   BoundedSequence(ar, model.params);
   ar(model.age, model.local_samples);
 }
@@ -67,11 +77,11 @@ struct Hello {
 
   template <class Archive>
   void serialize(Archive& ar) {
-    BoundedSequence(ar, node_id);
+    BoundedSequence(ar, node_id, kMaxIdBytes, "node_id");
     ar(protocol_version);
-    BoundedSequence(ar, signature);
-    BoundedSequence(ar, role);
-    BoundedSequence(ar, listen_address);
+    BoundedSequence(ar, signature, kMaxSignatureBytes, "signature");
+    BoundedSequence(ar, role, kMaxRoleBytes, "role");
+    BoundedSequence(ar, listen_address, kMaxAddressBytes, "listen_address");
   }
 };
 
@@ -84,7 +94,7 @@ struct ModelMessage {
 
   template <class Archive>
   void serialize(Archive& ar) {
-    BoundedSequence(ar, sender_id);
+    BoundedSequence(ar, sender_id, kMaxIdBytes, "sender_id");
     ar(model);
   }
 };
@@ -99,7 +109,7 @@ struct ProbeMessage {
 
   template <class Archive>
   void serialize(Archive& ar) {
-    BoundedSequence(ar, node_id);
+    BoundedSequence(ar, node_id, kMaxIdBytes, "node_id");
   }
 };
 using Ping = ProbeMessage<MessageType::kPing>;
@@ -111,7 +121,7 @@ struct Error {
 
   template <class Archive>
   void serialize(Archive& ar) {
-    BoundedSequence(ar, reason);
+    BoundedSequence(ar, reason, kMaxReasonBytes, "reason");
   }
 };
 

@@ -11,7 +11,9 @@ Status Invalid(const std::string& field, const std::string& range) {
 
 Status Options::Validate() const {
   using std::chrono::milliseconds;
-  if (node_id.empty()) return Invalid("node_id", "a non-empty name");
+  if (node_id.empty() || node_id.size() > kMaxIdBytes) {
+    return Invalid("node_id", "a non-empty name of at most " + std::to_string(kMaxIdBytes) + " bytes");
+  }
   if (role != "node" && role != "coordinator") return Invalid("role", "\"node\" or \"coordinator\"");
   if (gossip_interval < milliseconds(0)) return Invalid("gossip_interval", ">= 0 ms (0 = never initiate)");
   if (!(gossip_jitter >= 0.0 && gossip_jitter < 1.0)) return Invalid("gossip_jitter", "in [0, 1)");
@@ -27,6 +29,7 @@ Status Options::Validate() const {
     return Invalid("max_frame_bytes", "in [1024, " + std::to_string(kMaxFrameBytes) + "] bytes");
   }
   if (max_inbound_connections < 1) return Invalid("max_inbound_connections", ">= 1");
+  if (max_connections_per_host < 1) return Invalid("max_connections_per_host", ">= 1");
   if (!(max_update_norm >= 0)) return Invalid("max_update_norm", ">= 0 (0 = no bound)");
   if (!(max_frames_per_second >= 0)) return Invalid("max_frames_per_second", ">= 0 (0 = no limit)");
   if (encrypt_frames && !cluster_key) return Invalid("encrypt_frames", "false without a cluster_key");

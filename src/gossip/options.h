@@ -73,6 +73,10 @@ struct Options {
   // Inbound connections served at once; more are closed on accept. Default 32.
   // Each costs up to one body buffer (max_frame_bytes). Must be >= 1.
   std::size_t max_inbound_connections = 32;
+  // Of those, at most this many from one remote host; more are closed on accept, so one
+  // address cannot hold every slot. Default 8: a peer opens one exchange and a probe or two
+  // at a time, and nodes sharing one machine each count. Must be >= 1.
+  std::size_t max_connections_per_host = 8;
   // Frames each remote host may send per second (bursts of 2x); a host over it has its
   // connections closed, with one log line per 10 s. Default 200: a node sends a few per
   // second to each peer. 0 = no limit. Must be >= 0.

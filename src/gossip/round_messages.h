@@ -27,8 +27,8 @@ struct RoundRequest {
 
   template <class Archive>
   void serialize(Archive& ar) {
-    BoundedSequence(ar, coordinator_id);
-    BoundedSequence(ar, coordinator_address);
+    BoundedSequence(ar, coordinator_id, kMaxIdBytes, "coordinator_id");
+    BoundedSequence(ar, coordinator_address, kMaxAddressBytes, "coordinator_address");
     ar(round, model, epochs, batch_size, learning_rate);
   }
 };
@@ -44,7 +44,7 @@ struct RoundReply {
 
   template <class Archive>
   void serialize(Archive& ar) {
-    BoundedSequence(ar, sender_id);
+    BoundedSequence(ar, sender_id, kMaxIdBytes, "sender_id");
     ar(round, model, train_ms);
   }
 };

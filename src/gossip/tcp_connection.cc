@@ -23,7 +23,9 @@ TcpConnection::TcpConnection(asio::ip::tcp::socket socket)
 void TcpConnection::UpdateRemote() {
   std::error_code ec;
   const auto endpoint = socket_.remote_endpoint(ec);
-  if (!ec) remote_ = FormatEndpoint(endpoint);
+  if (ec) return;
+  remote_ = FormatEndpoint(endpoint);
+  remote_address_ = endpoint.address();
 }
 
 void TcpConnection::SetDeadline(std::chrono::milliseconds timeout) {

@@ -48,6 +48,8 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   asio::ip::tcp::socket& socket() { return socket_; }
   // "host:port" of the other end, or "?" when unknown; fixed once connected.
   const std::string& remote() const { return remote_; }
+  // The other end's IP address (unspecified when unknown), for per-host limits.
+  const asio::ip::address& remote_address() const { return remote_address_; }
   void UpdateRemote();
 
   // The socket is closed if the current operation has not finished `timeout` from now.
@@ -74,6 +76,7 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   asio::steady_timer watchdog_;
   bool timed_out_ = false;
   std::string remote_ = "?";
+  asio::ip::address remote_address_;
 };
 
 // "host:port" for an endpoint, with IPv6 hosts in brackets.

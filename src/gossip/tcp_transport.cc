@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/accept_backoff.h"
 #include "common/log.h"
 #include "gossip/auth_rate_limit.h"
 #include "gossip/native_accept.h"
@@ -231,8 +232,10 @@ asio::awaitable<void> SendReply(StatePtr state, ConnectionPtr connection, Sessio
   ServeNext(std::move(state), std::move(connection), std::move(session));
 }
 
-asio::awaitable<void> ServeOne(StatePtr state, ConnectionPtr connection, SessionPtr session) {
-  connection->SetDeadline(state->options.io_timeout);
+// Serves one request, which must arrive whole within `deadline`.
+asio::awaitable<void> ServeOne(StatePtr state, ConnectionPtr connection, SessionPtr session,
+                               std::chrono::milliseconds deadline) {
+  connection->SetDeadline(deadline);
   Result<Frame> request = co_await Receive(*state, *connection, session.get());
   if (!Admit(*state, *connection, request.status())) co_return;
   if (!request.ok()) {
@@ -257,28 +260,40 @@ asio::awaitable<void> ServeOne(StatePtr state, ConnectionPtr connection, Session
 
 void ServeNext(StatePtr state, ConnectionPtr connection, SessionPtr session) {
   asio::io_context& io = state->io;
-  Spawn(io, ServeOne(std::move(state), std::move(connection), std::move(session)));
+  const std::chrono::milliseconds deadline = state->options.io_timeout;
+  Spawn(io, ServeOne(std::move(state), std::move(connection), std::move(session), deadline));
 }
 
-// A new served connection: the AuthNonce exchange first if keyed, then its requests.
+// A new served connection: the AuthNonce exchange first if keyed, then its requests. The
+// first frame, whichever it is, gets the short first-frame deadline.
 asio::awaitable<void> ServeConnection(StatePtr state, ConnectionPtr connection) {
-  SessionPtr session;
-  if (state->options.cluster_key) {
-    connection->SetDeadline(state->options.io_timeout);
-    Result<SessionPtr> handshake = co_await Handshake(*state, *connection, AuthRole::kServer);
-    if (!Admit(*state, *connection, handshake.status())) co_return;
-    if (!handshake.ok()) {
-      NoteBadFrame(*state, connection->remote(), handshake.status(), "closing connection from ");
-      CloseAfterRead(*connection, handshake.status());
-      co_return;
-    }
-    session = std::move(handshake).value();
+  const std::chrono::milliseconds first_deadline =
+      std::min(state->options.first_frame_timeout, state->options.io_timeout);
+  if (!state->options.cluster_key) {
+    co_return co_await ServeOne(std::move(state), std::move(connection), nullptr, first_deadline);
   }
-  ServeNext(std::move(state), std::move(connection), std::move(session));
+  connection->SetDeadline(first_deadline);
+  Result<SessionPtr> handshake = co_await Handshake(*state, *connection, AuthRole::kServer);
+  if (!Admit(*state, *connection, handshake.status())) co_return;
+  if (!handshake.ok()) {
+    NoteBadFrame(*state, connection->remote(), handshake.status(), "closing connection from ");
+    CloseAfterRead(*connection, handshake.status());
+    co_return;
+  }
+  ServeNext(std::move(state), std::move(connection), std::move(handshake).value());
+}
+
+// Served connections from `host` still open (after Prune).
+std::size_t OpenFrom(const std::vector<std::weak_ptr<TcpConnection>>& connections, const asio::ip::address& host) {
+  return static_cast<std::size_t>(std::count_if(connections.begin(), connections.end(), [&](const auto& weak) {
+    const ConnectionPtr connection = weak.lock();
+    return connection != nullptr && connection->remote_address() == host;
+  }));
 }
 
 // A connection just taken off the listen queue. A throttled host's, or one beyond
-// max_inbound_connections, is reset before anything is read or allocated for it.
+// max_inbound_connections or its host's max_connections_per_host, is reset before anything
+// is read or allocated for it.
 void AdmitConnection(const StatePtr& state, internal::NativeConnection& incoming) {
   if (!state->limiter.AllowConnection(incoming.peer.address().to_string(), std::chrono::steady_clock::now())) {
     ++state->security.frames_throttled;  // a throttled host: closed before reading anything
@@ -289,6 +304,15 @@ void AdmitConnection(const StatePtr& state, internal::NativeConnection& incoming
     ++state->stats.connections_refused;
     GL_LOG(kDebug, kLog) << "refusing " << internal::FormatEndpoint(incoming.peer) << ": "
                          << state->options.max_inbound_connections << " connections already open";
+    internal::ResetNative(incoming);
+    return;
+  }
+  if (OpenFrom(state->inbound, incoming.peer.address()) >= state->options.max_connections_per_host) {
+    ++state->stats.connections_refused;
+    WarnGated(*state, "host full ", internal::FormatEndpoint(incoming.peer),
+              "refusing " + internal::FormatEndpoint(incoming.peer) + ": its host already has " +
+                  std::to_string(state->options.max_connections_per_host) +
+                  " connections open (max_connections_per_host)");
     internal::ResetNative(incoming);
     return;
   }
@@ -308,10 +332,12 @@ void AdmitConnection(const StatePtr& state, internal::NativeConnection& incoming
 // Takes every queued connection each time the listening socket becomes readable.
 asio::awaitable<void> AcceptLoop(StatePtr state) {
   int accepted = 0;
+  AcceptBackoff backoff(kLog);
   while (!state->stopped) {
     internal::NativeConnection incoming;
     std::error_code ec = internal::AcceptNative(state->acceptor, incoming);
     if (!ec) {
+      backoff.Succeeded();
       AdmitConnection(state, incoming);
       // Under a flood the queue may never empty: let the io thread's other work run too.
       if (++accepted % kAcceptBatch == 0) co_await asio::post(state->io, asio::use_awaitable);
@@ -320,8 +346,7 @@ asio::awaitable<void> AcceptLoop(StatePtr state) {
     if (ec == asio::error::connection_aborted) continue;
     if (ec == asio::error::would_block) co_await state->acceptor.async_wait(tcp::acceptor::wait_read, Await(ec));
     if (!ec || state->stopped) continue;
-    GL_LOG(kWarn, kLog) << "accept failed: " << ec.message();
-    asio::steady_timer pause(state->io, std::chrono::milliseconds(100));  // e.g. out of descriptors
+    asio::steady_timer pause(state->io, backoff.Failed(ec));
     co_await pause.async_wait(Await(ec));
   }
 }
@@ -395,6 +420,7 @@ TcpOptions TcpOptions::From(const Options& options) {
   TcpOptions tcp;
   tcp.max_frame_bytes = options.max_frame_bytes;
   tcp.max_inbound_connections = options.max_inbound_connections;
+  tcp.max_connections_per_host = options.max_connections_per_host;
   tcp.io_timeout = options.exchange_timeout;
   tcp.cluster_key = options.cluster_key;
   tcp.encrypt = options.encrypt_frames;

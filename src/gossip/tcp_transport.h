@@ -2,7 +2,9 @@
 // request frame, read the reply frame, close); served connections may carry several requests.
 //
 // Defences: a frame header is validated before its body is allocated (body <= max_frame_bytes);
-// every read and write has a deadline; at most max_inbound_connections are served at once.
+// every read and write has a deadline, a new connection's first frame a short one
+// (first_frame_timeout); at most max_inbound_connections are served at once, at most
+// max_connections_per_host of them from one remote host.
 // A malformed, truncated, oversized or wrong-version frame closes that connection with a
 // WARN line naming the remote address (at most one per host and 10 s); everything else
 // carries on. With a cluster key, every connection starts with the AuthNonce exchange and
@@ -55,6 +57,12 @@ struct TcpOptions {
   // Deadline for the handler's reply to a RoundRequest, which comes only after local
   // training (round_messages.h); the coordinator's round deadline. Default 10 min.
   std::chrono::milliseconds round_reply_timeout{600000};
+  // Of max_inbound_connections, at most this many from one remote host (Options::max_connections_per_host).
+  std::size_t max_connections_per_host = 8;
+  // Deadline for a served connection's first complete frame (the AuthNonce on a keyed
+  // connection, else the first request), when shorter than io_timeout: a connection that
+  // holds a slot without sending loses it soon.
+  std::chrono::milliseconds first_frame_timeout{2000};
 
   // The limits the engine options ask for (io_timeout = exchange_timeout).
   static TcpOptions From(const Options& options);

@@ -15,7 +15,7 @@
 namespace gl::gossip {
 
 // Peers counted one by one in a refusal map; the rest are summed as "other".
-constexpr std::size_t kMaxCountedPeers = 1024;
+constexpr std::size_t kMaxCountedPeers = 256;
 
 // For gossip, the bound on ||remote - local|| grows with the model: at least this many times
 // ||local||. Two honest models a and b are at most ||a|| + ||b|| apart, so an honest model up to

@@ -128,6 +128,7 @@ Status Config::Validate() const {
   }
   if (!(max_update_norm >= 0)) return bad("max_update_norm", ">= 0 (0 = no bound)");
   if (!(max_frames_per_second >= 0)) return bad("max_frames_per_second", ">= 0 (0 = no limit)");
+  if (max_connections_per_host < 1) return bad("max_connections_per_host", ">= 1");
   if (!(intervals_per_epoch >= 0)) return bad("intervals_per_epoch", ">= 0 (0 = no pacing)");
   if (dead_after_failures < 1) return bad("dead_after_failures", ">= 1");
   if (!(fraction > 0 && fraction <= 1)) return bad("fraction", "in (0, 1]");
@@ -158,7 +159,7 @@ Status LoadConfigFile(const std::string& path, Config& c) {
                     "intervals_per_epoch", "seed"}},
       {"gossip", {"interval_s", "exchange_timeout_s", "probe_interval_s", "dead_after_failures", "merge",
                   "merge_window", "clip_factor", "clip_window", "clip_drop_factor", "clip_radial_share", "max_update_norm",
-                  "max_frames_per_second"}},
+                  "max_frames_per_second", "max_connections_per_host"}},
       {"coordinator", {"fraction", "min_nodes", "local_epochs", "client_lr", "lr_decay", "round_deadline_s",
                        "failover_timeout_s", "strategy", "coordinator_trains", "server_optimizer", "server_lr",
                        "server_momentum", "server_tau"}},
@@ -212,6 +213,7 @@ Status LoadConfigFile(const std::string& path, Config& c) {
   Read(g, "clip_radial_share", c.clip_radial_share, error);
   Read(g, "max_update_norm", c.max_update_norm, error);
   Read(g, "max_frames_per_second", c.max_frames_per_second, error);
+  Read(g, "max_connections_per_host", c.max_connections_per_host, error);
   const toml::table& r = root["coordinator"].as_table() ? *root["coordinator"].as_table() : kEmpty;
   Read(r, "fraction", c.fraction, error);
   Read(r, "min_nodes", c.min_nodes, error);

@@ -58,6 +58,7 @@ struct Config {
   double clip_radial_share = 0.05;       // (received - local) along the local model: at most this x its norm; 0 = no cap
   double clip_drop_factor = 2;           // received models beyond this x the clip radius are not merged; 0 = never, else >= 1
   double max_frames_per_second = 200;    // per remote host, bursts of 2x; more are dropped; 0 = no limit
+  int max_connections_per_host = 8;      // inbound connections open at once from one remote host; more are reset
 
   // ---- [coordinator] server-led Federated Averaging rounds (issue 5)
   double fraction = 1.0;                 // share of live nodes asked to train each round, (0, 1]

@@ -80,6 +80,7 @@ gossip::Options GossipOptions(const Config& c, std::size_t param_count) {
   o.dead_after_failures = c.dead_after_failures;
   o.max_update_norm = c.max_update_norm;
   o.max_frames_per_second = c.max_frames_per_second;
+  o.max_connections_per_host = static_cast<std::size_t>(c.max_connections_per_host);
   o.encrypt_frames = c.encrypt;
   o.max_frame_bytes = gossip::MaxBodyBytesForModel(param_count);
   return o;

@@ -101,6 +101,8 @@ void AddRun(CLI::App& app, int& exit_code) {
              "(default 200)");
   flags->Add(run, "--max-frames-per-second", "max_frames_per_second", &Config::max_frames_per_second,
              "Frames each remote host may send per second; 0 = no limit (default 200)");
+  flags->Add(run, "--max-connections-per-host", "max_connections_per_host", &Config::max_connections_per_host,
+             "Inbound connections one remote host may hold open at once (default 8)");
   flags->Add(run, "--intervals-per-epoch", "intervals_per_epoch", &Config::intervals_per_epoch,
              "A local epoch spans at least this many gossip intervals (default 4; 0 = no pacing)");
   flags->AddFlag(run, "--fresh", "fresh", &Config::fresh, "Ignore the checkpoint in the state dir");

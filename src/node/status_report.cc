@@ -25,6 +25,7 @@ std::vector<float> Sample(const std::vector<float>& params) {
 std::string RenderStatus(const StatusInputs& in) {
   nlohmann::json peers = nlohmann::json::array();
   for (const gossip::PeerStatus& p : in.peers) {
+    if (peers.size() == kMaxStatusPeers) break;
     peers.push_back({{"id", p.id}, {"address", p.address}, {"state", p.state}, {"found_by", p.sources},
                      {"last_seen_s", p.last_seen_s}, {"exchanges", p.exchanges}, {"failures", p.failures}});
   }
@@ -61,6 +62,7 @@ std::string RenderStatus(const StatusInputs& in) {
       {"bytes_sent", in.engine.bytes_sent},
       {"bytes_received", in.engine.bytes_received},
       {"peers", peers},
+      {"peers_total", in.peers.size()},
       {"param_count", in.params.size()},
       {"param_sample", Sample(in.params)},
   };

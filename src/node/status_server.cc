@@ -21,8 +21,13 @@ bool SocketIsLive(const std::string& path) {
 }
 }  // namespace
 
-StatusServer::StatusServer(asio::io_context& io, std::string path, Render render)
-    : acceptor_(io), path_(std::move(path)), render_(std::move(render)) {}
+StatusServer::StatusServer(asio::io_context& io, std::string path, Render render,
+                           std::chrono::milliseconds write_timeout)
+    : acceptor_(io),
+      accept_pause_(io),
+      path_(std::move(path)),
+      render_(std::move(render)),
+      write_timeout_(write_timeout) {}
 
 StatusServer::~StatusServer() { Stop(); }
 
@@ -53,23 +58,55 @@ void StatusServer::Stop() {
   started_ = false;
   asio::error_code ec;
   acceptor_.close(ec);
+  accept_pause_.cancel();
   std::filesystem::remove(path_, ec);
 }
 
 void StatusServer::Accept() {
   acceptor_.async_accept([this](asio::error_code ec, Local::socket socket) {
-    if (ec) {
-      if (ec != asio::error::operation_aborted) GL_LOG(kWarn, "status") << "accept failed: " << ec.message();
-      if (!acceptor_.is_open()) return;
-    } else {
-      auto peer = std::make_shared<Local::socket>(std::move(socket));
-      auto body = std::make_shared<std::string>(render_() + "\n");
-      asio::async_write(*peer, asio::buffer(*body), [peer, body](asio::error_code, std::size_t) {
-        asio::error_code ignored;
-        peer->shutdown(Local::socket::shutdown_both, ignored);
-      });
+    if (!acceptor_.is_open()) return;
+    if (!ec) {
+      accept_backoff_.Succeeded();
+      Serve(std::move(socket));
+      return Accept();
     }
-    if (acceptor_.is_open()) Accept();
+    if (ec == asio::error::operation_aborted) return Accept();
+    accept_pause_.expires_after(accept_backoff_.Failed(ec));
+    accept_pause_.async_wait([this](asio::error_code wait_ec) {
+      if (!wait_ec && acceptor_.is_open()) Accept();
+    });
+  });
+}
+
+void StatusServer::Serve(Local::socket socket) {
+  if (*clients_ >= kMaxStatusClients) {
+    GL_LOG(kWarn, "status") << "closing a status client unanswered: " << kMaxStatusClients
+                            << " are still being served (clients that do not read?)";
+    return;  // the socket closes as it goes out of scope
+  }
+  ++*clients_;
+  struct Client {
+    Client(Local::socket s, std::string text, std::shared_ptr<std::size_t> count)
+        : socket(std::move(s)), deadline(socket.get_executor()), body(std::move(text)), clients(std::move(count)) {}
+    ~Client() { --*clients; }
+    Local::socket socket;
+    asio::steady_timer deadline;
+    std::string body;
+    std::shared_ptr<std::size_t> clients;
+  };
+  auto client = std::make_shared<Client>(std::move(socket), render_() + "\n", clients_);
+  client->deadline.expires_after(write_timeout_);
+  client->deadline.async_wait([weak = std::weak_ptr<Client>(client)](asio::error_code ec) {
+    if (ec) return;  // written in time
+    if (auto late = weak.lock()) {
+      asio::error_code ignored;
+      late->socket.close(ignored);  // fails the pending write, which releases the client
+    }
+  });
+  asio::async_write(client->socket, asio::buffer(client->body), [client](asio::error_code, std::size_t) {
+    asio::error_code ignored;
+    client->deadline.cancel();
+    client->socket.shutdown(Local::socket::shutdown_both, ignored);
   });
 }
 

@@ -178,7 +178,7 @@ TEST_F(AuthTcpTest, FrameWithATamperedMiddlePieceIsRefused) {
   TcpTransport& mac_only = Add(key_);
   TcpTransport& encrypting = Add(key_, 200, /*encrypt=*/true);
   Run();
-  const Frame large = EncodeMessage(gossip::Ping{std::string(3 << 16, 'x')});  // read in four 64 KiB pieces
+  const Frame large{MessageType::kPing, std::vector<std::uint8_t>(3 << 16, 'x')};  // read in four 64 KiB pieces
   for (TcpTransport* server : {&mac_only, &encrypting}) {
     tcp::socket raw = RawConnect(*server);
     std::unique_ptr<AuthSession> session = RawHandshake(raw, key_, /*encrypt=*/server == &encrypting);

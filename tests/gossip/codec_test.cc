@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <random>
 
@@ -20,6 +21,25 @@ class CodecTest : public ::testing::Test {
   static std::string Reject(const std::vector<std::uint8_t>& bytes, std::uint32_t limit = kLimit) {
     Result<Frame> frame = DecodeFrame(bytes, limit);
     return frame.ok() ? "" : frame.status().message();
+  }
+  // `frame` with its string "@@" replaced by 300,000 bytes, as a hostile encoder would send it
+  // (ours cuts strings to their limit).
+  static Frame Lengthened(Frame frame) {
+    const std::uint64_t placeholder_count = 2, huge_count = 300000;
+    std::vector<std::uint8_t> marker(sizeof placeholder_count);
+    std::memcpy(marker.data(), &placeholder_count, sizeof placeholder_count);
+    marker.push_back('@');
+    marker.push_back('@');
+    auto& body = frame.body;
+    const auto at = std::search(body.begin(), body.end(), marker.begin(), marker.end());
+    EXPECT_NE(at, body.end());
+    const auto offset = at - body.begin();
+    body.erase(at, at + static_cast<std::ptrdiff_t>(marker.size()));
+    std::vector<std::uint8_t> huge(sizeof huge_count);
+    std::memcpy(huge.data(), &huge_count, sizeof huge_count);
+    huge.resize(huge.size() + huge_count, 'x');
+    body.insert(body.begin() + offset, huge.begin(), huge.end());
+    return frame;
   }
   static void SetBodyLength(std::vector<std::uint8_t>& bytes, std::uint32_t length) {
     for (int i = 0; i < 4; ++i) bytes[8 + i] = static_cast<std::uint8_t>(length >> (8 * i));
@@ -162,6 +182,41 @@ TEST_F(CodecTest, ForgedSequenceLengthIsRefusedBeforeAllocation) {
   Result<Ping> decoded = DecodeMessage<Ping>(frame);
   ASSERT_FALSE(decoded.ok());
   EXPECT_NE(decoded.status().message().find("exceeds the body"), std::string::npos);
+}
+
+// Every string a peer sends has a limit (frame_format.h): a Hello with a 300 KB node id is a
+// malformed frame, so such claims cannot fill memory, logs or the status document.
+TEST_F(CodecTest, StringsBeyondTheirLimitAreCorruption) {
+  const auto rejects = [](const Status& status, const std::string& field) {
+    EXPECT_EQ(status.code(), Status::Code::kCorruption) << field;
+    EXPECT_NE(status.message().find(field + " of 300000 elements exceeds its limit"), std::string::npos)
+        << status.message();
+  };
+  rejects(DecodeMessage<Hello>(Lengthened(EncodeMessage(Hello{"@@", 2, "s", "node", "a:1"}))).status(), "node_id");
+  rejects(DecodeMessage<Hello>(Lengthened(EncodeMessage(Hello{"a", 2, "s", "node", "@@"}))).status(),
+          "listen_address");
+  rejects(DecodeMessage<Hello>(Lengthened(EncodeMessage(Hello{"a", 2, "s", "@@", "a:1"}))).status(), "role");
+  rejects(DecodeMessage<ExchangeRequest>(Lengthened(EncodeMessage(ExchangeRequest{"@@", {}}))).status(),
+          "sender_id");
+  ExchangeRequest request{"a", {}};
+  request.model.signature = "@@";
+  rejects(DecodeMessage<ExchangeRequest>(Lengthened(EncodeMessage(request))).status(), "signature");
+  rejects(DecodeMessage<Ping>(Lengthened(EncodeMessage(Ping{"@@"}))).status(), "node_id");
+
+  // At the limit it decodes.
+  Hello longest{std::string(kMaxIdBytes, 'a'), kProtocolVersion, std::string(kMaxSignatureBytes, 's'), "coordinator",
+                std::string(kMaxAddressBytes, '1')};
+  Result<Hello> decoded = DecodeMessage<Hello>(EncodeMessage(longest));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(decoded->node_id, longest.node_id);
+  EXPECT_EQ(decoded->listen_address, longest.listen_address);
+}
+
+// An encoder never writes a frame its peer must refuse: an Error reason is cut to its limit.
+TEST_F(CodecTest, LongErrorReasonIsCutWhenEncoded) {
+  Result<Error> decoded = DecodeMessage<Error>(EncodeMessage(Error{std::string(5000, 'r')}));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(decoded->reason, std::string(kMaxReasonBytes, 'r'));
 }
 
 TEST_F(CodecTest, WrongMessageTypeIsCorruption) {

@@ -40,6 +40,9 @@ TEST(OptionsTest, EachInvalidFieldIsNamedWithItsRange) {
       {"retry_backoff_max", [](Options& o) { o.retry_backoff_max = milliseconds(10); }},
       {"max_frame_bytes", [](Options& o) { o.max_frame_bytes = 10; }},
       {"max_inbound_connections", [](Options& o) { o.max_inbound_connections = 0; }},
+      {"max_connections_per_host", [](Options& o) { o.max_connections_per_host = 0; }},
+      // Longer than a peer may send (frame_format.h kMaxIdBytes): its peers would refuse it.
+      {"node_id", [](Options& o) { o.node_id = std::string(kMaxIdBytes + 1, 'n'); }},
   };
   for (const auto& [field, spoil] : cases) {
     Options options = Named(DefaultLanOptions());

@@ -23,7 +23,8 @@ constexpr auto kWait = std::chrono::seconds(5);  // deadline for anything that s
 
 class TcpTransportTest : public ::testing::Test {
  protected:
-  void SetUp() override { StartServer(TcpOptions{1u << 20, 4, milliseconds(300)}); }
+  void SetUp() override { StartServer(ServerOptions()); }
+  virtual TcpOptions ServerOptions() const { return TcpOptions{1u << 20, 4, milliseconds(300)}; }
 
   void StartServer(const TcpOptions& options) {
     auto server = TcpTransport::Create(io_, "127.0.0.1:0", options);
@@ -78,6 +79,19 @@ class TcpTransportTest : public ::testing::Test {
   tcp::socket RawConnect() { return test_util::RawConnect(raw_io_, ServerAddress(), kWait); }
 
   static std::vector<std::uint8_t> PingBytes() { return EncodeFrame(EncodeMessage(Ping{"raw"})); }
+
+  // Sends a Ping on `raw` and reads the whole reply frame; returns its type.
+  static MessageType PingAndReadReply(tcp::socket& raw) {
+    asio::write(raw, asio::buffer(PingBytes()));
+    std::array<std::uint8_t, kFrameHeaderSize> header{};
+    asio::read(raw, asio::buffer(header));
+    Result<FrameHeader> reply = ParseHeader(header, 1024);
+    EXPECT_TRUE(reply.ok()) << reply.status().ToString();
+    if (!reply.ok()) return MessageType::kError;
+    std::vector<std::uint8_t> body(reply->body_length);
+    asio::read(raw, asio::buffer(body));
+    return reply->type;
+  }
 
   void ExpectNormalRequestStillWorks() {
     auto [status, reply] = Request(ServerAddress(), EncodeMessage(Ping{"after"}));
@@ -158,13 +172,7 @@ TEST_F(TcpTransportTest, BadFrameGetsAResetAndAHangUpBetweenFramesAFin) {
   EXPECT_EQ(ec, asio::error::connection_reset);
 
   tcp::socket polite = RawConnect();
-  asio::write(polite, asio::buffer(PingBytes()));
-  std::array<std::uint8_t, kFrameHeaderSize> header{};
-  asio::read(polite, asio::buffer(header));
-  Result<FrameHeader> reply = ParseHeader(header, 1024);
-  ASSERT_TRUE(reply.ok());
-  std::vector<std::uint8_t> body(reply->body_length);
-  asio::read(polite, asio::buffer(body));
+  EXPECT_EQ(PingAndReadReply(polite), MessageType::kPong);
   polite.shutdown(tcp::socket::shutdown_send);
   polite.read_some(asio::buffer(buffer), ec);
   EXPECT_EQ(ec, asio::error::eof);
@@ -215,16 +223,7 @@ TEST_F(TcpTransportTest, TruncatedFrameThenHangUpIsRejected) {
 
 TEST_F(TcpTransportTest, ServedConnectionCarriesSeveralRequests) {
   tcp::socket raw = RawConnect();
-  for (int i = 0; i < 3; ++i) {
-    asio::write(raw, asio::buffer(PingBytes()));
-    std::array<std::uint8_t, kFrameHeaderSize> header{};
-    asio::read(raw, asio::buffer(header));
-    Result<FrameHeader> parsed = ParseHeader(header, 1024);
-    ASSERT_TRUE(parsed.ok());
-    EXPECT_EQ(parsed->type, MessageType::kPong);
-    std::vector<std::uint8_t> body(parsed->body_length);
-    asio::read(raw, asio::buffer(body));
-  }
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(PingAndReadReply(raw), MessageType::kPong);
   EXPECT_EQ(requests_served_, 3);
 }
 
@@ -244,6 +243,60 @@ TEST_F(TcpTransportTest, ConnectionsBeyondTheLimitAreClosed) {
     status = Request(ServerAddress(), EncodeMessage(Ping{"x"})).first;
   }
   EXPECT_TRUE(status.ok()) << status.ToString();
+}
+
+// A whole listen queue of half-sent frames from one address: past its host's
+// max_connections_per_host they are reset on accept, so a request from another host is
+// still served at once (without the cap, all 32 slots were held until io_timeout).
+class TcpTransportSlotTest : public TcpTransportTest {
+ protected:
+  TcpOptions ServerOptions() const override {
+    TcpOptions options;  // defaults: 32 connections, 8 per host
+    options.io_timeout = milliseconds(10000);
+    options.first_frame_timeout = milliseconds(300);
+    return options;
+  }
+};
+
+TEST_F(TcpTransportSlotTest, OneHostCannotHoldEverySlot) {
+  const auto half_header = PingBytes();
+  std::vector<tcp::socket> attacker;
+  for (int i = 0; i < 32; ++i) {
+    attacker.push_back(test_util::RawConnect(raw_io_, ServerAddress(), kWait, "127.0.0.2"));
+    std::error_code refused;  // those past the cap are reset at once
+    asio::write(attacker.back(), asio::buffer(half_header.data(), kFrameHeaderSize / 2), refused);
+  }
+  const auto end = std::chrono::steady_clock::now() + kWait;
+  while (ServerStats().connections + ServerStats().connections_refused < 32 && std::chrono::steady_clock::now() < end) {
+    std::this_thread::yield();
+  }
+  EXPECT_EQ(ServerStats().connections, 8u);  // the default max_connections_per_host
+  EXPECT_EQ(ServerStats().connections_refused, 24u);
+  const auto start = std::chrono::steady_clock::now();
+  ExpectNormalRequestStillWorks();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+}
+
+// A connection that sends nothing loses its slot at first_frame_timeout, long before
+// io_timeout; after its first frame, the usual io_timeout applies between requests.
+TEST_F(TcpTransportSlotTest, SilentConnectionIsClosedAtTheFirstFrameDeadline) {
+  tcp::socket silent = RawConnect();
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(ClosedByServer(silent));
+  const auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(waited, milliseconds(250));
+  EXPECT_LT(waited, milliseconds(3000));
+
+  tcp::socket polite = RawConnect();
+  EXPECT_EQ(PingAndReadReply(polite), MessageType::kPong);
+  // Served once: the next request may take io_timeout, so the connection is still open
+  // well after the first-frame deadline.
+  timeval short_wait{1, 0};
+  setsockopt(polite.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &short_wait, sizeof short_wait);
+  std::array<char, 16> buffer{};
+  const ssize_t got = ::recv(polite.native_handle(), buffer.data(), buffer.size(), 0);
+  EXPECT_EQ(got, -1);
+  EXPECT_TRUE(errno == EAGAIN || errno == EWOULDBLOCK) << "closed: recv returned " << got;
 }
 
 TEST_F(TcpTransportTest, ShutdownIsIdempotentAndFailsLaterRequests) {

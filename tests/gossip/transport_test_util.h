@@ -25,11 +25,17 @@ auto RunOnIo(asio::io_context& io, F f) {
   return result.get();
 }
 
-// Connects to `host_port`; reads on the socket fail after `timeout` instead of blocking.
+// Connects to `host_port`, from the address `source_host` if given (another loopback
+// address, e.g. "127.0.0.2", plays another machine); reads on the socket fail after
+// `timeout` instead of blocking.
 inline asio::ip::tcp::socket RawConnect(asio::io_context& io, const std::string& host_port,
-                                        std::chrono::seconds timeout) {
+                                        std::chrono::seconds timeout, const std::string& source_host = "") {
   asio::ip::tcp::socket socket(io);
   auto parts = SplitHostPort(host_port);
+  if (!source_host.empty()) {
+    socket.open(asio::ip::tcp::v4());
+    socket.bind(asio::ip::tcp::endpoint(asio::ip::make_address(source_host), 0));
+  }
   socket.connect(asio::ip::tcp::endpoint(asio::ip::make_address(parts->first), std::stoi(parts->second)));
   timeval tv{static_cast<time_t>(timeout.count()), 0};
   setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);

@@ -393,9 +393,11 @@ class SecurityTestCase(ClusterTestCase):
 class HostileFramesTest(SecurityTestCase):
     def test_keyed_node_survives_thousands_of_hostile_frames(self):
         shards, eval_file = self.make_shards(2)
-        # No frame rate limit here, so that every hostile frame reaches the parser and MAC check.
+        # No frame rate limit and no per-host connection cap below the flood's 16 connections
+        # here, so that every hostile frame reaches the parser and MAC check.
         target = self.add_node("target", shards[0], self.keyed(["--eval-data", eval_file,
-                                                                "--max-frames-per-second", "0"]))
+                                                                "--max-frames-per-second", "0",
+                                                                "--max-connections-per-host", "32"]))
         friend = self.add_node("friend", shards[1], self.keyed())
         target.extra += ["--peer", friend.address]
         friend.extra += ["--peer", target.address]

@@ -48,6 +48,24 @@ TEST(StatusReportTest, HasEveryDocumentedField) {
   EXPECT_EQ(doc["param_sample"].size(), kParamSampleSize);
 }
 
+// However many peers a node was told about, the document lists a bounded number of them
+// and stays small (it is rendered on the io thread for every status client).
+TEST(StatusReportTest, PeerListIsCappedAndCounted) {
+  StatusInputs in;
+  for (int i = 0; i < 5000; ++i) {
+    gossip::PeerStatus peer;
+    peer.id = std::string(128, 'p') + std::to_string(i);
+    peer.address = "10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256) + ":7070";
+    peer.state = "alive";
+    in.peers.push_back(peer);
+  }
+  const std::string text = RenderStatus(in);
+  nlohmann::json doc = nlohmann::json::parse(text);
+  EXPECT_EQ(doc["peers"].size(), kMaxStatusPeers);
+  EXPECT_EQ(doc["peers_total"].get<std::size_t>(), 5000u);
+  EXPECT_LT(text.size(), 100000u);
+}
+
 TEST(StatusReportTest, SmallModelsAreSampledWhole) {
   StatusInputs in;
   in.params = {1, 2, 3};
