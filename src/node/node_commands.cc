@@ -198,7 +198,7 @@ int ExportPrometheus(const Result<std::string>& status_text, const std::string& 
   }
   Status written = WriteFileAtomically(out, exposition);
   if (!written.ok()) {
-    std::cerr << "error: " << written.message() << " (does the folder exist and may this user write it?)\n";
+    std::cerr << "error: " << written.message() << "\n";
     return 1;
   }
   return code;
