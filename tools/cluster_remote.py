@@ -2,7 +2,7 @@
 
   tools/cluster up      --hosts FILE [--ssh-config F] [--install binary|deb] [--data PATH] [--scheme iid|dirichlet]
                         [--alpha A] [--eval-data PATH] [--key-file K] [--port P] [--cluster NAME] [--static]
-                        [--binary PATH] [--dir DIR] [-- EXTRA RUN FLAGS]
+                        [--binary PATH] [--packages DIR] [--dir DIR] [-- EXTRA RUN FLAGS]
   tools/cluster status  --hosts FILE [--json]
   tools/cluster watch   --hosts FILE [--seconds S] [--every S]
   tools/cluster logs I  --hosts FILE [-n LINES]
@@ -193,6 +193,7 @@ else echo port=unknown; fi
 if [ "$(id -u)" = 0 ]; then echo sudo=root
 elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then echo sudo=yes
 else echo sudo=no; fi
+if command -v avahi-daemon >/dev/null 2>&1 || [ -x /usr/sbin/avahi-daemon ]; then echo avahi=yes; else echo avahi=no; fi
 """
 
 
@@ -210,6 +211,8 @@ def probe(ssh, host, args):
     if facts.get("dir") == "foreign":
         raise HostError(f"{host.remote_dir} exists and was not made by tools/cluster: "
                         "name another REMOTE_DIR for this host in the hosts file")
+    if facts.get("avahi") == "no" and not args.static:
+        raise HostError("no avahi-daemon, so no mDNS: 'sudo apt install avahi-daemon' there, or use --static")
     if facts.get("port") == "taken":
         raise HostError(f"port {host.port} taken: something already listens there (a node left running? "
                         "'tools/cluster down --hosts ...', or pick another --port)")
@@ -227,10 +230,11 @@ def elf_arch(path):
 def artifact(host, args):
     """The file to push to `host`: the .deb or binary built for its architecture."""
     if host.install == "deb":
-        debs = sorted(glob.glob(os.path.join(ROOT, "dist", f"gossip-learner_*_{host.arch}.deb")), key=os.path.getmtime)
+        debs = sorted(glob.glob(os.path.join(args.packages, f"gossip-learner_*_{host.arch}.deb")), key=os.path.getmtime)
         if not debs:
-            built = sorted({os.path.basename(p).rsplit("_", 1)[1][:-4] for p in glob.glob(os.path.join(ROOT, "dist", "*.deb"))})
-            raise HostError(f"wrong architecture: the host is {host.arch}, dist/ has packages for "
+            built = sorted({os.path.basename(p).rsplit("_", 1)[1][:-4]
+                            for p in glob.glob(os.path.join(args.packages, "*.deb"))})
+            raise HostError(f"wrong architecture: the host is {host.arch}, {args.packages} has packages for "
                             f"{', '.join(built) or 'none'} (run tools/package)")
         return debs[-1]
     candidates = [args.binary] if args.binary else [
@@ -243,10 +247,11 @@ def artifact(host, args):
                     f"(looked at {', '.join(candidates)}; tools/cross-build {host.arch}, or --binary PATH)")
 
 
-def node_toml(host, args, peers, shard, eval_path, key_file, state_dir):
+def node_toml(host, args, peers, shard, eval_path, key_file, state_dir, status_socket=""):
     lines = ["# written by tools/cluster up; see config/node.toml for every key", "[node]",
              f'id = "{host.name}"', f'listen = "0.0.0.0:{host.port}"', f'data = "{shard}"',
-             f'eval_data = "{eval_path}"', f'state_dir = "{state_dir}"', f'key_file = "{key_file}"',
+             f'eval_data = "{eval_path}"', f'state_dir = "{state_dir}"', f'status_socket = "{status_socket}"',
+             f'key_file = "{key_file}"',
              f'cluster = "{args.cluster}"', f'discovery = "{"static" if args.static else "mdns"}"',
              "peers = [" + ", ".join(f'"{p}"' for p in peers) + "]"]
     return ("\n".join(lines) + "\n").encode()
@@ -287,8 +292,9 @@ def start_deb(ssh, host, args, files, peers):
     if res.returncode != 0:
         raise HostError(f"cannot make {host.remote_dir}: {res.stderr.decode(errors='replace').strip()}")
     ssh.push(host.destination, files["deb"], f"{host.dir}/gossip-learner.deb", "644")
+    # Recommends (libnss-mdns) are for people typing .local names; the probe checked avahi-daemon.
     res = ssh.run(host.destination, f"{s} env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "
-                  f"{host.dir}/gossip-learner.deb", timeout=600)
+                  f"--no-install-recommends {host.dir}/gossip-learner.deb", timeout=600)
     if res.returncode != 0:
         raise HostError(f"installing the package failed: {res.stderr.decode(errors='replace').strip()[-400:]}")
     state = "/var/lib/gossip-learner"
@@ -299,7 +305,7 @@ def start_deb(ssh, host, args, files, peers):
     ssh.push(host.destination, files["eval"], f"{state}/eval.tsv", "640", sudo=s)
     ssh.push(host.destination, files["key"], "/etc/gossip-learner/cluster.key", "600", sudo=s)
     toml = node_toml(host, args, peers, f"{state}/shard.tsv", f"{state}/eval.tsv", "/etc/gossip-learner/cluster.key",
-                     state)
+                     state, SERVICE_SOCKET)
     ssh.push(host.destination, toml, "/etc/gossip-learner/node.toml", "644", sudo=s)
     res = ssh.run(host.destination, f"{s} chown gossip-learner:gossip-learner {state}/shard.tsv "
                   f"/etc/gossip-learner/cluster.key {state}/eval.tsv 2>/dev/null; "
@@ -594,6 +600,8 @@ def main(argv):
     p.add_argument("--cluster", default="default", help="cluster name published over mDNS")
     p.add_argument("--static", action="store_true", help="peers by the hosts' addresses instead of mDNS")
     p.add_argument("--binary", default="", help="--install binary: the binary to push (default: by architecture)")
+    p.add_argument("--packages", default=os.path.join(ROOT, "dist"),
+                   help="--install deb: folder of the .deb files (default dist/, where tools/package puts them)")
     p = sub.add_parser("status")
     p.add_argument("--json", action="store_true")
     p = sub.add_parser("watch")

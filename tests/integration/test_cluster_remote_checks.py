@@ -23,7 +23,7 @@ class ProbeAnswers:
     """Answers every ssh run with the probe output for the given facts."""
 
     def __init__(self, **facts):
-        self.facts = {"arch": "amd64", "dir": "absent", "port": "free", "sudo": "root", **facts}
+        self.facts = {"arch": "amd64", "dir": "absent", "port": "free", "sudo": "root", "avahi": "yes", **facts}
 
     def run(self, destination, script, data=None, timeout=120):
         out = "".join(f"{k}={v}\n" for k, v in self.facts.items())
@@ -76,7 +76,7 @@ class ProbeTest(unittest.TestCase):
         self.binary = os.path.join(self.root, "gossip-learner")
         with open(self.binary, "wb") as f:  # an x86-64 ELF header is all the check reads
             f.write(b"\x7fELF" + bytes(14) + (62).to_bytes(2, "little"))
-        self.args = argparse.Namespace(binary=self.binary)
+        self.args = argparse.Namespace(binary=self.binary, static=False)
 
     def tearDown(self):
         shutil.rmtree(self.root, ignore_errors=True)
@@ -100,20 +100,24 @@ class ProbeTest(unittest.TestCase):
         self.assertIn("--install binary", error)
 
     def test_deb_with_sudo_runs_commands_through_it(self):
-        old_root = cluster_remote.ROOT
-        cluster_remote.ROOT = self.root
-        self.addCleanup(setattr, cluster_remote, "ROOT", old_root)
-        os.makedirs(os.path.join(self.root, "dist"))
+        self.args.packages = os.path.join(self.root, "dist")
+        os.makedirs(self.args.packages)
         open(os.path.join(self.root, "dist", "gossip-learner_0.1.0_arm64.deb"), "w").close()
         host, error = self.probe(install="deb", sudo="yes", arch="arm64")
         self.assertIsNone(error)
         self.assertEqual(host.sudo, "sudo -n")
         _, error = self.probe(install="deb", sudo="yes", arch="armhf")
-        self.assertIn("wrong architecture: the host is armhf, dist/ has packages for arm64", error)
+        self.assertIn(f"wrong architecture: the host is armhf, {self.args.packages} has packages for arm64", error)
 
     def test_binary_of_another_architecture(self):
         _, error = self.probe(arch="arm64")
         self.assertIn("wrong architecture: the host is arm64", error)
+
+    def test_no_avahi_daemon_without_static(self):
+        _, error = self.probe(avahi="no")
+        self.assertIn("no avahi-daemon", error)
+        self.args.static = True
+        self.assertIsNone(self.probe(avahi="no")[1])
 
     def test_port_taken(self):
         _, error = self.probe(port="taken")

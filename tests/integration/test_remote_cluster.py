@@ -9,8 +9,8 @@ addresses inside these namespaces are ever contacted. Besides three good hosts t
 file lists one whose port is taken, one that reports another architecture and one that
 refuses SSH: each is reported, and the others go on. Skips with the reason where root,
 namespaces, sshd or avahi are missing. The namespaces share this machine's file system, so
-the nodes run with --install binary (--install deb would install to the same /usr three
-times); the package itself is tested by test_package.py.
+the three nodes run with --install binary (three package installs would be one); RemoteDebTest
+runs --install deb on a single host, with a stand-in for systemctl (systemd is not PID 1 here).
 Figures (up time, time to see peers, bytes per minute, failures) are printed for bench/RESULTS.md.
 """
 import json
@@ -97,7 +97,10 @@ def why_not_runnable():
 class SimulatedHosts:
     """The namespaces, daemons and ssh client files; stop() removes every one of them."""
 
-    def __init__(self):
+    def __init__(self, count, port_taken=None, commands=None):
+        """`count` hosts; on host `port_taken` something listens on PORT; commands[i] = {name: sh script}
+        puts stand-in commands first on host i's PATH."""
+        self.count, self.port_taken, self.commands = count, port_taken, commands or {}
         self.dir = tempfile.mkdtemp(prefix=f"{PREFIX}-remote-")
         self.listener = None
         self.sshd_pidfiles = []
@@ -112,7 +115,7 @@ class SimulatedHosts:
         known, config = [], ["Host *", "  User root", f"  IdentityFile {self.dir}/id", "  IdentitiesOnly yes",
                              f"  UserKnownHostsFile {self.dir}/known_hosts", "  GlobalKnownHostsFile /dev/null",
                              "  StrictHostKeyChecking yes", "  LogLevel ERROR"]
-        for i in range(HOSTS):
+        for i in range(self.count):
             run([AVAHI_TOOL, "start"], env=self.avahi_env(i), timeout=90)
             for dev_ns, dev in ((host_ns(i), "eth0"), (LAN, f"v-{host_ns(i)}"[:15])):
                 run(["tc", "-n", dev_ns, "qdisc", "replace", "dev", dev, "root", "tbf", "rate", RATE,
@@ -130,13 +133,13 @@ class SimulatedHosts:
         run(["ip", "-n", CONTROL, "addr", "add", f"{SUBNET}.2/24", "dev", "eth0"])
         run(["ip", "-n", CONTROL, "link", "set", "eth0", "up"])
         run(["ip", "-n", CONTROL, "link", "set", "lo", "up"])
-        # something already listens on the gossip port of host PORT_TAKEN
-        self.listener = subprocess.Popen(
-            ["ip", "netns", "exec", host_ns(PORT_TAKEN), sys.executable, "-c",
-             f"import socket,time; s=socket.socket(); s.bind(('0.0.0.0',{PORT})); s.listen(); time.sleep(600)"])
+        if self.port_taken is not None:
+            self.listener = subprocess.Popen(
+                ["ip", "netns", "exec", host_ns(self.port_taken), sys.executable, "-c",
+                 f"import socket,time; s=socket.socket(); s.bind(('0.0.0.0',{PORT})); s.listen(); time.sleep(600)"])
         with open(f"{self.dir}/hosts", "w") as f:
             f.write("# simulated Pis (tests/integration/test_remote_cluster.py)\n")
-            for i in range(HOSTS):
+            for i in range(self.count):
                 f.write(f"pi{i} {self.remote_dir(i)}   # host {i}\n")
             f.write(f"pi-refuses {self.dir}/refuses\n")
 
@@ -149,11 +152,12 @@ class SimulatedHosts:
         run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", f"{d}/host_key"])
         shutil.copy(f"{self.dir}/id.pub", f"{d}/authorized_keys")
         env = f"DBUS_SYSTEM_BUS_ADDRESS=unix:path={self.dir}/avahi-{i}/run/system_bus_socket"
-        if i == OTHER_ARCH:  # this host's dpkg says riscv64
+        if i in self.commands:
             os.makedirs(f"{d}/bin")
-            with open(f"{d}/bin/dpkg", "w") as f:
-                f.write("#!/bin/sh\necho riscv64\n")
-            os.chmod(f"{d}/bin/dpkg", 0o755)
+            for name, script in self.commands[i].items():
+                with open(f"{d}/bin/{name}", "w") as f:
+                    f.write("#!/bin/sh\n" + script.format(dir=d))
+                os.chmod(f"{d}/bin/{name}", 0o755)
             env += f" PATH={d}/bin:/usr/sbin:/usr/bin:/sbin:/bin"
         with open(f"{d}/sshd_config", "w") as f:
             f.write(f"ListenAddress {address(i)}\nPort 22\nHostKey {d}/host_key\nPidFile {d}/pid\n"
@@ -166,7 +170,7 @@ class SimulatedHosts:
             return f"{address(i)} {f.read()}"
 
     def stop(self):
-        for i in range(HOSTS):  # nodes a failed test left behind, then the host's daemons
+        for i in range(self.count):  # nodes a failed test left behind, then the host's daemons
             for pid in netns_pids(host_ns(i)):
                 if comm(pid) == "gossip-learner":
                     os.kill(pid, signal.SIGKILL)
@@ -180,18 +184,24 @@ class SimulatedHosts:
             except (OSError, ValueError):
                 pass
         run(["ip", "netns", "del", CONTROL], check=False)
-        for i in range(HOSTS):
+        for i in range(self.count):
             run([AVAHI_TOOL, "stop"], env=self.avahi_env(i), check=False, timeout=90)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-class RemoteClusterTest(unittest.TestCase):
+class SimulatedHostsTestCase(unittest.TestCase):
+    """Starts make_hosts() once for the class and drives tools/cluster from the launcher's namespace."""
+
+    @classmethod
+    def make_hosts(cls):
+        raise NotImplementedError
+
     @classmethod
     def setUpClass(cls):
         reason = why_not_runnable()
         if reason:
             raise unittest.SkipTest(reason)
-        cls.hosts = SimulatedHosts()
+        cls.hosts = cls.make_hosts()
         try:
             cls.hosts.start()
         except Exception:
@@ -221,6 +231,12 @@ class RemoteClusterTest(unittest.TestCase):
     def statuses(self):
         res = self.launcher("status", "--json", check_rc=None)
         return json.loads(res.stdout) if res.stdout.strip() else {}
+
+
+class RemoteClusterTest(SimulatedHostsTestCase):
+    @classmethod
+    def make_hosts(cls):
+        return SimulatedHosts(HOSTS, port_taken=PORT_TAKEN, commands={OTHER_ARCH: {"dpkg": "echo riscv64\n"}})
 
     def test_up_learn_status_collect_down(self):
         h = self.hosts
@@ -337,6 +353,58 @@ class RemoteClusterTest(unittest.TestCase):
         self.assertEqual(res.returncode, 1)
         self.assertIn("exists and was not made by tools/cluster", res.stderr)
         self.assertEqual(os.listdir(foreign_remote), ["precious"])
+
+
+# systemd is not PID 1 here: the stand-in does what the unit asks (its user, UMask, RuntimeDirectory)
+SYSTEMCTL = r"""case "$1" in
+  restart) install -d -o gossip-learner -g gossip-learner -m 750 /run/gossip-learner
+    cmd=$(sed -n 's/^ExecStart=//p' /lib/systemd/system/gossip-learner.service)
+    setpriv --reuid=gossip-learner --regid=gossip-learner --init-groups sh -c "umask 0007 && exec $cmd" \
+      >{dir}/service.log 2>&1 </dev/null &
+    echo $! >{dir}/service.pid ;;
+  disable) p=$(cat {dir}/service.pid); kill "$p"; while kill -0 "$p" 2>/dev/null; do sleep 0.2; done ;;
+esac
+"""
+
+
+class RemoteDebTest(SimulatedHostsTestCase):
+    """--install deb on one simulated host (they share one file system, so one install is all there is)."""
+
+    @classmethod
+    def make_hosts(cls):
+        return SimulatedHosts(1, commands={0: {"systemctl": SYSTEMCTL, "journalctl": "cat {dir}/service.log\n"}})
+
+    def setUp(self):
+        if subprocess.run(["dpkg-query", "-W", "-f=${Status}", "gossip-learner"], capture_output=True,
+                          text=True).stdout.startswith("install ok"):
+            self.skipTest("gossip-learner is installed on this machine; not replacing it")
+        for tool in ("dpkg-shlibdeps", "help2man", "setpriv"):
+            if shutil.which(tool) is None:
+                self.skipTest(f"missing {tool} (tools/install-deps)")
+
+    def tearDown(self):
+        run(["dpkg", "--purge", "gossip-learner"], check=False, timeout=120)
+
+    def test_up_status_collect_down_with_the_package(self):
+        h = self.hosts
+        dist = os.path.join(h.dir, "dist")
+        made = run([os.path.join(ROOT, "tools", "package"), run(["dpkg", "--print-architecture"]).stdout.strip()],
+                   timeout=300, cwd=ROOT, env={**os.environ, "DIST": dist,
+                                               "PACKAGE_BUILD": os.path.dirname(os.path.abspath(BIN))})
+        self.assertIn("package: made", made.stdout)
+        with open(f"{h.dir}/hosts", "w") as f:
+            f.write(f"pi0 {h.dir}/deb-dir\n")
+        up = self.launcher("up", "--install", "deb", "--packages", dist, "--data", DATA, "--cluster", f"{PREFIX}deb")
+        self.assertIn("1 of 1 node(s) up", up.stdout)
+        with open("/etc/gossip-learner/node.toml") as f:
+            self.assertIn('id = "node-0"', f.read())
+        self.assertRegex(self.launcher("status").stdout, r"node-0\s+pi0\s")
+        self.assertIn("listening on", self.launcher("logs", "0").stdout)
+        self.assertIn("node-0 (pi0): stopped", self.launcher("down").stdout)
+        out = os.path.join(h.dir, "collected")
+        self.assertIn("collected 1 of 1", self.launcher("collect", "--out", out).stdout)
+        self.assertEqual(sorted(os.listdir(os.path.join(out, "node-0"))),
+                         ["log", "model.ckpt", "model.ckpt.meta", "status.json"])
 
 
 if __name__ == "__main__":
