@@ -164,16 +164,18 @@ void PrintSummary(const nlohmann::json& s) {
   }
 }
 
-// The socket `status` reads: --socket, else <--state-dir>/status.sock; with neither, the
-// node started here (./gl-state) if there is one, else the packaged service's.
-std::string StatusSocketToRead(const std::string& socket, const std::string& state_dir) {
+// The status document from --socket, else <--state-dir>/status.sock; with neither, from the
+// node started here (./gl-state) if there is one, else from the packaged service's.
+Result<std::string> ReadStatusOfChosenNode(const std::string& socket, const std::string& state_dir) {
   Config c;
   c.status_socket = socket;
   if (!state_dir.empty()) c.state_dir = state_dir;
   const std::string path = c.StatusSocketPath();
   std::error_code ec;
-  if (!socket.empty() || !state_dir.empty() || std::filesystem::exists(path, ec)) return path;
-  return kServiceStatusSocket;
+  if (!socket.empty() || !state_dir.empty() || std::filesystem::exists(path, ec)) return ReadStatus(path);
+  Result<std::string> service = ReadStatus(kServiceStatusSocket);
+  if (service.ok()) return service;
+  return Status::Unavailable("no node in ./" + c.state_dir + ", and " + service.status().message());
 }
 
 // `status --prometheus [--out FILE]`: the exposition of the status, or of gossip_learner_up 0
@@ -224,7 +226,7 @@ void AddStatus(CLI::App& app, int& exit_code) {
                      "With --prometheus: replace FILE atomically instead of printing (node_exporter textfile collector)")
       ->needs(prometheus_flag);
   status->callback([socket, state_dir, json, prometheus, out, &exit_code] {
-    Result<std::string> text = ReadStatus(StatusSocketToRead(*socket, *state_dir));
+    Result<std::string> text = ReadStatusOfChosenNode(*socket, *state_dir);
     if (*prometheus) {
       exit_code = ExportPrometheus(text, *out);
       return;
