@@ -545,7 +545,7 @@ def cmd_collect(args, ssh):
 
 STOP_BINARY = r"""
 cd {dir} 2>/dev/null || {{ echo "no {dir}"; exit 0; }}
-[ -f pid ] || {{ echo "no node started here"; exit 0; }}
+[ -f pid ] || {{ echo "not running"; exit 0; }}
 p=$(cat pid)
 ours() {{ case "$(readlink /proc/$p/exe 2>/dev/null)" in */gossip-learner*) return 0;; esac; return 1; }}
 alive() {{ ours && [ "$(sed 's/.*) //' /proc/$p/stat 2>/dev/null | cut -d' ' -f1)" != Z ]; }}
@@ -561,9 +561,12 @@ def cmd_down(args, ssh):
     state, hosts = load_state(args)
 
     def stop(host):
-        ssh.run(host.destination, f"{host.status_command()} | {host.sudo} tee {host.last_status()} >/dev/null")
+        # only a status the node gave replaces the one an earlier down kept
+        ssh.run(host.destination, f"s=$({host.status_command()}) && printf '%s\\n' \"$s\" | "
+                                  f"{host.sudo} tee {host.last_status()} >/dev/null")
         if host.install == "deb":
-            res = ssh.run(host.destination, f"{host.sudo} systemctl disable --now gossip-learner.service && echo stopped")
+            res = ssh.run(host.destination,
+                          f"{host.sudo} systemctl disable --now gossip-learner.service && echo stopped")
         else:
             res = ssh.run(host.destination, STOP_BINARY.format(dir=host.dir))
         if res.returncode != 0:

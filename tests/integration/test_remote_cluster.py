@@ -305,6 +305,7 @@ class RemoteClusterTest(SimulatedHostsTestCase):
         left = [(host_ns(i), pid) for i in range(HOSTS) for pid in netns_pids(host_ns(i))
                 if comm(pid) == "gossip-learner"]
         self.assertEqual(left, [], "node processes left after down")
+        self.assertIn("node-0 (pi0): not running", self.launcher("down").stdout)  # twice: harmless
         after = os.path.join(h.dir, "collected-after-down")  # the final checkpoints and last statuses
         self.assertIn(f"collected {GOOD} of {GOOD}", self.launcher("collect", "--out", after).stdout)
         with open(os.path.join(after, "node-1", "status.json")) as f:
