@@ -186,6 +186,9 @@ class SimulatedHosts:
         run(["ip", "netns", "del", CONTROL], check=False)
         for i in range(self.count):
             run([AVAHI_TOOL, "stop"], env=self.avahi_env(i), check=False, timeout=90)
+        # the bridge's namespace: avahi-test-daemon keeps it while a port (the launcher's veth, which
+        # the kernel removes asynchronously) is left on it
+        run(["ip", "netns", "del", LAN], check=False)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
