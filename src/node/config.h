@@ -14,6 +14,10 @@
 
 namespace gl::node {
 
+// Where the packaged service's node serves its status (status_socket in the packaged
+// /etc/gossip-learner/node.toml): `gossip-learner status` looks there when no node was started here.
+inline constexpr const char* kServiceStatusSocket = "/run/gossip-learner/status.sock";
+
 struct Config {
   // ---- [node] identity and wiring
   std::string id;                        // "" = "<hostname>-<port>" once the port is bound
@@ -21,7 +25,7 @@ struct Config {
   std::string data;                      // local training data (TSV or folder); required
   std::string eval_data;                 // optional common evaluation file (experiments)
   std::string state_dir = "gl-state";    // checkpoints and, by default, the status socket
-  std::string status_socket;             // "" = <state_dir>/status.sock (mode 0600)
+  std::string status_socket;             // "" = <state_dir>/status.sock (0600, 0660 under umask 007)
   std::vector<std::string> peers;        // static peers, HOST:PORT
   std::string discovery = "both";        // mdns | static | both
   std::string cluster = "default";       // mDNS cluster name; nodes of other clusters are ignored

@@ -258,6 +258,7 @@ class NodeImpl : public Node {
   std::string Render() {
     StatusInputs in;
     in.id = id_;
+    in.cluster = config_.cluster;
     in.role = config_.role;
     in.listen = transport_->LocalAddress();
     in.signature = signature_;

@@ -1,13 +1,16 @@
 #include "node/node_commands.h"
 
+#include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "common/atomic_file.h"
 #include "common/log.h"
 #include "node/config.h"
 #include "node/node.h"
+#include "node/prometheus_text.h"
 #include "node/status_server.h"
 
 namespace gl::node {
@@ -199,19 +202,73 @@ void PrintSummary(const nlohmann::json& s) {
   }
 }
 
+// The status document from --socket, else <--state-dir>/status.sock; with neither, from the
+// node started here (./gl-state) if there is one, else from the packaged service's.
+Result<std::string> ReadStatusOfChosenNode(const std::string& socket, const std::string& state_dir) {
+  Config c;
+  c.status_socket = socket;
+  if (!state_dir.empty()) c.state_dir = state_dir;
+  const std::string path = c.StatusSocketPath();
+  std::error_code ec;
+  if (!socket.empty() || !state_dir.empty() || std::filesystem::exists(path, ec)) return ReadStatus(path);
+  Result<std::string> service = ReadStatus(kServiceStatusSocket);
+  if (service.ok()) return service;
+  return Status::Unavailable("no node in ./" + c.state_dir + ", and " + service.status().message());
+}
+
+// `status --prometheus [--out FILE]`: the exposition of the status, or of gossip_learner_up 0
+// when the node does not answer (exit 1, so a timer's failed run shows up too).
+int ExportPrometheus(const Result<std::string>& status_text, const std::string& out) {
+  std::string exposition = PrometheusNodeDown();
+  int code = 1;
+  if (!status_text.ok()) {
+    std::cerr << "error: " << status_text.status().message() << "\n";
+  } else {
+    nlohmann::json doc = nlohmann::json::parse(status_text.value(), nullptr, /*allow_exceptions=*/false);
+    if (doc.is_discarded()) {
+      std::cerr << "error: the node sent a status that is not JSON\n";
+    } else {
+      exposition = PrometheusText(doc);
+      code = 0;
+    }
+  }
+  if (out.empty()) {
+    std::cout << exposition;
+    return code;
+  }
+  Status written = WriteFileAtomically(out, exposition);
+  if (!written.ok()) {
+    std::cerr << "error: " << written.message() << "\n";
+    return 1;
+  }
+  return code;
+}
+
 void AddStatus(CLI::App& app, int& exit_code) {
   CLI::App* status = app.add_subcommand("status", "Show a running node's status");
   auto socket = std::make_shared<std::string>();
-  auto state_dir = std::make_shared<std::string>("gl-state");
+  auto state_dir = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
   status->add_option("--socket", *socket, "Status socket (default <state-dir>/status.sock)");
-  status->add_option("--state-dir", *state_dir, "The node's state dir (default ./gl-state)");
-  status->add_flag("--json", *json, "Print the raw JSON document");
-  status->callback([socket, state_dir, json, &exit_code] {
-    Config c;
-    c.state_dir = *state_dir;
-    c.status_socket = *socket;
-    Result<std::string> text = ReadStatus(c.StatusSocketPath());
+  status->add_option("--state-dir", *state_dir,
+                     "The node's state dir (default ./gl-state, else the service's " + std::string(kServiceStatusSocket) +
+                         ")");
+  CLI::Option* json_flag = status->add_flag("--json", *json, "Print the raw JSON document");
+  auto prometheus = std::make_shared<bool>(false);
+  auto out = std::make_shared<std::string>();
+  CLI::Option* prometheus_flag =
+      status->add_flag("--prometheus", *prometheus,
+                       "Print Prometheus text exposition (gossip_learner_up 0 when the node does not answer)")
+          ->excludes(json_flag);
+  status->add_option("--out", *out,
+                     "With --prometheus: replace FILE atomically instead of printing (node_exporter textfile collector)")
+      ->needs(prometheus_flag);
+  status->callback([socket, state_dir, json, prometheus, out, &exit_code] {
+    Result<std::string> text = ReadStatusOfChosenNode(*socket, *state_dir);
+    if (*prometheus) {
+      exit_code = ExportPrometheus(text, *out);
+      return;
+    }
     if (!text.ok()) {
       std::cerr << "error: " << text.status().message() << "\n";
       exit_code = 1;

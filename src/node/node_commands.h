@@ -1,6 +1,6 @@
 // CLI11 registration of the node's subcommands:
 //   run     start a node (training + gossip + discovery + status socket)
-//   status  print a running node's status (readable summary or --json)
+//   status  print a running node's status (readable summary, --json or --prometheus)
 // Each command sets `exit_code` when it runs.
 #pragma once
 

@@ -32,6 +32,7 @@ std::string RenderStatus(const StatusInputs& in) {
   const TrainingProgress& t = in.training;
   nlohmann::json doc = {
       {"id", in.id},
+      {"cluster", in.cluster},
       {"role", in.role},
       {"uptime_s", in.uptime_s},
       {"listen", in.listen},

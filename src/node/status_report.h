@@ -18,6 +18,7 @@ namespace gl::node {
 
 struct StatusInputs {
   std::string id;
+  std::string cluster;
   std::string role;
   std::string listen;
   std::string signature;

@@ -45,7 +45,9 @@ Status StatusServer::Start() {
   const mode_t old_mask = ::umask(077);  // the socket file is born 0600
   if (!ec) acceptor_.bind(Local::endpoint(path_), ec);
   ::umask(old_mask);
-  if (!ec) ::chmod(path_.c_str(), 0600);
+  // Connecting needs write permission: the group may connect only if the umask leaves it
+  // write (a service's UMask=0007), others never.
+  if (!ec) ::chmod(path_.c_str(), 0660 & ~old_mask);
   if (!ec) acceptor_.listen(16, ec);
   if (ec) return Status::IoError("cannot serve status on " + path_ + ": " + ec.message());
   started_ = true;

@@ -2,8 +2,10 @@
 // (the node's status JSON) and closes it. Read-only: it never reads from the client,
 // so no command can change the node's state through it.
 //
-// The socket file is created with mode 0600 (owner only). A stale socket file left by a
-// killed node is replaced; a live one (another node answering on it) is an error.
+// The socket file is created owner-only (0600), then opened to the owner's group if the
+// process's umask leaves the group write (0660 under a service's UMask=0007), never to
+// others. A stale socket file left by a killed node is replaced; a live one (another node
+// answering on it) is an error.
 // All work runs on the given io_context; `render` is called on that thread.
 //
 // Bounded: a client has `write_timeout` to take the whole document, then its connection is

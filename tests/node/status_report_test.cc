@@ -10,6 +10,7 @@ namespace {
 TEST(StatusReportTest, HasEveryDocumentedField) {
   StatusInputs in;
   in.id = "pi-1";
+  in.cluster = "lab";
   in.role = "node";
   in.listen = "0.0.0.0:7070";
   in.signature = "gru1/h128";
@@ -32,7 +33,7 @@ TEST(StatusReportTest, HasEveryDocumentedField) {
   in.peers.push_back(peer);
 
   nlohmann::json doc = nlohmann::json::parse(RenderStatus(in));
-  for (const char* key : {"id", "role", "uptime_s", "listen", "signature", "model_age", "epochs", "train_loss",
+  for (const char* key : {"id", "cluster", "role", "uptime_s", "listen", "signature", "model_age", "epochs", "train_loss",
                           "validation", "eval", "exchanges_ok", "exchanges_failed", "bytes_sent",
                           "bytes_received", "peers", "param_sample"}) {
     EXPECT_TRUE(doc.contains(key)) << key;
