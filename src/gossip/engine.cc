@@ -82,7 +82,7 @@ std::vector<PeerStatus> Engine::Peers() const {
   for (const auto& [address, peer] : table_.peers()) {
     PeerStatus status{peer.id, address, PeerStateName(peer.state), peer.role,
                       std::vector<std::string>(peer.sources.begin(), peer.sources.end()),
-                      -1, peer.exchanges, peer.failures};
+                      peer.handshaken, -1, peer.exchanges, peer.failures};
     if (peer.last_seen) status.last_seen_s = std::chrono::duration<double>(now - *peer.last_seen).count();
     result.push_back(std::move(status));
   }
@@ -135,10 +135,19 @@ void Engine::OnGossipTimer() {
   });
 }
 
-void Engine::SayHello(const std::string& address) {
+void Engine::SayHello(const std::string& address, std::function<void()> done) {
   const Peer* peer = table_.Find(address);
-  if (peer == nullptr || peer->handshaken || !hellos_in_flight_.insert(address).second) return;
-  SendHello(address, [this, address](bool /*compatible*/) { hellos_in_flight_.erase(address); });
+  if (peer == nullptr || peer->handshaken) {
+    asio::post(gossip_timer_.get_executor(), Guarded(std::move(done)));
+    return;
+  }
+  auto [waiting, first] = hellos_in_flight_.try_emplace(address);
+  waiting->second.push_back(std::move(done));
+  if (!first) return;
+  SendHello(address, [this, address](bool /*compatible*/) {
+    auto node = hellos_in_flight_.extract(address);
+    for (auto& waiter : node.mapped()) waiter();
+  });
 }
 
 void Engine::OnProbeTimer() {

@@ -44,6 +44,7 @@ struct PeerStatus {
   std::string state;                 // "alive" | "suspect" | "dead" | "incompatible"
   std::string role;                  // from its latest compatible Hello reply: "node" | "coordinator" | ""
   std::vector<std::string> sources;  // "static", "mdns"
+  bool handshaken = false;           // answered a Hello since it was (re)admitted
   double last_seen_s = -1;           // seconds since the last successful contact; -1 = never
   std::uint64_t exchanges = 0;       // model exchanges this node started with the peer and completed
   std::uint64_t failures = 0;        // failed contacts in total
@@ -89,8 +90,10 @@ class Engine {
   void SetGossipPaused(bool paused) { gossip_paused_ = paused; }
   // Says Hello to the known peer at `address` now, unless it answered one since it was
   // (re)admitted or one is on its way; the reply sets its id and role in Peers(). Unknown
-  // addresses are ignored: this never contacts an address nothing vouches for.
-  void SayHello(const std::string& address);
+  // addresses are not contacted: this never reaches an address nothing vouches for. `done`
+  // runs once that Hello (or the one on its way) ended, or at once (posted) if none is sent;
+  // never after Stop().
+  void SayHello(const std::string& address, std::function<void()> done);
 
   // gossip::ScreenUpdate of a model `sender_id` at `address` sent, against the local model
   // (update_screen.h). A refusal is counted against PeerKey(sender_id, address). Returns
@@ -145,7 +148,8 @@ class Engine {
   bool gossip_paused_ = false;
   Transport::RequestHandler round_handler_;
   std::set<std::string> probes_in_flight_;
-  std::set<std::string> hellos_in_flight_;  // SayHello's, by address (peer-table addresses only)
+  // SayHello's Hellos on their way, by address (peer-table addresses only), and who waits for each.
+  std::map<std::string, std::vector<std::function<void()>>> hellos_in_flight_;
   LogGate hello_log_gate_{std::chrono::seconds(10)};  // incompatible Hellos answered: per host
   EngineStats counters_;  // exchanges_*, rejected_updates and undecodable bodies
 };

@@ -71,10 +71,30 @@ ParticipantStats RoundParticipant::Stats() const { return stats_; }
 void RoundParticipant::OnRequest(const std::string& from, Frame request, Transport::Respond respond) {
   Result<RoundRequest> decoded = DecodeMessage<RoundRequest>(request);
   if (!decoded.ok()) return Refuse(from, decoded.status(), respond);
-  RoundRequest& req = *decoded;
-  if (Status valid = ValidateRoundRequest(req); !valid.ok()) return Refuse(from, valid, respond);
+  if (Status valid = ValidateRoundRequest(*decoded); !valid.ok()) return Refuse(from, valid, respond);
+  Serve(from, std::move(decoded).value(), std::move(respond), /*may_wait=*/true);
+}
+
+void RoundParticipant::Serve(const std::string& from, RoundRequest req, Transport::Respond respond, bool may_wait) {
   Result<std::string> address = VerifiedCoordinator(req.coordinator_id, from);
-  if (!address.ok()) return Refuse(from, address.status(), respond);
+  if (!address.ok()) {
+    const std::vector<std::string> candidates = Candidates(req.coordinator_id);
+    if (!may_wait || candidates.empty() || waiting_ >= kMaxWaitingRequests) {
+      return Refuse(from, address.status(), respond);
+    }
+    // Held until the candidates answered a Hello, then decided on what they said.
+    ++waiting_;
+    auto held = std::make_shared<WaitingRequest>(WaitingRequest{from, std::move(req), std::move(respond),
+                                                                candidates.size()});
+    for (const std::string& candidate : candidates) {
+      engine_.SayHello(candidate, [this, held, token = std::weak_ptr<int>(alive_token_)] {
+        if (token.expired() || --held->hellos_left > 0) return;
+        --waiting_;
+        Serve(held->from, std::move(held->request), std::move(held->respond), /*may_wait=*/false);
+      });
+    }
+    return;
+  }
   // The round's model replaces the local one: it passes the same screen as a gossip offer.
   if (Status screened = engine_.ScreenUpdate(req.coordinator_id, from, req.model); !screened.ok()) {
     return Refuse(from, screened, respond);
@@ -108,21 +128,25 @@ void RoundParticipant::Refuse(const std::string& from, const Status& why, const 
   respond(EncodeMessage(Error{why.message()}));
 }
 
-Result<std::string> RoundParticipant::VerifiedCoordinator(const std::string& id, const std::string& from) {
-  const std::vector<PeerStatus> peers = engine_.Peers();
-  for (const PeerStatus& peer : peers) {
+Result<std::string> RoundParticipant::VerifiedCoordinator(const std::string& id, const std::string& from) const {
+  for (const PeerStatus& peer : engine_.Peers()) {
     if (peer.id != id || peer.role != "coordinator" || peer.state == "incompatible") continue;
     if (!MayComeFrom(peer.address, from)) {
       return Status::Rejected("a request for coordinator " + id + " must come from its host (" + peer.address + ")");
     }
     return peer.address;
   }
-  for (const PeerStatus& peer : peers) {
-    if (peer.id == id || peer.id.empty()) engine_.SayHello(peer.address);
-  }
   return Status::Rejected("coordinator " + id +
-                          " is not a known peer that answered Hello as a coordinator (asked again); a coordinator "
-                          "must be a static peer (--peer) or discovered");
+                          " is not a known peer that answered Hello as a coordinator; a coordinator must be a static "
+                          "peer (--peer) or discovered");
+}
+
+std::vector<std::string> RoundParticipant::Candidates(const std::string& id) const {
+  std::vector<std::string> candidates;
+  for (const PeerStatus& peer : engine_.Peers()) {
+    if (!peer.handshaken && (peer.id == id || peer.id.empty())) candidates.push_back(peer.address);
+  }
+  return candidates;
 }
 
 void RoundParticipant::OnTrained(const std::string& coordinator, std::uint64_t round, Result<LocalTraining> trained,

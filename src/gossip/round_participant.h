@@ -14,8 +14,9 @@
 //    discovery vouch for its address; a request never adds a peer), whose own Hello reply,
 //    on a connection this node opened, gave the claimed id and role "coordinator", and the
 //    request must come from that peer's host when its address is a literal IP. A request
-//    from a coordinator not verified yet makes the engine say Hello to the candidates (known
-//    peers with that id or no id yet) and is refused; the coordinator's next attempt is served.
+//    from a coordinator not verified yet is held (at most kMaxWaitingRequests at once) while
+//    the engine says Hello to the candidates (known peers with that id or no id yet, not
+//    handshaken), then served or refused on what they answered.
 //
 // Following: the node follows a verified coordinator from its first valid round on (an
 // announcement alone pauses nothing), and only while it runs rounds: one within
@@ -88,12 +89,25 @@ class RoundParticipant {
     int rounds_training = 0;  // its rounds being trained here now
   };
 
+  struct WaitingRequest {
+    std::string from;
+    RoundRequest request;
+    Transport::Respond respond;
+    std::size_t hellos_left;
+  };
+  static constexpr int kMaxWaitingRequests = 8;
+
   void OnRequest(const std::string& from, Frame request, Transport::Respond respond);
+  // A request with valid fields: verified, screened, then trained; `may_wait`: it may be held
+  // for the Hellos that would verify its coordinator.
+  void Serve(const std::string& from, RoundRequest request, Transport::Respond respond, bool may_wait);
   // Refuses a request: Error reply, counted, logged at most once per host and 10 s.
   void Refuse(const std::string& from, const Status& why, const Transport::Respond& respond);
   // The peer-table address of the verified coordinator `id` a request from `from` may come
-  // from; else Rejected (and the candidates are asked for a Hello).
-  Result<std::string> VerifiedCoordinator(const std::string& id, const std::string& from);
+  // from; else Rejected.
+  Result<std::string> VerifiedCoordinator(const std::string& id, const std::string& from) const;
+  // Known peers that could turn out to be coordinator `id` after a Hello.
+  std::vector<std::string> Candidates(const std::string& id) const;
   // Records a valid round of the verified coordinator `id`; true if it is (now) the followed one.
   bool HearRound(const std::string& id, const std::string& address);
   void OnTrained(const std::string& coordinator, std::uint64_t round, Result<LocalTraining> trained,
@@ -115,6 +129,7 @@ class RoundParticipant {
   std::vector<Coordinator> coordinators_;  // verified peers with a round within failover_timeout
   std::set<std::string> conflicts_logged_;  // pairs of such peers' ids: bounded by the peer table
   LogGate refusals_log_gate_{std::chrono::seconds(10)};
+  int waiting_ = 0;  // requests held for Hellos
   std::vector<float> last_global_;
   ParticipantStats stats_;
 };
