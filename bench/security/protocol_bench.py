@@ -43,6 +43,11 @@ def rss_mb(pid):
     return float("nan")
 
 
+def finite(x):
+    """NaN and Inf reach the status document as null."""
+    return x is not None and math.isfinite(x)
+
+
 def exchange_rate(node, seconds):
     a, t0 = node.status(), time.monotonic()
     time.sleep(seconds)
@@ -109,8 +114,8 @@ def run_case(case, window, quiet):
             result.update(
                 rss_growth_mb=rss_mb(target.proc.pid) - rss0,
                 log_growth_kb=(os.path.getsize(target.log_path) - log0) / 1024,
-                nonfinite=sum(1 for x in s["param_sample"] if not math.isfinite(x)),
-                max_abs=max(abs(x) for x in s["param_sample"]),
+                nonfinite=sum(1 for x in s["param_sample"] if not finite(x)),
+                max_abs=max((abs(x) for x in s["param_sample"] if finite(x)), default=float("nan")),
                 mode=s["mode"], peers=len(s["peers"]),
                 age_per_sample=s["model_age"] / max(1, s["samples_trained"]),
                 friend_age_per_sample=f["model_age"] / max(1, f["samples_trained"]),
@@ -119,7 +124,7 @@ def run_case(case, window, quiet):
             target.start()
             try:
                 r = target.wait_ready(30)
-                result["restart"] = "finite" if all(math.isfinite(x) for x in r["param_sample"]) else "NON-FINITE"
+                result["restart"] = "finite" if all(finite(x) for x in r["param_sample"]) else "NON-FINITE"
             except AssertionError:
                 result["restart"] = "failed"
         if liar:
