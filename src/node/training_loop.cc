@@ -83,6 +83,11 @@ void TrainingLoop::SetFederated(bool federated, std::vector<float> resume_from) 
   tasks_changed_.notify_all();
 }
 
+bool TrainingLoop::Federated() {
+  std::lock_guard<std::mutex> lock(tasks_mutex_);
+  return federated_;
+}
+
 bool TrainingLoop::TaskModeWanted() {
   std::lock_guard<std::mutex> lock(tasks_mutex_);
   return federated_ || !tasks_.empty();
@@ -122,9 +127,11 @@ Result<RoundTaskResult> TrainingLoop::RunTask(const RoundTask& task) {
     model_->SetTrainerOptions(trainer);
     std::vector<std::size_t> order(train_.examples.size());
     std::iota(order.begin(), order.end(), 0);
-    for (std::uint32_t epoch = 0; epoch < task.epochs && !stop_; ++epoch) {
+    bool abandoned = false;
+    for (std::uint32_t epoch = 0; epoch < task.epochs && !stop_ && !abandoned; ++epoch) {
       std::shuffle(order.begin(), order.end(), task_rng_);
-      for (std::size_t begin = 0; begin < order.size() && !stop_; begin += task.batch_size) {
+      for (std::size_t begin = 0; begin < order.size() && !stop_ && !(abandoned = !Federated());
+           begin += task.batch_size) {
         TrainSlice(order, begin, task.batch_size);
       }
       std::lock_guard<std::mutex> lock(progress_mutex_);
@@ -132,6 +139,7 @@ Result<RoundTaskResult> TrainingLoop::RunTask(const RoundTask& task) {
     }
     model_->SetTrainerOptions(options_.trainer);
     if (stop_) return Status::Unavailable("node shutting down");
+    if (abandoned) return Status::Unavailable("round abandoned: this node no longer follows its coordinator");
   }
   result.train_ms = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count());

@@ -11,7 +11,10 @@
 // loop after the current minibatch, saves a final checkpoint and joins the thread.
 // Coordinator mode (issue 5): Submit() queues a RoundTask, run at the next minibatch
 // boundary; while federated (SetFederated) the loop does no free training, it only runs
-// tasks. A task whose training leaves a non-finite value fails and the model stays as it was. Progress(), Submit() and SetFederated() may be called from any thread.
+// tasks. A task whose training leaves a non-finite value fails and the model stays as it was;
+// a task that trains epochs stops (fails) at the next minibatch once federated mode ends: the
+// node no longer follows the coordinator that asked for it. Progress(), Submit() and
+// SetFederated() may be called from any thread.
 #pragma once
 
 #include <atomic>
@@ -119,6 +122,7 @@ class TrainingLoop {
   void ServeTasks();
   Result<RoundTaskResult> RunTask(const RoundTask& task);
   bool TaskModeWanted();
+  bool Federated();
   // Trains the minibatch order[begin, begin + batch_size) and counts it in the progress;
   // returns its size.
   std::size_t TrainSlice(const std::vector<std::size_t>& order, std::size_t begin, std::size_t batch_size);
