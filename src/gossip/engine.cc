@@ -72,6 +72,7 @@ void Engine::AddPeer(const std::string& address, const std::string& source, cons
 
 void Engine::RemovePeer(const std::string& address, const std::string& source) {
   if (table_.Remove(address, source)) {
+    last_hello_asked_.erase(address);
     GL_LOG(kInfo, kLog) << "peer " << address << " removed (" << source << ")";
   }
 }
@@ -137,13 +138,18 @@ void Engine::OnGossipTimer() {
 
 void Engine::SayHello(const std::string& address, std::function<void()> done) {
   const Peer* peer = table_.Find(address);
-  if (peer == nullptr || peer->handshaken) {
+  auto waiting = hellos_in_flight_.find(address);
+  // At most one such Hello per peer and retry_backoff_base: requests that ask for them cannot
+  // turn into a stream of connections to a peer that is down.
+  auto last = last_hello_asked_.find(address);
+  const bool recent = last != last_hello_asked_.end() && Now() - last->second < options_.retry_backoff_base;
+  if (peer == nullptr || peer->handshaken || (waiting == hellos_in_flight_.end() && recent)) {
     asio::post(gossip_timer_.get_executor(), Guarded(std::move(done)));
     return;
   }
-  auto [waiting, first] = hellos_in_flight_.try_emplace(address);
-  waiting->second.push_back(std::move(done));
-  if (!first) return;
+  if (waiting != hellos_in_flight_.end()) return waiting->second.push_back(std::move(done));
+  hellos_in_flight_[address].push_back(std::move(done));
+  last_hello_asked_[address] = Now();
   SendHello(address, [this, address](bool /*compatible*/) {
     auto node = hellos_in_flight_.extract(address);
     for (auto& waiter : node.mapped()) waiter();

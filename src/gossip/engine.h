@@ -89,7 +89,8 @@ class Engine {
   // While paused the engine starts no exchanges (it still answers them and probes peers).
   void SetGossipPaused(bool paused) { gossip_paused_ = paused; }
   // Says Hello to the known peer at `address` now, unless it answered one since it was
-  // (re)admitted or one is on its way; the reply sets its id and role in Peers(). Unknown
+  // (re)admitted, one is on its way, or one was asked for within retry_backoff_base; the
+  // reply sets its id and role in Peers(). Unknown
   // addresses are not contacted: this never reaches an address nothing vouches for. `done`
   // runs once that Hello (or the one on its way) ended, or at once (posted) if none is sent;
   // never after Stop().
@@ -150,6 +151,7 @@ class Engine {
   std::set<std::string> probes_in_flight_;
   // SayHello's Hellos on their way, by address (peer-table addresses only), and who waits for each.
   std::map<std::string, std::vector<std::function<void()>>> hellos_in_flight_;
+  std::map<std::string, TimePoint> last_hello_asked_;  // by SayHello, per peer-table address
   LogGate hello_log_gate_{std::chrono::seconds(10)};  // incompatible Hellos answered: per host
   EngineStats counters_;  // exchanges_*, rejected_updates and undecodable bodies
 };

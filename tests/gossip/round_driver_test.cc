@@ -344,6 +344,30 @@ TEST_F(RoundDriverTest, UnsolicitedRoundRequestsTakeNothingOverAndAddNoPeer) {
   EXPECT_EQ(StateSeenBy(*p.node.engine, honest.node.address), "alive");
 }
 
+TEST_F(RoundDriverTest, RoundRequestsDoNotTurnIntoAStreamOfHellosToADownPeer) {
+  Participant& p = AddParticipant(1.0f, 10);
+  const std::string down = "10.0.9.9:7070";  // a static peer nobody listens on
+  p.node.engine->AddPeer(down, "static");
+  ASSERT_TRUE(RunUntil([&] { return StateSeenBy(*p.node.engine, down) == "dead"; }, milliseconds(2000)));
+  auto failures = [&] {
+    for (const PeerStatus& peer : p.node.engine->Peers()) {
+      if (peer.address == down) return peer.failures;
+    }
+    return std::uint64_t{0};
+  };
+  const std::uint64_t before = failures();
+  std::unique_ptr<Transport> attacker = network_.NewTransport("10.0.6.6:1");
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 50; ++i) {
+    EXPECT_EQ(Ask(*attacker, p, Request("who", down, std::vector<float>(kParams, 0.0f))).code(),
+              Status::Code::kRejected);
+  }
+  const double elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  // One Hello per retry_backoff_base (100 ms here) at most, plus its backed-off probes.
+  EXPECT_LE(failures() - before, 2 + static_cast<std::uint64_t>(elapsed_s * 10 * 2)) << elapsed_s << " s";
+  EXPECT_FALSE(p.participant->Stats().federated);
+}
+
 TEST_F(RoundDriverTest, RoundFieldsOutOfRangeAreInvalid) {
   auto with = [](auto change) {
     RoundRequest request = Request("coord", "10.0.0.1:7070", std::vector<float>(kParams, 0.0f));
