@@ -72,6 +72,7 @@ void Engine::AddPeer(const std::string& address, const std::string& source, cons
 
 void Engine::RemovePeer(const std::string& address, const std::string& source) {
   if (table_.Remove(address, source)) {
+    last_hello_asked_.erase(address);
     GL_LOG(kInfo, kLog) << "peer " << address << " removed (" << source << ")";
   }
 }
@@ -80,9 +81,9 @@ std::vector<PeerStatus> Engine::Peers() const {
   const TimePoint now = Now();
   std::vector<PeerStatus> result;
   for (const auto& [address, peer] : table_.peers()) {
-    PeerStatus status{peer.id, address, PeerStateName(peer.state),
+    PeerStatus status{peer.id, address, PeerStateName(peer.state), peer.role,
                       std::vector<std::string>(peer.sources.begin(), peer.sources.end()),
-                      -1, peer.exchanges, peer.failures};
+                      peer.handshaken, -1, peer.exchanges, peer.failures};
     if (peer.last_seen) status.last_seen_s = std::chrono::duration<double>(now - *peer.last_seen).count();
     result.push_back(std::move(status));
   }
@@ -126,7 +127,33 @@ void Engine::OnGossipTimer() {
   exchange_in_flight_ = true;
   const Peer* peer = table_.Find(*target);
   if (peer->handshaken) return SendExchange(*target);
-  SendHello(*target, [this, address = *target] { SendExchange(address); });
+  SendHello(*target, [this, address = *target](bool compatible) {
+    if (!compatible) {
+      exchange_in_flight_ = false;
+      return;
+    }
+    SendExchange(address);
+  });
+}
+
+void Engine::SayHello(const std::string& address, std::function<void()> done) {
+  const Peer* peer = table_.Find(address);
+  auto waiting = hellos_in_flight_.find(address);
+  // At most one such Hello per peer and retry_backoff_base: requests that ask for them cannot
+  // turn into a stream of connections to a peer that is down.
+  auto last = last_hello_asked_.find(address);
+  const bool recent = last != last_hello_asked_.end() && Now() - last->second < options_.retry_backoff_base;
+  if (peer == nullptr || peer->handshaken || (waiting == hellos_in_flight_.end() && recent)) {
+    asio::post(gossip_timer_.get_executor(), Guarded(std::move(done)));
+    return;
+  }
+  if (waiting != hellos_in_flight_.end()) return waiting->second.push_back(std::move(done));
+  hellos_in_flight_[address].push_back(std::move(done));
+  last_hello_asked_[address] = Now();
+  SendHello(address, [this, address](bool /*compatible*/) {
+    auto node = hellos_in_flight_.extract(address);
+    for (auto& waiter : node.mapped()) waiter();
+  });
 }
 
 void Engine::OnProbeTimer() {
@@ -143,24 +170,26 @@ void Engine::OnProbeTimer() {
   }
 }
 
-void Engine::SendHello(const std::string& address, std::function<void()> on_compatible) {
+void Engine::SendHello(const std::string& address, std::function<void(bool compatible)> done) {
   transport_.Request(address, EncodeMessage(MyHello()), options_.exchange_timeout,
-                     Guarded([this, address, on_compatible = std::move(on_compatible)](Status status, Frame reply) {
+                     Guarded([this, address, done = std::move(done)](Status status, Frame reply) {
                        Result<Hello> hello = status.ok() ? DecodeMessage<Hello>(reply) : Result<Hello>(status);
                        if (!hello.ok()) {
-                         exchange_in_flight_ = false;
-                         return NoteFailure(address, hello.status());
+                         NoteFailure(address, hello.status());
+                         return done(false);
                        }
                        NoteSuccess(address);
                        if (Status compatible = CheckCompatible(*hello); !compatible.ok()) {
-                         exchange_in_flight_ = false;
-                         return NoteIncompatible(address, hello->node_id, compatible);
+                         NoteIncompatible(address, hello->node_id, compatible);
+                         return done(false);
                        }
-                       table_.RecordHello(address, hello->node_id);
-                       if (hello->role == "coordinator" && coordinator_observer_) {
-                         coordinator_observer_(hello->node_id, address);
+                       const Peer* peer = table_.Find(address);
+                       if (peer != nullptr && peer->state == PeerState::kIncompatible) {
+                         GL_LOG(kInfo, kLog) << "peer " << address << " (" << hello->node_id
+                                             << ") is compatible again";
                        }
-                       on_compatible();
+                       table_.RecordHello(address, hello->node_id, hello->role);
+                       done(true);
                      }));
 }
 
@@ -239,11 +268,10 @@ void Engine::NoteFailure(const std::string& address, const Status& why) {
 }
 
 void Engine::NoteIncompatible(const std::string& address, const std::string& id, const Status& why) {
-  const bool newly_marked = table_.MarkIncompatible(address, id);
-  const std::string key = id.empty() ? address : id;
-  if (incompatible_logged_.insert(key).second || newly_marked) {
-    GL_LOG(kWarn, kLog) << "peer " << key << " at " << address << " is incompatible and will never be merged: "
-                        << why.message();
+  if (table_.MarkIncompatible(address, id, Now())) {
+    GL_LOG(kWarn, kLog) << "peer " << (id.empty() ? address : id) << " at " << address
+                        << " is incompatible, its models are not merged: " << why.message() << " (asked again every "
+                        << options_.retry_backoff_max.count() / 1000.0 << " s)";
   }
 }
 

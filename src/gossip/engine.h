@@ -5,6 +5,11 @@
 // (update_screen.h: ValidateRemote plus the max_update_norm bound against the local model) and
 // handed to ModelStore::Offer with their sender's key; nothing else touches the model.
 //
+// Trust: a verdict about a peer rests only on what a connection this node opened to that
+// peer's address showed (its Hello reply, its model). A Hello that someone else sends names
+// an address it cannot prove, so it changes nothing in the peer table; and no message adds a
+// peer: only discovery and static configuration (AddPeer) do.
+//
 // Threading: every method, and every callback into ModelStore, runs on the io_context thread;
 // the engine never blocks it. Ownership: `io`, `transport` and `store` must outlive the engine.
 // The engine is the only user of `transport` once started: Stop() shuts the transport down.
@@ -24,6 +29,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "gossip/auth_rate_limit.h"
 #include "gossip/messages.h"
 #include "gossip/model_snapshot.h"
 #include "gossip/options.h"
@@ -36,7 +42,9 @@ struct PeerStatus {
   std::string id;                    // empty until the peer answered a Hello (or a hint was given)
   std::string address;               // "host:port"
   std::string state;                 // "alive" | "suspect" | "dead" | "incompatible"
+  std::string role;                  // from its latest compatible Hello reply: "node" | "coordinator" | ""
   std::vector<std::string> sources;  // "static", "mdns"
+  bool handshaken = false;           // answered a Hello since it was (re)admitted
   double last_seen_s = -1;           // seconds since the last successful contact; -1 = never
   std::uint64_t exchanges = 0;       // model exchanges this node started with the peer and completed
   std::uint64_t failures = 0;        // failed contacts in total
@@ -80,9 +88,18 @@ class Engine {
   void SetRoundHandler(Transport::RequestHandler handler) { round_handler_ = std::move(handler); }
   // While paused the engine starts no exchanges (it still answers them and probes peers).
   void SetGossipPaused(bool paused) { gossip_paused_ = paused; }
-  // Called with (id, address) when a compatible peer's Hello reply says role "coordinator".
-  using CoordinatorObserver = std::function<void(const std::string& id, const std::string& address)>;
-  void SetCoordinatorObserver(CoordinatorObserver observer) { coordinator_observer_ = std::move(observer); }
+  // Says Hello to the known peer at `address` now, unless it answered one since it was
+  // (re)admitted, one is on its way, or one was asked for within retry_backoff_base; the
+  // reply sets its id and role in Peers(). Unknown
+  // addresses are not contacted: this never reaches an address nothing vouches for. `done`
+  // runs once that Hello (or the one on its way) ended, or at once (posted) if none is sent;
+  // never after Stop().
+  void SayHello(const std::string& address, std::function<void()> done);
+
+  // gossip::ScreenUpdate of a model `sender_id` at `address` sent, against the local model
+  // (update_screen.h). A refusal is counted against PeerKey(sender_id, address). Returns
+  // Rejected with the reason.
+  Status ScreenUpdate(const std::string& sender_id, const std::string& address, const ModelSnapshot& remote);
 
  private:
   using TimePoint = PeerTable::TimePoint;
@@ -93,7 +110,8 @@ class Engine {
   void OnGossipTimer();
   void OnProbeTimer();
   // Initiator side (engine.cc).
-  void SendHello(const std::string& address, std::function<void()> on_compatible);
+  // `done(true)` once the peer answered a compatible Hello; `done(false)` on any failure.
+  void SendHello(const std::string& address, std::function<void(bool compatible)> done);
   void SendExchange(const std::string& address);
   void SendPing(const std::string& address);
   void OnExchangeReply(const std::string& address, Frame reply);
@@ -105,13 +123,10 @@ class Engine {
   void AnswerExchange(const std::string& from, const Frame& request, const Transport::Respond& respond);
   void RejectMalformed(const std::string& from, const Status& why, const Transport::Respond& respond);
   // Shared helpers.
-  // gossip::ScreenUpdate against the local model. A refusal is counted against
-  // PeerKey(sender_id, address). Returns Rejected with the reason.
-  Status ScreenUpdate(const std::string& sender_id, const std::string& address, const ModelSnapshot& remote);
   Hello MyHello() const;
   // OK if the peer speaks our protocol and trains the same model; else Rejected with the reason.
   Status CheckCompatible(const Hello& hello) const;
-  // Marks the peer at `address` (if known) incompatible; logs once per peer.
+  // Marks the peer at `address` (if known) incompatible until its re-check; logs a new verdict.
   void NoteIncompatible(const std::string& address, const std::string& id, const Status& why);
   // Wraps a callback so that it does nothing once the engine is stopped or destroyed.
   template <class Callback>
@@ -133,9 +148,11 @@ class Engine {
   bool exchange_in_flight_ = false;
   bool gossip_paused_ = false;
   Transport::RequestHandler round_handler_;
-  CoordinatorObserver coordinator_observer_;
   std::set<std::string> probes_in_flight_;
-  std::set<std::string> incompatible_logged_;  // peer ids or addresses already logged
+  // SayHello's Hellos on their way, by address (peer-table addresses only), and who waits for each.
+  std::map<std::string, std::vector<std::function<void()>>> hellos_in_flight_;
+  std::map<std::string, TimePoint> last_hello_asked_;  // by SayHello, per peer-table address
+  LogGate hello_log_gate_{std::chrono::seconds(10)};  // incompatible Hellos answered: per host
   EngineStats counters_;  // exchanges_*, rejected_updates and undecodable bodies
 };
 

@@ -34,10 +34,17 @@ void Engine::OnRequest(const std::string& from, Frame request, Transport::Respon
 void Engine::AnswerHello(const std::string& from, const Frame& request, const Transport::Respond& respond) {
   Result<Hello> hello = DecodeMessage<Hello>(request);
   if (!hello.ok()) return RejectMalformed(from, hello.status(), respond);
-  // Our Hello goes back either way: the peer decides about us on its own.
+  // Our Hello goes back either way: the peer decides about us on its own. Nothing is recorded:
+  // the sender cannot prove the id and listen address it claims (a forged Hello naming an
+  // honest peer must not get that peer marked); our own Hello to a peer decides about it.
   respond(EncodeMessage(MyHello()));
   if (Status compatible = CheckCompatible(*hello); !compatible.ok()) {
-    NoteIncompatible(hello->listen_address, hello->node_id, compatible);
+    std::uint64_t suppressed = 0;
+    if (hello_log_gate_.ShouldLog(from.substr(0, from.rfind(':')), Now(), suppressed)) {
+      GL_LOG(kWarn, kLog) << "incompatible Hello from " << from << " answered, nothing recorded: "
+                          << compatible.message()
+                          << (suppressed > 0 ? " (+" + std::to_string(suppressed) + " like it not logged)" : "");
+    }
   }
 }
 

@@ -65,33 +65,43 @@ void PeerTable::RecordSuccess(const std::string& address, TimePoint now) {
 
 void PeerTable::RecordFailure(const std::string& address, TimePoint now) {
   Peer* peer = Find(address);
-  if (peer == nullptr || peer->state == PeerState::kIncompatible) return;
+  if (peer == nullptr) return;
+  if (peer->state == PeerState::kIncompatible) {  // its re-check failed: the next one later
+    peer->next_retry = now + config_.retry_backoff_max;
+    return;
+  }
   ++peer->failures;
   ++peer->consecutive_failures;
   peer->state = peer->consecutive_failures >= config_.dead_after_failures ? PeerState::kDead : PeerState::kSuspect;
   peer->next_retry = now + RetryBackoff(config_, peer->consecutive_failures);
 }
 
-bool PeerTable::RecordHello(const std::string& address, const std::string& id) {
+bool PeerTable::RecordHello(const std::string& address, const std::string& id, const std::string& role) {
   Peer* peer = Find(address);
   if (peer == nullptr) return false;
   peer->id = id;
+  peer->role = role;
   peer->handshaken = true;
+  if (peer->state == PeerState::kIncompatible) peer->state = PeerState::kAlive;
   return true;
 }
 
-bool PeerTable::MarkIncompatible(const std::string& address, const std::string& id) {
+bool PeerTable::MarkIncompatible(const std::string& address, const std::string& id, TimePoint now) {
   Peer* peer = Find(address);
-  if (peer == nullptr || peer->state == PeerState::kIncompatible) return false;
+  if (peer == nullptr) return false;
+  const bool newly = peer->state != PeerState::kIncompatible;
   if (!id.empty()) peer->id = id;
   peer->state = PeerState::kIncompatible;
-  return true;
+  peer->handshaken = false;
+  peer->next_retry = now + config_.retry_backoff_max;
+  return newly;
 }
 
 std::optional<std::string> PeerTable::PickGossipTarget(TimePoint now, std::mt19937_64& rng) const {
   std::vector<const std::string*> candidates;
   for (const auto& [address, peer] : peers_) {
-    const bool retry_due = peer.state == PeerState::kSuspect && peer.next_retry <= now;
+    const bool retry_due =
+        (peer.state == PeerState::kSuspect || peer.state == PeerState::kIncompatible) && peer.next_retry <= now;
     if (peer.state == PeerState::kAlive || retry_due) candidates.push_back(&address);
   }
   if (candidates.empty()) return std::nullopt;

@@ -4,8 +4,11 @@
 // States: a peer starts alive. A failed contact makes it suspect; `dead_after_failures`
 // consecutive failures make it dead. A suspect peer is retried after `base`; a dead one after
 // base x 2^(failures - dead_after_failures), capped at max (1 s, 2 s, 4 s ... 30 s by default). Any successful contact makes it alive again, and so
-// does a fresh mDNS announcement of a dead peer. Incompatible (other protocol or model) is
-// final: such a peer is never selected nor probed again.
+// does a fresh mDNS announcement of a dead peer. Incompatible (other protocol or model, as a
+// Hello this node asked for said) is not final: such a peer is not probed, and it is asked
+// again (a new Hello) retry_backoff_max after the verdict; a compatible answer makes it
+// alive. A peer may be upgraded or mis-set only for a while, and a verdict is never kept
+// for good on one answer.
 // A peer is known by its address and remembered while at least one source ("static",
 // "mdns", ...) lists it. Threading: not thread-safe; the engine uses it on its io thread.
 #pragma once
@@ -28,13 +31,14 @@ struct Peer {
   using TimePoint = std::chrono::steady_clock::time_point;
   std::string address;
   std::string id;                     // from Hello or the discovery hint; may be empty
+  std::string role;                   // from its latest compatible Hello reply ("" = none yet)
   std::set<std::string> sources;
   PeerState state = PeerState::kAlive;
   std::optional<TimePoint> last_seen; // last successful contact
   std::uint64_t exchanges = 0;        // successful model exchanges started by this node
   std::uint64_t failures = 0;         // failed contacts, in total
   std::uint32_t consecutive_failures = 0;
-  TimePoint next_retry{};             // suspect/dead: not contacted before this
+  TimePoint next_retry{};             // suspect/dead/incompatible: not contacted before this
   bool handshaken = false;            // Hello answered since the peer was (re)admitted
 };
 
@@ -61,12 +65,16 @@ class PeerTable {
   void RecordSuccess(const std::string& address, TimePoint now);
   void RecordFailure(const std::string& address, TimePoint now);
   void RecordExchange(const std::string& address) { if (Peer* p = Find(address)) ++p->exchanges; }
-  // After a compatible Hello: learns the id. Returns false if the address is unknown.
-  bool RecordHello(const std::string& address, const std::string& id);
-  // Returns true only the first time, so the caller logs an incompatible peer once.
-  bool MarkIncompatible(const std::string& address, const std::string& id);
+  // After a compatible Hello reply: learns the id and role; an incompatible peer is alive
+  // again. Returns false if the address is unknown.
+  bool RecordHello(const std::string& address, const std::string& id, const std::string& role);
+  // After an incompatible Hello reply (or model) from the peer at `address`: not contacted
+  // again before now + retry_backoff_max. Returns true only when it was not incompatible
+  // already, so the caller logs a verdict once.
+  bool MarkIncompatible(const std::string& address, const std::string& id, TimePoint now);
 
-  // Uniformly random among alive peers and suspect peers whose retry is due; nullopt if none.
+  // Uniformly random among alive peers and suspect or incompatible peers whose retry is due
+  // (an incompatible one is due a new Hello); nullopt if none.
   std::optional<std::string> PickGossipTarget(TimePoint now, std::mt19937_64& rng) const;
   // Peers to ping now: alive ones not heard from within `quiet_for`, suspect and dead ones
   // whose retry is due. Never incompatible ones.

@@ -14,11 +14,18 @@
 
 namespace gl::gossip {
 
+// The limits of a RoundRequest's training fields: a participant refuses a request outside them
+// (RoundParticipant), and a coordinator's configuration must lie inside them (node/config.cc).
+inline constexpr std::uint32_t kMaxRoundEpochs = 1000;
+inline constexpr std::uint32_t kMaxRoundBatchSize = 4096;
+inline constexpr float kMaxRoundLearningRate = 1.0f;  // exclusive; NaN and Inf are refused too
+
 // Coordinator -> participant: "start from `model`, train `epochs` local epochs, send it back".
 struct RoundRequest {
   static constexpr MessageType kType = MessageType::kRoundRequest;
   std::string coordinator_id;
-  std::string coordinator_address;  // "host:port" the coordinator listens on (for probes)
+  std::string coordinator_address;  // "host:port" it listens on; a claim, for logs only: participants
+                                    // know their coordinator as a peer (RoundParticipant)
   std::uint64_t round = 0;
   ModelSnapshot model;              // the global model
   std::uint32_t epochs = 1;

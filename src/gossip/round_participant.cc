@@ -1,17 +1,50 @@
 #include "gossip/round_participant.h"
 
 #include <algorithm>
+#include <cmath>
 #include <utility>
 
 #include "common/log.h"
 #include "gossip/codec.h"
-#include "gossip/merge.h"
+#include "gossip/tcp_transport.h"
 
 namespace gl::gossip {
 namespace {
 constexpr const char* kLog = "round";
 using std::chrono::milliseconds;
+
+std::string HostOf(const std::string& address) {
+  Result<std::pair<std::string, std::string>> parts = SplitHostPort(address);
+  return parts.ok() ? parts->first : address;
+}
+
+// Whether a request from `from` ("host:port") may come from the peer at `peer_address`: from
+// its host, when that is a literal IP (a host name may resolve to any of several addresses).
+bool MayComeFrom(const std::string& peer_address, const std::string& from) {
+  const std::string host = HostOf(peer_address);
+  std::error_code not_an_ip;
+  asio::ip::make_address(host, not_an_ip);
+  return not_an_ip || host == HostOf(from);
+}
 }  // namespace
+
+Status ValidateRoundRequest(const RoundRequest& request) {
+  if (request.coordinator_id.empty()) return Status::InvalidArgument("round request without a coordinator id");
+  if (request.epochs < 1 || request.epochs > kMaxRoundEpochs) {
+    return Status::InvalidArgument("round epochs " + std::to_string(request.epochs) + " not in [1, " +
+                                   std::to_string(kMaxRoundEpochs) + "]");
+  }
+  if (request.batch_size < 1 || request.batch_size > kMaxRoundBatchSize) {
+    return Status::InvalidArgument("round batch size " + std::to_string(request.batch_size) + " not in [1, " +
+                                   std::to_string(kMaxRoundBatchSize) + "]");
+  }
+  const float lr = request.learning_rate;
+  if (!(std::isfinite(lr) && lr > 0 && lr < kMaxRoundLearningRate)) {
+    return Status::InvalidArgument("round learning rate " + std::to_string(lr) + " not a number in (0, " +
+                                   std::to_string(kMaxRoundLearningRate) + ")");
+  }
+  return Status::Ok();
+}
 
 RoundParticipant::RoundParticipant(asio::io_context& io, ParticipantOptions options, Engine& engine,
                                    RoundWorker& worker)
@@ -24,10 +57,6 @@ void RoundParticipant::Start() {
                               const std::string& from, Frame request, Transport::Respond respond) {
     if (!token.expired()) OnRequest(from, std::move(request), std::move(respond));
   });
-  engine_.SetCoordinatorObserver([this, token = std::weak_ptr<int>(alive_token_)](const std::string& id,
-                                                                                 const std::string& address) {
-    if (!token.expired()) NoteCoordinator(id, address);
-  });
   ScheduleCheck();
 }
 
@@ -39,42 +68,93 @@ void RoundParticipant::Stop() {
 
 ParticipantStats RoundParticipant::Stats() const { return stats_; }
 
-void RoundParticipant::NoteCoordinator(const std::string& id, const std::string& address) {
-  if (!id.empty() && id != options_.node_id) Hear(id, address);
-}
-
 void RoundParticipant::OnRequest(const std::string& from, Frame request, Transport::Respond respond) {
   Result<RoundRequest> decoded = DecodeMessage<RoundRequest>(request);
-  if (!decoded.ok()) {
-    GL_LOG(kWarn, kLog) << "malformed round request from " << from << ": " << decoded.status().message();
-    return respond(EncodeMessage(Error{decoded.status().message()}));
+  if (!decoded.ok()) return Refuse(from, decoded.status(), respond);
+  if (Status valid = ValidateRoundRequest(*decoded); !valid.ok()) return Refuse(from, valid, respond);
+  Serve(from, std::move(decoded).value(), std::move(respond), /*may_wait=*/true);
+}
+
+void RoundParticipant::Serve(const std::string& from, RoundRequest req, Transport::Respond respond, bool may_wait) {
+  Result<std::string> address = VerifiedCoordinator(req.coordinator_id, from);
+  if (!address.ok()) {
+    const std::vector<std::string> candidates = Candidates(req.coordinator_id);
+    if (!may_wait || candidates.empty() || waiting_ >= kMaxWaitingRequests) {
+      return Refuse(from, address.status(), respond);
+    }
+    // Held until the candidates answered a Hello, then decided on what they said.
+    ++waiting_;
+    auto held = std::make_shared<WaitingRequest>(WaitingRequest{from, std::move(req), std::move(respond),
+                                                                candidates.size()});
+    for (const std::string& candidate : candidates) {
+      engine_.SayHello(candidate, [this, held, token = std::weak_ptr<int>(alive_token_)] {
+        if (token.expired() || --held->hellos_left > 0) return;
+        --waiting_;
+        Serve(held->from, std::move(held->request), std::move(held->respond), /*may_wait=*/false);
+      });
+    }
+    return;
   }
-  RoundRequest& req = *decoded;
-  if (Status valid = ValidateRemote(req.model, options_.signature, options_.param_count); !valid.ok()) {
-    ++stats_.requests_refused;
-    GL_LOG(kWarn, kLog) << "round " << req.round << " from " << req.coordinator_id << " refused: " << valid.message();
-    return respond(EncodeMessage(Error{valid.message()}));
+  // The round's model replaces the local one: it passes the same screen as a gossip offer.
+  if (Status screened = engine_.ScreenUpdate(req.coordinator_id, from, req.model); !screened.ok()) {
+    return Refuse(from, screened, respond);
   }
-  if (!Hear(req.coordinator_id, req.coordinator_address)) {
-    ++stats_.requests_refused;
-    return respond(EncodeMessage(Error{"following coordinator " + Followed()->id}));
+  if (!HearRound(req.coordinator_id, *address)) {
+    return Refuse(from, Status::Rejected("following coordinator " + Followed()->id), respond);
   }
   last_global_ = req.model.params;
+  ++Find(req.coordinator_id)->rounds_training;
   const RoundConfig config{req.epochs, req.batch_size, req.learning_rate};
   GL_LOG(kDebug, kLog) << "round " << req.round << " from " << req.coordinator_id << ": training " << config.epochs
                        << " epoch(s)";
   const std::uint64_t round = req.round;
   worker_.Train(round, std::move(req.model.params), config,
-                [this, round, respond = std::move(respond), token = std::weak_ptr<int>(alive_token_)](
-                    Result<LocalTraining> trained) mutable {
-                  asio::post(io_, [this, round, respond = std::move(respond), token,
-                                   trained = std::move(trained)]() mutable {
-                    if (!token.expired()) OnTrained(round, std::move(trained), respond);
+                [this, coordinator = req.coordinator_id, round, respond = std::move(respond),
+                 token = std::weak_ptr<int>(alive_token_)](Result<LocalTraining> trained) mutable {
+                  asio::post(io_, [this, coordinator = std::move(coordinator), round, respond = std::move(respond),
+                                   token, trained = std::move(trained)]() mutable {
+                    if (!token.expired()) OnTrained(coordinator, round, std::move(trained), respond);
                   });
                 });
 }
 
-void RoundParticipant::OnTrained(std::uint64_t round, Result<LocalTraining> trained, const Transport::Respond& respond) {
+void RoundParticipant::Refuse(const std::string& from, const Status& why, const Transport::Respond& respond) {
+  ++stats_.requests_refused;
+  std::uint64_t suppressed = 0;
+  if (refusals_log_gate_.ShouldLog(HostOf(from), Clock::now(), suppressed)) {
+    GL_LOG(kWarn, kLog) << "round request from " << from << " refused: " << why.message()
+                        << (suppressed > 0 ? " (+" + std::to_string(suppressed) + " like it not logged)" : "");
+  }
+  respond(EncodeMessage(Error{why.message()}));
+}
+
+Result<std::string> RoundParticipant::VerifiedCoordinator(const std::string& id, const std::string& from) const {
+  for (const PeerStatus& peer : engine_.Peers()) {
+    if (peer.id != id || peer.role != "coordinator" || peer.state == "incompatible") continue;
+    if (!MayComeFrom(peer.address, from)) {
+      return Status::Rejected("a request for coordinator " + id + " must come from its host (" + peer.address + ")");
+    }
+    return peer.address;
+  }
+  return Status::Rejected("coordinator " + id +
+                          " is not a known peer that answered Hello as a coordinator; a coordinator must be a static "
+                          "peer (--peer) or discovered");
+}
+
+std::vector<std::string> RoundParticipant::Candidates(const std::string& id) const {
+  std::vector<std::string> candidates;
+  for (const PeerStatus& peer : engine_.Peers()) {
+    if (!peer.handshaken && (peer.id == id || peer.id.empty())) candidates.push_back(peer.address);
+  }
+  return candidates;
+}
+
+void RoundParticipant::OnTrained(const std::string& coordinator, std::uint64_t round, Result<LocalTraining> trained,
+                                 const Transport::Respond& respond) {
+  if (Coordinator* c = Find(coordinator)) {
+    --c->rounds_training;
+    c->last_round = Clock::now();
+  }
   if (!trained.ok()) {
     GL_LOG(kWarn, kLog) << "round " << round << " not served: " << trained.status().ToString();
     return respond(EncodeMessage(Error{trained.status().message()}));
@@ -87,16 +167,13 @@ void RoundParticipant::OnTrained(std::uint64_t round, Result<LocalTraining> trai
   respond(EncodeMessage(reply));
 }
 
-bool RoundParticipant::Hear(const std::string& id, const std::string& address) {
-  const Clock::time_point now = Clock::now();
-  auto it = std::find_if(coordinators_.begin(), coordinators_.end(), [&](const Coordinator& c) { return c.id == id; });
-  if (it == coordinators_.end()) {
-    coordinators_.push_back(Coordinator{id, address, now});
-    engine_.AddPeer(address, "coordinator", id);  // so that the engine's probes show its liveness
-    GL_LOG(kInfo, kLog) << "coordinator " << id << " at " << address << " is live";
+bool RoundParticipant::HearRound(const std::string& id, const std::string& address) {
+  if (Coordinator* known = Find(id)) {
+    known->address = address;
+    known->last_round = Clock::now();
   } else {
-    it->address = address;
-    it->last_heard = now;
+    coordinators_.push_back(Coordinator{id, address, Clock::now()});
+    GL_LOG(kInfo, kLog) << "coordinator " << id << " at " << address << " runs rounds";
   }
   const Coordinator* followed = Followed();
   for (const Coordinator& other : coordinators_) {
@@ -112,6 +189,11 @@ bool RoundParticipant::Hear(const std::string& id, const std::string& address) {
   return followed->id == id;
 }
 
+RoundParticipant::Coordinator* RoundParticipant::Find(const std::string& id) {
+  auto it = std::find_if(coordinators_.begin(), coordinators_.end(), [&](const Coordinator& c) { return c.id == id; });
+  return it == coordinators_.end() ? nullptr : &*it;
+}
+
 const RoundParticipant::Coordinator* RoundParticipant::Followed() const {
   auto it = std::min_element(coordinators_.begin(), coordinators_.end(),
                              [](const Coordinator& a, const Coordinator& b) { return a.id < b.id; });
@@ -120,18 +202,19 @@ const RoundParticipant::Coordinator* RoundParticipant::Followed() const {
 
 void RoundParticipant::ForgetSilent() {
   const Clock::time_point now = Clock::now();
+  // While one of its rounds trains here, a coordinator's probe answers show it is still there.
   for (const PeerStatus& peer : engine_.Peers()) {
     if (peer.last_seen_s < 0) continue;
     for (Coordinator& c : coordinators_) {
-      if (c.address != peer.address) continue;
+      if (c.rounds_training == 0 || c.address != peer.address) continue;
       const auto seen = now - std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(peer.last_seen_s));
-      c.last_heard = std::max(c.last_heard, seen);
+      c.last_round = std::max(c.last_round, seen);
     }
   }
   std::erase_if(coordinators_, [&](const Coordinator& c) {
-    const bool silent = now - c.last_heard > options_.failover_timeout;
+    const bool silent = now - c.last_round > options_.failover_timeout;
     if (silent) {
-      GL_LOG(kWarn, kLog) << "coordinator " << c.id << " at " << c.address << " silent for more than "
+      GL_LOG(kWarn, kLog) << "coordinator " << c.id << " at " << c.address << " ran no round for more than "
                           << options_.failover_timeout.count() << " ms";
     }
     return silent;
@@ -163,7 +246,7 @@ void RoundParticipant::SetFederated(bool federated) {
   if (federated) {
     GL_LOG(kInfo, kLog) << "federated mode: serving coordinator " << stats_.coordinator << ", gossip paused";
   } else {
-    GL_LOG(kWarn, kLog) << "no live coordinator: back to gossip from the last global model (round "
+    GL_LOG(kWarn, kLog) << "no coordinator running rounds: back to gossip from the last global model (round "
                         << stats_.last_round_served << ")";
   }
 }

@@ -396,6 +396,15 @@ asio::awaitable<void> RunRequest(StatePtr state, std::string to, Frame request, 
   const Status written = co_await Send(*state, *connection, session.get(), std::move(request));
   if (!written.ok()) co_return fail(written);
   Result<Frame> reply = co_await Receive(*state, *connection, session.get());
+  if (!reply.ok() && session && reply.status().code() == Status::Code::kIoError) {
+    // A keyed peer drops a connection whose first sealed frame fails its check: so it says
+    // when the two keys (or encrypt settings) differ; this side sees only the reset.
+    const Status auth = Status::Rejected(
+        "authentication failed: the peer closed the connection on our first authenticated frame (" +
+        reply.status().message() + "); check both nodes use the same --key-file, and --encrypt on both or neither");
+    NoteBadFrame(*state, to, auth, "");
+    co_return fail(auth);
+  }
   if (!reply.ok()) {
     NoteBadFrame(*state, to, reply.status(), "bad reply from ");
     co_return fail(reply.status());

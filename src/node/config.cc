@@ -7,6 +7,7 @@
 #include <toml++/toml.h>
 
 #include "common/host_port.h"
+#include "gossip/round_messages.h"
 
 namespace gl::node {
 namespace {
@@ -105,7 +106,9 @@ Status Config::Validate() const {
   if (!(clip_drop_factor == 0 || clip_drop_factor >= 1)) return bad("clip_drop_factor", "0 (never drop) or >= 1");
   if (!(clip_radial_share >= 0 && clip_radial_share <= 1)) return bad("clip_radial_share", "in [0, 1] (0 = no cap)");
   if (hidden < 8 || hidden > 1024) return bad("hidden", "in [8, 1024]");
-  if (batch_size < 1 || batch_size > 4096) return bad("batch_size", "in [1, 4096]");
+  if (batch_size < 1 || batch_size > static_cast<int>(gossip::kMaxRoundBatchSize)) {
+    return bad("batch_size", "in [1, " + std::to_string(gossip::kMaxRoundBatchSize) + "]");
+  }
   if (!(learning_rate > 0 && learning_rate < 1)) return bad("learning_rate", "in (0, 1)");
   if (!(lr_half_life_epochs >= 0)) return bad("lr_half_life_epochs", ">= 0 (0 = constant learning rate)");
   if (!(min_learning_rate >= 0 && min_learning_rate <= learning_rate)) {
@@ -133,8 +136,10 @@ Status Config::Validate() const {
   if (dead_after_failures < 1) return bad("dead_after_failures", ">= 1");
   if (!(fraction > 0 && fraction <= 1)) return bad("fraction", "in (0, 1]");
   if (min_nodes < 1) return bad("min_nodes", ">= 1");
-  if (local_epochs < 1 || local_epochs > 1000) return bad("local_epochs", "in [1, 1000]");
-  if (!(client_lr > 0 && client_lr < 1)) return bad("client_lr", "in (0, 1)");
+  if (local_epochs < 1 || local_epochs > static_cast<int>(gossip::kMaxRoundEpochs)) {
+    return bad("local_epochs", "in [1, " + std::to_string(gossip::kMaxRoundEpochs) + "]");
+  }
+  if (!(client_lr > 0 && client_lr < gossip::kMaxRoundLearningRate)) return bad("client_lr", "in (0, 1)");
   if (!(lr_decay > 0 && lr_decay <= 1)) return bad("lr_decay", "in (0, 1]");
   if (strategy != "fedavg" && strategy != "fednova" && strategy != "trimmed-mean") {
     return bad("strategy", "fedavg, fednova or trimmed-mean, got '" + strategy + "'");

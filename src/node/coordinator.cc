@@ -96,7 +96,10 @@ void Coordinator::Start() {
 void Coordinator::Stop() { driver_->Stop(); }
 
 void Coordinator::NoteOtherCoordinator(const std::string& id, const std::string& address) {
-  if (id == node_id_ || !others_logged_.insert(id).second) return;
+  // Ids come from unverified requests too: a bounded set, so a flood of made-up ids cannot grow it.
+  if (id == node_id_ || others_logged_.size() >= kMaxOtherCoordinatorsLogged || !others_logged_.insert(id).second) {
+    return;
+  }
   GL_LOG(kError, kLog) << "SECOND COORDINATOR in the cluster: " << id << " at " << address << " besides this one ("
                        << node_id_ << "); nodes follow the smallest id ("
                        << (id < node_id_ ? id : node_id_) << "). Run one coordinator per cluster.";

@@ -47,6 +47,7 @@ class Coordinator {
   gossip::Engine& engine_;
   std::unique_ptr<gossip::Strategy> strategy_;
   std::unique_ptr<gossip::RoundDriver> driver_;
+  static constexpr std::size_t kMaxOtherCoordinatorsLogged = 64;
   std::set<std::string> others_logged_;
 };
 

@@ -233,9 +233,8 @@ class NodeImpl : public Node {
     asio::post(*io_, [this, event] {
       if (event.kind == discovery::PeerEvent::Kind::kUp) {
         auto role = event.txt.find("role");
-        if (role != event.txt.end() && role->second == "coordinator") {
-          if (participant_) participant_->NoteCoordinator(event.id, event.address);
-          if (coordinator_) coordinator_->NoteOtherCoordinator(event.id, event.address);
+        if (role != event.txt.end() && role->second == "coordinator" && coordinator_) {
+          coordinator_->NoteOtherCoordinator(event.id, event.address);
         }
         engine_.AddPeer(event.address, event.source, event.id);
       } else {

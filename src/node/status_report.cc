@@ -72,6 +72,7 @@ std::string RenderStatus(const StatusInputs& in) {
     doc["coordinator"] = in.participant->coordinator;
     doc["last_round_served"] = in.participant->last_round_served;
     doc["rounds_served"] = in.participant->rounds_served;
+    doc["round_requests_refused"] = in.participant->requests_refused;
   }
   if (in.rounds) {
     const gossip::RoundStats& r = *in.rounds;

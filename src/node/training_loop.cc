@@ -83,6 +83,11 @@ void TrainingLoop::SetFederated(bool federated, std::vector<float> resume_from) 
   tasks_changed_.notify_all();
 }
 
+bool TrainingLoop::Federated() {
+  std::lock_guard<std::mutex> lock(tasks_mutex_);
+  return federated_;
+}
+
 bool TrainingLoop::TaskModeWanted() {
   std::lock_guard<std::mutex> lock(tasks_mutex_);
   return federated_ || !tasks_.empty();
@@ -107,6 +112,9 @@ void TrainingLoop::ServeTasks() {
 }
 
 Result<RoundTaskResult> TrainingLoop::RunTask(const RoundTask& task) {
+  if (task.epochs > 0 && task.batch_size == 0) return Status::InvalidArgument("round task with batch size 0");
+  // What a round's training may not replace with non-finite values.
+  const std::vector<float> before = task.epochs > 0 ? model_->GetParameters() : std::vector<float>();
   if (Status s = model_->SetParameters(task.params); !s.ok()) return s;
   smoothed_ = ParameterEma(options_.smoothing_merges);  // a round's model is scored as it is
   if (window_) window_->Clear();  // models gossiped before the task are stale now
@@ -119,9 +127,11 @@ Result<RoundTaskResult> TrainingLoop::RunTask(const RoundTask& task) {
     model_->SetTrainerOptions(trainer);
     std::vector<std::size_t> order(train_.examples.size());
     std::iota(order.begin(), order.end(), 0);
-    for (std::uint32_t epoch = 0; epoch < task.epochs && !stop_; ++epoch) {
+    bool abandoned = false;
+    for (std::uint32_t epoch = 0; epoch < task.epochs && !stop_ && !abandoned; ++epoch) {
       std::shuffle(order.begin(), order.end(), task_rng_);
-      for (std::size_t begin = 0; begin < order.size() && !stop_; begin += task.batch_size) {
+      for (std::size_t begin = 0; begin < order.size() && !stop_ && !(abandoned = !Federated());
+           begin += task.batch_size) {
         TrainSlice(order, begin, task.batch_size);
       }
       std::lock_guard<std::mutex> lock(progress_mutex_);
@@ -129,6 +139,7 @@ Result<RoundTaskResult> TrainingLoop::RunTask(const RoundTask& task) {
     }
     model_->SetTrainerOptions(options_.trainer);
     if (stop_) return Status::Unavailable("node shutting down");
+    if (abandoned) return Status::Unavailable("round abandoned: this node no longer follows its coordinator");
   }
   result.train_ms = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count());
@@ -137,6 +148,11 @@ Result<RoundTaskResult> TrainingLoop::RunTask(const RoundTask& task) {
     progress_.samples_per_s = 1000.0 * static_cast<double>(task.epochs * train_.examples.size()) / result.train_ms;
   }
   result.params = model_->GetParameters();
+  if (!gossip::AllFinite(result.params)) {
+    model_->SetParameters(before);
+    return Status::Rejected("training with learning rate " + std::to_string(task.learning_rate) +
+                            " made the model non-finite; the model from before the round is kept");
+  }
   shared_.Publish(result.params, Progress().model_age);
   if (task.evaluate) {
     Evaluate();
@@ -223,7 +239,7 @@ std::size_t TrainingLoop::TrainSlice(const std::vector<std::size_t>& order, std:
   const float loss = model_->TrainBatch(batch_);
   std::lock_guard<std::mutex> lock(progress_mutex_);
   const bool first = progress_.samples_trained == 0;
-  progress_.model_age += batch_.size();
+  progress_.model_age = gossip::SaturatingAdd(progress_.model_age, batch_.size());
   progress_.samples_trained += batch_.size();
   progress_.train_loss = first ? loss : 0.95 * progress_.train_loss + 0.05 * loss;
   return batch_.size();
@@ -250,7 +266,8 @@ void TrainingLoop::MergeOffers() {
   std::vector<gossip::ReceivedModel> offers = shared_.TakeOffers();
   if (offers.empty()) return;
   local_.params = model_->GetParameters();
-  local_.age = Progress().model_age;
+  const TrainingProgress before = Progress();
+  local_.age = before.model_age;
   std::uint64_t clipped = 0, dropped = 0;
   for (gossip::ReceivedModel& remote : offers) {
     const gossip::UpdateClip::Outcome outcome = ClipOffer(remote);
@@ -276,7 +293,9 @@ void TrainingLoop::MergeOffers() {
   }
   smoothed_.Add(local_.params);
   std::lock_guard<std::mutex> lock(progress_mutex_);
-  progress_.model_age = local_.age;
+  progress_.model_age =
+      gossip::BoundedMergedAge(before.model_age, local_.age, before.samples_trained - samples_at_last_merge_);
+  samples_at_last_merge_ = before.samples_trained;
   progress_.merges += offers.size() - dropped;
   progress_.merges_clipped += clipped;
   progress_.merges_dropped += dropped;

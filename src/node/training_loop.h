@@ -2,7 +2,8 @@
 //
 // Loop: shuffle the local training set, train minibatch after minibatch; after each
 // minibatch merge the remote models queued in SharedModel (pairwise by merge_rule, or the
-// robust PeerWindow merge) and publish the result; an
+// robust PeerWindow merge; the age a merge adds is bounded by gossip::BoundedMergedAge) and
+// publish the result; an
 // epoch shorter than min_epoch_duration waits out the rest. Every
 // eval_interval it scores the model on the local validation split (and on the common
 // eval set, if any): the running average of its models right after each merge (see
@@ -11,7 +12,10 @@
 // loop after the current minibatch, saves a final checkpoint and joins the thread.
 // Coordinator mode (issue 5): Submit() queues a RoundTask, run at the next minibatch
 // boundary; while federated (SetFederated) the loop does no free training, it only runs
-// tasks. Progress(), Submit() and SetFederated() may be called from any thread.
+// tasks. A task whose training leaves a non-finite value fails and the model stays as it was;
+// a task that trains epochs stops (fails) at the next minibatch once federated mode ends: the
+// node no longer follows the coordinator that asked for it. Progress(), Submit() and
+// SetFederated() may be called from any thread.
 #pragma once
 
 #include <atomic>
@@ -125,6 +129,7 @@ class TrainingLoop {
   void ServeTasks();
   Result<RoundTaskResult> RunTask(const RoundTask& task);
   bool TaskModeWanted();
+  bool Federated();
   // Trains the minibatch order[begin, begin + batch_size) and counts it in the progress;
   // returns its size.
   std::size_t TrainSlice(const std::vector<std::size_t>& order, std::size_t begin, std::size_t batch_size);
@@ -149,6 +154,7 @@ class TrainingLoop {
   gossip::ModelSnapshot local_;  // training thread only: signature + scratch for merging
   std::optional<gossip::PeerWindow> window_;  // training thread only: set iff merge_window > 0
   std::optional<gossip::UpdateClip> clip_;    // training thread only: set iff clip_factor > 0
+  std::uint64_t samples_at_last_merge_ = 0;  // training thread only: bounds what a merge adds to the age
 
   std::atomic<bool> stop_{false};
   std::thread thread_;

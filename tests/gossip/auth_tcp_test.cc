@@ -127,8 +127,10 @@ TEST_F(AuthTcpTest, EncryptionMismatchIsRefusedBothWays) {
   Run();
   EXPECT_FALSE(Ping(plain, encrypting).ok());
   EXPECT_EQ(AuthFailures(encrypting), 1u);
+  EXPECT_EQ(AuthFailures(plain), 1u);  // the connecting side counts it too
   EXPECT_FALSE(Ping(encrypting, plain).ok());
-  EXPECT_EQ(AuthFailures(plain), 1u);
+  EXPECT_EQ(AuthFailures(plain), 2u);
+  EXPECT_EQ(AuthFailures(encrypting), 2u);
 }
 
 TEST_F(AuthTcpTest, WrongKeyIsRefusedAndCountedOnBothSides) {
@@ -138,8 +140,14 @@ TEST_F(AuthTcpTest, WrongKeyIsRefusedAndCountedOnBothSides) {
   Status status = Ping(intruder, server);
   EXPECT_FALSE(status.ok());
   EXPECT_EQ(AuthFailures(server), 1u);
+  // The connecting side sees only a reset; it names the likely cause and counts it.
+  EXPECT_EQ(status.code(), Status::Code::kRejected);
+  EXPECT_NE(status.message().find("authentication failed"), std::string::npos) << status.ToString();
+  EXPECT_NE(status.message().find("same --key-file"), std::string::npos) << status.ToString();
+  EXPECT_EQ(AuthFailures(intruder), 1u);
   EXPECT_FALSE(Ping(server, intruder).ok());
-  EXPECT_EQ(AuthFailures(intruder), 1u) << "the intruder cannot read the server's request either";
+  EXPECT_EQ(AuthFailures(intruder), 2u) << "the intruder cannot read the server's request either";
+  EXPECT_EQ(AuthFailures(server), 2u);
 }
 
 TEST_F(AuthTcpTest, OpenAndKeyedNodesDoNotTalk) {

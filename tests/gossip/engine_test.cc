@@ -147,6 +147,57 @@ TEST_F(EngineClusterTest, IncompatiblePeerIsNeverMerged) {
   }
 }
 
+TEST_F(EngineClusterTest, ForgedHelloNamingAnHonestPeerChangesNothing) {
+  TestNode& a = AddNode("gru-v1", RandomParams(1));
+  TestNode& b = AddNode("gru-v1", RandomParams(2));
+  StartFullMesh();
+  ASSERT_TRUE(RunUntil([&] { return a.engine->Stats().exchanges_ok >= 2; }, milliseconds(3000)));
+  // One Hello with another model's signature to each node, each naming the other as its sender.
+  std::unique_ptr<Transport> forger = network_.NewTransport("10.0.0.66:1");
+  int answered = 0;
+  for (auto [to, named] : {std::pair{&a, &b}, std::pair{&b, &a}}) {
+    forger->Request(to->address, EncodeMessage(Hello{"forger", kProtocolVersion, "gru-v9", "node", named->address}),
+                    milliseconds(500), [&](Status status, Frame) { answered += status.ok(); });
+  }
+  ASSERT_TRUE(RunUntil([&] { return answered == 2; }, milliseconds(2000)));
+  const std::uint64_t before = a.engine->Stats().exchanges_ok + b.engine->Stats().exchanges_ok;
+  EXPECT_TRUE(RunUntil([&] { return a.engine->Stats().exchanges_ok + b.engine->Stats().exchanges_ok >= before + 10; },
+                       milliseconds(3000)));
+  EXPECT_EQ(StateSeenBy(a, b), "alive");
+  EXPECT_EQ(StateSeenBy(b, a), "alive");
+  EXPECT_EQ(a.engine->Peers().size(), 1u);  // the forger's claims added nobody
+}
+
+TEST_F(EngineClusterTest, IncompatiblePeerIsMergedOnceItComesBackCompatible) {
+  AddNode("gru-v1", RandomParams(1));
+  AddNode("gru-v1", RandomParams(2));
+  AddNode("gru-v2", RandomParams(9));
+  StartFullMesh();
+  ASSERT_TRUE(RunUntil([&] { return AllSee(nodes_[2], "incompatible"); }, milliseconds(3000)));
+  // It restarts at the same address with the cluster's model.
+  TestNode& odd = nodes_[2];
+  odd.engine->Stop();
+  odd.engine.reset();
+  odd.transport.reset();
+  odd.transport = network_.NewTransport(odd.address);
+  odd.store = std::make_unique<MergingStore>(ModelSnapshot{"gru-v1", RandomParams(9), 1, 100});
+  odd.engine = std::make_unique<Engine>(io_, FastOptions("n3"), *odd.transport, *odd.store);
+  for (const TestNode& other : nodes_) {
+    if (&other != &odd) odd.engine->AddPeer(other.address, "static");
+  }
+  ASSERT_TRUE(odd.engine->Start().ok());
+  auto exchanges_with = [&](const TestNode& from, const TestNode& peer) {
+    for (const PeerStatus& status : from.engine->Peers()) {
+      if (status.address == peer.address) return status.exchanges;
+    }
+    return std::uint64_t{0};
+  };
+  EXPECT_TRUE(RunUntil([&] { return exchanges_with(nodes_[0], odd) > 0 && exchanges_with(nodes_[1], odd) > 0; },
+                       milliseconds(6000)))
+      << "state seen by n1: " << StateSeenBy(nodes_[0], odd);
+  EXPECT_TRUE(AllSee(odd, "alive"));
+}
+
 TEST_F(EngineClusterTest, NonFiniteModelIsRejected) {
   AddNode("gru-v1", RandomParams(1));
   AddNode("gru-v1", RandomParams(2));

@@ -44,6 +44,44 @@ TEST(MergeTest, CappedRemoteAgeSaturates) {
   EXPECT_EQ(CappedRemoteAge(UINT64_MAX, UINT64_MAX), UINT64_MAX);
 }
 
+TEST(MergeTest, HugeAgesDoNotWrapTheWeights) {
+  ModelSnapshot local = Model({0.0f}, UINT64_MAX);
+  MergeInto(local, Model({4.0f}, 1), MergeRule::kAgeWeighted);
+  EXPECT_LT(local.params[0], 1e-6f);  // the remote's age is nothing next to the local one
+  EXPECT_EQ(local.age, UINT64_MAX);
+}
+
+TEST(MergeTest, MergedAgeGainIsBoundedByOwnTraining) {
+  EXPECT_EQ(BoundedMergedAge(1000, 2000, 32), 1000u + 16 * 32);
+  EXPECT_EQ(BoundedMergedAge(1000, 1100, 32), 1100u);      // an honest, close age is taken as it is
+  EXPECT_EQ(BoundedMergedAge(1000, 500, 32), 1000u);       // never below the local age
+  EXPECT_EQ(BoundedMergedAge(1000, UINT64_MAX, 0), 1000u);  // nothing trained since: nothing gained
+  EXPECT_EQ(BoundedMergedAge(UINT64_MAX - 5, UINT64_MAX, UINT64_MAX), UINT64_MAX);
+  EXPECT_EQ(SaturatingAdd(UINT64_MAX - 1, 32), UINT64_MAX);
+  EXPECT_EQ(SaturatingAdd(40, 2), 42u);
+}
+
+TEST(MergeTest, AClaimedHugeAgeDoesNotCompoundNorSpread) {
+  // Node a merges a liar's 2^64 - 1 and node b at every step; b merges only a; both train 32 samples a step.
+  ModelSnapshot a = Model({0.0f}, 1000), b = Model({0.0f}, 1000);
+  constexpr std::uint64_t kSteps = 200, kBatch = 32;
+  for (std::uint64_t step = 0; step < kSteps; ++step) {
+    a.age = SaturatingAdd(a.age, kBatch);
+    b.age = SaturatingAdd(b.age, kBatch);
+    for (const ModelSnapshot& remote : {Model({1.0f}, UINT64_MAX), b}) {
+      const std::uint64_t before = a.age;
+      MergeInto(a, remote, MergeRule::kAgeWeighted);
+      a.age = BoundedMergedAge(before, a.age, kBatch);
+    }
+    const std::uint64_t before = b.age;
+    MergeInto(b, a, MergeRule::kAgeWeighted);
+    b.age = BoundedMergedAge(before, b.age, kBatch);
+  }
+  const std::uint64_t ceiling = 1000 + kSteps * kBatch * (1 + 2 * kMaxAgeGainPerOwnSample);
+  EXPECT_LE(a.age, ceiling);  // linear in the samples trained, not doubled at every merge
+  EXPECT_LE(b.age, 1000 + kSteps * kBatch * (1 + kMaxAgeGainPerOwnSample));
+}
+
 TEST(MergeTest, AgeWeightedWithBothAgesZeroIsTheMean) {
   ModelSnapshot local = Model({1.0f, -1.0f}, 0);
   MergeInto(local, Model({3.0f, 1.0f}, 0), MergeRule::kAgeWeighted);

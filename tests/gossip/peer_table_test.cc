@@ -101,7 +101,7 @@ TEST_F(PeerTableTest, AlivePeerIsProbedWhenQuiet) {
 
 TEST_F(PeerTableTest, SuccessReadmitsDeadPeerAndAsksForANewHello) {
   table_.Add("a:1", "static", "", now_);
-  table_.RecordHello("a:1", "pi-a");
+  table_.RecordHello("a:1", "pi-a", "node");
   Fail("a:1", 3);
   table_.RecordSuccess("a:1", now_);
   EXPECT_EQ(StateOf("a:1"), PeerState::kAlive);
@@ -120,15 +120,35 @@ TEST_F(PeerTableTest, FreshMdnsAnnouncementReadmitsDeadPeer) {
   EXPECT_EQ(StateOf("b:1"), PeerState::kDead);
 }
 
-TEST_F(PeerTableTest, IncompatiblePeerIsNeverSelectedNorProbedAndReportedOnce) {
+TEST_F(PeerTableTest, IncompatiblePeerIsNotProbedAndReportedOnceUntilItsRecheck) {
   table_.Add("a:1", "static", "", now_);
-  EXPECT_TRUE(table_.MarkIncompatible("a:1", "pi-old"));
-  EXPECT_FALSE(table_.MarkIncompatible("a:1", "pi-old"));
+  EXPECT_TRUE(table_.MarkIncompatible("a:1", "pi-old", now_));
+  EXPECT_FALSE(table_.MarkIncompatible("a:1", "pi-old", now_));
   table_.RecordSuccess("a:1", now_);
   table_.Add("a:1", "mdns", "", now_);
   EXPECT_EQ(StateOf("a:1"), PeerState::kIncompatible);
   EXPECT_FALSE(Selectable("a:1"));
   EXPECT_TRUE(table_.DueForProbe(now_ + seconds(100), seconds(1)).empty());
+}
+
+TEST_F(PeerTableTest, IncompatibleVerdictIsRecheckedAfterTheBackoffCap) {
+  table_.Add("a:1", "static", "", now_);
+  table_.RecordHello("a:1", "pi-a", "node");
+  table_.MarkIncompatible("a:1", "pi-a", now_);
+  EXPECT_FALSE(table_.Find("a:1")->handshaken);
+  now_ += seconds(29);
+  EXPECT_FALSE(Selectable("a:1"));
+  now_ += seconds(1);
+  EXPECT_TRUE(Selectable("a:1"));  // due a new Hello
+  table_.RecordFailure("a:1", now_);  // the re-check could not reach it: the next one later
+  EXPECT_EQ(StateOf("a:1"), PeerState::kIncompatible);
+  EXPECT_FALSE(Selectable("a:1"));
+  now_ += seconds(30);
+  ASSERT_TRUE(Selectable("a:1"));
+  EXPECT_TRUE(table_.RecordHello("a:1", "pi-a", "node"));  // a compatible answer this time
+  EXPECT_EQ(StateOf("a:1"), PeerState::kAlive);
+  EXPECT_TRUE(table_.Find("a:1")->handshaken);
+  EXPECT_TRUE(table_.MarkIncompatible("a:1", "pi-a", now_));  // a new verdict is reported again
 }
 
 TEST_F(PeerTableTest, PeerIsForgottenWithItsLastSource) {
@@ -148,7 +168,7 @@ TEST_F(PeerTableTest, SelectionIsUniformOverLivePeers) {
   table_.Add("dead:1", "static", "", now_);
   Fail("dead:1", 3);
   table_.Add("odd:1", "static", "", now_);
-  table_.MarkIncompatible("odd:1", "");
+  table_.MarkIncompatible("odd:1", "", now_);
 
   constexpr int kDraws = 50000;
   std::map<std::string, int> counts;

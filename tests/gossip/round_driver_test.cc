@@ -91,8 +91,10 @@ class RoundDriverTest : public ::testing::Test {
   Participant& AddParticipant(float delta, std::uint64_t samples) {
     const std::string id = "p" + std::to_string(participants_.size() + 1);
     Participant p;
+    Options engine_options = EngineOptions(id);
+    engine_options.max_update_norm = participant_max_update_norm_;
     p.node = MakeNode(network_, io_, "10.0.1." + std::to_string(participants_.size() + 1) + ":7070",
-                      EngineOptions(id));
+                      engine_options);
     p.worker = std::make_unique<FakeWorker>(delta, samples);
     ParticipantOptions options{id, kSignature, kParams, failover_};
     p.participant = std::make_unique<RoundParticipant>(io_, options, *p.node.engine, *p.worker);
@@ -102,8 +104,48 @@ class RoundDriverTest : public ::testing::Test {
     return participants_.back();
   }
 
+  // A node that answers Hello as a coordinator; every participant knows it as a static peer.
+  TestNode MakeCoordinatorNode(const std::string& id, const std::string& address) {
+    Options options = EngineOptions(id);
+    options.role = "coordinator";
+    TestNode node = MakeNode(network_, io_, address, options);
+    for (Participant& p : participants_) p.node.engine->AddPeer(address, "static");
+    return node;
+  }
+
+  // Sends `request` from `from`'s transport to `p`; the outcome: OK, or Rejected with the Error's reason.
+  Status Ask(Transport& from, Participant& p, const RoundRequest& request) {
+    std::optional<Status> outcome;
+    from.Request(p.node.address, EncodeMessage(request), milliseconds(1000), [&outcome](Status status, Frame reply) {
+      if (status.ok() && reply.type == MessageType::kError) {
+        Result<Error> error = DecodeMessage<Error>(reply);
+        outcome = Status::Rejected(error.ok() ? error->reason : "undecodable error");
+      } else {
+        outcome = status;
+      }
+    });
+    EXPECT_TRUE(RunUntil([&] { return outcome.has_value(); }, milliseconds(2000)));
+    return outcome.value_or(Status::Timeout("no answer"));
+  }
+
+  // Waits until `p` learned, from its own Hello, that the peer at `address` is a coordinator.
+  bool Verified(Participant& p, const std::string& address) {
+    return RunUntil(
+        [&] {
+          for (const PeerStatus& peer : p.node.engine->Peers()) {
+            if (peer.address == address && peer.role == "coordinator") return true;
+          }
+          return false;
+        },
+        milliseconds(2000));
+  }
+
+  static RoundRequest Request(const std::string& id, const std::string& address, std::vector<float> model) {
+    return RoundRequest{id, address, 1, ModelSnapshot{kSignature, std::move(model), 0, 0}};
+  }
+
   void StartCoordinator(RoundDriverOptions options, const std::string& id = "coord") {
-    coordinator_ = MakeNode(network_, io_, "10.0.0.1:7070", EngineOptions(id));
+    coordinator_ = MakeCoordinatorNode(id, "10.0.0.1:7070");
     for (Participant& p : participants_) coordinator_.engine->AddPeer(p.node.address, "static");
     ASSERT_TRUE(coordinator_.engine->Start().ok());
     coordinator_.engine->SetGossipPaused(true);
@@ -127,6 +169,9 @@ class RoundDriverTest : public ::testing::Test {
   asio::io_context io_;
   InMemoryNetwork network_{io_};
   milliseconds failover_{300};
+  // Round models are screened like gossip offers, against the local model, which the fake
+  // training never changes: a bound only where a test wants one.
+  double participant_max_update_norm_ = 0;
   std::vector<Participant> participants_;
   TestNode coordinator_;
   FakeWorker coordinator_worker_{0.0f, 0};
@@ -247,43 +292,147 @@ TEST_F(RoundDriverTest, ParticipantsFallBackToGossipFromTheLastGlobalModel) {
   }
 }
 
-TEST_F(RoundDriverTest, CoordinatorRoleInHelloPausesGossip) {
+TEST_F(RoundDriverTest, CoordinatorThatStopsRunningRoundsIsLeftThoughItAnswersProbes) {
+  AddParticipant(1.0f, 10);
+  AddParticipant(1.0f, 10);
+  StartCoordinator(RoundDriverOptions{});
+  ASSERT_TRUE(RunUntil([&] { return driver_->Stats().round >= 2; }, milliseconds(3000)));
+  driver_->Stop();  // its engine still answers Ping, Hello and exchanges
+  const auto stopped = std::chrono::steady_clock::now();
+  ASSERT_TRUE(RunUntil([&] { return !participants_[0].participant->Stats().federated &&
+                                    !participants_[1].participant->Stats().federated; },
+                       failover_ + milliseconds(1000)));
+  EXPECT_GE(std::chrono::steady_clock::now() - stopped, failover_ - milliseconds(100));
+  EXPECT_EQ(StateSeenBy(*participants_[0].node.engine, coordinator_.address), "alive");
+}
+
+TEST_F(RoundDriverTest, AnnouncedCoordinatorIsFollowedOnlyOnceItRunsRounds) {
   Participant& p = AddParticipant(1.0f, 10);
-  Options options = EngineOptions("coord");
-  options.role = "coordinator";
-  coordinator_ = MakeNode(network_, io_, "10.0.0.1:7070", options);
+  coordinator_ = MakeCoordinatorNode("coord", "10.0.0.1:7070");
   ASSERT_TRUE(coordinator_.engine->Start().ok());
-  p.node.engine->AddPeer(coordinator_.address, "static");  // its first gossip exchange says Hello
-  ASSERT_TRUE(RunUntil([&] { return p.participant->Stats().federated; }, milliseconds(2000)));
+  ASSERT_TRUE(Verified(p, coordinator_.address));  // its Hello said "coordinator"...
+  io_.run_for(milliseconds(200));
+  EXPECT_FALSE(p.participant->Stats().federated);  // ... which pauses nothing
+  EXPECT_TRUE(Ask(*coordinator_.transport, p, Request("coord", coordinator_.address, std::vector<float>(kParams, 1.0f)))
+                  .ok());
+  EXPECT_TRUE(p.participant->Stats().federated);
   EXPECT_EQ(p.participant->Stats().coordinator, "coord");
-  EXPECT_TRUE(p.worker->federated_);
+}
+
+TEST_F(RoundDriverTest, UnsolicitedRoundRequestsTakeNothingOverAndAddNoPeer) {
+  Participant& p = AddParticipant(1.0f, 10);
+  Participant& honest = AddParticipant(1.0f, 10);
+  p.node.engine->AddPeer(honest.node.address, "static");
+  ASSERT_TRUE(RunUntil([&] { return p.node.engine->Stats().exchanges_ok >= 2; }, milliseconds(2000)));
+  std::unique_ptr<Transport> attacker = network_.NewTransport("10.0.6.6:1");
+  // It names the honest plain peer as its coordinator, by id and by address ...
+  EXPECT_EQ(Ask(*attacker, p, Request("p2", honest.node.address, std::vector<float>(kParams, 5.0f))).code(),
+            Status::Code::kRejected);
+  // ... and made-up coordinators at addresses nothing vouches for.
+  for (int i = 0; i < 20; ++i) {
+    const std::string made_up = "10.7.7." + std::to_string(i) + ":7070";
+    EXPECT_EQ(Ask(*attacker, p, Request("evil" + std::to_string(i), made_up, std::vector<float>(kParams, 5.0f)))
+                  .code(),
+              Status::Code::kRejected);
+  }
+  io_.run_for(milliseconds(300));
+  EXPECT_FALSE(p.participant->Stats().federated);
+  EXPECT_EQ(p.worker->trained_, 0);
+  EXPECT_EQ(p.participant->Stats().requests_refused, 21u);
+  ASSERT_EQ(p.node.engine->Peers().size(), 1u);
+  EXPECT_EQ(p.node.engine->Peers()[0].address, honest.node.address);
+  EXPECT_EQ(StateSeenBy(*p.node.engine, honest.node.address), "alive");
+}
+
+TEST_F(RoundDriverTest, RoundRequestsDoNotTurnIntoAStreamOfHellosToADownPeer) {
+  Participant& p = AddParticipant(1.0f, 10);
+  const std::string down = "10.0.9.9:7070";  // a static peer nobody listens on
+  p.node.engine->AddPeer(down, "static");
+  ASSERT_TRUE(RunUntil([&] { return StateSeenBy(*p.node.engine, down) == "dead"; }, milliseconds(2000)));
+  auto failures = [&] {
+    for (const PeerStatus& peer : p.node.engine->Peers()) {
+      if (peer.address == down) return peer.failures;
+    }
+    return std::uint64_t{0};
+  };
+  const std::uint64_t before = failures();
+  std::unique_ptr<Transport> attacker = network_.NewTransport("10.0.6.6:1");
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 50; ++i) {
+    EXPECT_EQ(Ask(*attacker, p, Request("who", down, std::vector<float>(kParams, 0.0f))).code(),
+              Status::Code::kRejected);
+  }
+  const double elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  // One Hello per retry_backoff_base (100 ms here) at most, plus its backed-off probes.
+  EXPECT_LE(failures() - before, 2 + static_cast<std::uint64_t>(elapsed_s * 10 * 2)) << elapsed_s << " s";
+  EXPECT_FALSE(p.participant->Stats().federated);
+}
+
+TEST_F(RoundDriverTest, RoundFieldsOutOfRangeAreInvalid) {
+  auto with = [](auto change) {
+    RoundRequest request = Request("coord", "10.0.0.1:7070", std::vector<float>(kParams, 0.0f));
+    change(request);
+    return ValidateRoundRequest(request);
+  };
+  EXPECT_TRUE(with([](RoundRequest&) {}).ok());
+  EXPECT_FALSE(with([](RoundRequest& r) { r.learning_rate = std::numeric_limits<float>::quiet_NaN(); }).ok());
+  EXPECT_FALSE(with([](RoundRequest& r) { r.learning_rate = std::numeric_limits<float>::infinity(); }).ok());
+  EXPECT_FALSE(with([](RoundRequest& r) { r.learning_rate = 0; }).ok());
+  EXPECT_FALSE(with([](RoundRequest& r) { r.learning_rate = -1e-3f; }).ok());
+  EXPECT_FALSE(with([](RoundRequest& r) { r.learning_rate = 1.0f; }).ok());
+  EXPECT_FALSE(with([](RoundRequest& r) { r.batch_size = 0; }).ok());
+  EXPECT_FALSE(with([](RoundRequest& r) { r.batch_size = kMaxRoundBatchSize + 1; }).ok());
+  EXPECT_FALSE(with([](RoundRequest& r) { r.epochs = 0; }).ok());
+  EXPECT_FALSE(with([](RoundRequest& r) { r.epochs = std::numeric_limits<std::uint32_t>::max(); }).ok());
+  EXPECT_FALSE(with([](RoundRequest& r) { r.coordinator_id.clear(); }).ok());
+  EXPECT_TRUE(with([](RoundRequest& r) { r.epochs = kMaxRoundEpochs, r.batch_size = kMaxRoundBatchSize; }).ok());
+}
+
+TEST_F(RoundDriverTest, VerifiedCoordinatorsBadRoundsAreRefusedAndTrainNothing) {
+  participant_max_update_norm_ = 100;
+  Participant& p = AddParticipant(1.0f, 10);
+  coordinator_ = MakeCoordinatorNode("coord", "10.0.0.1:7070");
+  ASSERT_TRUE(coordinator_.engine->Start().ok());
+  ASSERT_TRUE(Verified(p, coordinator_.address));
+  Transport& from = *coordinator_.transport;
+  auto request = [&](auto change) {
+    RoundRequest r = Request("coord", coordinator_.address, std::vector<float>(kParams, 0.5f));
+    change(r);
+    return Ask(from, p, r);
+  };
+  EXPECT_NE(request([](RoundRequest& r) { r.learning_rate = std::numeric_limits<float>::quiet_NaN(); })
+                .message().find("learning rate"), std::string::npos);
+  EXPECT_NE(request([](RoundRequest& r) { r.batch_size = 0; }).message().find("batch size"), std::string::npos);
+  EXPECT_NE(request([](RoundRequest& r) { r.epochs = std::numeric_limits<std::uint32_t>::max(); })
+                .message().find("epochs"), std::string::npos);
+  // A finite model far beyond the update bound (4 x the local norm; the local model is all zeros here).
+  EXPECT_NE(request([](RoundRequest& r) { r.model.params.assign(kParams, 1e30f); }).message().find("update norm"),
+            std::string::npos);
+  EXPECT_NE(request([](RoundRequest& r) { r.model.params[1] = std::numeric_limits<float>::quiet_NaN(); })
+                .message().find("not finite"), std::string::npos);
+  EXPECT_EQ(p.worker->trained_, 0);
+  EXPECT_FALSE(p.participant->Stats().federated);
+  EXPECT_EQ(p.participant->Stats().requests_refused, 5u);
+  EXPECT_TRUE(request([](RoundRequest&) {}).ok());  // and a good one is served
+  EXPECT_EQ(p.worker->trained_, 1);
 }
 
 TEST_F(RoundDriverTest, ParticipantFollowsTheSmallestCoordinatorId) {
   Participant& p = AddParticipant(1.0f, 10);
-  ASSERT_TRUE(RunUntil([] { return true; }, milliseconds(10)));
-  auto ask = [&](const std::string& id, std::optional<Status>& outcome) {
-    RoundRequest request{id, id + ":1", 1, ModelSnapshot{kSignature, std::vector<float>(kParams, 0.0f), 0, 0}};
-    outcome.reset();
-    coordinator_.transport->Request(p.node.address, EncodeMessage(request), milliseconds(1000),
-                                    [&outcome](Status status, Frame reply) {
-                                      outcome = status.ok() && reply.type == MessageType::kError
-                                                    ? Status::Rejected("error reply")
-                                                    : status;
-                                    });
-    return RunUntil([&] { return outcome.has_value(); }, milliseconds(2000));
-  };
-  coordinator_ = MakeNode(network_, io_, "10.0.0.9:7070", EngineOptions("client"));
-  std::optional<Status> outcome;
-  ASSERT_TRUE(ask("zeta", outcome));
-  EXPECT_TRUE(outcome->ok());
+  TestNode zeta = MakeCoordinatorNode("zeta", "10.0.0.8:7070");
+  TestNode alpha = MakeCoordinatorNode("alpha", "10.0.0.9:7070");
+  ASSERT_TRUE(zeta.engine->Start().ok());
+  ASSERT_TRUE(alpha.engine->Start().ok());
+  ASSERT_TRUE(Verified(p, zeta.address) && Verified(p, alpha.address));
+  const std::vector<float> model(kParams, 0.0f);
+  EXPECT_TRUE(Ask(*zeta.transport, p, Request("zeta", zeta.address, model)).ok());
   EXPECT_EQ(p.participant->Stats().coordinator, "zeta");
-  ASSERT_TRUE(ask("alpha", outcome));  // a second coordinator with a smaller id takes over
-  EXPECT_TRUE(outcome->ok());
+  EXPECT_TRUE(Ask(*alpha.transport, p, Request("alpha", alpha.address, model)).ok());  // smaller id: takes over
   EXPECT_EQ(p.participant->Stats().coordinator, "alpha");
-  ASSERT_TRUE(ask("zeta", outcome));  // ... and the first one is refused while alpha is live
-  EXPECT_EQ(outcome->code(), Status::Code::kRejected);
+  EXPECT_EQ(Ask(*zeta.transport, p, Request("zeta", zeta.address, model)).code(), Status::Code::kRejected);
   EXPECT_EQ(p.participant->Stats().requests_refused, 1u);
+  zeta.engine->Stop();
+  alpha.engine->Stop();
 }
 
 }  // namespace
