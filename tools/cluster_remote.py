@@ -526,19 +526,21 @@ def cmd_collect(args, ssh):
             status = res.stdout
         with open(os.path.join(out, "status.json"), "wb") as f:
             f.write(status)
-        for name in ("model.ckpt", "model.ckpt.meta"):
+        for name in ("model.bin", "model.ckpt"):
             res = ssh.run(host.destination, f"{host.sudo} cat {host.checkpoint_dir()}/{name}")
             if res.returncode != 0:
-                raise HostError(f"no {name} yet (a node writes one every checkpoint_interval_s and when it "
-                                f"stops): {res.stderr.decode(errors='replace').strip()}")
+                raise HostError(f"no {name} yet (a node writes model.bin at every evaluation and model.ckpt "
+                                f"every checkpoint_interval_s and when it stops): "
+                                f"{res.stderr.decode(errors='replace').strip()}")
             with open(os.path.join(out, name), "wb") as f:
                 f.write(res.stdout)
 
     results = for_each_host(hosts, fetch)
     failed = report_failures(hosts, results, "collect")
     print(f"cluster: collected {len(hosts) - len(failed)} of {len(hosts)} node(s) into {args.out} "
-          f"(model.ckpt, status.json, log each); score one with:\n"
-          f"  gossip-learner eval --model {os.path.join(args.out, hosts[0].name, 'model.ckpt')} "
+          f"(model.bin: the model its status scored; model.ckpt: its training state; status.json, log); "
+          f"score one with:\n"
+          f"  gossip-learner eval --model {os.path.join(args.out, hosts[0].name, 'model.bin')} "
           f"--data {state.get('eval_data', 'EVAL.tsv')}")
     return 1 if failed else 0
 
@@ -614,7 +616,7 @@ def main(argv):
     p.add_argument("index", type=int)
     p.add_argument("-n", type=int, default=40)
     p = sub.add_parser("collect")
-    p.add_argument("--out", required=True, help="a new folder: node-I/{model.ckpt, status.json, log}")
+    p.add_argument("--out", required=True, help="a new folder: node-I/{model.bin, model.ckpt, status.json, log}")
     sub.add_parser("down")
     for p in sub.choices.values():
         p.add_argument("--hosts", required=True, help="hosts file: one 'DESTINATION [REMOTE_DIR]' per line")

@@ -294,13 +294,14 @@ class RemoteClusterTest(SimulatedHostsTestCase):
         self.assertIn(f"collected {GOOD} of {GOOD}", collect.stdout)
         for i in range(GOOD):
             node = os.path.join(out, f"node-{i}")
-            self.assertGreater(os.path.getsize(os.path.join(node, "model.ckpt")), 1000)
+            for name in ("model.bin", "model.ckpt"):
+                self.assertGreater(os.path.getsize(os.path.join(node, name)), 1000)
             with open(os.path.join(node, "status.json")) as f:
                 self.assertEqual(json.load(f)["id"], f"node-{i}")
             with open(os.path.join(node, "log"), errors="replace") as f:
                 seen_s[f"node-{i}"] = discovery_delay(f.read())
         eval_file = os.path.join(h.dir, "launcher", "data", "eval.tsv")
-        scored = run([BIN, "eval", "--model", os.path.join(out, "node-0", "model.ckpt"), "--data", eval_file, "--json"])
+        scored = run([BIN, "eval", "--model", os.path.join(out, "node-0", "model.bin"), "--data", eval_file, "--json"])
         self.assertGreater(json.loads(scored.stdout)["accuracy"], 0.5)
 
         down = self.launcher("down")
@@ -412,7 +413,7 @@ class RemoteDebTest(SimulatedHostsTestCase):
         out = os.path.join(h.dir, "collected")
         self.assertIn("collected 1 of 1", self.launcher("collect", "--out", out).stdout)
         self.assertEqual(sorted(os.listdir(os.path.join(out, "node-0"))),
-                         ["log", "model.ckpt", "model.ckpt.meta", "status.json"])
+                         ["log", "model.bin", "model.ckpt", "status.json"])
 
 
 if __name__ == "__main__":

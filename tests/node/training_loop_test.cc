@@ -84,7 +84,7 @@ TEST_F(TrainingLoopTest, RoundThatMakesTheModelNonFiniteFailsAndChangesNothing) 
   loop_->Stop();
   Result<LoadedCheckpoint> saved = checkpointer_->LoadNewest(shared_->Snapshot().signature);
   ASSERT_TRUE(saved.ok()) << saved.status().ToString();
-  EXPECT_TRUE(AllFinite(saved->model->GetParameters()));
+  EXPECT_TRUE(AllFinite(saved->params));
 }
 
 TEST_F(TrainingLoopTest, RoundTrainingStopsWhenTheNodeStopsFollowingItsCoordinator) {
