@@ -5,6 +5,7 @@ The binary comes from $GL_BIN (ctest sets it).
 """
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -29,14 +30,33 @@ def wait_for(condition, timeout, what, interval=0.25):
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
+def _ephemeral_range():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low, high = (int(v) for v in f.read().split())
+        return low, high
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_ports(n):
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
+    """n ports free now, chosen below the kernel's ephemeral range: a port the kernel hands
+    out (bind to 0) can be taken again by any outgoing connection (a running node's) before
+    the node meant to listen on it starts."""
+    low, high = _ephemeral_range()
+    pool = range(10000, low) if low > 11000 else range(high + 1, 65536)
+    candidates = random.sample(pool, min(400, len(pool)))
+    ports = []
+    for port in candidates:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        ports.append(port)
+        if len(ports) == n:
+            return ports
+    raise AssertionError(f"found only {len(ports)} of {n} free ports outside the ephemeral range")
 
 
 def read_status(path):
