@@ -19,9 +19,11 @@ set(CMAKE_CXX_FLAGS_INIT "${GL_CROSS_CPU_FLAGS}")
 # from the target's multiarch directories first, then the shared /usr/include.
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 
-# ctest and gtest_discover_tests run target binaries through qemu; -L points the emulated
-# dynamic loader at the cross libc (libc6:<arch> is installed by crossbuild-essential-<arch>).
+# ctest and gtest_discover_tests run target binaries through qemu. No -L /usr/<triplet>: that
+# prefix holds the cross toolchain's libc (libc6-<arch>-cross), whose ld.so then loads the newer
+# multiarch libc.so.6 (libc6:<arch>, pulled in by the -dev:<arch> packages); the mismatched pair
+# hangs in the first pthread_create. Without -L both come from the multiarch libc6:<arch>.
 find_program(GL_QEMU_USER ${GL_CROSS_QEMU})
 if(GL_QEMU_USER)
-  set(CMAKE_CROSSCOMPILING_EMULATOR ${GL_QEMU_USER} -L /usr/${GL_CROSS_TRIPLE})
+  set(CMAKE_CROSSCOMPILING_EMULATOR ${GL_QEMU_USER})
 endif()
