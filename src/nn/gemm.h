@@ -3,9 +3,10 @@
 // addressed through two strides, so A^T is passed without copying. GemmAccumulateTiled
 // keeps a block of C in registers and is 2.5-3.8x faster on the GRU's three products
 // (bench/nn/nn_bench); GemmAccumulate streams rows of C and handles the edges that do not
-// fill a block. The block fits the architecture's vector registers: 8x32 (GemmTile) for
-// AVX-512's 32 registers of 16 floats; on aarch64, whose 32 registers hold 4 floats, float
-// goes to the 8x8 NEON tiles of nn/gemm_neon.h. Pure; no threads.
+// fill a block. The block fits the architecture's registers: 8x32 (GemmTile) for AVX-512's
+// 32 registers of 16 floats; on aarch64, whose 32 registers hold 4 floats, float goes to the
+// 8x8 NEON tiles of nn/gemm_neon.h; on 32-bit ARM, where GCC does not vectorise float (NEON
+// there is not IEEE-exact), 4x4 for its 32 single-precision registers. Pure; no threads.
 #pragma once
 
 #include <type_traits>
@@ -72,8 +73,14 @@ void GemmTile(int k, const T* __restrict a, int a_row, int a_col, const T* __res
   }
 }
 
+#if defined(__arm__)
+inline constexpr int kGemmTileRows = 4, kGemmTileCols = 4;
+#else
+inline constexpr int kGemmTileRows = 8, kGemmTileCols = 32;
+#endif
+
 // Same contract as GemmAccumulate; full blocks in registers, the edges streamed.
-template <typename T, int kRows = 8, int kCols = 32>
+template <typename T, int kRows = kGemmTileRows, int kCols = kGemmTileCols>
 void GemmAccumulateTiled(int m, int n, int k, const T* a, int a_row, int a_col, const T* b, int ldb, T* c, int ldc) {
 #if defined(__aarch64__)
   if constexpr (std::is_same_v<T, float>) {
