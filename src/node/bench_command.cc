@@ -77,13 +77,13 @@ struct Figures {
   double load_before = -1, load_after = -1;
 };
 
-// One exchange frame carrying `params`, as a node sends it.
-gossip::Frame ModelFrame(const nn::Model& model) {
+// The exchange a node sends: its model, whole.
+gossip::ExchangeRequest ModelExchange(const nn::Model& model) {
   gossip::ExchangeRequest message;
   message.sender_id = "bench";
   message.model.signature = model.Signature();
   message.model.params = model.GetParameters();
-  return gossip::EncodeMessage(message);
+  return message;
 }
 
 // Calls f() exactly `reps` times.
@@ -150,13 +150,10 @@ Result<Figures> Measure(const BenchArgs& a) {
   f.gemm_multiply_adds = static_cast<double>(m) * n * k;
   f.gemm = Repeat(0.5, [&] { nn::GemmAccumulateTiled(m, n, k, x.data(), k, 1, w.data(), n, c.data(), n); });
 
-  const gossip::Frame frame = ModelFrame(model);
+  const gossip::ExchangeRequest message = ModelExchange(model);
+  const gossip::Frame frame = gossip::EncodeMessage(message);
   f.parameters = model.ParameterCount();
   f.frame_bytes = gossip::EncodeFrame(frame).size();
-  gossip::ExchangeRequest message;
-  message.sender_id = "bench";
-  message.model.signature = model.Signature();
-  message.model.params = model.GetParameters();
   const std::uint32_t limit = gossip::MaxBodyBytesForModel(f.parameters);
   Status decoded = Status::Ok();
   f.codec = Repeat(0.3, [&] {
@@ -232,8 +229,9 @@ void PrintTable(const Figures& f, const BenchArgs& a) {
   std::printf("%-44s %14s %14s\n", "figure", "wall clock", "per CPU-second");
   std::printf("%-44s %14.0f %14.0f\n", "training (samples/s, batch 32)", f.training_samples / f.training.wall,
               f.training_samples / f.training.cpu);
-  std::printf("%-44s %14.2f %14.2f\n", "GEMM 32x384x128 (G multiply-adds/s)",
-              f.gemm_multiply_adds / PerCall(f.gemm, &Timing::wall) * 1e-9,
+  char gemm[80];
+  std::snprintf(gemm, sizeof gemm, "GEMM 32x%dx%d (G multiply-adds/s)", 3 * a.hidden, a.hidden);
+  std::printf("%-44s %14.2f %14.2f\n", gemm, f.gemm_multiply_adds / PerCall(f.gemm, &Timing::wall) * 1e-9,
               f.gemm_multiply_adds / PerCall(f.gemm, &Timing::cpu) * 1e-9);
   std::printf("\n%-44s %14s %14s\n", "one model frame", "ms (wall)", "ms (CPU)");
   const auto row = [](const char* what, const Timing& t) {
