@@ -2,7 +2,14 @@
 # that ship no usable CMake config (tiny-dnn, Asio) in INTERFACE targets.
 find_package(Threads REQUIRED)
 find_package(PkgConfig REQUIRED)
-find_package(cereal CONFIG REQUIRED)           # libcereal-dev
+# libcereal-dev: header-only, but its CMake config sits in the host's multiarch directory (the
+# package is not Multi-Arch), so a cross build finds the headers alone and wraps them.
+find_package(cereal CONFIG QUIET)
+if(NOT cereal_FOUND)
+  find_path(CEREAL_INCLUDE_DIR cereal/cereal.hpp REQUIRED)
+  add_library(cereal::cereal INTERFACE IMPORTED)
+  target_include_directories(cereal::cereal INTERFACE ${CEREAL_INCLUDE_DIR})
+endif()
 find_package(CLI11 CONFIG REQUIRED)            # libcli11-dev
 find_package(nlohmann_json CONFIG REQUIRED)    # nlohmann-json3-dev
 find_package(tomlplusplus CONFIG REQUIRED)     # libtomlplusplus-dev

@@ -1,10 +1,17 @@
 // Small dense kernels for the GRU: C += A * B on row-major float/double matrices, written
 // so that GCC vectorises them at -O3 on x86 (AVX2/AVX-512) and aarch64 (NEON). A is
 // addressed through two strides, so A^T is passed without copying. GemmAccumulateTiled
-// keeps a kRows x kCols block of C in registers and is 2.5-3.8x faster on the GRU's three
-// products (bench/nn/nn_bench); GemmAccumulate streams rows of C and handles the edges
-// that do not fill a block. Pure; no threads.
+// keeps a block of C in registers and is 2.5-3.8x faster on the GRU's three products
+// (bench/nn/nn_bench); GemmAccumulate streams rows of C and handles the edges that do not
+// fill a block. The block fits the architecture's registers: 8x32 (GemmTile) for AVX-512's
+// 32 registers of 16 floats; on aarch64, whose 32 registers hold 4 floats, float goes to the
+// 8x8 NEON tiles of nn/gemm_neon.h; on 32-bit ARM, where GCC does not vectorise float (NEON
+// there is not IEEE-exact), 4x4 for its 32 single-precision registers. Pure; no threads.
 #pragma once
+
+#include <type_traits>
+
+#include "nn/gemm_neon.h"
 
 namespace gl::nn {
 
@@ -44,10 +51,16 @@ void GemmAccumulate(int m, int n, int k, const T* a, int a_row, int a_col, const
 }
 
 // One kRows x kCols block of C, accumulated in registers over the whole inner dimension.
+// The accumulators start from C and add the products in the order of p, as GemmAccumulate
+// does, so both kernels round alike: a row's result does not depend on how many rows share
+// the product (a sequence's, on how many others share its batch).
 template <typename T, int kRows, int kCols>
 void GemmTile(int k, const T* __restrict a, int a_row, int a_col, const T* __restrict b, int ldb, T* __restrict c,
               int ldc) {
-  T acc[kRows][kCols] = {};
+  T acc[kRows][kCols];
+  for (int i = 0; i < kRows; ++i) {
+    for (int j = 0; j < kCols; ++j) acc[i][j] = c[i * ldc + j];
+  }
   for (int p = 0; p < k; ++p) {
     const T* bp = b + p * ldb;
     for (int i = 0; i < kRows; ++i) {
@@ -56,13 +69,25 @@ void GemmTile(int k, const T* __restrict a, int a_row, int a_col, const T* __res
     }
   }
   for (int i = 0; i < kRows; ++i) {
-    for (int j = 0; j < kCols; ++j) c[i * ldc + j] += acc[i][j];
+    for (int j = 0; j < kCols; ++j) c[i * ldc + j] = acc[i][j];
   }
 }
 
+#if defined(__arm__)
+inline constexpr int kGemmTileRows = 4, kGemmTileCols = 4;
+#else
+inline constexpr int kGemmTileRows = 8, kGemmTileCols = 32;
+#endif
+
 // Same contract as GemmAccumulate; full blocks in registers, the edges streamed.
-template <typename T, int kRows = 8, int kCols = 32>
+template <typename T, int kRows = kGemmTileRows, int kCols = kGemmTileCols>
 void GemmAccumulateTiled(int m, int n, int k, const T* a, int a_row, int a_col, const T* b, int ldb, T* c, int ldc) {
+#if defined(__aarch64__)
+  if constexpr (std::is_same_v<T, float>) {
+    GemmAccumulateTiledNeon(m, n, k, a, a_row, a_col, b, ldb, c, ldc);
+    return;
+  }
+#endif
   const int m_full = m - m % kRows, n_full = n - n % kCols;
   for (int j = 0; j < n_full; j += kCols) {
     for (int i = 0; i < m_full; i += kRows) {

@@ -3,7 +3,6 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -12,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/process_stats.h"
 #include "common/writable_path.h"
 #include "nn/model.h"
 #include "nn/split.h"
@@ -65,18 +65,6 @@ Result<nn::Dataset> LoadData(const std::string& path, bool skip_bad_lines) {
 std::string DataHint(const Status& status) {
   if (status.code() == Status::Code::kNotFound) return "Check the --data path (e.g. data/names).";
   return "Fix the named file or line, or pass --skip-bad-lines to skip bad lines and count them.";
-}
-
-// Peak resident set size (VmHWM) in kB, or -1 if /proc is unavailable.
-long PeakRssKb() {
-  std::ifstream status("/proc/self/status");
-  std::string key;
-  long value = -1;
-  while (status >> key) {
-    if (key == "VmHWM:") return status >> value ? value : -1;
-    status.ignore(1 << 10, '\n');
-  }
-  return -1;
 }
 
 std::string Seconds(double s) {
