@@ -32,7 +32,8 @@ inline constexpr double kGossipUpdateToModelNorm = 4;
 Status ScreenUpdate(const ModelSnapshot& remote, const std::string& signature, const std::vector<float>& reference,
                     double max_update_norm, double update_to_model_norm, double* norm = nullptr);
 
-// "sender_id@host" of a peer that sent `sender_id` from "host:port".
+// "sender_id@host" of a peer that sent `sender_id` from "host:port" (common/host_port.h HostOf:
+// an IPv6 host without its brackets).
 std::string PeerKey(const std::string& sender_id, const std::string& address);
 
 // ++counts[peer]; once kMaxCountedPeers peers are in the map, a new one counts as "other".

@@ -1,5 +1,6 @@
 #include "node/node.h"
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <asio.hpp>
@@ -31,6 +32,13 @@
 namespace gl::node {
 namespace {
 using std::chrono::milliseconds;
+
+sigset_t StopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int signal : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&set, signal);
+  return set;
+}
 
 milliseconds Ms(double seconds) { return milliseconds(static_cast<long long>(seconds * 1000)); }
 
@@ -193,6 +201,8 @@ class NodeImpl : public Node {
                             << "): saving a checkpoint and shutting down";
       Shutdown();
     });
+    const sigset_t stop = StopSignals();
+    ::pthread_sigmask(SIG_UNBLOCK, &stop, nullptr);  // one held since HoldStopSignals() arrives now
     training_->Start();
     for (auto& d : discoveries_) {
       Status s = d->Start([this](const discovery::PeerEvent& e) { OnPeerEvent(e); });
@@ -319,6 +329,11 @@ Result<std::pair<std::unique_ptr<nn::Model>, CheckpointMeta>> LoadOrCreateModel(
 }
 
 }  // namespace
+
+void HoldStopSignals() {
+  const sigset_t stop = StopSignals();
+  ::pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+}
 
 Result<std::unique_ptr<Node>> Node::Create(const Config& config) {
   Status valid = config.Validate();
