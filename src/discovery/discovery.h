@@ -75,7 +75,7 @@ class Discovery {
   virtual ~Discovery() = default;
   virtual Status Start(Callback on_event) = 0;  // Avahi: never fails because the daemon is missing (warns once)
   virtual void Stop() = 0;                      // idempotent; withdraws the mDNS service
-  virtual void SetRole(const std::string& role) = 0;  // re-publishes TXT (coordinator mode, issue 5)
+  virtual void SetRole(const std::string& role) = 0;  // re-publishes TXT so peers see the new role
 };
 
 // mDNS/DNS-SD through avahi-daemon. Events are keyed by `address` (several services at one

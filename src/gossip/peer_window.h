@@ -1,4 +1,4 @@
-// PeerWindow: the optional robust gossip merge (issue 6). It keeps the most recent model
+// PeerWindow: the optional robust gossip merge. It keeps the most recent model
 // received from each of the last `capacity` distinct senders and merges the local model with
 // them by coordinate-wise trimmed mean (coordinate_trim.h, share kTrimShare at each end: one
 // value of 3..9), so one absurd or poisoned model moves no coordinate beyond the honest ones.

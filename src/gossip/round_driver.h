@@ -1,4 +1,4 @@
-// RoundDriver: the coordinator's loop of server-led Federated Averaging (issue 5), written
+// RoundDriver: the coordinator's loop of server-led Federated Averaging, written
 // once; the policy is a Strategy. Each round:
 //   live peers (engine, state alive) [+ this node if it trains too] -> Strategy::ConfigureRound
 //   -> RoundRequest to each participant (own training through RoundWorker::Train)

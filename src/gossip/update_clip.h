@@ -1,4 +1,4 @@
-// Bounds on what one received model can do to a node in a gossip merge (issue 6), after He,
+// Bounds on what one received model can do to a node in a gossip merge, after He,
 // Karimireddy and Jaggi 2022, "Byzantine-robust decentralized learning via ClippedGossip".
 //
 // Clipping: a remote model farther than a radius from the local one is pulled onto the

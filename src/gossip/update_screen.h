@@ -1,4 +1,4 @@
-// Update screening (issue 6): whether a received model may be merged or aggregated, and the
+// Update screening: whether a received model may be merged or aggregated, and the
 // per-peer count of refusals. The gossip engine screens against the local model, the
 // coordinator's RoundDriver against the global model it sent; both count the same way.
 // Pure functions, no I/O.

@@ -64,7 +64,7 @@ struct Config {
   double max_frames_per_second = 200;    // per remote host, bursts of 2x; more are dropped; 0 = no limit
   int max_connections_per_host = 8;      // inbound connections open at once from one remote host; more are reset
 
-  // ---- [coordinator] server-led Federated Averaging rounds (issue 5)
+  // ---- [coordinator] server-led Federated Averaging rounds
   double fraction = 1.0;                 // share of live nodes asked to train each round, (0, 1]
   int min_nodes = 2;                     // replies a round needs; fewer -> retried
   int local_epochs = 1;                  // E: local epochs per round
