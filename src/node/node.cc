@@ -18,6 +18,7 @@
 #include "discovery/discovery.h"
 #include "gossip/codec.h"
 #include "gossip/engine.h"
+#include "gossip/frame_format.h"
 #include "gossip/round_participant.h"
 #include "gossip/tcp_transport.h"
 #include "nn/split.h"
@@ -182,6 +183,7 @@ class NodeImpl : public Node {
       d.port = PortOf(transport_->LocalAddress());
       d.signature_hash = SignatureHash(signature_);
       d.role = config_.role;
+      d.protocol_version = gossip::kProtocolVersion;  // peers on another wire version are skipped
       discoveries_.push_back(discovery::MakeAvahiDiscovery(d));
     }
     return Status::Ok();
@@ -273,6 +275,7 @@ class NodeImpl : public Node {
     in.signature = signature_;
     in.uptime_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     in.training = training_->Progress();
+    in.offers_dropped = shared_.offers_dropped();
     in.scored_model_path = checkpointer_.exported_path();
     in.params = shared_.Snapshot().params;
     in.engine = engine_.Stats();
