@@ -15,9 +15,6 @@
 // The engine is the only user of `transport` once started: Stop() shuts the transport down.
 #pragma once
 
-#ifndef ASIO_STANDALONE
-#define ASIO_STANDALONE
-#endif
 #include <asio.hpp>
 #include <cstdint>
 #include <functional>

@@ -9,10 +9,9 @@
 #pragma once
 
 #include <cstddef>
-#include <deque>
 #include <string>
-#include <utility>
 
+#include "gossip/latest_per_sender.h"
 #include "gossip/model_snapshot.h"
 
 namespace gl::gossip {
@@ -33,12 +32,11 @@ class PeerWindow {
   // each). REQUIRES: every model added passed ValidateRemote against `local`.
   void MergeInto(ModelSnapshot& local) const;
   // Forgets every model (they are stale after a round's global model replaced the local one).
-  void Clear() { entries_.clear(); }
-  std::size_t size() const { return entries_.size(); }
+  void Clear() { latest_.Clear(); }
+  std::size_t size() const { return latest_.size(); }
 
  private:
-  std::size_t capacity_;
-  std::deque<std::pair<std::string, ModelSnapshot>> entries_;  // least recently heard first
+  LatestPerSender<ModelSnapshot> latest_;
 };
 
 }  // namespace gl::gossip

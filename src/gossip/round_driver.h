@@ -16,9 +16,6 @@
 // driver; it sends requests on the engine's transport, so Stop() it before the engine.
 #pragma once
 
-#ifndef ASIO_STANDALONE
-#define ASIO_STANDALONE
-#endif
 #include <asio.hpp>
 #include <chrono>
 #include <cstdint>

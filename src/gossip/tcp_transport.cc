@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/accept_backoff.h"
+#include "common/capped_count.h"
 #include "common/host_port.h"
 #include "common/log.h"
 #include "gossip/auth_rate_limit.h"
@@ -106,9 +107,7 @@ void WarnGated(TcpTransport::State& state, const std::string& kind, const std::s
 void NoteBadFrame(TcpTransport::State& state, const std::string& remote, const Status& status,
                   const std::string& context) {
   if (status.code() == Status::Code::kRejected) {
-    auto& failures = state.security.auth_failures;
-    const std::string host = HostOf(remote);
-    ++failures[failures.size() < kMaxTrackedHosts || failures.count(host) > 0 ? host : "other"];
+    CountCapped(state.security.auth_failures, HostOf(remote), kMaxTrackedHosts);
   } else if (status.code() == Status::Code::kCorruption) {
     ++state.stats.frames_rejected;
   } else {

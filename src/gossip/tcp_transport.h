@@ -19,9 +19,6 @@
 // destroying it (after Shutdown, which the destructor also does) is always safe.
 #pragma once
 
-#ifndef ASIO_STANDALONE
-#define ASIO_STANDALONE
-#endif
 #include <asio.hpp>
 #include <chrono>
 #include <map>

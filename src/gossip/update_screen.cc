@@ -1,5 +1,6 @@
 #include "gossip/update_screen.h"
 
+#include "common/capped_count.h"
 #include "common/host_port.h"
 #include "gossip/merge.h"
 
@@ -26,7 +27,7 @@ std::string PeerKey(const std::string& sender_id, const std::string& address) {
 }
 
 void CountPerPeer(std::map<std::string, std::uint64_t>& counts, const std::string& peer) {
-  ++counts[counts.size() < kMaxCountedPeers || counts.count(peer) > 0 ? peer : "other"];
+  CountCapped(counts, peer, kMaxCountedPeers);
 }
 
 }  // namespace gl::gossip

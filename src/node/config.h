@@ -5,6 +5,7 @@
 // user gave it (the flag typed, or the key and its file: see `origins`) and its valid range.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -86,6 +87,11 @@ struct Config {
   std::string StatusSocketPath() const;
   Status Validate() const;
 };
+
+// A setting given in seconds as the duration the node's parts take (sub-millisecond part dropped).
+inline std::chrono::milliseconds Ms(double seconds) {
+  return std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
+}
 
 // Reads a TOML config file into `config` (keys absent from the file keep their value).
 // Unknown keys are an error, so that typos do not go unnoticed.

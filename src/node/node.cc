@@ -21,6 +21,7 @@
 #include "gossip/frame_format.h"
 #include "gossip/round_participant.h"
 #include "gossip/tcp_transport.h"
+#include "nn/hash.h"
 #include "nn/split.h"
 #include "node/checkpoint.h"
 #include "node/coordinator.h"
@@ -32,7 +33,6 @@
 
 namespace gl::node {
 namespace {
-using std::chrono::milliseconds;
 
 sigset_t StopSignals() {
   sigset_t set;
@@ -41,12 +41,11 @@ sigset_t StopSignals() {
   return set;
 }
 
-milliseconds Ms(double seconds) { return milliseconds(static_cast<long long>(seconds * 1000)); }
-
-// Short stable hash of the model signature, published in mDNS TXT records.
+// Short stable hash of the model signature, published in mDNS TXT records. Peers compare it
+// verbatim, so its seed (not FNV's standard offset basis) stays what earlier builds published.
 std::string SignatureHash(const std::string& signature) {
-  std::uint64_t h = 1469598103934665603ull;  // FNV-1a 64
-  for (unsigned char c : signature) h = (h ^ c) * 1099511628211ull;
+  constexpr std::uint64_t kPublishedSeed = 1469598103934665603ull;
+  const std::uint64_t h = nn::Fnv1a64(signature, kPublishedSeed);
   char out[17];
   std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h));
   return std::string(out, 12);

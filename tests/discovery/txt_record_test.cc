@@ -36,7 +36,7 @@ TEST(TxtRecordTest, ServiceNameDefaultsToNodeIdAndFitsOneLabel) {
 
 TEST(TxtRecordTest, PublishesAllKeys) {
   Options coordinator = Ours();
-  coordinator.role = "coordinator";
+  coordinator.role = "coordinator"s;
   EXPECT_EQ(MakeTxt(coordinator),
             (TxtMap{{"id", "a"}, {"proto", "2"}, {"sig", "s1"}, {"cluster", "lab"}, {"role", "coordinator"}}));
 }
@@ -67,7 +67,7 @@ TEST(TxtRecordTest, SkipsOtherClusterProtocolOrSignature) {
 
 TEST(TxtRecordTest, AvahiListRoundTripsIncludingEmptyValues) {
   Options no_role = Other("b");
-  no_role.role = "";
+  no_role.role = ""s;
   const TxtMap txt = MakeTxt(no_role);
   AvahiStringList* list = ToAvahiTxt(txt);
   EXPECT_EQ(FromAvahiTxt(list), txt);
