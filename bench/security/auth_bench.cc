@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "common/heap_tuning.h"
+#include "common/host_port.h"
 #include "common/log.h"
 #include "gossip/auth.h"
 #include "gossip/codec.h"
@@ -91,10 +92,10 @@ std::unique_ptr<TcpTransport> Serve(asio::io_context& io, const std::string& lis
 
 // "host:port" with the port moved up by `offset`.
 std::string WithPortOffset(const std::string& host_port, int offset) {
-  Result<std::pair<std::string, std::string>> parts = SplitHostPort(host_port);
-  if (!parts.ok()) return host_port;
-  const std::string host = host_port.substr(0, host_port.rfind(':'));
-  return host + ":" + std::to_string(std::atoi(parts->second.c_str()) + offset);
+  Result<HostPort> parsed = ParseHostPort(host_port, PortZero::kAllowed);
+  if (!parsed.ok()) return host_port;
+  const std::string host = host_port.substr(0, host_port.rfind(':'));  // brackets of IPv6 kept
+  return host + ":" + std::to_string(parsed->port + offset);
 }
 
 // Median exchange per mode over 3 x `exchanges` exchanges each, taken round-robin (open, MAC,

@@ -27,8 +27,14 @@ Result<HostPort> ParseHostPort(std::string_view address, PortZero port_zero) {
     }
     host = address.substr(1, close - 1);
     port = address.substr(close + 2);
-    if (host.find(':') == std::string_view::npos || !std::all_of(host.begin(), host.end(), IsIpv6Char)) {
+    const std::size_t percent = host.find('%');
+    const std::string_view ip = host.substr(0, percent);
+    const std::string_view zone = percent == std::string_view::npos ? "" : host.substr(percent + 1);
+    if (ip.find(':') == std::string_view::npos || !std::all_of(ip.begin(), ip.end(), IsIpv6Char)) {
       return refuse("what is in brackets is not an IPv6 address");
+    }
+    if (percent != std::string_view::npos && (zone.empty() || !std::all_of(zone.begin(), zone.end(), IsNameChar))) {
+      return refuse("an IPv6 zone is an interface name, as in [fe80::1%eth0]");
     }
   } else {
     const std::size_t colon = address.find(':');
@@ -50,6 +56,11 @@ Result<HostPort> ParseHostPort(std::string_view address, PortZero port_zero) {
   const int value = std::stoi(std::string(port));
   if (value > 65535 || (value == 0 && port_zero == PortZero::kRefused)) return refuse("port out of range");
   return HostPort{std::string(host), static_cast<std::uint16_t>(value)};
+}
+
+std::string HostOf(std::string_view address) {
+  Result<HostPort> parsed = ParseHostPort(address, PortZero::kAllowed);
+  return parsed.ok() ? parsed->host : std::string(address);
 }
 
 }  // namespace gl

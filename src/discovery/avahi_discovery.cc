@@ -5,7 +5,7 @@
 // the D-Bus bus itself is missing, avahi_client_new fails at once and a timer retries.
 // When the daemon goes away (client FAILURE), a 0 ms timer frees the client (which frees
 // the entry group, browser and resolvers) and creates a new one, which re-publishes and
-// re-browses once RUNNING. Measured behaviour: shared/notes/avahi-in-tests.md.
+// re-browses once RUNNING.
 #include <avahi-client/client.h>
 #include <avahi-client/lookup.h>
 #include <avahi-client/publish.h>
@@ -36,13 +36,11 @@ class AvahiDiscovery : public Discovery {
  public:
   explicit AvahiDiscovery(Options options)
       : options_(std::move(options)),
-        role_(options_.role),
         service_name_(ServiceName(options_)) {}
   ~AvahiDiscovery() override { Stop(); }
 
   Status Start(Callback on_event) override;
   void Stop() override;
-  void SetRole(const std::string& role) override;
 
  private:
   // Everything below runs on the poll thread or with the poll locked.
@@ -65,7 +63,6 @@ class AvahiDiscovery : public Discovery {
   void Emit(const std::vector<PeerEvent>& events);
 
   const Options options_;
-  std::string role_;
   std::string service_name_;
   Callback on_event_;
 
@@ -129,29 +126,6 @@ void AvahiDiscovery::Stop() {
   logged_skips_.clear();
   running_ = ever_running_ = warned_unreachable_ = false;
   on_event_ = nullptr;
-}
-
-void AvahiDiscovery::SetRole(const std::string& role) {
-  if (poll_ == nullptr) {
-    role_ = role;
-    return;
-  }
-  avahi_threaded_poll_lock(poll_);
-  role_ = role;
-  if (group_ != nullptr && !avahi_entry_group_is_empty(group_)) {
-    AvahiStringList* txt = ToAvahiTxt(MakeTxt(options_, role_));
-    const int error = avahi_entry_group_update_service_txt_strlst(
-        group_, AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC, AvahiPublishFlags(0), service_name_.c_str(), kServiceType,
-        nullptr, txt);
-    avahi_string_list_free(txt);
-    if (error < 0) {
-      GL_LOG(kWarn, kLog) << "updating TXT failed (" << avahi_strerror(error) << "): re-publishing";
-      avahi_entry_group_reset(group_);
-      Publish();
-    }
-  }
-  GL_LOG(kInfo, kLog) << "role is now '" << role_ << "'";
-  avahi_threaded_poll_unlock(poll_);
 }
 
 void AvahiDiscovery::Connect() {
@@ -237,7 +211,7 @@ void AvahiDiscovery::Publish() {
     }
   }
   if (!avahi_entry_group_is_empty(group_)) return;
-  AvahiStringList* txt = ToAvahiTxt(MakeTxt(options_, role_));
+  AvahiStringList* txt = ToAvahiTxt(MakeTxt(options_));
   int error = 0;
   while ((error = avahi_entry_group_add_service_strlst(group_, AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC,
                                                        AvahiPublishFlags(0), service_name_.c_str(), kServiceType,
@@ -309,7 +283,7 @@ void AvahiDiscovery::OnBrowse(AvahiBrowserEvent event, AvahiIfIndex iface, const
 }
 
 void AvahiDiscovery::Resolve(AvahiIfIndex iface, const std::string& name, const std::string& domain) {
-  // Kept until REMOVE, so a changed TXT (SetRole) or address resolves again.
+  // Kept until REMOVE, so a changed TXT or address resolves again.
   AvahiServiceResolver* handle = avahi_service_resolver_new(
       client_, iface, AVAHI_PROTO_INET, name.c_str(), kServiceType, domain.c_str(), AVAHI_PROTO_INET,
       AvahiLookupFlags(0),

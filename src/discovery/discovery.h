@@ -4,7 +4,7 @@
 // bus; DBUS_SYSTEM_BUS_ADDRESS is honoured) and static (a fixed address list). Both may
 // run at once; the caller merges their events into its peer table.
 //
-// Ownership: the caller owns the Discovery. Threading: Start/Stop/SetRole may be called
+// Ownership: the caller owns the Discovery. Threading: Start/Stop may be called
 // from any thread, but not concurrently with each other and never from inside the
 // callback. The callback runs on the discovery's own thread (the Avahi poll thread; for
 // static discovery, synchronously inside Start) and must not block. No callback runs
@@ -53,9 +53,11 @@ struct Options {
   // Short hash of the model signature, published in TXT "sig"; services whose "sig"
   // differs (exact string comparison) are skipped. Default "".
   std::string signature_hash;
-  // Role published in TXT "role" ("node" or "coordinator"); changed later by SetRole.
+  // Role published in TXT "role" ("node" or "coordinator"); fixed for the node's lifetime.
   std::string role = "node";
   // Wire protocol version, published in TXT "proto"; services with another one are skipped.
+  // The node sets the gossip frame format's (gossip::kProtocolVersion): this library does not
+  // depend on gossip.
   int protocol_version = 1;
   // If the daemon is not RUNNING within this time after Start (or is unreachable at
   // once), one warning "avahi-daemon not reachable: using static peers only" is logged.
@@ -75,12 +77,11 @@ class Discovery {
   virtual ~Discovery() = default;
   virtual Status Start(Callback on_event) = 0;  // Avahi: never fails because the daemon is missing (warns once)
   virtual void Stop() = 0;                      // idempotent; withdraws the mDNS service
-  virtual void SetRole(const std::string& role) = 0;  // re-publishes TXT (coordinator mode, issue 5)
 };
 
 // mDNS/DNS-SD through avahi-daemon. Events are keyed by `address` (several services at one
 // address, e.g. during a rename, are one peer). Emits kUp when a matching service resolves
-// (again when its TXT or name changes, e.g. SetRole; kDown for the old address then kUp
+// (again when its TXT or name changes; kDown for the old address then kUp
 // when its address changes), kDown when the last service at an address is removed or the
 // daemon connection is lost (then for every mDNS peer); reconnects, re-publishes and
 // re-browses by itself when the daemon comes back.
@@ -88,7 +89,7 @@ std::unique_ptr<Discovery> MakeAvahiDiscovery(const Options& options);
 
 // Fixed "host:port" list. Start validates every entry (kInvalidArgument names the bad
 // one, nothing emitted) and emits one kUp per distinct address, synchronously, on the
-// calling thread. Stop emits nothing. SetRole does nothing.
+// calling thread. Stop emits nothing.
 std::unique_ptr<Discovery> MakeStaticDiscovery(std::vector<std::string> addresses);
 
 }  // namespace gl::discovery

@@ -32,7 +32,6 @@ class StaticDiscovery : public Discovery {
     return Status::Ok();
   }
   void Stop() override {}
-  void SetRole(const std::string&) override {}
 
  private:
   std::vector<std::string> addresses_;

@@ -22,12 +22,12 @@ std::string ServiceName(const Options& options) {
   return name;
 }
 
-TxtMap MakeTxt(const Options& options, const std::string& role) {
+TxtMap MakeTxt(const Options& options) {
   return {{kTxtId, options.node_id},
           {kTxtProto, std::to_string(options.protocol_version)},
           {kTxtSig, options.signature_hash},
           {kTxtCluster, options.cluster},
-          {kTxtRole, role}};
+          {kTxtRole, options.role}};
 }
 
 std::string SkipReason(const Options& options, const TxtMap& txt) {

@@ -27,8 +27,8 @@ inline constexpr size_t kMaxServiceNameBytes = 63;
 // that is empty; cut to kMaxServiceNameBytes at a UTF-8 character boundary.
 std::string ServiceName(const Options& options);
 
-// The keys we publish: id, proto, sig, cluster (from options) and role.
-TxtMap MakeTxt(const Options& options, const std::string& role);
+// The keys we publish, from options: id, proto, sig, cluster and role.
+TxtMap MakeTxt(const Options& options);
 
 // Why a service with this TXT is not a peer: "own service", "no id", "cluster 'x'",
 // "protocol 'x'", "signature 'x'" (x = the service's value). "" = it is a peer.

@@ -15,9 +15,6 @@
 // The engine is the only user of `transport` once started: Stop() shuts the transport down.
 #pragma once
 
-#ifndef ASIO_STANDALONE
-#define ASIO_STANDALONE
-#endif
 #include <asio.hpp>
 #include <cstdint>
 #include <functional>
@@ -83,7 +80,7 @@ class Engine {
   std::vector<PeerStatus> Peers() const;
   EngineStats Stats() const;
 
-  // Coordinator mode (issue 5). Requests of the round types (RoundRequest) go to `handler`
+  // Coordinator mode. Requests of the round types (RoundRequest) go to `handler`
   // (the node's RoundParticipant); without one they are answered with Error.
   void SetRoundHandler(Transport::RequestHandler handler) { round_handler_ = std::move(handler); }
   // While paused the engine starts no exchanges (it still answers them and probes peers).

@@ -58,7 +58,7 @@ enum class MessageType : std::uint8_t {
   kError = 6,            // request refused; the connection is closed after it
   kAuthNonce = 16,       // keyed connections: each side's first frame, kAuthNonceBytes raw bytes
   // 7..15, 17..31: free for gossip messages.
-  // 32..47: the round coordinator (issue 5); see round_messages.h.
+  // 32..47: the round coordinator; see round_messages.h.
   kRoundRequest = 32,    // coordinator -> participant: global model + round settings
   kRoundReply = 33,      // participant -> coordinator: locally trained model + sample count
 };

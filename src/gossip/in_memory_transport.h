@@ -7,9 +7,6 @@
 // Ownership: the network must outlive its transports. Threading: io_context thread only.
 #pragma once
 
-#ifndef ASIO_STANDALONE
-#define ASIO_STANDALONE
-#endif
 #include <asio.hpp>
 #include <map>
 #include <memory>

@@ -8,9 +8,6 @@
 // or ResetNative. Threading: the acceptor's io_context thread. Linux/POSIX only.
 #pragma once
 
-#ifndef ASIO_STANDALONE
-#define ASIO_STANDALONE
-#endif
 #include <asio.hpp>
 #include <system_error>
 

@@ -20,7 +20,7 @@ struct Options {
 
   // Name of this node in Hello/Ping messages, logs and peers' status. Must not be empty.
   std::string node_id;
-  // "node" (trains and gossips) or "coordinator" (issue 5). Sent in Hello. Default "node".
+  // "node" (trains and gossips) or "coordinator" (runs FedAvg rounds). Sent in Hello. Default "node".
   std::string role = "node";
 
   // ---- Gossip schedule ----

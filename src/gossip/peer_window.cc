@@ -8,20 +8,17 @@
 
 namespace gl::gossip {
 
-PeerWindow::PeerWindow(std::size_t capacity) : capacity_(capacity) {}
+PeerWindow::PeerWindow(std::size_t capacity) : latest_(capacity) {}
 
 void PeerWindow::Add(const std::string& sender, ModelSnapshot model) {
-  auto known = std::find_if(entries_.begin(), entries_.end(), [&](const auto& e) { return e.first == sender; });
-  if (known != entries_.end()) entries_.erase(known);
-  entries_.emplace_back(sender, std::move(model));
-  if (entries_.size() > capacity_) entries_.pop_front();
+  latest_.Put(sender, std::move(model));
 }
 
 void PeerWindow::MergeInto(ModelSnapshot& local) const {
-  if (entries_.empty()) return;
+  if (latest_.size() == 0) return;
   std::vector<const std::vector<float>*> models{&local.params};
   std::uint64_t age = local.age;
-  for (const auto& [sender, model] : entries_) {
+  for (const auto& [sender, model] : latest_.entries()) {
     models.push_back(&model.params);
     age = std::max(age, CappedRemoteAge(local.age, model.age));
   }

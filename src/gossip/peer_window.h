@@ -1,4 +1,4 @@
-// PeerWindow: the optional robust gossip merge (issue 6). It keeps the most recent model
+// PeerWindow: the optional robust gossip merge. It keeps the most recent model
 // received from each of the last `capacity` distinct senders and merges the local model with
 // them by coordinate-wise trimmed mean (coordinate_trim.h, share kTrimShare at each end: one
 // value of 3..9), so one absurd or poisoned model moves no coordinate beyond the honest ones.
@@ -9,10 +9,9 @@
 #pragma once
 
 #include <cstddef>
-#include <deque>
 #include <string>
-#include <utility>
 
+#include "gossip/latest_per_sender.h"
 #include "gossip/model_snapshot.h"
 
 namespace gl::gossip {
@@ -33,12 +32,11 @@ class PeerWindow {
   // each). REQUIRES: every model added passed ValidateRemote against `local`.
   void MergeInto(ModelSnapshot& local) const;
   // Forgets every model (they are stale after a round's global model replaced the local one).
-  void Clear() { entries_.clear(); }
-  std::size_t size() const { return entries_.size(); }
+  void Clear() { latest_.Clear(); }
+  std::size_t size() const { return latest_.size(); }
 
  private:
-  std::size_t capacity_;
-  std::deque<std::pair<std::string, ModelSnapshot>> entries_;  // least recently heard first
+  LatestPerSender<ModelSnapshot> latest_;
 };
 
 }  // namespace gl::gossip

@@ -1,4 +1,4 @@
-// RoundDriver: the coordinator's loop of server-led Federated Averaging (issue 5), written
+// RoundDriver: the coordinator's loop of server-led Federated Averaging, written
 // once; the policy is a Strategy. Each round:
 //   live peers (engine, state alive) [+ this node if it trains too] -> Strategy::ConfigureRound
 //   -> RoundRequest to each participant (own training through RoundWorker::Train)
@@ -16,9 +16,6 @@
 // driver; it sends requests on the engine's transport, so Stop() it before the engine.
 #pragma once
 
-#ifndef ASIO_STANDALONE
-#define ASIO_STANDALONE
-#endif
 #include <asio.hpp>
 #include <chrono>
 #include <cstdint>

@@ -1,4 +1,4 @@
-// The round coordinator's messages (issue 5), types 32..47 of the wire format; spec in
+// The round coordinator's messages, types 32..47 of the wire format; spec in
 // docs/wire.md. Encoded with codec.h like the gossip messages (same hardened archive).
 //
 // A RoundRequest is answered only when the participant has trained, which may take minutes

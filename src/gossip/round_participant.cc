@@ -4,6 +4,7 @@
 #include <cmath>
 #include <utility>
 
+#include "common/host_port.h"
 #include "common/log.h"
 #include "gossip/codec.h"
 #include "gossip/tcp_transport.h"
@@ -12,11 +13,6 @@ namespace gl::gossip {
 namespace {
 constexpr const char* kLog = "round";
 using std::chrono::milliseconds;
-
-std::string HostOf(const std::string& address) {
-  Result<std::pair<std::string, std::string>> parts = SplitHostPort(address);
-  return parts.ok() ? parts->first : address;
-}
 
 // Whether a request from `from` ("host:port") may come from the peer at `peer_address`: from
 // its host, when that is a literal IP (a host name may resolve to any of several addresses).

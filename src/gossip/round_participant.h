@@ -29,9 +29,6 @@
 // outlive it; Stop() (also run by the destructor) makes pending callbacks no-ops.
 #pragma once
 
-#ifndef ASIO_STANDALONE
-#define ASIO_STANDALONE
-#endif
 #include <asio.hpp>
 #include <chrono>
 #include <cstdint>

@@ -8,9 +8,6 @@
 // cleanly between frames; IoError = anything else (reset, shutdown).
 #pragma once
 
-#ifndef ASIO_STANDALONE
-#define ASIO_STANDALONE
-#endif
 #include <asio.hpp>
 #include <chrono>
 #include <cstdint>

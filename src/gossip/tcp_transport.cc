@@ -2,13 +2,14 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <exception>
 #include <span>
 #include <utility>
 #include <vector>
 
 #include "common/accept_backoff.h"
+#include "common/capped_count.h"
+#include "common/host_port.h"
 #include "common/log.h"
 #include "gossip/auth_rate_limit.h"
 #include "gossip/native_accept.h"
@@ -69,36 +70,28 @@ void Spawn(asio::io_context& io, asio::awaitable<void> task) {
   });
 }
 
-Result<std::vector<tcp::endpoint>> ParseEndpoint(const std::string& host, const std::string& port_text) {
-  unsigned short port = 0;
-  const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (ec != std::errc() || end != port_text.data() + port_text.size()) {
-    return Status::InvalidArgument("bad port '" + port_text + "'");
-  }
-  std::error_code address_ec;
-  const asio::ip::address address = asio::ip::make_address(host, address_ec);
-  if (address_ec) return Status::InvalidArgument("not a numeric address: '" + host + "'");
-  return std::vector<tcp::endpoint>{tcp::endpoint(address, port)};
+// A numeric address as one endpoint; InvalidArgument for a name.
+Result<tcp::endpoint> NumericEndpoint(const HostPort& address) {
+  std::error_code ec;
+  const asio::ip::address ip = asio::ip::make_address(address.host, ec);
+  if (ec) return Status::InvalidArgument("not a numeric address: '" + address.host + "'");
+  return tcp::endpoint(ip, address.port);
 }
 
 // Numeric addresses directly; names through the system resolver.
 asio::awaitable<Result<std::vector<tcp::endpoint>>> Resolve(asio::io_context& io, const std::string& host_port) {
-  Result<std::pair<std::string, std::string>> parts = SplitHostPort(host_port);
-  if (!parts.ok()) co_return parts.status();
-  Result<std::vector<tcp::endpoint>> numeric = ParseEndpoint(parts->first, parts->second);
-  if (numeric.ok()) co_return numeric;
+  Result<HostPort> address = ParseHostPort(host_port);
+  if (!address.ok()) co_return address.status();
+  if (Result<tcp::endpoint> numeric = NumericEndpoint(*address); numeric.ok()) {
+    co_return std::vector<tcp::endpoint>{*numeric};
+  }
   tcp::resolver resolver(io);
   std::error_code ec;
-  const auto results = co_await resolver.async_resolve(parts->first, parts->second, Await(ec));
+  const auto results = co_await resolver.async_resolve(address->host, std::to_string(address->port), Await(ec));
   if (ec) co_return Status::Unavailable("cannot resolve '" + host_port + "': " + ec.message());
   std::vector<tcp::endpoint> endpoints;
   for (const auto& entry : results) endpoints.push_back(entry.endpoint());
   co_return endpoints;
-}
-
-std::string HostOf(const std::string& address) {
-  Result<std::pair<std::string, std::string>> parts = SplitHostPort(address);
-  return parts.ok() ? parts->first : address;
 }
 
 // Logs `what` about `remote` at most once per kind, host and 10 s.
@@ -114,9 +107,7 @@ void WarnGated(TcpTransport::State& state, const std::string& kind, const std::s
 void NoteBadFrame(TcpTransport::State& state, const std::string& remote, const Status& status,
                   const std::string& context) {
   if (status.code() == Status::Code::kRejected) {
-    auto& failures = state.security.auth_failures;
-    const std::string host = HostOf(remote);
-    ++failures[failures.size() < kMaxTrackedHosts || failures.count(host) > 0 ? host : "other"];
+    CountCapped(state.security.auth_failures, HostOf(remote), kMaxTrackedHosts);
   } else if (status.code() == Status::Code::kCorruption) {
     ++state.stats.frames_rejected;
   } else {
@@ -415,16 +406,6 @@ asio::awaitable<void> RunRequest(StatePtr state, std::string to, Frame request, 
 
 }  // namespace
 
-Result<std::pair<std::string, std::string>> SplitHostPort(const std::string& host_port) {
-  const std::size_t colon = host_port.rfind(':');
-  if (colon == std::string::npos || colon + 1 == host_port.size()) {
-    return Status::InvalidArgument("address '" + host_port + "' is not host:port");
-  }
-  std::string host = host_port.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  return std::make_pair(host, host_port.substr(colon + 1));
-}
-
 TcpOptions TcpOptions::From(const Options& options) {
   TcpOptions tcp;
   tcp.max_frame_bytes = options.max_frame_bytes;
@@ -439,14 +420,14 @@ TcpOptions TcpOptions::From(const Options& options) {
 
 Result<std::unique_ptr<TcpTransport>> TcpTransport::Create(asio::io_context& io, const std::string& listen_host_port,
                                                            const TcpOptions& options) {
-  Result<std::pair<std::string, std::string>> parts = SplitHostPort(listen_host_port);
-  if (!parts.ok()) return parts.status();
-  Result<std::vector<tcp::endpoint>> endpoints = ParseEndpoint(parts->first, parts->second);
-  if (!endpoints.ok()) {
-    return Status::InvalidArgument("listen address '" + listen_host_port + "': " + endpoints.status().message());
+  Result<HostPort> address = ParseHostPort(listen_host_port, PortZero::kAllowed);
+  if (!address.ok()) return address.status();
+  Result<tcp::endpoint> numeric = NumericEndpoint(*address);
+  if (!numeric.ok()) {
+    return Status::InvalidArgument("listen address '" + listen_host_port + "': " + numeric.status().message());
   }
   auto state = std::make_shared<State>(io, options);
-  const tcp::endpoint endpoint = endpoints->front();
+  const tcp::endpoint endpoint = *numeric;
   std::error_code ec;
   state->acceptor.open(endpoint.protocol(), ec);
   if (!ec) state->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);

@@ -19,9 +19,6 @@
 // destroying it (after Shutdown, which the destructor also does) is always safe.
 #pragma once
 
-#ifndef ASIO_STANDALONE
-#define ASIO_STANDALONE
-#endif
 #include <asio.hpp>
 #include <chrono>
 #include <map>
@@ -75,7 +72,8 @@ struct SecurityStats {
 
 class TcpTransport final : public Transport {
  public:
-  // Binds and listens on `listen_host_port` ("0.0.0.0:7070", "127.0.0.1:0", "[::]:0").
+  // Binds and listens on `listen_host_port` ("0.0.0.0:7070", "127.0.0.1:0", "[::]:0"): a
+  // numeric host, read as common/host_port.h reads every address (Request's `to` too).
   // IoError if it cannot, InvalidArgument if the address does not parse.
   static Result<std::unique_ptr<TcpTransport>> Create(asio::io_context& io, const std::string& listen_host_port,
                                                       const TcpOptions& options);
@@ -97,8 +95,5 @@ class TcpTransport final : public Transport {
   explicit TcpTransport(std::shared_ptr<State> state);
   std::shared_ptr<State> state_;
 };
-
-// Splits "host:port" or "[v6host]:port". InvalidArgument if there is no port.
-Result<std::pair<std::string, std::string>> SplitHostPort(const std::string& host_port);
 
 }  // namespace gl::gossip

@@ -9,7 +9,7 @@
 namespace gl::gossip {
 
 UpdateClip::UpdateClip(std::size_t window, double factor, double drop_factor, double radial_share)
-    : window_(window), factor_(factor), drop_factor_(drop_factor), radial_share_(radial_share) {}
+    : factor_(factor), drop_factor_(drop_factor), radial_share_(radial_share), latest_(window) {}
 
 UpdateClip::Outcome UpdateClip::Apply(const std::string& sender, std::vector<float>& remote,
                                       const std::vector<float>& local, double* radius, double* distance) {
@@ -23,12 +23,9 @@ UpdateClip::Outcome UpdateClip::Apply(const std::string& sender, std::vector<flo
 }
 
 double UpdateClip::Observe(const std::string& sender, double distance, double local_norm) {
-  auto known = std::find_if(latest_.begin(), latest_.end(), [&](const auto& entry) { return entry.first == sender; });
-  if (known != latest_.end()) latest_.erase(known);
-  latest_.emplace_back(sender, distance);
-  if (latest_.size() > window_) latest_.pop_front();
+  latest_.Put(sender, distance);
   std::vector<double> distances;
-  for (const auto& [who, d] : latest_) distances.push_back(d);
+  for (const auto& [who, d] : latest_.entries()) distances.push_back(d);
   if (distances.size() < kPriorUntilSenders) distances.push_back(kPriorShareOfNorm * local_norm);
   // The lower median: with an even count, the smaller middle value.
   const auto middle = distances.begin() + (distances.size() - 1) / 2;

@@ -1,4 +1,4 @@
-// Bounds on what one received model can do to a node in a gossip merge (issue 6), after He,
+// Bounds on what one received model can do to a node in a gossip merge, after He,
 // Karimireddy and Jaggi 2022, "Byzantine-robust decentralized learning via ClippedGossip".
 //
 // Clipping: a remote model farther than a radius from the local one is pulled onto the
@@ -27,10 +27,10 @@
 #pragma once
 
 #include <cstddef>
-#include <deque>
 #include <string>
-#include <utility>
 #include <vector>
+
+#include "gossip/latest_per_sender.h"
 
 namespace gl::gossip {
 
@@ -61,11 +61,10 @@ class UpdateClip {
   bool TooFar(double distance, double radius) const;
 
  private:
-  std::size_t window_;
   double factor_;
   double drop_factor_;
   double radial_share_;
-  std::deque<std::pair<std::string, double>> latest_;  // least recently heard first
+  LatestPerSender<double> latest_;  // each sender's latest distance
 };
 
 // Caps the component of (remote - local) along the local model's direction at

@@ -1,5 +1,7 @@
 #include "gossip/update_screen.h"
 
+#include "common/capped_count.h"
+#include "common/host_port.h"
 #include "gossip/merge.h"
 
 namespace gl::gossip {
@@ -21,11 +23,11 @@ Status ScreenUpdate(const ModelSnapshot& remote, const std::string& signature, c
 }
 
 std::string PeerKey(const std::string& sender_id, const std::string& address) {
-  return sender_id + "@" + address.substr(0, address.rfind(':'));
+  return sender_id + "@" + HostOf(address);
 }
 
 void CountPerPeer(std::map<std::string, std::uint64_t>& counts, const std::string& peer) {
-  ++counts[counts.size() < kMaxCountedPeers || counts.count(peer) > 0 ? peer : "other"];
+  CountCapped(counts, peer, kMaxCountedPeers);
 }
 
 }  // namespace gl::gossip

@@ -1,4 +1,4 @@
-// Update screening (issue 6): whether a received model may be merged or aggregated, and the
+// Update screening: whether a received model may be merged or aggregated, and the
 // per-peer count of refusals. The gossip engine screens against the local model, the
 // coordinator's RoundDriver against the global model it sent; both count the same way.
 // Pure functions, no I/O.
@@ -32,7 +32,8 @@ inline constexpr double kGossipUpdateToModelNorm = 4;
 Status ScreenUpdate(const ModelSnapshot& remote, const std::string& signature, const std::vector<float>& reference,
                     double max_update_norm, double update_to_model_norm, double* norm = nullptr);
 
-// "sender_id@host" of a peer that sent `sender_id` from "host:port".
+// "sender_id@host" of a peer that sent `sender_id` from "host:port" (common/host_port.h HostOf:
+// an IPv6 host without its brackets).
 std::string PeerKey(const std::string& sender_id, const std::string& address);
 
 // ++counts[peer]; once kMaxCountedPeers peers are in the map, a new one counts as "other".

@@ -4,7 +4,7 @@
 //  * kFoldAccents (the default): accented Latin letters are folded to their ASCII base
 //    letter (é -> e, ß -> s, Ł -> L), as the PyTorch reference does.
 //  * kKeepAccents: the accented letters that occur in data/names get symbols of their own.
-// Measured on data/names (bench/RESULTS.md, "Model (issue 2)"): folding was as accurate
+// Measured on data/names (bench/RESULTS.md, "Model"): folding was as accurate
 // as keeping accents (validation accuracy 0.8169 vs 0.8120 with default train; 0.9% of
 // names carry an accent), with a smaller input layer, so it is the default.
 // Both variants fold Vietnamese letters (ễ -> e, Đ -> D) and drop combining diacritical

@@ -5,9 +5,11 @@
 
 #include <algorithm>
 #include <bit>
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <string_view>
 
 #include "common/atomic_file.h"
@@ -15,12 +17,15 @@
 #include "common/log.h"
 #include "common/read_file.h"
 #include "nn/hash.h"
+#include "nn/model_file.h"
 
 namespace gl::node {
 namespace fs = std::filesystem;
 namespace {
 
 constexpr std::string_view kMagic("GLCKPT2\n", 8);
+constexpr std::string_view kOlderMagic("GLMODEL\n", 8);  // the previous release's model.ckpt: a model file
+constexpr std::size_t kMaxOlderMetaBytes = 64;
 constexpr std::size_t kMaxSignatureBytes = 1 << 16;
 constexpr std::uint64_t kMaxParameters = 1ull << 28;  // 1 GiB of fp32
 constexpr std::uint64_t kMaxFileBytes = kMaxParameters * 4 + kMaxSignatureBytes + 1024;
@@ -36,12 +41,25 @@ std::string Encode(const std::string& signature, const std::vector<float>& param
   return bytes;
 }
 
+std::string OlderMetaPath(const std::string& path) { return path + ".meta"; }
+
+bool IsOlderFormat(std::string_view bytes) { return bytes.starts_with(kOlderMagic); }
+
+Status CheckUsable(const std::string& path, const std::string& saved_signature, const std::string& signature,
+                   const std::vector<float>& params) {
+  if (saved_signature != signature) {
+    return Status::Rejected(path + ": model signature " + saved_signature + " differs from this node's " + signature +
+                            " (other hidden size, name length, alphabet or labels)");
+  }
+  if (!std::all_of(params.begin(), params.end(), [](float p) { return std::isfinite(p); })) {
+    return Status::Corruption(path + ": non-finite parameter");
+  }
+  return Status::Ok();
+}
+
 Result<LoadedCheckpoint> Decode(const std::string& path, std::string_view bytes, const std::string& signature) {
   if (bytes.substr(0, kMagic.size()) != kMagic) {
-    const bool older = bytes.substr(0, kMagic.size()) == std::string_view("GLMODEL\n", 8);
-    return Status::Corruption(path + (older ? ": a checkpoint of an older gossip-learner (a plain model file, "
-                                              "which `gossip-learner eval --model` can still score)"
-                                            : ": not a gossip-learner checkpoint (bad magic)"));
+    return Status::Corruption(path + ": not a gossip-learner checkpoint (bad magic)");
   }
   LeReader r(bytes.substr(kMagic.size()));
   LoadedCheckpoint loaded;
@@ -58,14 +76,35 @@ Result<LoadedCheckpoint> Decode(const std::string& path, std::string_view bytes,
   const std::size_t checked = kMagic.size() + r.offset();
   if (r.Le(8) != nn::Fnv1a64(bytes.substr(0, checked))) return Status::Corruption(path + ": checksum mismatch");
   if (checked + 8 != bytes.size()) return Status::Corruption(path + ": unexpected trailing bytes");
-  if (saved_signature != signature) {
-    return Status::Rejected(path + ": model signature " + saved_signature + " differs from this node's " + signature +
-                            " (other hidden size, name length, alphabet or labels)");
-  }
-  if (!std::all_of(loaded.params.begin(), loaded.params.end(), [](float p) { return std::isfinite(p); })) {
-    return Status::Corruption(path + ": non-finite parameter");
-  }
+  if (Status usable = CheckUsable(path, saved_signature, signature, loaded.params); !usable.ok()) return usable;
   return loaded;
+}
+
+// "AGE EPOCHS\n" in decimal, as the previous release wrote it; nothing else.
+std::optional<CheckpointMeta> ParseOlderMeta(std::string_view text) {
+  CheckpointMeta meta;
+  const char* end = text.data() + text.size();
+  const auto [after_age, age_error] = std::from_chars(text.data(), end, meta.age);
+  if (age_error != std::errc() || after_age == end || *after_age != ' ') return std::nullopt;
+  const auto [after_epochs, epochs_error] = std::from_chars(after_age + 1, end, meta.epochs);
+  if (epochs_error != std::errc() || std::string_view(after_epochs, end - after_epochs) != "\n") return std::nullopt;
+  return meta;
+}
+
+// The previous release's checkpoint at `path`: a model file (nn/model_file.h) and its sidecar.
+Result<LoadedCheckpoint> DecodeOlderPair(const std::string& path, const std::string& signature) {
+  const std::string meta_path = OlderMetaPath(path);
+  Result<std::string> text = ReadWholeFile(meta_path, kMaxOlderMetaBytes);
+  if (!text.ok()) {
+    return Status::Corruption(path + ": a checkpoint of an older gossip-learner without a readable " + meta_path +
+                              " (its age and epochs): " + text.status().message());
+  }
+  std::optional<CheckpointMeta> meta = ParseOlderMeta(*text);
+  if (!meta) return Status::Corruption(meta_path + ": not 'AGE EPOCHS' (two decimal numbers and a newline)");
+  Result<nn::ModelFileContents> model = nn::ReadModelFile(path);
+  if (!model.ok()) return model.status();
+  if (Status usable = CheckUsable(path, model->signature, signature, model->parameters); !usable.ok()) return usable;
+  return LoadedCheckpoint{std::move(model->parameters), *meta, path, /*older_format=*/true};
 }
 
 Status RefuseNonFinite(const std::vector<float>& params, const std::string& path) {
@@ -107,9 +146,43 @@ Status Checkpointer::Save(const std::string& signature, const std::vector<float>
   fs::create_directories(state_dir_, ec);
   if (ec) return Status::IoError("cannot create state dir " + state_dir_ + ": " + ec.message());
   const std::string bytes = Encode(signature, params, meta);
+  const bool upgrading = HasOlderMeta();
+  if (upgrading) {
+    if (Status s = RewriteOlderNewest(signature); !s.ok()) return s;
+  }
   MakeRoomFor(bytes.size(), signature);
   CrashMidWriteIfAsked(bytes, newest_path());
-  return WriteFileAtomicallyKeepingPrevious(newest_path(), previous_path(), bytes);
+  Status saved = WriteFileAtomicallyKeepingPrevious(newest_path(), previous_path(), bytes);
+  if (saved.ok() && upgrading) RemoveOlderMeta();
+  return saved;
+}
+
+bool Checkpointer::HasOlderMeta() const {
+  std::error_code ec;
+  return fs::exists(OlderMetaPath(newest_path()), ec) || fs::exists(OlderMetaPath(previous_path()), ec);
+}
+
+// The rotation that follows moves model.ckpt to model.prev.ckpt without its sidecar; so the
+// checkpoint the node resumed from goes there in the current format, and the pair it was read
+// from stays whole until then.
+Status Checkpointer::RewriteOlderNewest(const std::string& signature) {
+  Result<std::string> newest = ReadWholeFile(newest_path(), kMaxFileBytes);
+  if (newest.ok() && Decode(newest_path(), *newest, signature).ok()) return Status::Ok();
+  Result<LoadedCheckpoint> older = LoadOlderPairs(signature, nullptr);
+  if (!older.ok()) return Status::Ok();  // nothing of the older format worth keeping
+  Status s = WriteFileAtomically(newest_path(), Encode(signature, older->params, older->meta));
+  if (!s.ok()) return Status::IoError(s.message() + " (rewriting " + older->path + " in the current format)");
+  return Status::Ok();
+}
+
+void Checkpointer::RemoveOlderMeta() const {
+  for (const std::string& path : {newest_path(), previous_path()}) {
+    std::error_code ec;
+    if (fs::remove(OlderMetaPath(path), ec)) {
+      GL_LOG(kInfo, "checkpoint") << "removed " << OlderMetaPath(path)
+                                  << ": the checkpoints are now in the current one-file format";
+    }
+  }
 }
 
 void Checkpointer::MakeRoomFor(std::size_t bytes, const std::string& signature) {
@@ -130,11 +203,15 @@ void Checkpointer::MakeRoomFor(std::size_t bytes, const std::string& signature) 
 
 Result<LoadedCheckpoint> Checkpointer::LoadNewest(const std::string& signature) const {
   std::string reasons;
-  bool any = false;
+  bool any = false, any_older = false;
   for (const std::string& path : {newest_path(), previous_path()}) {
     Result<std::string> bytes = ReadWholeFile(path, kMaxFileBytes);
     if (bytes.status().code() == Status::Code::kNotFound) continue;
     any = true;
+    if (bytes.ok() && IsOlderFormat(*bytes)) {
+      any_older = true;  // read below, if no checkpoint of the current format is usable
+      continue;
+    }
     Result<LoadedCheckpoint> loaded = bytes.ok() ? Decode(path, *bytes, signature) : bytes.status();
     if (loaded.ok()) return loaded;
     GL_LOG(kWarn, "checkpoint") << "unusable checkpoint: " << loaded.status().message()
@@ -142,7 +219,32 @@ Result<LoadedCheckpoint> Checkpointer::LoadNewest(const std::string& signature) 
     reasons += (reasons.empty() ? "" : "; ") + loaded.status().message();
   }
   if (!any) return Status::NotFound("no checkpoint in " + state_dir_);
+  if (any_older) {
+    Result<LoadedCheckpoint> older = LoadOlderPairs(signature, &reasons);
+    if (older.ok()) {
+      GL_LOG(kInfo, "checkpoint") << "upgrading: resuming from " << older->path << " and "
+                                  << OlderMetaPath(older->path)
+                                  << ", a checkpoint of an older gossip-learner; the next checkpoint is written in "
+                                     "the current format, and then the .meta files are removed";
+      return older;
+    }
+  }
   return Status::Corruption(reasons + " (start with --fresh to ignore them)");
+}
+
+Result<LoadedCheckpoint> Checkpointer::LoadOlderPairs(const std::string& signature, std::string* reasons) const {
+  Status last = Status::NotFound("no checkpoint of an older gossip-learner in " + state_dir_);
+  for (const std::string& path : {newest_path(), previous_path()}) {
+    Result<std::string> bytes = ReadWholeFile(path, kMaxFileBytes);
+    if (!bytes.ok() || !IsOlderFormat(*bytes)) continue;
+    Result<LoadedCheckpoint> loaded = DecodeOlderPair(path, signature);
+    if (loaded.ok()) return loaded;
+    last = loaded.status();
+    if (reasons == nullptr) continue;
+    GL_LOG(kWarn, "checkpoint") << "unusable checkpoint: " << last.message();
+    *reasons += (reasons->empty() ? "" : "; ") + last.message();
+  }
+  return last;
 }
 
 }  // namespace gl::node

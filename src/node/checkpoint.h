@@ -22,6 +22,13 @@
 // a model with a non-finite parameter (the previous checkpoints stay). LoadNewest() falls
 // back to the previous checkpoint when the newest is missing, not a file, or fails its
 // checksum, and says so in the log.
+// Upgrade: the previous release kept each checkpoint as a model file (nn/model_file.h) plus a
+// sidecar <file>.meta ("AGE EPOCHS\n"). When no checkpoint of the current format is usable,
+// LoadNewest() resumes from such a pair (sidecar parsed strictly, model of this signature,
+// finite) and logs it. The next Save() first rewrites that checkpoint in the current format
+// as model.ckpt (so that the rotation keeps it as model.prev.ckpt), then saves as usual, and
+// only once the new checkpoint is on disk deletes the .meta sidecars: at any moment a restart
+// finds one loadable checkpoint.
 // Test hook: with GL_TEST_CRASH_IN_CHECKPOINT=N in the environment, the Nth Save() of the
 // process aborts half-way through writing the new checkpoint's temporary file, like a power
 // cut (tests/integration/test_crash_safety.py).
@@ -46,6 +53,7 @@ struct LoadedCheckpoint {
   std::vector<float> params;  // finite, for a model of the signature asked for
   CheckpointMeta meta;
   std::string path;
+  bool older_format = false;  // read from the previous release's model file + .meta pair
 };
 
 class Checkpointer {
@@ -67,6 +75,12 @@ class Checkpointer {
   std::string newest_path() const;
   std::string previous_path() const;
   void MakeRoomFor(std::size_t bytes, const std::string& signature);
+  // The first usable checkpoint of the older format; with `reasons`, each unusable one is
+  // logged and appended there.
+  Result<LoadedCheckpoint> LoadOlderPairs(const std::string& signature, std::string* reasons) const;
+  bool HasOlderMeta() const;
+  Status RewriteOlderNewest(const std::string& signature);
+  void RemoveOlderMeta() const;
   std::string state_dir_;
 };
 

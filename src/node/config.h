@@ -5,6 +5,7 @@
 // user gave it (the flag typed, or the key and its file: see `origins`) and its valid range.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -64,7 +65,7 @@ struct Config {
   double max_frames_per_second = 200;    // per remote host, bursts of 2x; more are dropped; 0 = no limit
   int max_connections_per_host = 8;      // inbound connections open at once from one remote host; more are reset
 
-  // ---- [coordinator] server-led Federated Averaging rounds (issue 5)
+  // ---- [coordinator] server-led Federated Averaging rounds
   double fraction = 1.0;                 // share of live nodes asked to train each round, (0, 1]
   int min_nodes = 2;                     // replies a round needs; fewer -> retried
   int local_epochs = 1;                  // E: local epochs per round
@@ -86,6 +87,11 @@ struct Config {
   std::string StatusSocketPath() const;
   Status Validate() const;
 };
+
+// A setting given in seconds as the duration the node's parts take (sub-millisecond part dropped).
+inline std::chrono::milliseconds Ms(double seconds) {
+  return std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
+}
 
 // Reads a TOML config file into `config` (keys absent from the file keep their value).
 // Unknown keys are an error, so that typos do not go unnoticed.

@@ -17,8 +17,6 @@ namespace gl::node {
 namespace {
 constexpr const char* kLog = "round";
 
-std::chrono::milliseconds Ms(double seconds) { return std::chrono::milliseconds(static_cast<long long>(seconds * 1000)); }
-
 // The server optimizer continues from its state saved after `last_round`, or starts at zero;
 // one log line says which (with the L2 norm of v or m, to compare with the saved file).
 void ResumeServerOptimizerAndLog(const std::string& state_dir, std::uint64_t last_round, std::size_t parameters,

@@ -7,9 +7,6 @@
 // `worker` must outlive it; Stop() it before the engine.
 #pragma once
 
-#ifndef ASIO_STANDALONE
-#define ASIO_STANDALONE
-#endif
 #include <asio.hpp>
 #include <memory>
 #include <set>

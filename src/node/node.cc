@@ -1,5 +1,6 @@
 #include "node/node.h"
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <asio.hpp>
@@ -17,8 +18,10 @@
 #include "discovery/discovery.h"
 #include "gossip/codec.h"
 #include "gossip/engine.h"
+#include "gossip/frame_format.h"
 #include "gossip/round_participant.h"
 #include "gossip/tcp_transport.h"
+#include "nn/hash.h"
 #include "nn/split.h"
 #include "node/checkpoint.h"
 #include "node/coordinator.h"
@@ -30,14 +33,19 @@
 
 namespace gl::node {
 namespace {
-using std::chrono::milliseconds;
 
-milliseconds Ms(double seconds) { return milliseconds(static_cast<long long>(seconds * 1000)); }
+sigset_t StopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int signal : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&set, signal);
+  return set;
+}
 
-// Short stable hash of the model signature, published in mDNS TXT records.
+// Short stable hash of the model signature, published in mDNS TXT records. Peers compare it
+// verbatim, so its seed (not FNV's standard offset basis) stays what earlier builds published.
 std::string SignatureHash(const std::string& signature) {
-  std::uint64_t h = 1469598103934665603ull;  // FNV-1a 64
-  for (unsigned char c : signature) h = (h ^ c) * 1099511628211ull;
+  constexpr std::uint64_t kPublishedSeed = 1469598103934665603ull;
+  const std::uint64_t h = nn::Fnv1a64(signature, kPublishedSeed);
   char out[17];
   std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h));
   return std::string(out, 12);
@@ -174,6 +182,7 @@ class NodeImpl : public Node {
       d.port = PortOf(transport_->LocalAddress());
       d.signature_hash = SignatureHash(signature_);
       d.role = config_.role;
+      d.protocol_version = gossip::kProtocolVersion;  // peers on another wire version are skipped
       discoveries_.push_back(discovery::MakeAvahiDiscovery(d));
     }
     return Status::Ok();
@@ -193,6 +202,8 @@ class NodeImpl : public Node {
                             << "): saving a checkpoint and shutting down";
       Shutdown();
     });
+    const sigset_t stop = StopSignals();
+    ::pthread_sigmask(SIG_UNBLOCK, &stop, nullptr);  // one held since HoldStopSignals() arrives now
     training_->Start();
     for (auto& d : discoveries_) {
       Status s = d->Start([this](const discovery::PeerEvent& e) { OnPeerEvent(e); });
@@ -263,6 +274,7 @@ class NodeImpl : public Node {
     in.signature = signature_;
     in.uptime_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     in.training = training_->Progress();
+    in.offers_dropped = shared_.offers_dropped();
     in.scored_model_path = checkpointer_.exported_path();
     in.params = shared_.Snapshot().params;
     in.engine = engine_.Stats();
@@ -319,6 +331,11 @@ Result<std::pair<std::unique_ptr<nn::Model>, CheckpointMeta>> LoadOrCreateModel(
 }
 
 }  // namespace
+
+void HoldStopSignals() {
+  const sigset_t stop = StopSignals();
+  ::pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+}
 
 Result<std::unique_ptr<Node>> Node::Create(const Config& config) {
   Status valid = config.Validate();

@@ -3,7 +3,9 @@
 //   (io thread, TCP transport) <- peer events <- discovery (Avahi thread, static list),
 //   and a StatusServer on the io thread.
 // Run() blocks until SIGINT/SIGTERM/SIGHUP (or Shutdown()), then stops accepting, aborts the
-// exchange in flight, saves a checkpoint and returns 0.
+// exchange in flight, saves a checkpoint and returns 0. A start-up takes a while (data, model,
+// sockets): HoldStopSignals() first keeps a signal sent meanwhile pending rather than fatal,
+// and Run() then takes it: the node starts, and stops at once as above.
 #pragma once
 
 #include <memory>
@@ -12,6 +14,11 @@
 #include "node/config.h"
 
 namespace gl::node {
+
+// Blocks SIGINT, SIGTERM and SIGHUP in the calling thread and the threads it starts from now
+// on. Call it first in the thread that will call Run(), which unblocks them there once it
+// handles them.
+void HoldStopSignals();
 
 class Node {
  public:

@@ -139,6 +139,7 @@ void AddRun(CLI::App& app, int& exit_code) {
       "nohup to keep it running after you log out.\nThe model whose accuracy the node reports is "
       "<state-dir>/model.bin: `gossip-learner eval --model <state-dir>/model.bin --data FILE` scores it.");
   run->callback([config_file, verbose, flags, &exit_code] {
+    HoldStopSignals();  // a signal during start-up then stops the node once it runs, not mid-way
     if (*verbose) SetLogLevel(LogLevel::kDebug);
     Config config;
     if (!config_file->empty()) {

@@ -24,6 +24,7 @@ constexpr Scalar kScalars[] = {
     {"merges", "merges_total", "counter", "Received models merged into the local one."},
     {"merges_clipped", "merges_clipped_total", "counter", "Received models pulled in to the clip radius."},
     {"merges_dropped", "merges_dropped_total", "counter", "Received models beyond the drop radius, not merged."},
+    {"offers_dropped", "offers_dropped_total", "counter", "Received models dropped unmerged: the queue was full."},
     {"clip_radius", "clip_radius", "gauge", "Current clip radius (L2); 0 until enough peers are known."},
     {"train_loss", "train_loss", "gauge", "Mean training loss of the last epoch."},
     {"samples_per_s", "samples_per_second", "gauge", "Training rate."},

@@ -5,7 +5,7 @@
 // then the round number in <state_dir>/round (round_state.h), and keeps the global model's
 // latest scores for the status document.
 //
-// Threading: the RoundWorker methods are called on the io thread; GlobalScores() from any
+// Threading: the RoundWorker methods are called on the io thread; Scores() from any
 // thread. Ownership: `training` must outlive this object (stop training first).
 #pragma once
 

@@ -43,6 +43,7 @@ std::string RenderStatus(const StatusInputs& in) {
       {"merges", t.merges},
       {"merges_clipped", t.merges_clipped},
       {"merges_dropped", t.merges_dropped},
+      {"offers_dropped", in.offers_dropped},
       {"clip_radius", t.clip_radius},
       {"train_loss", t.train_loss},
       {"samples_per_s", t.samples_per_s},

@@ -24,6 +24,7 @@ struct StatusInputs {
   std::string signature;
   double uptime_s = 0;
   TrainingProgress training;
+  std::size_t offers_dropped = 0;  // received models dropped unmerged: more queued than one minibatch takes
   std::string scored_model_path;  // where the model that validation/eval score is saved
   std::vector<float> params;  // current published parameters; only a sample is reported
   gossip::EngineStats engine;

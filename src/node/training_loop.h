@@ -10,7 +10,7 @@
 // TrainingOptions::smoothing_merges), and exports what it scored to model.bin
 // (checkpoint.h); every checkpoint_interval it saves a checkpoint of the raw weights. Stop() ends the
 // loop after the current minibatch, saves a final checkpoint and joins the thread.
-// Coordinator mode (issue 5): Submit() queues a RoundTask, run at the next minibatch
+// Coordinator mode: Submit() queues a RoundTask, run at the next minibatch
 // boundary; while federated (SetFederated) the loop does no free training, it only runs
 // tasks. A task whose training leaves a non-finite value fails and the model stays as it was;
 // a task that trains epochs stops (fails) at the next minibatch once federated mode ends: the

@@ -117,14 +117,5 @@ TEST_F(AvahiDiscoveryTest, SameServiceNameTwiceIsRenamedAndBothVisible) {
   EXPECT_EQ(seen_by_c.Last(b).address, "127.0.0.1:17032");
 }
 
-TEST_F(AvahiDiscoveryTest, SetRoleRepublishesTxt) {
-  ASSERT_NO_FATAL_FAILURE(StartPair(17041));
-  EXPECT_EQ(seen_by_a_.Last(b_).txt.at("role"), "node");
-  node_b_->SetRole("coordinator");
-  ASSERT_TRUE(seen_by_a_.WaitForCount(PeerEvent::Kind::kUp, b_, 2, kDeadline));
-  EXPECT_EQ(seen_by_a_.Last(b_).txt.at("role"), "coordinator");
-  EXPECT_EQ(seen_by_a_.Count(PeerEvent::Kind::kDown, b_), 0);
-}
-
 }  // namespace
 }  // namespace gl::discovery::testing

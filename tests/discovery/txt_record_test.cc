@@ -35,36 +35,40 @@ TEST(TxtRecordTest, ServiceNameDefaultsToNodeIdAndFitsOneLabel) {
 }
 
 TEST(TxtRecordTest, PublishesAllKeys) {
-  EXPECT_EQ(MakeTxt(Ours(), "coordinator"),
+  Options coordinator = Ours();
+  coordinator.role = "coordinator"s;
+  EXPECT_EQ(MakeTxt(coordinator),
             (TxtMap{{"id", "a"}, {"proto", "2"}, {"sig", "s1"}, {"cluster", "lab"}, {"role", "coordinator"}}));
 }
 
 TEST(TxtRecordTest, AcceptsPeerOfSameClusterProtocolAndSignature) {
-  EXPECT_EQ(SkipReason(Ours(), MakeTxt(Other("b"), "node")), "");
+  EXPECT_EQ(SkipReason(Ours(), MakeTxt(Other("b"))), "");
 }
 
 TEST(TxtRecordTest, SkipsOwnServiceAndMissingId) {
-  EXPECT_EQ(SkipReason(Ours(), MakeTxt(Ours(), "node")), "own service");
-  EXPECT_EQ(SkipReason(Ours(), MakeTxt(Other(""), "node")), "no id");
+  EXPECT_EQ(SkipReason(Ours(), MakeTxt(Ours())), "own service");
+  EXPECT_EQ(SkipReason(Ours(), MakeTxt(Other(""))), "no id");
 }
 
 TEST(TxtRecordTest, SkipsOtherClusterProtocolOrSignature) {
   Options cluster = Other("b");
   cluster.cluster = "prod";
-  EXPECT_EQ(SkipReason(Ours(), MakeTxt(cluster, "node")), "cluster 'prod'");
+  EXPECT_EQ(SkipReason(Ours(), MakeTxt(cluster)), "cluster 'prod'");
   Options proto = Other("b");
   proto.protocol_version = 3;
-  EXPECT_EQ(SkipReason(Ours(), MakeTxt(proto, "node")), "protocol '3'");
+  EXPECT_EQ(SkipReason(Ours(), MakeTxt(proto)), "protocol '3'");
   Options sig = Other("b");
   sig.signature_hash = "s2";
-  EXPECT_EQ(SkipReason(Ours(), MakeTxt(sig, "node")), "signature 's2'");
-  TxtMap missing = MakeTxt(Other("b"), "node");
+  EXPECT_EQ(SkipReason(Ours(), MakeTxt(sig)), "signature 's2'");
+  TxtMap missing = MakeTxt(Other("b"));
   missing.erase("cluster");
   EXPECT_EQ(SkipReason(Ours(), missing), "cluster ''");
 }
 
 TEST(TxtRecordTest, AvahiListRoundTripsIncludingEmptyValues) {
-  const TxtMap txt = MakeTxt(Other("b"), "");
+  Options no_role = Other("b");
+  no_role.role = ""s;
+  const TxtMap txt = MakeTxt(no_role);
   AvahiStringList* list = ToAvahiTxt(txt);
   EXPECT_EQ(FromAvahiTxt(list), txt);
   avahi_string_list_free(list);

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "cluster_util.h"
+#include "common/host_port.h"
 #include "gossip/codec.h"
 #include "gossip/tcp_transport.h"
 
@@ -92,9 +93,8 @@ TEST_F(EngineTcpTest, GarbageBodiesAreAnsweredWithErrorAndGossipGoesOn) {
     AddNode(options, static_cast<float>(i));
   }
   StartFullMesh(nodes_);
-  auto parts = SplitHostPort(nodes_[0].address);
-  const asio::ip::tcp::endpoint target(asio::ip::make_address(parts->first),
-                                       static_cast<unsigned short>(std::stoi(parts->second)));
+  const HostPort address = ParseHostPort(nodes_[0].address).value();
+  const asio::ip::tcp::endpoint target(asio::ip::make_address(address.host), address.port);
   const std::vector<std::uint8_t> garbage = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 1, 2, 3};
   int answered = 0;
   for (MessageType type : {MessageType::kHello, MessageType::kExchangeRequest, MessageType::kPing}) {

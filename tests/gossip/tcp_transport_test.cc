@@ -26,11 +26,11 @@ class TcpTransportTest : public ::testing::Test {
   void SetUp() override { StartServer(ServerOptions()); }
   virtual TcpOptions ServerOptions() const { return TcpOptions{1u << 20, 4, milliseconds(300)}; }
 
-  void StartServer(const TcpOptions& options) {
-    auto server = TcpTransport::Create(io_, "127.0.0.1:0", options);
+  void StartServer(const TcpOptions& options, const std::string& listen = "127.0.0.1:0") {
+    auto server = TcpTransport::Create(io_, listen, options);
     ASSERT_TRUE(server.ok()) << server.status().ToString();
     server_ = std::move(server).value();
-    auto client = TcpTransport::Create(io_, "127.0.0.1:0", options);
+    auto client = TcpTransport::Create(io_, listen, options);
     ASSERT_TRUE(client.ok());
     client_ = std::move(client).value();
     // Echo server: answers a Ping with a Pong carrying the same body; keeps a Hello unanswered.
@@ -311,10 +311,44 @@ TEST_F(TcpTransportTest, ShutdownIsIdempotentAndFailsLaterRequests) {
   EXPECT_NE(status.message().find("shut down"), std::string::npos);
 }
 
+// IPv6 addresses are read as everywhere else (common/host_port.h): in brackets.
+class TcpTransportIpv6Test : public TcpTransportTest {
+ protected:
+  void SetUp() override {
+    std::error_code ec;
+    tcp::acceptor probe(raw_io_);
+    probe.open(tcp::v6(), ec);
+    if (!ec) probe.bind(tcp::endpoint(asio::ip::address_v6::loopback(), 0), ec);
+    if (ec) GTEST_SKIP() << "no IPv6 loopback (::1) on this machine: " << ec.message();
+    StartServer(ServerOptions(), "[::1]:0");
+  }
+};
+
+TEST_F(TcpTransportIpv6Test, ListensAndAnswersOnABracketedAddress) {
+  const std::string address = ServerAddress();
+  EXPECT_EQ(address.rfind("[::1]:", 0), 0u) << address;
+  auto [status, reply] = Request(address, EncodeMessage(Ping{"v6"}));
+  ASSERT_TRUE(status.ok()) << status.ToString();
+  EXPECT_EQ(DecodeMessage<Pong>(reply).value().node_id, "v6");
+}
+
+TEST_F(TcpTransportIpv6Test, UnbracketedAddressIsRefusedSayingTheForm) {
+  const std::string address = ServerAddress();
+  const std::string unbracketed = "::1" + address.substr(address.find("]:") + 1);  // "::1:PORT"
+  auto [status, reply] = Request(unbracketed, EncodeMessage(Ping{"x"}));
+  EXPECT_EQ(status.code(), Status::Code::kInvalidArgument) << status.ToString();
+  EXPECT_NE(status.message().find("brackets"), std::string::npos) << status.ToString();
+  EXPECT_EQ(requests_served_, 0);
+  Status listen = TcpTransport::Create(raw_io_, "::1:0", TcpOptions{}).status();
+  EXPECT_EQ(listen.code(), Status::Code::kInvalidArgument) << listen.ToString();
+  EXPECT_NE(listen.message().find("HOST:PORT"), std::string::npos) << listen.ToString();
+}
+
 TEST(TcpTransportCreateTest, RejectsBadListenAddresses) {
   asio::io_context io;
   EXPECT_EQ(TcpTransport::Create(io, "localhost", TcpOptions{}).status().code(), Status::Code::kInvalidArgument);
   EXPECT_EQ(TcpTransport::Create(io, "1.2.3:80", TcpOptions{}).status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(TcpTransport::Create(io, "127.0.0.1:80:1", TcpOptions{}).status().code(), Status::Code::kInvalidArgument);
   EXPECT_EQ(TcpTransport::Create(io, "192.0.2.1:0", TcpOptions{}).status().code(), Status::Code::kIoError);
 }
 

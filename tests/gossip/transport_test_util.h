@@ -12,6 +12,7 @@
 #include <future>
 #include <string>
 
+#include "common/host_port.h"
 #include "gossip/tcp_transport.h"
 
 namespace gl::gossip::test_util {
@@ -31,12 +32,12 @@ auto RunOnIo(asio::io_context& io, F f) {
 inline asio::ip::tcp::socket RawConnect(asio::io_context& io, const std::string& host_port,
                                         std::chrono::seconds timeout, const std::string& source_host = "") {
   asio::ip::tcp::socket socket(io);
-  auto parts = SplitHostPort(host_port);
+  const HostPort address = ParseHostPort(host_port).value();
   if (!source_host.empty()) {
     socket.open(asio::ip::tcp::v4());
     socket.bind(asio::ip::tcp::endpoint(asio::ip::make_address(source_host), 0));
   }
-  socket.connect(asio::ip::tcp::endpoint(asio::ip::make_address(parts->first), std::stoi(parts->second)));
+  socket.connect(asio::ip::tcp::endpoint(asio::ip::make_address(address.host), address.port));
   timeval tv{static_cast<time_t>(timeout.count()), 0};
   setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   return socket;

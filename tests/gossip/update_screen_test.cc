@@ -44,5 +44,12 @@ TEST(ScreenUpdateTest, ZeroMeansNoBound) {
   EXPECT_TRUE(ScreenUpdate(Remote({1e30f, 1e30f}), "sig", {1.0f, 1.0f}, 0, kGossipUpdateToModelNorm).ok());
 }
 
+TEST(PeerKeyTest, KeysByTheHostOfTheAddressIpv6WithoutBrackets) {
+  EXPECT_EQ(PeerKey("a", "127.0.0.1:7070"), "a@127.0.0.1");
+  EXPECT_EQ(PeerKey("a", "[::1]:7070"), "a@::1");
+  EXPECT_EQ(PeerKey("a", "[fe80::1%eth0]:7070"), "a@fe80::1%eth0");
+  EXPECT_EQ(PeerKey("a", "in-memory-node"), "a@in-memory-node");  // not HOST:PORT: the address is the host
+}
+
 }  // namespace
 }  // namespace gl::gossip

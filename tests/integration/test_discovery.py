@@ -140,6 +140,42 @@ class DiscoveryTest(ClusterTestCase):
                     self.assertEqual(entry["found_by"], ["mdns"], entry)
                     self.assertEqual(entry["id"], other.name, entry)
 
+    def test_txt_record_names_the_wire_version_and_the_role(self):
+        """Peers filter on TXT "proto" and follow a coordinator by TXT "role": both must be what the
+        node speaks and is, as the daemon itself serves them (avahi-browse, not our own resolver)."""
+        shards, _ = self.make_shards(2)
+        coordinator = self.add_node("t-coord", shards[0], COMMON + ["--discovery", "mdns", "--cluster", "it-disc-txt",
+                                                                    "--role", "coordinator", "--min-nodes", "2"])
+        node = self.add_node("t-node", shards[1], COMMON + ["--discovery", "mdns", "--cluster", "it-disc-txt"])
+        for n in (coordinator, node):
+            n.start()
+            n.wait_ready()
+
+        def published():
+            """{node id: TXT dict} of this test's services, once both have resolved."""
+            out = subprocess.run(["avahi-browse", "--resolve", "--parsable", "--terminate", "_gossip-learner._tcp"],
+                                 capture_output=True, text=True, timeout=30).stdout
+            txts = {}
+            for line in out.splitlines():
+                fields = line.split(";")
+                if fields[0] != "=" or len(fields) < 10:
+                    continue
+                txt = dict(item.strip('"').split("=", 1) for item in fields[9].split('" "') if "=" in item)
+                if txt.get("cluster") == "it-disc-txt":
+                    txts[txt.get("id")] = txt
+            return txts if {"t-coord", "t-node"} <= txts.keys() else None
+        txts = wait_for(published, 20, "avahi-browse to resolve both services of cluster it-disc-txt")
+        self.assertEqual(txts["t-coord"]["proto"], "2", txts)  # gossip::kProtocolVersion
+        self.assertEqual(txts["t-node"]["proto"], "2", txts)
+        self.assertEqual(txts["t-coord"]["role"], "coordinator", txts)
+        self.assertEqual(txts["t-node"]["role"], "node", txts)
+        # "sig" is compared verbatim by peers: the published hash of the signature must not change
+        # between builds (FNV-1a 64 from the seed earlier builds used, first 12 hex digits).
+        h = 1469598103934665603
+        for byte in coordinator.status()["signature"].encode():
+            h = ((h ^ byte) * 1099511628211) % 2**64
+        self.assertEqual(txts["t-coord"]["sig"], f"{h:016x}"[:12], txts)
+
     def kill_and_restart(self, nodes, source, stays_listed, crash=None, restart=None):
         """Crashes the last node (default: SIGKILL): every other one must evict it within
         EVICTION_LIMIT_S (state dead; or gone, unless stays_listed). Restarted (default: same

@@ -33,6 +33,15 @@ class ModelCliTest(unittest.TestCase):
     def tearDownClass(cls):
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
+    def test_readme_names_trains_default_out(self):
+        """The README's command table shows train's --out as the binary's default."""
+        res = gl("train", "--help")
+        self.assertEqual(res.returncode, 0, res.stderr)
+        default = next(line.split("=", 1)[1].split()[0] for line in res.stdout.splitlines() if "--out" in line)
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "README.md")) as readme:
+            row = next(line for line in readme if line.startswith("| `gossip-learner train "))
+        self.assertIn(f"--out {default}", row)
+
     def test_a_folder_as_model_is_a_clear_error(self):
         for args in (["predict", "--model", self.tmp, "Smith"], ["eval", "--model", self.tmp, "--data", self.data]):
             with self.subTest(command=args[0]):

@@ -1,6 +1,7 @@
 """Issue 12: a node's state dir, its checkpoints and the model a user takes home.
 
-- SIGHUP (an SSH logout) stops the node like SIGTERM: a checkpoint is written, exit code 0.
+- SIGHUP (an SSH logout) stops the node like SIGTERM: a checkpoint is written, exit code 0; a
+  SIGHUP during start-up (the node reading its data) too, once the node has started.
 - A second node on the same state dir is refused, naming the first one's pid; the first runs on.
 - The accuracy the status reports is that of <state_dir>/model.bin (`gossip-learner eval` on it
   gives the same number), while model.ckpt holds the raw weights a restart resumes from.
@@ -10,6 +11,7 @@
   spare, the node deletes it to make room and keeps saving its progress.
 """
 import glob
+import errno
 import json
 import os
 import re
@@ -80,6 +82,36 @@ class NodeStateTest(ClusterTestCase):
         self.assertIn("saving a checkpoint and shutting down", self.log_of(node))
         age, _ = checkpoint(ckpt)
         self.assertGreaterEqual(age, 1000)
+
+    def test_sighup_during_start_up_stops_the_node_cleanly_once_started(self):
+        shards, _ = self.make_shards(1)
+        fifo = os.path.join(self.workdir, "data.tsv")
+        os.mkfifo(fifo)  # the node blocks reading it: the signal lands mid-start-up, for sure
+        node = self.add_node("early-hup", fifo, COMMON)
+        node.start()
+
+        def writer():
+            try:
+                return os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)  # ENXIO until the node opens it
+            except OSError as e:
+                if e.errno != errno.ENXIO:
+                    raise
+                self.assertIsNone(node.proc.poll(), f"exited before reading its data:\n{node.log_tail()}")
+                return None
+        fd = wait_for(writer, 30, "the node to open its data", interval=0.02)
+        node.proc.send_signal(signal.SIGHUP)
+        os.set_blocking(fd, True)
+        with open(shards[0], "rb") as f, os.fdopen(fd, "wb") as out:
+            try:
+                out.write(f.read())
+            except BrokenPipeError:
+                pass  # killed by the signal: the return code below says so
+        code = node.proc.wait(60)
+        node.log.close()
+        self.assertEqual(code, 0, f"killed by signal {-code}" if code < 0 else node.log_tail())
+        self.assertIn("saving a checkpoint and shutting down", self.log_of(node))
+        _age, params = checkpoint(os.path.join(node.state_dir, "model.ckpt"))  # complete, checksum verified
+        self.assertGreater(len(params), 0)
 
     def test_second_node_on_the_same_state_dir_is_refused(self):
         shards, _ = self.make_shards(1)

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -9,6 +10,8 @@
 #include "../common/file_size_limit.h"
 #include "common/atomic_file.h"
 #include "common/read_file.h"
+#include "nn/dataset.h"
+#include "nn/hash.h"
 #include "nn/model.h"
 
 namespace gl::node {
@@ -33,6 +36,35 @@ class CheckpointTest : public ::testing::Test {
   }
   std::vector<float> Params(float value) { return std::vector<float>(model_->ParameterCount(), value); }
   std::string Bytes(const std::string& name) { return ReadWholeFile(dir_ + "/" + name, 1 << 20).value(); }
+
+  // A checkpoint as the previous release wrote it (its Checkpointer::Save): `name` holds a
+  // model file of format version 1 (magic, version, hidden size, name length, alphabet,
+  // labels, signature, parameters, FNV-1a 64 checksum; all little-endian) and `name`.meta
+  // holds "AGE EPOCHS\n".
+  void WriteOlderCheckpoint(const std::string& name, const std::vector<float>& params, const std::string& meta) {
+    fs::create_directories(dir_);
+    auto le = [](std::string& out, std::uint64_t value, int bytes) {
+      for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>(value >> (8 * i)));
+    };
+    auto text = [&](std::string& out, const std::string& t) {
+      le(out, t.size(), 4);
+      out += t;
+    };
+    std::string labels;
+    for (const std::string& label : nn::DefaultLabels()) labels += (labels.empty() ? "" : "\n") + label;
+    std::string bytes = "GLMODEL\n";
+    le(bytes, 1, 4);   // format version
+    le(bytes, 8, 4);   // hidden size
+    le(bytes, 20, 4);  // longest name
+    le(bytes, 0, 4);   // alphabet: fold accents
+    text(bytes, labels);
+    text(bytes, model_->Signature());
+    le(bytes, params.size(), 8);
+    for (float p : params) le(bytes, std::bit_cast<std::uint32_t>(p), 4);
+    le(bytes, nn::Fnv1a64(bytes), 8);
+    std::ofstream(dir_ + "/" + name, std::ios::binary) << bytes;
+    std::ofstream(dir_ + "/" + name + ".meta", std::ios::binary) << meta;
+  }
 
   std::string dir_;
   std::unique_ptr<nn::Model> model_;
@@ -133,12 +165,73 @@ TEST_F(CheckpointTest, FullDiskKeepsBothCheckpointsAndLeavesNoTemporary) {
   EXPECT_EQ(r->params[0], 2.0f);
 }
 
-TEST_F(CheckpointTest, CheckpointOfAnOlderVersionIsNamedAsSuch) {
+TEST_F(CheckpointTest, CheckpointOfAnOlderVersionWithoutItsMetaIsNamedAsSuch) {
   ASSERT_TRUE(fs::create_directories(dir_));
   ASSERT_TRUE(model_->Save(dir_ + "/model.ckpt").ok());
   Result<LoadedCheckpoint> r = Checkpointer(dir_).LoadNewest(model_->Signature());
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("older gossip-learner"), std::string::npos) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("model.ckpt.meta"), std::string::npos) << r.status().ToString();
+}
+
+TEST_F(CheckpointTest, OlderPairResumesAndTheNextSaveUpgradesIt) {
+  WriteOlderCheckpoint("model.ckpt", Params(0.25f), "1234 5\n");
+  WriteOlderCheckpoint("model.prev.ckpt", Params(0.125f), "1000 4\n");
+  Checkpointer c(dir_);
+  Result<LoadedCheckpoint> r = c.LoadNewest(model_->Signature());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->older_format);
+  EXPECT_EQ(r->path, dir_ + "/model.ckpt");
+  EXPECT_EQ(r->meta.age, 1234u);
+  EXPECT_EQ(r->meta.epochs, 5u);
+  EXPECT_EQ(r->params, Params(0.25f));
+  EXPECT_TRUE(fs::exists(dir_ + "/model.ckpt.meta")) << "loading alone changes nothing on disk";
+
+  ASSERT_TRUE(c.Save(model_->Signature(), Params(0.5f), {1300, 6}).ok());
+  EXPECT_FALSE(fs::exists(dir_ + "/model.ckpt.meta"));
+  EXPECT_FALSE(fs::exists(dir_ + "/model.prev.ckpt.meta"));
+  r = c.LoadNewest(model_->Signature());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_FALSE(r->older_format);
+  EXPECT_EQ(r->meta.age, 1300u);
+  EXPECT_EQ(r->params, Params(0.5f));
+  Corrupt(dir_ + "/model.ckpt");  // the previous one is the checkpoint resumed from, now in the current format
+  r = c.LoadNewest(model_->Signature());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_FALSE(r->older_format);
+  EXPECT_EQ(r->path, dir_ + "/model.prev.ckpt");
+  EXPECT_EQ(r->meta.age, 1234u);
+  EXPECT_EQ(r->meta.epochs, 5u);
+  EXPECT_EQ(r->params, Params(0.25f));
+}
+
+TEST_F(CheckpointTest, OlderMetaIsParsedStrictlyAndABadPairFallsBackToThePreviousOne) {
+  for (const char* bad : {"", "1234", "1234 5", "1234 5 \n", "-1 5\n", "+1 5\n", "1234  5\n", "1e3 5\n",
+                          "99999999999999999999 5\n", "1234 5\nx", " 1234 5\n"}) {
+    WriteOlderCheckpoint("model.ckpt", Params(0.25f), bad);
+    Result<LoadedCheckpoint> r = Checkpointer(dir_).LoadNewest(model_->Signature());
+    EXPECT_FALSE(r.ok()) << "'" << bad << "' read as age " << r->meta.age;
+    EXPECT_NE(r.status().message().find("--fresh"), std::string::npos) << r.status().ToString();
+  }
+  WriteOlderCheckpoint("model.prev.ckpt", Params(0.125f), "1000 4\n");
+  Result<LoadedCheckpoint> r = Checkpointer(dir_).LoadNewest(model_->Signature());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->path, dir_ + "/model.prev.ckpt");
+  EXPECT_EQ(r->meta.age, 1000u);
+  EXPECT_EQ(r->params, Params(0.125f));
+}
+
+TEST_F(CheckpointTest, OlderPairOfANonFiniteOrOtherModelIsRefused) {
+  std::vector<float> nan = Params(0.25f);
+  nan[3] = std::numeric_limits<float>::quiet_NaN();
+  WriteOlderCheckpoint("model.ckpt", nan, "1234 5\n");
+  Result<LoadedCheckpoint> r = Checkpointer(dir_).LoadNewest(model_->Signature());
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("non-finite"), std::string::npos) << r.status().ToString();
+  WriteOlderCheckpoint("model.ckpt", Params(0.25f), "1234 5\n");
+  nn::ModelOptions bigger;
+  bigger.hidden_size = 16;
+  EXPECT_FALSE(Checkpointer(dir_).LoadNewest(nn::Model::Create(bigger).value()->Signature()).ok());
 }
 
 TEST_F(CheckpointTest, ExportedModelIsAModelFileAndACheckpointSaysToUseIt) {

@@ -86,6 +86,7 @@ nlohmann::json NodeStatus() {
       {"eval", {{"accuracy", 0.625}, {"macro_f1", 0.5}, {"samples", 100}}},
       {"exchanges_ok", 41},
       {"exchanges_failed", 2},
+      {"offers_dropped", 5},
       {"auth_failures", {{"192.0.2.9", 3}, {"192.0.2.10", 4}}},
       {"bytes_sent", 123456789012},
       {"peers", {{{"state", "alive"}}, {{"state", "alive"}}, {{"state", "dead"}}}},
@@ -117,6 +118,7 @@ TEST(PrometheusTextTest, CountersAndGaugesCarryTheStatusValues) {
   EXPECT_EQ(e.Value("gossip_learner_up"), "1");
   EXPECT_EQ(e.Value("gossip_learner_exchanges_ok_total"), "41");
   EXPECT_EQ(e.Value("gossip_learner_exchanges_failed_total"), "2");
+  EXPECT_EQ(e.Value("gossip_learner_offers_dropped_total"), "5");
   EXPECT_EQ(e.Value("gossip_learner_sent_bytes_total"), "123456789012");  // no float rounding
   EXPECT_EQ(e.Value("gossip_learner_uptime_seconds"), "12.5");
   EXPECT_EQ(e.Value("gossip_learner_eval_accuracy"), "0.625");

@@ -15,6 +15,7 @@ TEST(StatusReportTest, HasEveryDocumentedField) {
   in.listen = "0.0.0.0:7070";
   in.signature = "gru1/h128";
   in.training.model_age = 99;
+  in.offers_dropped = 7;
   nn::Metrics m;
   m.accuracy = 0.8;
   m.macro_f1 = 0.5;
@@ -34,10 +35,12 @@ TEST(StatusReportTest, HasEveryDocumentedField) {
 
   nlohmann::json doc = nlohmann::json::parse(RenderStatus(in));
   for (const char* key : {"id", "cluster", "role", "uptime_s", "listen", "signature", "model_age", "epochs", "train_loss",
+                          "merges", "merges_clipped", "merges_dropped", "offers_dropped", "clip_radius",
                           "validation", "eval", "exchanges_ok", "exchanges_failed", "bytes_sent",
                           "bytes_received", "peers", "param_sample"}) {
     EXPECT_TRUE(doc.contains(key)) << key;
   }
+  EXPECT_EQ(doc["offers_dropped"], 7);
   EXPECT_DOUBLE_EQ(doc["validation"]["accuracy"].get<double>(), 0.8);
   EXPECT_TRUE(doc["eval"].is_null());
   EXPECT_EQ(doc["scored_model"], nlohmann::json({{"path", "gl-state/model.bin"}, {"age", 90}, {"weights", "smoothed"},
