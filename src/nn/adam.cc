@@ -34,10 +34,11 @@ double SquaredNorm(std::span<const float> x) {
 
 }  // namespace
 
-void Adam::Step(const std::vector<std::span<float>>& params, std::span<const float> grads, float learning_rate,
+bool Adam::Step(const std::vector<std::span<float>>& params, std::span<const float> grads, float learning_rate,
                 float clip_norm) {
   if (m_.size() != grads.size()) m_.assign(grads.size(), 0.0f), v_.assign(grads.size(), 0.0f), steps_ = 0;
   const double norm = std::sqrt(SquaredNorm(grads));
+  if (!std::isfinite(norm)) return false;
   const float scale = clip_norm > 0 && norm > clip_norm ? static_cast<float>(clip_norm / (norm + 1e-6)) : 1.0f;
   ++steps_;
   const auto correction1 = static_cast<float>(1.0 - std::pow(kBeta1, static_cast<double>(steps_)));
@@ -49,6 +50,7 @@ void Adam::Step(const std::vector<std::span<float>>& params, std::span<const flo
     Update(block.size(), block.data(), m_.data() + i, v_.data() + i, grads.data() + i, scale, step_size, sqrt_c2);
     i += block.size();
   }
+  return true;
 }
 
 }  // namespace gl::nn

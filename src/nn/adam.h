@@ -15,8 +15,11 @@ namespace gl::nn {
 class Adam {
  public:
   // One step: scales `grads` (all parameters, flat, same order as `params`) down to norm
-  // `clip_norm` if larger (0 = no clipping), then updates `params` in place.
-  void Step(const std::vector<std::span<float>>& params, std::span<const float> grads, float learning_rate,
+  // `clip_norm` if larger (0 = no clipping), then updates `params` in place. A gradient
+  // with a non-finite value is skipped whole (returns false; params, moments and step
+  // count unchanged): one NaN in the moments would poison every later step, even after
+  // the parameters are restored.
+  bool Step(const std::vector<std::span<float>>& params, std::span<const float> grads, float learning_rate,
             float clip_norm);
 
  private:

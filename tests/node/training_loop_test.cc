@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <future>
 #include <limits>
+#include <thread>
 
 namespace gl::node {
 namespace {
@@ -48,6 +49,17 @@ class TrainingLoopTest : public ::testing::Test {
   }
 
   // Submits `task`; its result, or Timeout if it has not ended within `deadline`.
+  // Polls `condition` until it holds or `deadline` passes.
+  template <typename Condition>
+  static bool WaitFor(Condition condition, std::chrono::milliseconds deadline) {
+    const auto end = std::chrono::steady_clock::now() + deadline;
+    while (!condition()) {
+      if (std::chrono::steady_clock::now() > end) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return true;
+  }
+
   std::future<Result<RoundTaskResult>> Submit(RoundTask task) {
     auto done = std::make_shared<std::promise<Result<RoundTaskResult>>>();
     std::future<Result<RoundTaskResult>> result = done->get_future();
@@ -79,8 +91,12 @@ TEST_F(TrainingLoopTest, RoundThatMakesTheModelNonFiniteFailsAndChangesNothing) 
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("non-finite"), std::string::npos) << r.status().ToString();
   EXPECT_EQ(shared_->Snapshot().params, initial_);  // nothing published
-  // The model the node goes on with (and saves at Stop) is finite.
+  // The model the node goes on with (and trains, and saves at Stop) stays finite: the failed
+  // round left nothing behind, neither in the parameters nor in the optimizer's moments.
+  const std::uint64_t trained = loop_->Progress().samples_trained;
   loop_->SetFederated(false, {});
+  ASSERT_TRUE(WaitFor([&] { return loop_->Progress().samples_trained >= trained + 3 * 64; }, seconds(30)))
+      << "no local training after the node left federated mode";
   loop_->Stop();
   Result<LoadedCheckpoint> saved = checkpointer_->LoadNewest(shared_->Snapshot().signature);
   ASSERT_TRUE(saved.ok()) << saved.status().ToString();
@@ -89,12 +105,7 @@ TEST_F(TrainingLoopTest, RoundThatMakesTheModelNonFiniteFailsAndChangesNothing) 
 
 TEST_F(TrainingLoopTest, RoundTrainingStopsWhenTheNodeStopsFollowingItsCoordinator) {
   auto result = Submit(Training(1e-3f, 1000, 1));  // 64,000 minibatches
-  ASSERT_TRUE([&] {
-    for (int i = 0; i < 3000 && loop_->Progress().samples_trained == 0; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return loop_->Progress().samples_trained > 0;
-  }());
+  ASSERT_TRUE(WaitFor([&] { return loop_->Progress().samples_trained > 0; }, seconds(30)));
   loop_->SetFederated(false, {});
   ASSERT_EQ(result.wait_for(seconds(5)), std::future_status::ready) << "still training an orphaned round";
   Result<RoundTaskResult> r = result.get();
