@@ -14,9 +14,9 @@
 
 #include "common/heap_tuning.h"
 #include "common/log.h"
-#include "gossip/codec.h"
-#include "gossip/merge.h"
-#include "gossip/tcp_transport.h"
+#include "gossip/wire/codec.h"
+#include "gossip/merge/merge.h"
+#include "gossip/wire/tcp_transport.h"
 
 namespace gl::gossip {
 namespace {

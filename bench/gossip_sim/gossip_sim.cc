@@ -22,9 +22,9 @@
 #include <tuple>
 #include <vector>
 
-#include "gossip/merge.h"
-#include "gossip/update_clip.h"
-#include "gossip/update_screen.h"
+#include "gossip/merge/merge.h"
+#include "gossip/merge/update_clip.h"
+#include "gossip/merge/update_screen.h"
 #include "nn/dataset.h"
 #include "nn/model.h"
 #include "nn/split.h"
@@ -43,12 +43,12 @@ struct SimOptions {
   int hidden = 128;
   int batch_size = 32;
   float dropout = 0.4f;  // defaults as the node's (config/node.toml)
-  std::size_t smoothing_merges = 32;  // as TrainingOptions::smoothing_merges
+  std::size_t smoothing_merges = 32;  // as TrainingLoopOptions::smoothing_merges
   std::string merge = "age-weighted";
   gl::node::LearningRateSchedule schedule{0.02f, 10, 1e-4f};
   std::uint64_t seed = 1;
   double max_update_norm = 200;  // as the node's default (config/node.toml)
-  double clip_factor = 0;        // > 0: clip received models (gossip/update_clip.h)
+  double clip_factor = 0;        // > 0: clip received models (gossip/merge/update_clip.h)
   std::size_t clip_window = 8;
   double clip_drop = 0;          // > 0: do not merge models beyond this x the clip radius
   double radial_cap = 0;         // > 0: cap the pull along the local model at this x its norm

@@ -30,10 +30,10 @@
 #include "common/heap_tuning.h"
 #include "common/host_port.h"
 #include "common/log.h"
-#include "gossip/auth.h"
-#include "gossip/codec.h"
-#include "gossip/merge.h"
-#include "gossip/tcp_transport.h"
+#include "gossip/wire/auth.h"
+#include "gossip/wire/codec.h"
+#include "gossip/merge/merge.h"
+#include "gossip/wire/tcp_transport.h"
 
 namespace gl::gossip {
 namespace {

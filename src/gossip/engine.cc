@@ -5,8 +5,8 @@
 #include <utility>
 
 #include "common/log.h"
-#include "gossip/codec.h"
-#include "gossip/update_screen.h"
+#include "gossip/wire/codec.h"
+#include "gossip/merge/update_screen.h"
 
 namespace gl::gossip {
 namespace {

@@ -26,12 +26,12 @@
 #include <vector>
 
 #include "common/status.h"
-#include "gossip/auth_rate_limit.h"
-#include "gossip/messages.h"
+#include "gossip/wire/auth_rate_limit.h"
+#include "gossip/wire/messages.h"
 #include "gossip/model_snapshot.h"
 #include "gossip/options.h"
 #include "gossip/peer_table.h"
-#include "gossip/transport.h"
+#include "gossip/wire/transport.h"
 
 namespace gl::gossip {
 

@@ -2,9 +2,9 @@
 #include <utility>
 
 #include "common/log.h"
-#include "gossip/codec.h"
+#include "gossip/wire/codec.h"
 #include "gossip/engine.h"
-#include "gossip/update_screen.h"
+#include "gossip/merge/update_screen.h"
 
 namespace gl::gossip {
 namespace {

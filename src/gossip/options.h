@@ -10,8 +10,8 @@
 #include <string>
 
 #include "common/status.h"
-#include "gossip/auth.h"
-#include "gossip/frame_format.h"
+#include "gossip/wire/auth.h"
+#include "gossip/wire/frame_format.h"
 
 namespace gl::gossip {
 

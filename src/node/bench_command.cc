@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "common/process_stats.h"
-#include "gossip/auth.h"
-#include "gossip/codec.h"
-#include "gossip/messages.h"
+#include "gossip/wire/auth.h"
+#include "gossip/wire/codec.h"
+#include "gossip/wire/messages.h"
 #include "nn/gemm.h"
 #include "nn/model.h"
 #include "node/build_info.h"

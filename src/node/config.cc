@@ -7,7 +7,7 @@
 #include <toml++/toml.h>
 
 #include "common/host_port.h"
-#include "gossip/round_messages.h"
+#include "gossip/wire/round_messages.h"
 
 namespace gl::node {
 namespace {

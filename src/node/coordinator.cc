@@ -6,10 +6,10 @@
 #include <utility>
 
 #include "common/log.h"
-#include "gossip/codec.h"
-#include "gossip/fednova.h"
-#include "gossip/round_messages.h"
-#include "gossip/trimmed_mean.h"
+#include "gossip/wire/codec.h"
+#include "gossip/rounds/fednova.h"
+#include "gossip/wire/round_messages.h"
+#include "gossip/rounds/trimmed_mean.h"
 #include "node/round_state.h"
 #include "node/server_optimizer_file.h"
 

@@ -15,11 +15,11 @@
 
 #include "common/status.h"
 #include "gossip/engine.h"
-#include "gossip/fedavg.h"
-#include "gossip/round_driver.h"
-#include "gossip/strategy.h"
+#include "gossip/rounds/fedavg.h"
+#include "gossip/rounds/round_driver.h"
+#include "gossip/rounds/strategy.h"
 #include "node/config.h"
-#include "node/round_worker.h"
+#include "node/node_round_worker.h"
 
 namespace gl::node {
 

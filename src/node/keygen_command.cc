@@ -11,7 +11,7 @@
 #include <string>
 
 #include "common/status.h"
-#include "gossip/auth.h"
+#include "gossip/wire/auth.h"
 
 namespace gl::node {
 namespace {

@@ -16,16 +16,16 @@
 #include "common/log.h"
 #include "common/thread_priority.h"
 #include "discovery/discovery.h"
-#include "gossip/codec.h"
+#include "gossip/wire/codec.h"
 #include "gossip/engine.h"
-#include "gossip/frame_format.h"
-#include "gossip/round_participant.h"
-#include "gossip/tcp_transport.h"
+#include "gossip/wire/frame_format.h"
+#include "gossip/rounds/round_participant.h"
+#include "gossip/wire/tcp_transport.h"
 #include "nn/hash.h"
 #include "nn/split.h"
 #include "node/checkpoint.h"
 #include "node/coordinator.h"
-#include "node/round_worker.h"
+#include "node/node_round_worker.h"
 #include "node/shared_model.h"
 #include "node/status_report.h"
 #include "node/status_server.h"
@@ -147,7 +147,7 @@ class NodeImpl : public Node {
         status_server_(*io_, config.StatusSocketPath(), [this] { return Render(); }),
         signals_(*io_, SIGINT, SIGTERM),
         started_(std::chrono::steady_clock::now()) {
-    TrainingOptions t;
+    TrainingLoopOptions t;
     t.batch_size = config.batch_size;
     t.eval_interval = Ms(config.eval_interval_s);
     t.checkpoint_interval = Ms(config.checkpoint_interval_s);

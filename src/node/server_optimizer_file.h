@@ -1,4 +1,4 @@
-// The coordinator's server optimizer state on disk (gossip/server_optimizer.h), so that a
+// The coordinator's server optimizer state on disk (gossip/rounds/server_optimizer.h), so that a
 // restarted coordinator continues with the same momentum / Adam moments.
 //
 // <state_dir>/server_optimizer, all integers little-endian (common/little_endian.h):
@@ -20,8 +20,8 @@
 #include <string>
 
 #include "common/status.h"
-#include "gossip/server_optimizer.h"
-#include "gossip/strategy.h"
+#include "gossip/rounds/server_optimizer.h"
+#include "gossip/rounds/strategy.h"
 
 namespace gl::node {
 

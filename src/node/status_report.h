@@ -8,10 +8,10 @@
 #include <optional>
 
 #include "gossip/engine.h"
-#include "gossip/tcp_transport.h"
-#include "gossip/round_driver.h"
-#include "gossip/round_participant.h"
-#include "node/round_worker.h"
+#include "gossip/wire/tcp_transport.h"
+#include "gossip/rounds/round_driver.h"
+#include "gossip/rounds/round_participant.h"
+#include "node/node_round_worker.h"
 #include "node/training_loop.h"
 
 namespace gl::node {

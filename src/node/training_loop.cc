@@ -17,7 +17,7 @@ bool Due(Clock::time_point last, std::chrono::milliseconds interval) {
 
 TrainingLoop::TrainingLoop(std::unique_ptr<nn::Model> model, nn::Dataset train, nn::Dataset validation,
                            std::optional<nn::Dataset> eval, SharedModel& shared, Checkpointer& checkpointer,
-                           TrainingOptions options, CheckpointMeta start)
+                           TrainingLoopOptions options, CheckpointMeta start)
     : model_(std::move(model)),
       train_(std::move(train)),
       validation_(std::move(validation)),

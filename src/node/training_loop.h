@@ -7,7 +7,7 @@
 // epoch shorter than min_epoch_duration waits out the rest. Every
 // eval_interval it scores the model on the local validation split (and on the common
 // eval set, if any): the running average of its models right after each merge (see
-// TrainingOptions::smoothing_merges), and exports what it scored to model.bin
+// TrainingLoopOptions::smoothing_merges), and exports what it scored to model.bin
 // (checkpoint.h); every checkpoint_interval it saves a checkpoint of the raw weights. Stop() ends the
 // loop after the current minibatch, saves a final checkpoint and joins the thread.
 // Coordinator mode: Submit() queues a RoundTask, run at the next minibatch
@@ -28,9 +28,9 @@
 #include <random>
 #include <thread>
 
-#include "gossip/merge.h"
-#include "gossip/peer_window.h"
-#include "gossip/update_clip.h"
+#include "gossip/merge/merge.h"
+#include "gossip/merge/peer_window.h"
+#include "gossip/merge/update_clip.h"
 #include "nn/model.h"
 #include "node/checkpoint.h"
 #include "node/learning_rate.h"
@@ -63,18 +63,18 @@ struct TrainingProgress {
   bool scored_saved = false;      // written to model.bin (false: the write failed, see the log)
 };
 
-struct TrainingOptions {
+struct TrainingLoopOptions {
   int batch_size = 32;
   std::chrono::milliseconds eval_interval{10000};        // 0 = never during the run
   std::chrono::milliseconds checkpoint_interval{30000};  // 0 = only at Stop()
   gossip::MergeRule merge_rule = gossip::MergeRule::kAgeWeighted;
-  // > 0: the robust merge (gossip/peer_window.h). Each merge is the coordinate-wise trimmed
+  // > 0: the robust merge (gossip/merge/peer_window.h). Each merge is the coordinate-wise trimmed
   // mean of the local model and the latest models of the last `merge_window` distinct
   // senders, and merge_rule is unused. 0 = merge every received model by merge_rule.
   std::size_t merge_window = 0;
   // > 0: each received model farther from the local one than clip_factor x the median
   // distance of the last clip_window distinct senders is pulled in to that radius before it
-  // is merged (gossip/update_clip.h). 0 = no clipping.
+  // is merged (gossip/merge/update_clip.h). 0 = no clipping.
   double clip_factor = 0;
   std::size_t clip_window = 8;
   // > 0 (with clipping): a received model farther than this x the clip radius is not merged.
@@ -108,7 +108,7 @@ class TrainingLoop {
   // `shared` and `checkpointer` must outlive this object.
   TrainingLoop(std::unique_ptr<nn::Model> model, nn::Dataset train, nn::Dataset validation,
                std::optional<nn::Dataset> eval, SharedModel& shared, Checkpointer& checkpointer,
-               TrainingOptions options, CheckpointMeta start);
+               TrainingLoopOptions options, CheckpointMeta start);
   ~TrainingLoop();
   TrainingLoop(const TrainingLoop&) = delete;
   TrainingLoop& operator=(const TrainingLoop&) = delete;
@@ -148,7 +148,7 @@ class TrainingLoop {
   std::optional<nn::Dataset> eval_;
   SharedModel& shared_;
   Checkpointer& checkpointer_;
-  TrainingOptions options_;
+  TrainingLoopOptions options_;
   ParameterEma smoothed_{options_.smoothing_merges};  // training thread only
   std::vector<nn::Example> batch_;  // training thread only: reused minibatch buffer
   gossip::ModelSnapshot local_;  // training thread only: signature + scratch for merging

@@ -7,10 +7,10 @@
 #include <span>
 #include <utility>
 
-#include "gossip/auth.h"
-#include "gossip/codec.h"
-#include "gossip/messages.h"
-#include "gossip/round_messages.h"
+#include "gossip/wire/auth.h"
+#include "gossip/wire/codec.h"
+#include "gossip/wire/messages.h"
+#include "gossip/wire/round_messages.h"
 
 namespace gl::gossip {
 namespace {

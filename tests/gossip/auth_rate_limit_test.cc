@@ -1,5 +1,5 @@
 // HostRateLimiter and LogGate on a synthetic clock.
-#include "gossip/auth_rate_limit.h"
+#include "gossip/wire/auth_rate_limit.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // AuthSession and key files: sealing, opening, and every way a frame must fail to open, with
 // and without encryption.
-#include "gossip/auth.h"
+#include "gossip/wire/auth.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -11,7 +11,7 @@
 #include <fstream>
 #include <span>
 
-#include "gossip/codec.h"
+#include "gossip/wire/codec.h"
 
 namespace gl::gossip {
 namespace {

@@ -8,9 +8,9 @@
 #include <thread>
 
 #include "transport_test_util.h"
-#include "gossip/auth.h"
-#include "gossip/codec.h"
-#include "gossip/tcp_transport.h"
+#include "gossip/wire/auth.h"
+#include "gossip/wire/codec.h"
+#include "gossip/wire/tcp_transport.h"
 
 namespace gl::gossip {
 using test_util::ClosedByServer;

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "gossip/engine.h"
-#include "gossip/merge.h"
+#include "gossip/merge/merge.h"
 
 namespace gl::gossip {
 

@@ -1,4 +1,4 @@
-#include "gossip/codec.h"
+#include "gossip/wire/codec.h"
 
 #include <gtest/gtest.h>
 

@@ -6,8 +6,8 @@
 
 #include "cluster_util.h"
 #include "common/host_port.h"
-#include "gossip/codec.h"
-#include "gossip/tcp_transport.h"
+#include "gossip/wire/codec.h"
+#include "gossip/wire/tcp_transport.h"
 
 namespace gl::gossip {
 namespace {

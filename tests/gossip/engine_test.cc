@@ -7,8 +7,8 @@
 #include <functional>
 #include <limits>
 
-#include "gossip/codec.h"
-#include "gossip/in_memory_transport.h"
+#include "gossip/wire/codec.h"
+#include "gossip/wire/in_memory_transport.h"
 #include "cluster_util.h"
 
 namespace gl::gossip {

@@ -2,7 +2,7 @@
 // ciphertext, for both modes, for lengths around the 16-byte Poly1305 and 64-byte ChaCha20
 // blocks, sealed whole or in chunks; the opener, whole or in chunks, accepts exactly what
 // libsodium sealed in one go and fails on any flipped bit of header, body or tag.
-#include "gossip/frame_cipher.h"
+#include "gossip/wire/frame_cipher.h"
 
 #include <gtest/gtest.h>
 #include <sodium.h>
@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "gossip/auth.h"
+#include "gossip/wire/auth.h"
 
 namespace gl::gossip {
 namespace {

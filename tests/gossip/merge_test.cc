@@ -1,4 +1,4 @@
-#include "gossip/merge.h"
+#include "gossip/merge/merge.h"
 
 #include <gtest/gtest.h>
 

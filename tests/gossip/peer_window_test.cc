@@ -1,10 +1,10 @@
 // The robust gossip merge: coordinate-wise trimmed mean and the window of distinct senders,
 // against values computed by hand.
-#include "gossip/peer_window.h"
+#include "gossip/merge/peer_window.h"
 
 #include <gtest/gtest.h>
 
-#include "gossip/coordinate_trim.h"
+#include "gossip/merge/coordinate_trim.h"
 
 namespace gl::gossip {
 namespace {

@@ -1,6 +1,6 @@
 // RoundDriver and RoundParticipant on InMemoryNetwork: a coordinator and a few participants
 // whose training is faked (global + delta), in one process on one io_context.
-#include "gossip/round_driver.h"
+#include "gossip/rounds/round_driver.h"
 
 #include <gtest/gtest.h>
 
@@ -8,10 +8,10 @@
 #include <limits>
 
 #include "cluster_util.h"
-#include "gossip/codec.h"
-#include "gossip/fedavg.h"
-#include "gossip/in_memory_transport.h"
-#include "gossip/round_participant.h"
+#include "gossip/wire/codec.h"
+#include "gossip/rounds/fedavg.h"
+#include "gossip/wire/in_memory_transport.h"
+#include "gossip/rounds/round_participant.h"
 
 namespace gl::gossip {
 namespace {

@@ -3,9 +3,9 @@
 
 #include <set>
 
-#include "gossip/fedavg.h"
-#include "gossip/fednova.h"
-#include "gossip/trimmed_mean.h"
+#include "gossip/rounds/fedavg.h"
+#include "gossip/rounds/fednova.h"
+#include "gossip/rounds/trimmed_mean.h"
 
 namespace gl::gossip {
 namespace {
@@ -172,14 +172,14 @@ TEST(TrimmedMeanTest, ThreeRepliesGiveTheMedian) {
   EXPECT_FLOAT_EQ((*global)[0], 5.0f);
 }
 
-TEST(TrimmedMeanTest, TrimCount) {
+TEST(TrimmedMeanTest, TrimmedPerSide) {
   TrimmedMean robust(Options(1, 2), 0.2);
-  EXPECT_EQ(robust.TrimCount(1), 0u);
-  EXPECT_EQ(robust.TrimCount(2), 0u);  // two replies are averaged: neither can outvote the other
-  EXPECT_EQ(robust.TrimCount(3), 1u);
-  EXPECT_EQ(robust.TrimCount(8), 1u);
-  EXPECT_EQ(robust.TrimCount(10), 2u);
-  EXPECT_EQ(TrimmedMean(Options(1, 2), 0.45).TrimCount(4), 1u);  // always keeps at least two of four
+  EXPECT_EQ(robust.TrimmedPerSide(1), 0u);
+  EXPECT_EQ(robust.TrimmedPerSide(2), 0u);  // two replies are averaged: neither can outvote the other
+  EXPECT_EQ(robust.TrimmedPerSide(3), 1u);
+  EXPECT_EQ(robust.TrimmedPerSide(8), 1u);
+  EXPECT_EQ(robust.TrimmedPerSide(10), 2u);
+  EXPECT_EQ(TrimmedMean(Options(1, 2), 0.45).TrimmedPerSide(4), 1u);  // always keeps at least two of four
 }
 
 TEST(TrimmedMeanTest, TwoRepliesArePlainMean) {

@@ -5,9 +5,9 @@
 #include <optional>
 
 #include "cluster_util.h"
-#include "gossip/codec.h"
-#include "gossip/round_messages.h"
-#include "gossip/tcp_transport.h"
+#include "gossip/wire/codec.h"
+#include "gossip/wire/round_messages.h"
+#include "gossip/wire/tcp_transport.h"
 
 namespace gl::gossip {
 namespace {

@@ -2,7 +2,7 @@
 // State() / Restore() continue a run exactly, and refuse a state of another kind or size.
 #include <gtest/gtest.h>
 
-#include "gossip/server_optimizer.h"
+#include "gossip/rounds/server_optimizer.h"
 
 namespace gl::gossip {
 namespace {

@@ -1,7 +1,7 @@
 // TcpTransport on real loopback sockets. The io_context runs on its own thread; the test
 // thread plays a raw, misbehaving client with blocking sockets.
 #include "transport_test_util.h"
-#include "gossip/tcp_transport.h"
+#include "gossip/wire/tcp_transport.h"
 
 #include <gtest/gtest.h>
 #include <sys/socket.h>
@@ -10,7 +10,7 @@
 #include <future>
 #include <thread>
 
-#include "gossip/codec.h"
+#include "gossip/wire/codec.h"
 
 namespace gl::gossip {
 using test_util::ClosedByServer;

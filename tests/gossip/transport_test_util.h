@@ -13,7 +13,7 @@
 #include <string>
 
 #include "common/host_port.h"
-#include "gossip/tcp_transport.h"
+#include "gossip/wire/tcp_transport.h"
 
 namespace gl::gossip::test_util {
 

@@ -1,13 +1,13 @@
 // Norm clipping before a gossip merge: the adaptive radius (median of distinct senders'
 // latest distances), the pull onto the sphere around the local model, the drop of models
 // too far to merge even clipped, and the cap on the pull along the local model.
-#include "gossip/update_clip.h"
+#include "gossip/merge/update_clip.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-#include "gossip/merge.h"
+#include "gossip/merge/merge.h"
 
 namespace gl::gossip {
 namespace {

@@ -1,11 +1,11 @@
 // Update screening: what a node refuses before any merge, against hand-made models.
-#include "gossip/update_screen.h"
+#include "gossip/merge/update_screen.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-#include "gossip/merge.h"
+#include "gossip/merge/merge.h"
 
 namespace gl::gossip {
 namespace {

@@ -130,7 +130,7 @@ def read_frame(sock):
 
 
 class Session:
-    """One side of a keyed connection (gossip/auth.h), encrypting or not."""
+    """One side of a keyed connection (gossip/wire/auth.h), encrypting or not."""
 
     def __init__(self, key, role, encrypt=False):
         self.key, self.role, self.encrypt = key, role, encrypt

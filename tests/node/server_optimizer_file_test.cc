@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "gossip/fedavg.h"
+#include "gossip/rounds/fedavg.h"
 
 namespace gl::node {
 namespace {

@@ -35,7 +35,7 @@ class TrainingLoopTest : public ::testing::Test {
     for (int i = 0; i < 64; ++i) train.examples.push_back(nn::Example{"Name" + std::string(1, 'a' + i % 26), i % 18});
     shared_ = std::make_unique<SharedModel>(gossip::ModelSnapshot{model->Signature(), initial_, 0, 64});
     checkpointer_ = std::make_unique<Checkpointer>(dir_);
-    TrainingOptions t;
+    TrainingLoopOptions t;
     t.eval_interval = std::chrono::milliseconds(0);
     t.checkpoint_interval = std::chrono::milliseconds(0);
     loop_ = std::make_unique<TrainingLoop>(std::move(model), train, train, std::nullopt, *shared_, *checkpointer_, t,

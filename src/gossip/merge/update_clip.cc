@@ -1,0 +1,60 @@
+#include "gossip/merge/update_clip.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "gossip/merge/merge.h"
+
+namespace gl::gossip {
+
+UpdateClip::UpdateClip(std::size_t window, double factor, double drop_factor, double radial_share)
+    : factor_(factor), drop_factor_(drop_factor), radial_share_(radial_share), latest_(window) {}
+
+UpdateClip::Outcome UpdateClip::Apply(const std::string& sender, std::vector<float>& remote,
+                                      const std::vector<float>& local, double* radius, double* distance) {
+  *distance = UpdateNorm(remote, local);
+  const double local_norm = ParameterNorm(local);
+  *radius = Observe(sender, *distance, local_norm);
+  if (TooFar(*distance, *radius)) return Outcome::kDropped;
+  const bool capped = radial_share_ > 0 && CapRadialPull(remote, local, local_norm, radial_share_);
+  const bool clipped = ClipToRadius(remote, local, capped ? UpdateNorm(remote, local) : *distance, *radius);
+  return capped || clipped ? Outcome::kClipped : Outcome::kAsSent;
+}
+
+double UpdateClip::Observe(const std::string& sender, double distance, double local_norm) {
+  latest_.Put(sender, distance);
+  std::vector<double> distances;
+  for (const auto& [who, d] : latest_.entries()) distances.push_back(d);
+  if (distances.size() < kPriorUntilSenders) distances.push_back(kPriorShareOfNorm * local_norm);
+  // The lower median: with an even count, the smaller middle value.
+  const auto middle = distances.begin() + (distances.size() - 1) / 2;
+  std::nth_element(distances.begin(), middle, distances.end());
+  return factor_ * *middle;
+}
+
+bool UpdateClip::TooFar(double distance, double radius) const {
+  return drop_factor_ > 0 && distance > drop_factor_ * radius;
+}
+
+bool CapRadialPull(std::vector<float>& remote, const std::vector<float>& local, double local_norm, double max_share) {
+  if (local_norm == 0) return false;
+  double along = 0;  // (remote - local) . local
+  for (std::size_t i = 0; i < local.size(); ++i) along += (static_cast<double>(remote[i]) - local[i]) * local[i];
+  const double pull = along / local_norm, cap = max_share * local_norm;  // signed length along local/|local|
+  if (std::abs(pull) <= cap) return false;
+  const double excess = (pull > 0 ? pull - cap : pull + cap) / local_norm;
+  for (std::size_t i = 0; i < remote.size(); ++i) remote[i] = static_cast<float>(remote[i] - excess * local[i]);
+  return true;
+}
+
+bool ClipToRadius(std::vector<float>& remote, const std::vector<float>& local, double distance, double radius) {
+  if (!(distance > radius)) return false;
+  const double keep = radius / distance;
+  for (std::size_t i = 0; i < remote.size(); ++i) {
+    remote[i] = static_cast<float>(local[i] + keep * (static_cast<double>(remote[i]) - local[i]));
+  }
+  return true;
+}
+
+}  // namespace gl::gossip

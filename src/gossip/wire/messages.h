@@ -1,0 +1,128 @@
+// The gossip message structs and their Cereal serialization (PortableBinary, little-endian).
+// Each struct names its MessageType in `kType`; codec.h turns them into Frames and back.
+//
+// Decoding is hardened: every string or vector length read from a body is checked against
+// the body size (InputArchive) before anything is allocated, so a forged length cannot make
+// the decoder allocate more than the body it was given; every string also against its
+// field's limit (frame_format.h kMax*Bytes), so no claim a peer makes is longer than that. Plain values; no threading concerns.
+#pragma once
+
+#include <cereal/archives/portable_binary.hpp>
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "gossip/wire/frame_format.h"
+#include "gossip/model_snapshot.h"
+
+namespace gl::gossip {
+
+// The only archive messages are decoded with: no decoded sequence may exceed
+// `max_sequence_bytes` (the body size).
+class InputArchive : public cereal::PortableBinaryInputArchive {
+ public:
+  InputArchive(std::istream& stream, std::size_t max_sequence_bytes)
+      : cereal::PortableBinaryInputArchive(stream), max_sequence_bytes_(max_sequence_bytes) {}
+  std::size_t max_sequence_bytes() const { return max_sequence_bytes_; }
+
+ private:
+  std::size_t max_sequence_bytes_;
+};
+using OutputArchive = cereal::PortableBinaryOutputArchive;
+
+// A string or vector of arithmetic values as u64 count + raw elements, at most `max_items`
+// of them (frame_format.h kMax*Bytes for strings). When loading, the count is checked against
+// `max_items` and InputArchive's limit before anything is allocated (a violation throws
+// cereal::Exception naming `field`, which the codec turns into Corruption). When saving, only
+// the first `max_items` elements are written, so an encoder never makes a frame its peer
+// must refuse.
+template <class Archive, class Container>
+void BoundedSequence(Archive& ar, Container& items, std::size_t max_items = SIZE_MAX,
+                     const char* field = "sequence") {
+  using Element = typename Container::value_type;
+  static_assert(std::is_arithmetic_v<Element>, "only flat sequences go on the wire");
+  std::uint64_t count = std::min<std::uint64_t>(items.size(), max_items);
+  ar(count);
+  if constexpr (Archive::is_loading::value) {
+    const auto* bounded = dynamic_cast<const InputArchive*>(&ar);
+    if (bounded == nullptr) throw cereal::Exception("messages must be decoded with gossip::InputArchive");
+    if (count > bounded->max_sequence_bytes() / sizeof(Element)) {
+      throw cereal::Exception(std::string(field) + " of " + std::to_string(count) + " elements exceeds the body");
+    }
+    if (count > max_items) {
+      throw cereal::Exception(std::string(field) + " of " + std::to_string(count) + " elements exceeds its limit of " +
+                              std::to_string(max_items));
+    }
+    items.resize(count);
+  }
+  ar(cereal::binary_data(items.data(), count * sizeof(Element)));
+}
+
+template <class Archive>
+void serialize(Archive& ar, ModelSnapshot& model) {
+  BoundedSequence(ar, model.signature, kMaxSignatureBytes, "signature");
+  BoundedSequence(ar, model.params);
+  ar(model.age, model.local_samples);
+}
+
+struct Hello {
+  static constexpr MessageType kType = MessageType::kHello;
+  std::string node_id;
+  std::uint8_t protocol_version = kProtocolVersion;
+  std::string signature;       // ModelSnapshot::signature of the sender's model
+  std::string role;            // "node" | "coordinator"
+  std::string listen_address;  // "host:port" the sender accepts gossip on
+
+  template <class Archive>
+  void serialize(Archive& ar) {
+    BoundedSequence(ar, node_id, kMaxIdBytes, "node_id");
+    ar(protocol_version);
+    BoundedSequence(ar, signature, kMaxSignatureBytes, "signature");
+    BoundedSequence(ar, role, kMaxRoleBytes, "role");
+    BoundedSequence(ar, listen_address, kMaxAddressBytes, "listen_address");
+  }
+};
+
+// ExchangeRequest (push) and ExchangeReply (pull) carry the same fields.
+template <MessageType kMessageType>
+struct ModelMessage {
+  static constexpr MessageType kType = kMessageType;
+  std::string sender_id;
+  ModelSnapshot model;
+
+  template <class Archive>
+  void serialize(Archive& ar) {
+    BoundedSequence(ar, sender_id, kMaxIdBytes, "sender_id");
+    ar(model);
+  }
+};
+using ExchangeRequest = ModelMessage<MessageType::kExchangeRequest>;
+using ExchangeReply = ModelMessage<MessageType::kExchangeReply>;
+
+// Ping and Pong carry the same field.
+template <MessageType kMessageType>
+struct ProbeMessage {
+  static constexpr MessageType kType = kMessageType;
+  std::string node_id;
+
+  template <class Archive>
+  void serialize(Archive& ar) {
+    BoundedSequence(ar, node_id, kMaxIdBytes, "node_id");
+  }
+};
+using Ping = ProbeMessage<MessageType::kPing>;
+using Pong = ProbeMessage<MessageType::kPong>;
+
+struct Error {
+  static constexpr MessageType kType = MessageType::kError;
+  std::string reason;
+
+  template <class Archive>
+  void serialize(Archive& ar) {
+    BoundedSequence(ar, reason, kMaxReasonBytes, "reason");
+  }
+};
+
+}  // namespace gl::gossip
