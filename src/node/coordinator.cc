@@ -10,6 +10,7 @@
 #include "gossip/rounds/fednova.h"
 #include "gossip/wire/round_messages.h"
 #include "gossip/rounds/trimmed_mean.h"
+#include "node/options_from_config.h"
 #include "node/round_state.h"
 #include "node/server_optimizer_file.h"
 
@@ -33,12 +34,15 @@ void ResumeServerOptimizerAndLog(const std::string& state_dir, std::uint64_t las
 
 }  // namespace
 
-Result<std::unique_ptr<gossip::Strategy>> MakeStrategy(const std::string& name, const gossip::FedAvgOptions& options) {
+Result<std::unique_ptr<gossip::Strategy>> MakeStrategy(StrategyChoice choice, const gossip::FedAvgOptions& options) {
   if (Status valid = options.Validate(); !valid.ok()) return valid;
-  if (name == "fedavg") return std::unique_ptr<gossip::Strategy>(std::make_unique<gossip::FedAvg>(options));
-  if (name == "fednova") return std::unique_ptr<gossip::Strategy>(std::make_unique<gossip::FedNova>(options));
-  if (name == "trimmed-mean") return std::unique_ptr<gossip::Strategy>(std::make_unique<gossip::TrimmedMean>(options));
-  return Status::InvalidArgument("strategy must be fedavg, fednova or trimmed-mean, got '" + name + "'");
+  switch (choice) {
+    case StrategyChoice::kFedAvg: return std::unique_ptr<gossip::Strategy>(std::make_unique<gossip::FedAvg>(options));
+    case StrategyChoice::kFedNova: return std::unique_ptr<gossip::Strategy>(std::make_unique<gossip::FedNova>(options));
+    case StrategyChoice::kTrimmedMean:
+      return std::unique_ptr<gossip::Strategy>(std::make_unique<gossip::TrimmedMean>(options));
+  }
+  return Status::InvalidArgument("unknown strategy");
 }
 
 Result<std::unique_ptr<Coordinator>> Coordinator::Create(asio::io_context& io, const Config& config,
@@ -46,16 +50,7 @@ Result<std::unique_ptr<Coordinator>> Coordinator::Create(asio::io_context& io, c
                                                          const std::string& signature, std::vector<float> global,
                                                          gossip::Engine& engine, gossip::Transport& transport,
                                                          NodeRoundWorker& worker) {
-  gossip::FedAvgOptions fedavg;
-  fedavg.fraction = config.fraction;
-  fedavg.min_nodes = static_cast<std::uint32_t>(config.min_nodes);
-  fedavg.config = gossip::RoundConfig{static_cast<std::uint32_t>(config.local_epochs),
-                                      static_cast<std::uint32_t>(config.batch_size),
-                                      static_cast<float>(config.client_lr)};
-  fedavg.seed = config.seed;
-  fedavg.server = gossip::ServerOptimizerOptions{config.server_optimizer, config.server_lr, config.server_momentum,
-                                                 config.server_tau};
-  fedavg.lr_decay = config.lr_decay;
+  const gossip::FedAvgOptions fedavg = FedAvgOptionsFor(config);
   Result<std::unique_ptr<gossip::Strategy>> strategy = MakeStrategy(config.strategy, fedavg);
   if (!strategy.ok()) return strategy.status();
   Result<std::uint64_t> last_round = config.fresh ? Result<std::uint64_t>(std::uint64_t{0})
@@ -63,14 +58,10 @@ Result<std::unique_ptr<Coordinator>> Coordinator::Create(asio::io_context& io, c
   if (!last_round.ok()) return last_round.status();
   if (*last_round > 0) ResumeServerOptimizerAndLog(config.state_dir, *last_round, global.size(), **strategy);
 
-  gossip::RoundDriverOptions options;
+  gossip::RoundDriverOptions options = RoundDriverOptionsFor(config);
   options.node_id = node_id;
   options.listen_address = listen;
   options.signature = signature;
-  options.min_nodes = fedavg.min_nodes;
-  options.round_deadline = Ms(config.round_deadline_s);
-  options.coordinator_trains = config.coordinator_trains;
-  options.max_update_norm = config.max_update_norm;
   std::unique_ptr<Coordinator> coordinator(new Coordinator(node_id, engine, std::move(strategy).value()));
   coordinator->driver_ = std::make_unique<gossip::RoundDriver>(io, options, engine, transport, *coordinator->strategy_,
                                                                worker, std::move(global), *last_round);

@@ -48,7 +48,7 @@ class Coordinator {
   std::set<std::string> others_logged_;
 };
 
-// The strategy named `name` ("fedavg", "fednova" or "trimmed-mean"); InvalidArgument otherwise.
-Result<std::unique_ptr<gossip::Strategy>> MakeStrategy(const std::string& name, const gossip::FedAvgOptions& options);
+// The strategy chosen, with `options`; InvalidArgument when the options are out of range.
+Result<std::unique_ptr<gossip::Strategy>> MakeStrategy(StrategyChoice choice, const gossip::FedAvgOptions& options);
 
 }  // namespace gl::node

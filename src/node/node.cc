@@ -26,6 +26,7 @@
 #include "node/checkpoint.h"
 #include "node/coordinator.h"
 #include "node/node_round_worker.h"
+#include "node/options_from_config.h"
 #include "node/shared_model.h"
 #include "node/status_report.h"
 #include "node/status_server.h"
@@ -78,36 +79,6 @@ Result<std::optional<gossip::ClusterKey>> LoadKey(const Config& c) {
   return std::optional<gossip::ClusterKey>(*key);
 }
 
-// Everything but node_id, which may depend on the port the transport binds.
-gossip::Options GossipOptions(const Config& c, std::size_t param_count) {
-  gossip::Options o = gossip::DefaultLanOptions();
-  o.role = c.role;
-  o.gossip_interval = Ms(c.gossip_interval_s);
-  o.exchange_timeout = Ms(c.exchange_timeout_s);
-  o.probe_interval = Ms(c.probe_interval_s);
-  o.dead_after_failures = c.dead_after_failures;
-  o.max_update_norm = c.max_update_norm;
-  o.max_frames_per_second = c.max_frames_per_second;
-  o.max_connections_per_host = static_cast<std::size_t>(c.max_connections_per_host);
-  o.encrypt_frames = c.encrypt;
-  o.max_frame_bytes = gossip::MaxBodyBytesForModel(param_count);
-  return o;
-}
-
-nn::TrainerOptions TrainerOptionsFor(const Config& c) {
-  nn::TrainerOptions trainer;
-  trainer.learning_rate = static_cast<float>(c.learning_rate);
-  trainer.dropout = static_cast<float>(c.dropout);
-  trainer.class_weighting = c.class_weighting;
-  return trainer;
-}
-
-gossip::TcpOptions TcpOptionsFor(const Config& c, const gossip::Options& gossip_options) {
-  gossip::TcpOptions tcp = gossip::TcpOptions::From(gossip_options);
-  tcp.round_reply_timeout = Ms(c.round_deadline_s);
-  return tcp;
-}
-
 struct LocalData {
   nn::Dataset train, validation;
   std::optional<nn::Dataset> eval;
@@ -147,23 +118,9 @@ class NodeImpl : public Node {
         status_server_(*io_, config.StatusSocketPath(), [this] { return Render(); }),
         signals_(*io_, SIGINT, SIGTERM),
         started_(std::chrono::steady_clock::now()) {
-    TrainingLoopOptions t;
-    t.batch_size = config.batch_size;
-    t.eval_interval = Ms(config.eval_interval_s);
-    t.checkpoint_interval = Ms(config.checkpoint_interval_s);
-    t.merge_rule = config.merge == "average" ? gossip::MergeRule::kAverage : gossip::MergeRule::kAgeWeighted;
-    t.merge_window = config.merge == "trimmed-mean" ? static_cast<std::size_t>(config.merge_window) : 0;
-    t.clip_factor = config.clip_factor;
-    t.clip_window = static_cast<std::size_t>(config.clip_window);
-    t.clip_drop_factor = config.clip_drop_factor;
-    t.clip_radial_share = config.clip_radial_share;
-    t.seed = config.seed;
-    t.min_epoch_duration = Ms(config.gossip_interval_s * config.intervals_per_epoch);
-    t.trainer = TrainerOptionsFor(config);
-    t.learning_rate = LearningRateSchedule{static_cast<float>(config.learning_rate), config.lr_half_life_epochs,
-                                           static_cast<float>(config.min_learning_rate)};
     training_ = std::make_unique<TrainingLoop>(std::move(model), std::move(data.train), std::move(data.validation),
-                                               std::move(data.eval), shared_, checkpointer_, t, start);
+                                               std::move(data.eval), shared_, checkpointer_,
+                                               TrainingLoopOptionsFor(config), start);
     round_worker_ = std::make_unique<NodeRoundWorker>(*training_, config.state_dir);
   }
 
@@ -174,14 +131,14 @@ class NodeImpl : public Node {
     if (!s.ok()) return s;
     s = PrepareRounds();
     if (!s.ok()) return s;
-    if (config_.discovery != "mdns") discoveries_.push_back(discovery::MakeStaticDiscovery(config_.peers));
-    if (config_.discovery != "static") {
+    if (config_.discovery != DiscoveryMode::kMdns) discoveries_.push_back(discovery::MakeStaticDiscovery(config_.peers));
+    if (config_.discovery != DiscoveryMode::kStatic) {
       discovery::Options d;
       d.node_id = id_;
       d.cluster = config_.cluster;
       d.port = PortOf(transport_->LocalAddress());
       d.signature_hash = SignatureHash(signature_);
-      d.role = config_.role;
+      d.role = NameOf(config_.role);
       d.protocol_version = gossip::kProtocolVersion;  // peers on another wire version are skipped
       discoveries_.push_back(discovery::MakeAvahiDiscovery(d));
     }
@@ -223,7 +180,7 @@ class NodeImpl : public Node {
  private:
   // Coordinator mode: a coordinator runs rounds; every other node serves them.
   Status PrepareRounds() {
-    if (config_.role != "coordinator") {
+    if (config_.role != Role::kCoordinator) {
       gossip::ParticipantOptions p{id_, signature_, shared_.Snapshot().params.size(), Ms(config_.failover_timeout_s)};
       participant_ = std::make_unique<gossip::RoundParticipant>(*io_, p, engine_, *round_worker_);
       participant_->Start();
@@ -269,7 +226,7 @@ class NodeImpl : public Node {
     StatusInputs in;
     in.id = id_;
     in.cluster = config_.cluster;
-    in.role = config_.role;
+    in.role = NameOf(config_.role);
     in.listen = transport_->LocalAddress();
     in.signature = signature_;
     in.uptime_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
@@ -361,7 +318,7 @@ Result<std::unique_ptr<Node>> Node::Create(const Config& config) {
   if (!model.ok()) return model.status();
 
   auto io = std::make_unique<asio::io_context>(1);
-  gossip::Options gossip_options = GossipOptions(config, model->first->ParameterCount());
+  gossip::Options gossip_options = GossipOptionsFor(config, model->first->ParameterCount());
   Result<std::optional<gossip::ClusterKey>> key = LoadKey(config);
   if (!key.ok()) return key.status();
   gossip_options.cluster_key = *key;

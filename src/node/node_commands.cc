@@ -11,146 +11,36 @@
 #include "node/config.h"
 #include "node/node.h"
 #include "node/prometheus_text.h"
+#include "node/settings.h"
 #include "node/status_server.h"
 
 namespace gl::node {
 namespace {
 
-// Binds a flag to a Config field (its TOML `key`) without letting CLI11's default overwrite a
-// value that came from the config file: the flag is applied only when it was given, and then
-// recorded in Config::origins, so that an error names the flag the user typed.
-class FlagOverrides {
- public:
-  template <typename T>
-  void Add(CLI::App* app, const std::string& name, const std::string& key, T Config::*field, const std::string& help) {
-    auto value = std::make_shared<T>();
-    CLI::Option* option = app->add_option(name, *value, help);
-    apply_.push_back([option, value, field, name, key](Config& c) {
-      if (option->count() == 0) return;
-      c.*field = *value;
-      c.origins[key] = name;
-    });
-  }
-  void AddFlag(CLI::App* app, const std::string& name, const std::string& key, bool Config::*field,
-               const std::string& help) {
-    CLI::Option* option = app->add_flag(name, help);
-    apply_.push_back([option, field, name, key](Config& c) {
-      if (option->count() == 0) return;
-      c.*field = true;
-      c.origins[key] = name;
-    });
-  }
-  void Apply(Config& c) const {
-    for (const auto& apply : apply_) apply(c);
-  }
-
- private:
-  std::vector<std::function<void(Config&)>> apply_;
-};
-
 void AddRun(CLI::App& app, int& exit_code) {
   CLI::App* run = app.add_subcommand("run", "Run a node: train on local data and gossip weights with peers");
   auto config_file = std::make_shared<std::string>();
   auto verbose = std::make_shared<bool>(false);
-  auto flags = std::make_shared<FlagOverrides>();
   run->add_option("--config", *config_file, "TOML config file (see config/node.toml); flags override it")
       ->check(CLI::ExistingFile);
-  flags->Add(run, "--id", "id", &Config::id, "Node id (default: <hostname>-<port>)");
-  flags->Add(run, "--listen", "listen", &Config::listen,
-             "HOST:PORT for gossip; port 0 picks a free port (default 0.0.0.0:7070)");
-  flags->Add(run, "--data", "data", &Config::data, "Local training data: TSV shard or folder of <Language>.txt");
-  flags->Add(run, "--eval-data", "eval_data", &Config::eval_data,
-             "Common evaluation file, scored periodically (experiments)");
-  flags->Add(run, "--peer", "peers", &Config::peers, "Static peer HOST:PORT (repeatable)");
-  flags->Add(run, "--state-dir", "state_dir", &Config::state_dir,
-             "This node's model.bin, checkpoints and status socket; one node per dir (default ./gl-state)");
-  flags->Add(run, "--status-socket", "status_socket", &Config::status_socket,
-             "Status socket path (default <state-dir>/status.sock)");
-  flags->Add(run, "--discovery", "discovery", &Config::discovery, "mdns | static | both (default both)");
-  flags->Add(run, "--cluster", "cluster", &Config::cluster, "Cluster name; nodes of other clusters are ignored");
-  flags->Add(run, "--role", "role", &Config::role, "node | coordinator");
-  flags->Add(run, "--hidden", "hidden", &Config::hidden, "GRU hidden size (default 128)");
-  flags->Add(run, "--batch", "batch_size", &Config::batch_size, "Minibatch size (default 32)");
-  flags->Add(run, "--lr", "learning_rate", &Config::learning_rate, "Adam learning rate at the start (default 0.02)");
-  flags->Add(run, "--lr-half-life", "lr_half_life_epochs", &Config::lr_half_life_epochs,
-             "Local epochs over which the learning rate halves (default 10); 0 = constant");
-  flags->Add(run, "--min-lr", "min_learning_rate", &Config::min_learning_rate,
-             "Floor of the learning-rate decay (default 0.0001)");
-  flags->Add(run, "--dropout", "dropout", &Config::dropout,
-             "Dropout on the GRU's last state while training (default 0.4)");
-  flags->Add(run, "--seed", "seed", &Config::seed, "Seed for split, shuffling and initial weights");
-  flags->Add(run, "--gossip-interval", "interval_s", &Config::gossip_interval_s,
-             "Seconds between exchanges; 0 = answer only");
-  flags->Add(run, "--eval-interval", "eval_interval_s", &Config::eval_interval_s, "Seconds between evaluations");
-  flags->Add(run, "--checkpoint-interval", "checkpoint_interval_s", &Config::checkpoint_interval_s,
-             "Seconds between checkpoints");
-  flags->Add(run, "--merge", "merge", &Config::merge, "age-weighted | average | trimmed-mean");
-  flags->Add(run, "--merge-window", "merge_window", &Config::merge_window,
-             "trimmed-mean: distinct senders kept (default 4)");
-  flags->Add(run, "--clip-factor", "clip_factor", &Config::clip_factor,
-             "Pull in received models beyond this x the median peer distance; 0 = off (default 1)");
-  flags->Add(run, "--clip-drop-factor", "clip_drop_factor", &Config::clip_drop_factor,
-             "Do not merge received models beyond this x the clip radius; 0 = never (default 2)");
-  flags->Add(run, "--clip-radial-share", "clip_radial_share", &Config::clip_radial_share,
-             "A merge shrinks or grows the model by at most about this share of its norm; 0 = no cap (default 0.05)");
-  flags->Add(run, "--key-file", "key_file", &Config::key_file,
-             "Cluster key (gossip-learner keygen); without one the node runs open");
-  flags->AddFlag(run, "--encrypt", "encrypt", &Config::encrypt,
-                 "Encrypt frames with the cluster key (needs --key-file; every node the same)");
-  flags->Add(run, "--io-nice", "io_nice", &Config::io_nice,
-             "Added to the network thread's nice value, so a flood of frames cannot take training's CPU (default 10)");
-  flags->Add(run, "--max-update-norm", "max_update_norm", &Config::max_update_norm,
-             "Refuse received models further than this and 4x the local norm (L2) from the local one; 0 = no bound "
-             "(default 200)");
-  flags->Add(run, "--max-frames-per-second", "max_frames_per_second", &Config::max_frames_per_second,
-             "Frames each remote host may send per second; 0 = no limit (default 200)");
-  flags->Add(run, "--max-connections-per-host", "max_connections_per_host", &Config::max_connections_per_host,
-             "Inbound connections one remote host may hold open at once (default 8)");
-  flags->Add(run, "--intervals-per-epoch", "intervals_per_epoch", &Config::intervals_per_epoch,
-             "A local epoch spans at least this many gossip intervals (default 4; 0 = no pacing)");
-  flags->AddFlag(run, "--fresh", "fresh", &Config::fresh, "Ignore the checkpoint in the state dir");
-  flags->Add(run, "--fraction", "fraction", &Config::fraction,
-             "Coordinator: share of live nodes in each round (default 1)");
-  flags->Add(run, "--min-nodes", "min_nodes", &Config::min_nodes, "Coordinator: replies a round needs (default 2)");
-  flags->Add(run, "--local-epochs", "local_epochs", &Config::local_epochs,
-             "Coordinator: local epochs per round (default 1)");
-  flags->Add(run, "--client-lr", "client_lr", &Config::client_lr,
-             "Coordinator: participants' learning rate in round 1 (default 0.01; --lr is for gossip training)");
-  flags->Add(run, "--round-deadline", "round_deadline_s", &Config::round_deadline_s,
-             "Seconds a round waits for replies (default 600)");
-  flags->Add(run, "--failover-timeout", "failover_timeout_s", &Config::failover_timeout_s,
-             "Seconds without a coordinator before nodes gossip again (default 15)");
-  flags->Add(run, "--strategy", "strategy", &Config::strategy,
-             "Coordinator: fednova | fedavg | trimmed-mean (default fednova)");
-  flags->Add(run, "--server-optimizer", "server_optimizer", &Config::server_optimizer,
-             "Coordinator: sgd | adam (FedAdam) (default sgd)");
-  flags->Add(run, "--server-lr", "server_lr", &Config::server_lr, "Coordinator: server learning rate (default 0.5)");
-  flags->Add(run, "--server-momentum", "server_momentum", &Config::server_momentum,
-             "Coordinator: server momentum (default 0.5)");
-  flags->Add(run, "--server-tau", "server_tau", &Config::server_tau,
-             "Coordinator: FedAdam adaptivity floor (default 0.001)");
-  flags->Add(run, "--lr-decay", "lr_decay", &Config::lr_decay,
-             "Coordinator: round r trains with client lr x decay^(r-1) (default 0.93; 1 = constant)");
-  flags->AddFlag(run, "--coordinator-trains", "coordinator_trains", &Config::coordinator_trains,
-                 "Coordinator: train on its own data in each round too");
+  auto flags = std::make_shared<SettingFlags>(*run);
   run->add_flag("-v,--verbose", *verbose, "Debug logging");
   run->footer(
       "SIGTERM, SIGINT and SIGHUP (closed terminal, SSH logout) save a checkpoint and stop the node; start it under "
-      "nohup to keep it running after you log out.\nThe model whose accuracy the node reports is "
+      "nohup to keep it running after you log out.\nEach flag of a group \"X settings\" is the key of the same name "
+      "(- for _) in section [x] of the config file; --fresh is a flag only.\nThe model whose accuracy the node reports is "
       "<state-dir>/model.bin: `gossip-learner eval --model <state-dir>/model.bin --data FILE` scores it.");
   run->callback([config_file, verbose, flags, &exit_code] {
     HoldStopSignals();  // a signal during start-up then stops the node once it runs, not mid-way
     if (*verbose) SetLogLevel(LogLevel::kDebug);
     Config config;
-    if (!config_file->empty()) {
-      Status s = LoadConfigFile(*config_file, config);
-      if (!s.ok()) {
-        std::cerr << "error: " << s.message() << "\n";
-        exit_code = 2;
-        return;
-      }
+    Status read = config_file->empty() ? Status::Ok() : LoadConfigFile(*config_file, config);
+    if (read.ok()) read = flags->Apply(config);
+    if (!read.ok()) {
+      std::cerr << "error: " << read.message() << "\n";
+      exit_code = 2;
+      return;
     }
-    flags->Apply(config);
     Result<std::unique_ptr<Node>> node = Node::Create(config);
     if (!node.ok()) {
       std::cerr << "error: " << node.status().message() << "\n";

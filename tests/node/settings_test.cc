@@ -1,0 +1,208 @@
+// The settings declared once (node/settings_table.cc): config/node.toml agrees with the
+// declaration, every key has its flag, a flag and its key give the same Config, and errors name
+// what the user typed.
+#include "node/settings.h"
+
+#include <gtest/gtest.h>
+
+#include <CLI/CLI.hpp>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "node/setting.h"
+
+namespace gl::node {
+namespace {
+
+const std::string kShippedFile = std::string(GL_SOURCE_DIR) + "/config/node.toml";
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// `text` with its one `from` replaced by `to`.
+std::string Replaced(std::string text, const std::string& from, const std::string& to) {
+  const std::size_t at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  if (at != std::string::npos) text.replace(at, from.size(), to);
+  return text;
+}
+
+class SettingsTest : public ::testing::Test {
+ protected:
+  std::string Write(const std::string& text) {
+    std::ofstream(path_) << text;
+    return path_;
+  }
+  void TearDown() override { std::remove(path_.c_str()); }
+
+  // The Config that `run` would start with from `flags` alone, or the error it would print.
+  Result<Config> FromFlags(const std::string& flags) {
+    CLI::App app;
+    SettingFlags setting_flags(app);
+    try {
+      app.parse(flags, /*program_name_included=*/false);
+    } catch (const CLI::ParseError& e) {
+      return Status::InvalidArgument(e.what());
+    }
+    Config c;
+    if (Status s = setting_flags.Apply(c); !s.ok()) return s;
+    return c;
+  }
+
+  // One file per test: ctest -j runs the tests of this fixture in parallel processes.
+  std::string path_ = ::testing::TempDir() + "/settings_test_" +
+                      ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".toml";
+};
+
+TEST_F(SettingsTest, ShippedNodeTomlListsEveryDeclaredKeyWithItsDefault) {
+  Status s = CheckDefaultsFile(kShippedFile);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+}
+
+TEST_F(SettingsTest, DefaultsFileCheckFailsOnAnyDisagreement) {
+  const std::string shipped = ReadText(kShippedFile);
+  Status s = CheckDefaultsFile(Write(Replaced(shipped, "\nhidden = 128\n", "\nhidden = 64\n")));
+  EXPECT_NE(s.message().find("hidden = 64, but the declared default is `hidden = 128`"), std::string::npos)
+      << s.ToString();
+
+  s = CheckDefaultsFile(Write(Replaced(shipped, "\nhidden = 128\n", "\n")));
+  EXPECT_NE(s.message().find("[training] has no `hidden = 128`"), std::string::npos) << s.ToString();
+
+  s = CheckDefaultsFile(Write(shipped + "surplus = 1\n"));
+  EXPECT_NE(s.message().find("unknown key 'surplus'"), std::string::npos) << s.ToString();
+
+  s = CheckDefaultsFile(Write(Replaced(shipped, "\ngossip_interval_s =", "\ninterval_s =")));
+  EXPECT_NE(s.message().find("has no `gossip_interval_s = 3`"), std::string::npos) << s.ToString();
+}
+
+TEST_F(SettingsTest, EveryFileKeyHasTheFlagOfItsName) {
+  CLI::App app;
+  SettingFlags flags(app);
+  int in_file = 0;
+  for (const auto& setting : DeclaredSettings()) {
+    std::string expected = "--" + setting->key();
+    std::replace(expected.begin(), expected.end(), '_', '-');
+    EXPECT_EQ(setting->flag(), expected);
+    EXPECT_NO_THROW(app.get_option(expected)) << setting->key();
+    if (setting->section() != nullptr) ++in_file;
+  }
+  EXPECT_GE(in_file, 50);
+}
+
+TEST_F(SettingsTest, FlagAndKeyGiveTheSameConfig) {
+  Config from_file;
+  ASSERT_TRUE(LoadConfigFile(Write("[node]\n"
+                                   "listen = \"127.0.0.1:0\"\n"
+                                   "peers = [\"10.0.0.2:7070\", \"[fe80::1]:7070\"]\n"
+                                   "discovery = \"static\"\n"
+                                   "role = \"coordinator\"\n"
+                                   "encrypt = true\n"
+                                   "io_nice = 3\n"
+                                   "[training]\n"
+                                   "batch_size = 16\n"
+                                   "learning_rate = 0.05\n"
+                                   "class_weighting = true\n"
+                                   "seed = 7\n"
+                                   "[gossip]\n"
+                                   "gossip_interval_s = 0.5\n"
+                                   "exchange_timeout_s = 2\n"
+                                   "clip_window = 5\n"
+                                   "merge = \"trimmed-mean\"\n"
+                                   "[coordinator]\n"
+                                   "strategy = \"fedavg\"\n"
+                                   "server_optimizer = \"adam\"\n"
+                                   "server_tau = 0.01\n"),
+                             from_file)
+                  .ok());
+  Result<Config> from_flags = FromFlags(
+      "--listen 127.0.0.1:0 --peers 10.0.0.2:7070 --peers [fe80::1]:7070 --discovery static --role coordinator "
+      "--encrypt --io-nice 3 --batch-size 16 --learning-rate 0.05 --class-weighting --seed 7 "
+      "--gossip-interval-s 0.5 --exchange-timeout-s 2 --clip-window 5 --merge trimmed-mean --strategy fedavg "
+      "--server-optimizer adam --server-tau 0.01");
+  ASSERT_TRUE(from_flags.ok()) << from_flags.status().ToString();
+  int compared = 0;
+  for (const auto& setting : DeclaredSettings()) {
+    EXPECT_TRUE(setting->SameValue(from_file, *from_flags))
+        << setting->key() << ": file " << setting->Show(from_file) << ", flag " << setting->Show(*from_flags);
+    if (!setting->SameValue(from_file, Config{})) ++compared;
+  }
+  EXPECT_EQ(compared, 17);  // every value above differs from its default
+  EXPECT_EQ(from_flags->origins.at("learning_rate"), "--learning-rate");
+  EXPECT_EQ(from_file.origins.at("learning_rate"), path_ + ": learning_rate");
+}
+
+TEST_F(SettingsTest, OldFlagSpellingsStillWork) {
+  Result<Config> c = FromFlags(
+      "--lr 0.05 --batch 8 --min-lr 0.001 --lr-half-life 3 --gossip-interval 2 --eval-interval 5 "
+      "--checkpoint-interval 7 --round-deadline 60 --failover-timeout 9 --peer 10.0.0.2:7070");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_DOUBLE_EQ(c->learning_rate, 0.05);
+  EXPECT_EQ(c->batch_size, 8);
+  EXPECT_DOUBLE_EQ(c->min_learning_rate, 0.001);
+  EXPECT_DOUBLE_EQ(c->lr_half_life_epochs, 3);
+  EXPECT_DOUBLE_EQ(c->gossip_interval_s, 2);
+  EXPECT_DOUBLE_EQ(c->eval_interval_s, 5);
+  EXPECT_DOUBLE_EQ(c->checkpoint_interval_s, 7);
+  EXPECT_DOUBLE_EQ(c->round_deadline_s, 60);
+  EXPECT_DOUBLE_EQ(c->failover_timeout_s, 9);
+  EXPECT_EQ(c->peers, std::vector<std::string>{"10.0.0.2:7070"});
+  EXPECT_EQ(c->origins.at("learning_rate"), "--lr");  // an error names the spelling typed
+
+  Config from_old_key;
+  ASSERT_TRUE(LoadConfigFile(Write("[gossip]\ninterval_s = 2\n"), from_old_key).ok());
+  EXPECT_DOUBLE_EQ(from_old_key.gossip_interval_s, 2);
+}
+
+TEST_F(SettingsTest, ABadValueNamesTheFlagOrTheFileAndKeyItCameFrom) {
+  Result<Config> c = FromFlags("--data shard.tsv --learning-rate -1");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->Validate().message(), "--learning-rate: must be in (0, 1) (got -1)");
+
+  Config from_file;
+  from_file.data = "shard.tsv";
+  ASSERT_TRUE(LoadConfigFile(Write("[training]\nlearning_rate = -1\n"), from_file).ok());
+  EXPECT_EQ(from_file.Validate().message(), path_ + ": learning_rate: must be in (0, 1) (got -1)");
+
+  Config wrong_type;
+  EXPECT_EQ(LoadConfigFile(Write("[training]\nlearning_rate = \"fast\"\n"), wrong_type).message(),
+            path_ + ": learning_rate: must be a number");
+}
+
+TEST_F(SettingsTest, AnUnknownChoiceIsRefusedWithTheValidOnes) {
+  Result<Config> c = FromFlags("--merge median");
+  EXPECT_EQ(c.status().message(), "--merge: must be one of age-weighted, average, trimmed-mean (got 'median')");
+  c = FromFlags("--server-optimizer sgdm");
+  EXPECT_EQ(c.status().message(), "--server-optimizer: must be one of sgd, adam (got 'sgdm')");
+
+  Config from_file;
+  EXPECT_EQ(LoadConfigFile(Write("[node]\nrole = \"leader\"\n"), from_file).message(),
+            path_ + ": role: must be one of node, coordinator");
+  EXPECT_EQ(LoadConfigFile(Write("[coordinator]\nstrategy = \"fedprox\"\n"), from_file).message(),
+            path_ + ": strategy: must be one of fednova, fedavg, trimmed-mean");
+}
+
+TEST_F(SettingsTest, CoordinatorSettingsAreValidatedOnEveryRole) {
+  Result<Config> c = FromFlags("--data shard.tsv --role node --server-momentum 1");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->Validate().message(), "--server-momentum: must be in [0, 1) (got 1)");
+}
+
+TEST_F(SettingsTest, UnknownKeyAndSectionAreRefused) {
+  Config c;
+  Status s = LoadConfigFile(Write("[training]\nlr = 0.1\n"), c);
+  EXPECT_NE(s.message().find("unknown key 'lr' in [training]"), std::string::npos) << s.ToString();
+  s = LoadConfigFile(Write("[gossip]\nlearning_rate = 0.1\n"), c);  // a key of another section
+  EXPECT_NE(s.message().find("unknown key 'learning_rate' in [gossip]"), std::string::npos) << s.ToString();
+  s = LoadConfigFile(Write("[model]\nhidden = 8\n"), c);
+  EXPECT_NE(s.message().find("unknown section [model]"), std::string::npos) << s.ToString();
+  s = LoadConfigFile(Write("[node]\nfresh = true\n"), c);  // a flag only
+  EXPECT_NE(s.message().find("unknown key 'fresh'"), std::string::npos) << s.ToString();
+}
+
+}  // namespace
+}  // namespace gl::node
