@@ -67,15 +67,15 @@ def main():
     shards, eval_file, sizes = make_data(workdir, args.nodes, args.alpha, args.seed)
     print(f"{args.nodes} Dirichlet({args.alpha}) shards, sizes {min(sizes)}..{max(sizes)} names; "
           f"hidden {args.hidden}, E={args.epochs}, {args.strategy or 'default strategy'}, all nodes every round")
-    common = ["--hidden", str(args.hidden), "--seed", "1", "--eval-interval", "600", "--checkpoint-interval", "0",
-              "--discovery", "static", "--cluster", "bench-coord", "--gossip-interval", "0"] + args.extra.split()
+    common = ["--hidden", str(args.hidden), "--seed", "1", "--eval-interval-s", "600", "--checkpoint-interval-s", "0",
+              "--discovery", "static", "--cluster", "bench-coord", "--gossip-interval-s", "0"] + args.extra.split()
     ports = harness.free_ports(args.nodes + 1)
     coordinator = harness.NodeProcess(workdir, "coord", ports[0], eval_file, common + [
         "--role", "coordinator", "--eval-data", eval_file, "--min-nodes", str(args.nodes),
         "--local-epochs", str(args.epochs), "--fraction", "1"] + (["--strategy", args.strategy] if args.strategy else []))
-    nodes = [harness.NodeProcess(workdir, f"n{i}", ports[i + 1], shards[i], common + ["--peer", coordinator.address])
+    nodes = [harness.NodeProcess(workdir, f"n{i}", ports[i + 1], shards[i], common + ["--peers", coordinator.address])
              for i in range(args.nodes)]
-    coordinator.extra += sum((["--peer", n.address] for n in nodes), [])
+    coordinator.extra += sum((["--peers", n.address] for n in nodes), [])
     everyone = nodes + [coordinator]
     per_round = {}
     start = time.monotonic()

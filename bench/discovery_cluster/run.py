@@ -198,8 +198,8 @@ def main():
     if args.mode == "hosts":
         harness.BIN, os.environ["GL_REAL_BIN"] = IN_HOST, os.path.abspath(harness.BIN)
     topology = (SimulatedHosts if args.mode == "hosts" else SingleDaemon)(args.nodes)
-    common = ["--hidden", "32", "--discovery", "mdns", "--cluster", TAG, "--eval-interval", "0",
-              "--checkpoint-interval", "0"]
+    common = ["--hidden", "32", "--discovery", "mdns", "--cluster", TAG, "--eval-interval-s", "0",
+              "--checkpoint-interval-s", "0"]
     cluster = Cluster(topology, workdir, os.path.join(workdir, "node-0.tsv"), common)
     try:
         topology.up()

@@ -128,8 +128,8 @@ def main():
         # No update-norm screen: it is not what this bench measures, and two nodes training flat
         # out can drift past its default bound before their first exchange, then never merge
         # (seen on a quiet VM at 25,000 samples/s: the bench then timed out waiting for exchanges).
-        common = ["--discovery", "static", "--key-file", key_file, "--checkpoint-interval", "0",
-                  "--eval-interval", "10", "--max-frames-per-second", args.max_frames_per_second,
+        common = ["--discovery", "static", "--key-file", key_file, "--checkpoint-interval-s", "0",
+                  "--eval-interval-s", "10", "--max-frames-per-second", args.max_frames_per_second,
                   "--max-update-norm", "0"]
         if args.io_nice is not None:
             common += ["--io-nice", args.io_nice]
@@ -139,8 +139,8 @@ def main():
             common += ["--intervals-per-epoch", "0"]
         target = run.add_node("target", shards[0], common + ["--eval-data", eval_file])
         friend = run.add_node("friend", shards[1], common)
-        target.extra.append(f"--peer={friend.address}")
-        friend.extra.append(f"--peer={target.address}")
+        target.extra.append(f"--peers={friend.address}")
+        friend.extra.append(f"--peers={target.address}")
         target.start(), friend.start()
         target.wait_ready(), friend.wait_ready()
         if args.isolate == "core":

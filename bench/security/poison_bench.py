@@ -89,7 +89,7 @@ def one_run(args, mode):
         key_file, key = make_key(run)
         shards, eval_file = run.make_shards(8, scheme=args.shards)
         common = ["--hidden", str(args.hidden), "--discovery", "static", "--key-file", key_file,
-                  "--checkpoint-interval", "0", "--eval-interval", "5", "--gossip-interval", "1",
+                  "--checkpoint-interval-s", "0", "--eval-interval-s", "5", "--gossip-interval-s", "1",
                   "--eval-data", eval_file, "--merge", args.merge, "--merge-window", str(args.merge_window),
                   "--clip-factor", str(args.clip_factor), "--clip-drop-factor", str(args.clip_drop_factor),
                   "--clip-radial-share", str(args.clip_radial_share)]
@@ -106,7 +106,7 @@ def one_run(args, mode):
             bad = LyingPeerServer("poisoner", signature, key, poisoner.answer)
             addresses.append(bad.address)
         for node in honest:
-            node.extra += [f"--peer={a}" for a in addresses if a != node.address]
+            node.extra += [f"--peers={a}" for a in addresses if a != node.address]
             node.start()
         for node in honest:
             node.wait_ready()

@@ -26,8 +26,8 @@ from test_protocol_attacks import ROUND_REQUEST, AgeLiar, ask, round_request_bod
 from test_security import HELLO, hello_body  # noqa: E402
 
 CASES = ["forged-hello", "round-peer", "round-nan", "round-batch0", "round-epochs", "round-flood", "age-liar"]
-COMMON = ["--hidden", "64", "--eval-interval", "5", "--discovery", "static", "--gossip-interval", "0.5",
-          "--checkpoint-interval", "5"]
+COMMON = ["--hidden", "64", "--eval-interval-s", "5", "--discovery", "static", "--gossip-interval-s", "0.5",
+          "--checkpoint-interval-s", "5"]
 
 
 class Run(ClusterTestCase):
@@ -91,13 +91,13 @@ def run_case(case, window, quiet):
         shards, eval_file = run.make_shards(2)
         friend = run.add_node("friend", shards[1], COMMON)
         signature = friend.start().wait_ready()["signature"]
-        extra = ["--eval-data", eval_file, "--peer", friend.address]
+        extra = ["--eval-data", eval_file, "--peers", friend.address]
         liar = None
         if case == "age-liar":
             liar = AgeLiar("liar", signature, None, None)
-            extra += ["--peer", liar.address]
+            extra += ["--peers", liar.address]
         target = run.add_node("target", shards[0], COMMON + extra)
-        friend.extra += ["--peer", target.address]
+        friend.extra += ["--peers", target.address]
         friend.stop(), friend.start()
         target.start()
         target.wait_ready(), friend.wait_ready()

@@ -77,12 +77,12 @@ def read_status_timed(path, timeout=60):
 
 def start_pair(run, extra=()):
     shards, _ = run.make_shards(2)
-    common = ["--discovery", "static", "--gossip-interval", "0.5", "--checkpoint-interval", "0",
+    common = ["--discovery", "static", "--gossip-interval-s", "0.5", "--checkpoint-interval-s", "0",
               "--max-update-norm", "0"] + list(extra)
     target = run.add_node("target", shards[0], common)
     friend = run.add_node("friend", shards[1], common)
-    target.extra += ["--peer", friend.address]
-    friend.extra += ["--peer", target.address]
+    target.extra += ["--peers", friend.address]
+    friend.extra += ["--peers", target.address]
     target.start(), friend.start()
     target.wait_ready(), friend.wait_ready()
     wait_for(lambda: (target.status() or {}).get("exchanges_ok", 0) > 2, 90, "first exchanges")
@@ -153,7 +153,7 @@ def case_slots(run, seconds, keyed):
 
 
 def case_fds(run):
-    target, _ = start_pair(run, ["--peer", "127.0.0.1:9"])  # nothing there: no extra connections
+    target, _ = start_pair(run, ["--peers", "127.0.0.1:9"])  # nothing there: no extra connections
     pid = target.proc.pid
     training = training_thread(pid)
     open_now = len(os.listdir(f"/proc/{pid}/fd"))

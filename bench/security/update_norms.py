@@ -37,12 +37,12 @@ def main():
     try:
         shards, eval_file = run.make_shards(args.nodes + 1)
         common = ["--hidden", args.hidden, "--discovery", "static", "--max-update-norm", "0",
-                  "--checkpoint-interval", "0", "--eval-interval", "5", "--eval-data", eval_file]
+                  "--checkpoint-interval-s", "0", "--eval-interval-s", "5", "--eval-data", eval_file]
         nodes = [run.add_node(f"n{i}", shards[i], common) for i in range(args.nodes)]
         late = run.add_node("late", shards[args.nodes], common)
         everyone = nodes + [late]
         for node in everyone:
-            node.extra += [f"--peer={n.address}" for n in everyone if n is not node]
+            node.extra += [f"--peers={n.address}" for n in everyone if n is not node]
         for node in nodes:
             node.start()
         for node in nodes:

@@ -20,9 +20,9 @@ from harness import ClusterTestCase, wait_for
 
 DEADLINE_S = 20
 FAILOVER_S = 4
-COMMON = ["--hidden", "32", "--seed", "1", "--eval-interval", "1", "--checkpoint-interval", "0",
-          "--discovery", "static", "--cluster", "it-coord", "--gossip-interval", "1",
-          "--round-deadline", str(DEADLINE_S), "--failover-timeout", str(FAILOVER_S)]
+COMMON = ["--hidden", "32", "--seed", "1", "--eval-interval-s", "1", "--checkpoint-interval-s", "0",
+          "--discovery", "static", "--cluster", "it-coord", "--gossip-interval-s", "1",
+          "--round-deadline-s", str(DEADLINE_S), "--failover-timeout-s", str(FAILOVER_S)]
 
 
 def saved_round(state_dir):
@@ -50,7 +50,7 @@ class CoordinatorTest(ClusterTestCase):
         self.workers = [self.add_node(f"n{i}", shards[i], COMMON + ["--eval-data", eval_file]) for i in (1, 2, 3)]
         everyone = [self.coordinator] + self.workers
         for node in everyone:
-            node.extra += sum((["--peer", p.address] for p in everyone if p is not node), [])
+            node.extra += sum((["--peers", p.address] for p in everyone if p is not node), [])
         for node in self.workers + [self.coordinator]:  # the coordinator last, so round 1 finds everyone
             node.start().wait_ready()
 

@@ -16,8 +16,8 @@ from harness import ClusterTestCase, wait_for
 
 INTERVAL = 2.0  # seconds between checkpoints
 SLACK = 1.5     # scheduling slack on a loaded 2-core machine
-ARGS = ["--hidden", "32", "--discovery", "static", "--gossip-interval", "0",
-        "--eval-interval", "0", "--checkpoint-interval", str(INTERVAL)]
+ARGS = ["--hidden", "32", "--discovery", "static", "--gossip-interval-s", "0",
+        "--eval-interval-s", "0", "--checkpoint-interval-s", str(INTERVAL)]
 
 
 class CrashSafetyTest(ClusterTestCase):

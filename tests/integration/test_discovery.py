@@ -28,7 +28,7 @@ IN_HOST = os.path.join(ROOT, "bench", "discovery_cluster", "in-host")
 INSTANCE = f"glit{os.getpid()}"
 AVAHI_ENV = {"AVAHI_TEST_DIR": f"/tmp/gl-avahi-{INSTANCE}", "AVAHI_TEST_NETNS": f"gl-avahi-{INSTANCE}",
              "AVAHI_TEST_HOSTNAME": INSTANCE}
-COMMON = ["--gossip-interval", "0.5", "--eval-interval", "0", "--checkpoint-interval", "0"]
+COMMON = ["--gossip-interval-s", "0.5", "--eval-interval-s", "0", "--checkpoint-interval-s", "0"]
 EVICTION_LIMIT_S = 10
 
 
@@ -110,7 +110,7 @@ class DiscoveryTest(ClusterTestCase):
         nodes = [self.add_node(name, shard, args) for name, shard in zip(names, shards)]
         if static_peers:
             for node in nodes:
-                node.extra += sum((["--peer", other.address] for other in nodes if other is not node), [])
+                node.extra += sum((["--peers", other.address] for other in nodes if other is not node), [])
         for node in nodes:
             node.start()
         for node in nodes:

@@ -9,20 +9,20 @@ import unittest
 
 from harness import ClusterTestCase, max_pairwise_distance, wait_for
 
-COMMON = ["--hidden", "64", "--seed", "1", "--eval-interval", "2", "--checkpoint-interval", "0",
+COMMON = ["--hidden", "64", "--seed", "1", "--eval-interval-s", "2", "--checkpoint-interval-s", "0",
           "--discovery", "static", "--cluster", "it-gossip"]
 
 
 class GossipClusterTest(ClusterTestCase):
     def test_gossip_beats_local_only_and_models_converge(self):
         shards, eval_file = self.make_shards(4, scheme="dirichlet", alpha=0.3, seed=3)
-        gossiping = [self.add_node(f"g{i}", shards[i], COMMON + ["--eval-data", eval_file, "--gossip-interval", "0.5"])
+        gossiping = [self.add_node(f"g{i}", shards[i], COMMON + ["--eval-data", eval_file, "--gossip-interval-s", "0.5"])
                      for i in range(4)]
-        local_only = [self.add_node(f"l{i}", shards[i], COMMON + ["--eval-data", eval_file, "--gossip-interval", "0"])
+        local_only = [self.add_node(f"l{i}", shards[i], COMMON + ["--eval-data", eval_file, "--gossip-interval-s", "0"])
                       for i in range(4)]
         for node in gossiping:
             others = [p.address for p in gossiping if p is not node]
-            node.extra += sum((["--peer", a] for a in others), [])
+            node.extra += sum((["--peers", a] for a in others), [])
         for node in gossiping + local_only:
             node.start()
         for node in gossiping + local_only:

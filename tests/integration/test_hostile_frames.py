@@ -39,12 +39,12 @@ def send_and_expect_close(address, payload, timeout=10):
 class HostileFramesTest(ClusterTestCase):
     def test_node_survives_bad_frames(self):
         shards, eval_file = self.make_shards(2)
-        common = ["--hidden", "32", "--eval-interval", "1", "--discovery", "static", "--gossip-interval", "0.5",
-                  "--checkpoint-interval", "0"]
+        common = ["--hidden", "32", "--eval-interval-s", "1", "--discovery", "static", "--gossip-interval-s", "0.5",
+                  "--checkpoint-interval-s", "0"]
         target = self.add_node("target", shards[0], common)
         friend = self.add_node("friend", shards[1], common)
-        target.extra += ["--peer", friend.address]
-        friend.extra += ["--peer", target.address]
+        target.extra += ["--peers", friend.address]
+        friend.extra += ["--peers", target.address]
         target.start(), friend.start()
         target.wait_ready(), friend.wait_ready()
         wait_for(lambda: (target.status() or {}).get("exchanges_ok", 0) > 0, 60, "a first good exchange")

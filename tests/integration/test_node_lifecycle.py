@@ -7,8 +7,8 @@ import unittest
 
 from harness import BIN, ClusterTestCase, wait_for
 
-COMMON = ["--hidden", "32", "--discovery", "static", "--gossip-interval", "0", "--eval-interval", "1",
-          "--checkpoint-interval", "0"]
+COMMON = ["--hidden", "32", "--discovery", "static", "--gossip-interval-s", "0", "--eval-interval-s", "1",
+          "--checkpoint-interval-s", "0"]
 
 
 class NodeLifecycleTest(ClusterTestCase):
@@ -45,14 +45,18 @@ class NodeLifecycleTest(ClusterTestCase):
     def test_bad_start_is_a_clear_error(self):
         for args, expected in [
             (["--data", "/nonexistent/shard.tsv"], "/nonexistent/shard.tsv"),
-            (["--data", "x", "--merge", "median"], "merge"),
+            (["--data", "x", "--merge", "median"],
+             "--merge: must be one of age-weighted, average, trimmed-mean (got 'median')"),
             (["--data", "x", "--listen", "nocolon"], "HOST:PORT"),
-            # an error names what the user typed: the flag, or the key and its file
-            (["--data", "x", "--batch", "0"], "--batch must be in [1, 4096]"),
-            (["--data", "x", "--peer", "127.0.0.1:7070:1"], "--peer: '127.0.0.1:7070:1' is not HOST:PORT"),
-            (["--data", "x", "--gossip-interval", "1e-9"], "--gossip-interval must be 0 (answer only) or between 0.1"),
-            (["--data", "x", "--config", self.config_file("[gossip]\ninterval_s = 1e-9\n")],
-             "interval_s in " + os.path.join(self.workdir, "node.toml") + " must be 0 (answer only) or between 0.1"),
+            # an error names what the user typed: the flag (an old spelling too), or the file and key
+            (["--data", "x", "--batch-size", "0"], "--batch-size: must be in [1, 4096] (got 0)"),
+            (["--data", "x", "--batch", "0"], "--batch: must be in [1, 4096] (got 0)"),
+            (["--data", "x", "--peers", "127.0.0.1:7070:1"], "--peers: '127.0.0.1:7070:1' is not HOST:PORT"),
+            (["--data", "x", "--gossip-interval-s", "1e-9"],
+             "--gossip-interval-s: must be 0 (answer only) or between 0.1"),
+            (["--data", "x", "--config", self.config_file("[gossip]\ngossip_interval_s = 1e-9\n")],
+             os.path.join(self.workdir, "node.toml") + ": gossip_interval_s: must be 0 (answer only) or between 0.1"),
+            (["--data", "x", "--server-tau", "0"], "--server-tau: must be > 0 (got 0)"),  # checked on any role
         ]:
             with self.subTest(args=args):
                 res = subprocess.run([BIN, "run", "--state-dir", os.path.join(self.workdir, "s")] + args,

@@ -23,8 +23,8 @@ import unittest
 
 from harness import BIN, ClusterTestCase, wait_for
 
-COMMON = ["--hidden", "32", "--discovery", "static", "--gossip-interval", "0", "--eval-interval", "1",
-          "--checkpoint-interval", "0"]
+COMMON = ["--hidden", "32", "--discovery", "static", "--gossip-interval-s", "0", "--eval-interval-s", "1",
+          "--checkpoint-interval-s", "0"]
 
 
 def read_text(f, offset):
@@ -130,12 +130,12 @@ class NodeStateTest(ClusterTestCase):
 
     def test_reported_accuracy_is_that_of_the_model_to_take_home(self):
         shards, eval_file = self.make_shards(2)
-        args = ["--hidden", "32", "--discovery", "static", "--gossip-interval", "0.5", "--checkpoint-interval", "0",
+        args = ["--hidden", "32", "--discovery", "static", "--gossip-interval-s", "0.5", "--checkpoint-interval-s", "0",
                 "--eval-data", eval_file]
-        a = self.add_node("a", shards[0], args + ["--eval-interval", "2"])
-        b = self.add_node("b", shards[1], args + ["--eval-interval", "2"])
-        a.extra += ["--peer", b.address]
-        b.extra += ["--peer", a.address]
+        a = self.add_node("a", shards[0], args + ["--eval-interval-s", "2"])
+        b = self.add_node("b", shards[1], args + ["--eval-interval-s", "2"])
+        a.extra += ["--peers", b.address]
+        b.extra += ["--peers", a.address]
         for node in (a, b):
             node.start()
         for node in (a, b):
@@ -167,7 +167,7 @@ class NodeStateTest(ClusterTestCase):
         self.assertRegex(self.log_of(a), r"scored: smoothed weights, saved to \S+model\.bin")
         _, raw = checkpoint(os.path.join(a.state_dir, "model.ckpt"))
         self.assertNotEqual(raw, model_parameters(os.path.join(a.state_dir, "model.bin")))
-        a.extra = args + ["--eval-interval", "600", "--peer", b.address]  # only the evaluation at the start
+        a.extra = args + ["--eval-interval-s", "600", "--peers", b.address]  # only the evaluation at the start
         a.start().wait_ready()
         wait_for(lambda: "scored: raw weights" in self.log_of(a).split("resuming from")[-1], 30, "the first evaluation")
         self.assertEqual(model_parameters(os.path.join(a.state_dir, "model.bin")), raw)
@@ -193,8 +193,8 @@ class NodeStateTest(ClusterTestCase):
     @unittest.skipUnless(os.geteuid() == 0 and shutil.which("mount"), "needs root to mount a small tmpfs")
     def test_full_disk_keeps_the_last_good_checkpoint(self):
         shards, _ = self.make_shards(1)
-        args = ["--hidden", "32", "--discovery", "static", "--gossip-interval", "0", "--eval-interval", "1"]
-        node = self.add_node("full", shards[0], args + ["--checkpoint-interval", "0"])
+        args = ["--hidden", "32", "--discovery", "static", "--gossip-interval-s", "0", "--eval-interval-s", "1"]
+        node = self.add_node("full", shards[0], args + ["--checkpoint-interval-s", "0"])
         os.makedirs(node.state_dir)
         subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", node.state_dir], check=True)
         self.addCleanup(subprocess.run, ["umount", "-l", node.state_dir])
@@ -236,7 +236,7 @@ class NodeStateTest(ClusterTestCase):
         # 2. With a previous checkpoint to spare, a full disk keeps getting the newest progress.
         node.stop()
         os.remove(filler)
-        node.extra = args + ["--checkpoint-interval", "1"]
+        node.extra = args + ["--checkpoint-interval-s", "1"]
         node.start().wait_ready()
         wait_for(lambda: os.path.exists(previous) and checkpoint(newest)[0] > kept_age, 60, "two checkpoints")
         fill()

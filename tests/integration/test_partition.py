@@ -8,8 +8,8 @@ import unittest
 
 from harness import ClusterTestCase, l2, wait_for
 
-COMMON = ["--hidden", "32", "--discovery", "static", "--gossip-interval", "0.5", "--eval-interval", "2",
-          "--checkpoint-interval", "0"]
+COMMON = ["--hidden", "32", "--discovery", "static", "--gossip-interval-s", "0.5", "--eval-interval-s", "2",
+          "--checkpoint-interval-s", "0"]
 
 
 def spread(statuses, a, b):
@@ -25,7 +25,7 @@ class PartitionTest(ClusterTestCase):
                  for i in range(6)]
         for half in halves:
             for i in half:
-                nodes[i].extra += [f"--peer={nodes[j].address}" for j in half if j != i]
+                nodes[i].extra += [f"--peers={nodes[j].address}" for j in half if j != i]
         for node in nodes:
             node.start()
         for node in nodes:
@@ -46,7 +46,7 @@ class PartitionTest(ClusterTestCase):
 
         for i, node in enumerate(nodes):
             self.assertEqual(node.stop(), 0)
-            node.extra += [f"--peer={nodes[j].address}" for j in range(6) if j not in halves[i // 3]]
+            node.extra += [f"--peers={nodes[j].address}" for j in range(6) if j not in halves[i // 3]]
         for node in nodes:
             node.start()
         for node in nodes:

@@ -20,8 +20,8 @@ from test_security import (ERROR, EXCHANGE_REPLY, HELLO, Client, PeerServer, all
                            make_key, model_body, parse_model, seq)
 
 ROUND_REQUEST = 32
-COMMON = ["--hidden", "32", "--eval-interval", "1", "--discovery", "static", "--gossip-interval", "0.5",
-          "--checkpoint-interval", "0"]
+COMMON = ["--hidden", "32", "--eval-interval-s", "1", "--discovery", "static", "--gossip-interval-s", "0.5",
+          "--checkpoint-interval-s", "0"]
 AGE_MAX = 2**64 - 1
 
 
@@ -46,8 +46,8 @@ class Pair(ClusterTestCase):
         shards, _ = self.make_shards(2)
         a = self.add_node("a", shards[0], COMMON + list(extra))
         b = self.add_node("b", shards[1], COMMON + list(extra))
-        a.extra += ["--peer", b.address]
-        b.extra += ["--peer", a.address]
+        a.extra += ["--peers", b.address]
+        b.extra += ["--peers", a.address]
         a.start(), b.start()
         a.wait_ready(), b.wait_ready()
         wait_for(lambda: all((n.status() or {}).get("exchanges_ok", 0) >= 2 for n in (a, b)), 60, "first exchanges")
@@ -132,7 +132,7 @@ class ClaimedAgeTest(ClusterTestCase):
         liar = AgeLiar("liar", signature, None, None)
         self.addCleanup(liar.stop)
         # The target exchanges with the liar and with the honest node, which only answers it.
-        target = self.add_node("target", shards[0], COMMON + ["--peer", honest.address, "--peer", liar.address])
+        target = self.add_node("target", shards[0], COMMON + ["--peers", honest.address, "--peers", liar.address])
         target.start().wait_ready()
         ages = []
 
@@ -157,7 +157,7 @@ class KeyMismatchTest(ClusterTestCase):
         # Only `a` connects (b has no peers and so never contacts a).
         b = self.add_node("b", shards[1], COMMON + ["--key-file", other])
         b.start().wait_ready()
-        a = self.add_node("a", shards[0], COMMON + ["--key-file", key_a, "--peer", b.address])
+        a = self.add_node("a", shards[0], COMMON + ["--key-file", key_a, "--peers", b.address])
         a.start().wait_ready()
         s = wait_for(lambda: (lambda s: s if s and s["auth_failures"].get("127.0.0.1", 0) > 0 else None)(a.status()),
                      30, "the connecting side to count an authentication failure")

@@ -245,8 +245,8 @@ class RemoteClusterTest(SimulatedHostsTestCase):
         h = self.hosts
         started = time.monotonic()
         up = self.launcher("up", "--install", "binary", "--binary", BIN, "--data", DATA, "--port", str(PORT),
-                           "--cluster", f"{PREFIX}{os.getpid()}", "--", "--gossip-interval", "1",
-                           "--eval-interval", "5", "--checkpoint-interval", "5", check_rc=1)
+                           "--cluster", f"{PREFIX}{os.getpid()}", "--", "--gossip-interval-s", "1",
+                           "--eval-interval-s", "5", "--checkpoint-interval-s", "5", check_rc=1)
         up_s = time.monotonic() - started
         self.assertIn(f"3 of {HOSTS + 1} node(s) up", up.stdout, up.stdout + up.stderr)
         self.assertRegex(up.stderr, rf"node-{PORT_TAKEN} \(pi{PORT_TAKEN}\): check failed: port {PORT} taken")

@@ -91,11 +91,11 @@ class ResourceLimitsTest(ClusterTestCase):
     def start_pair(self):
         shards, _ = self.make_shards(2)
         # The default hidden size (128): frames up to ~316 KB, so a 300 KB string fits in one.
-        common = ["--discovery", "static", "--gossip-interval", "0.5", "--checkpoint-interval", "0"]
+        common = ["--discovery", "static", "--gossip-interval-s", "0.5", "--checkpoint-interval-s", "0"]
         self.target = self.add_node("target", shards[0], common)
         self.friend = self.add_node("friend", shards[1], common)
-        self.target.extra += ["--peer", self.friend.address]
-        self.friend.extra += ["--peer", self.target.address]
+        self.target.extra += ["--peers", self.friend.address]
+        self.friend.extra += ["--peers", self.target.address]
         self.target.start(), self.friend.start()
         self.target.wait_ready(), self.friend.wait_ready()
         wait_for(lambda: (self.target.status() or {}).get("exchanges_ok", 0) > 0, 60, "a first good exchange")

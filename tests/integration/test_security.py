@@ -376,8 +376,8 @@ def all_finite(status):
 
 # ---- tests -----------------------------------------------------------------------------------
 
-COMMON = ["--hidden", "32", "--eval-interval", "1", "--discovery", "static", "--gossip-interval", "0.5",
-          "--checkpoint-interval", "0"]
+COMMON = ["--hidden", "32", "--eval-interval-s", "1", "--discovery", "static", "--gossip-interval-s", "0.5",
+          "--checkpoint-interval-s", "0"]
 
 
 class SecurityTestCase(ClusterTestCase):
@@ -399,8 +399,8 @@ class HostileFramesTest(SecurityTestCase):
                                                                 "--max-frames-per-second", "0",
                                                                 "--max-connections-per-host", "32"]))
         friend = self.add_node("friend", shards[1], self.keyed())
-        target.extra += ["--peer", friend.address]
-        friend.extra += ["--peer", target.address]
+        target.extra += ["--peers", friend.address]
+        friend.extra += ["--peers", target.address]
         target.start(), friend.start()
         target.wait_ready(), friend.wait_ready()
         before = wait_for(lambda: (lambda s: s and s["exchanges_ok"] > 2 and s["eval"] and s)(target.status()), 60,
@@ -435,8 +435,8 @@ class EncryptedClusterTest(SecurityTestCase):
         shards, _ = self.make_shards(2)
         a = self.add_node("encrypting-a", shards[0], self.keyed(["--encrypt"]))
         b = self.add_node("encrypting-b", shards[1], self.keyed(["--encrypt"]))
-        a.extra += ["--peer", b.address]
-        b.extra += ["--peer", a.address]
+        a.extra += ["--peers", b.address]
+        b.extra += ["--peers", a.address]
         a.start(), b.start()
         node_id = a.wait_ready()["id"].encode()
         b.wait_ready()
@@ -481,8 +481,8 @@ class PoisonedPeersTest(SecurityTestCase):
         # Restart the honest nodes knowing each other and the three bad peers.
         for node in honest:
             node.stop()
-            node.extra += [f"--peer={n.address}" for n in honest if n is not node] + [
-                f"--peer={b.address}" for b in bad]
+            node.extra += [f"--peers={n.address}" for n in honest if n is not node] + [
+                f"--peers={b.address}" for b in bad]
             node.start()
         first = [node.wait_ready() for node in honest]
 

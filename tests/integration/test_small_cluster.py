@@ -13,8 +13,8 @@ from harness import ClusterTestCase, wait_for
 
 MARGIN = 0.10
 DEADLINE_S = 240 * float(os.environ.get("GL_TIME_SCALE", "1"))
-COMMON = ["--hidden", "32", "--seed", "1", "--eval-interval", "2", "--checkpoint-interval", "0",
-          "--discovery", "static", "--cluster", "it-small", "--gossip-interval", "0.5"]
+COMMON = ["--hidden", "32", "--seed", "1", "--eval-interval-s", "2", "--checkpoint-interval-s", "0",
+          "--discovery", "static", "--cluster", "it-small", "--gossip-interval-s", "0.5"]
 
 
 def majority_rate(tsv):
@@ -31,7 +31,7 @@ class SmallClusterTest(ClusterTestCase):
         for node in nodes:
             for other in nodes:
                 if other is not node:
-                    node.extra += ["--peer", other.address]
+                    node.extra += ["--peers", other.address]
         for node in nodes:
             node.start()
         for node in nodes:

@@ -134,7 +134,7 @@ Result<std::string> RoundParticipant::VerifiedCoordinator(const std::string& id,
   }
   return Status::Rejected("coordinator " + id +
                           " is not a known peer that answered Hello as a coordinator; a coordinator must be a static "
-                          "peer (--peer) or discovered");
+                          "peer (--peers) or discovered");
 }
 
 std::vector<std::string> RoundParticipant::Candidates(const std::string& id) const {
