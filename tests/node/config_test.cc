@@ -2,63 +2,13 @@
 
 #include <gtest/gtest.h>
 
-#include "node/settings.h"
-
 #include <cmath>
-#include <cstdio>
-#include <fstream>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace gl::node {
 namespace {
-
-class ConfigFileTest : public ::testing::Test {
- protected:
-  std::string Write(const std::string& text) {
-    std::ofstream(path_) << text;
-    return path_;
-  }
-  void TearDown() override { std::remove(path_.c_str()); }
-  // One file per test: ctest -j runs the tests of this fixture in parallel processes.
-  std::string path_ = ::testing::TempDir() + "/config_test_" +
-                      ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".toml";
-};
-
-TEST_F(ConfigFileTest, ValuesOverrideDefaults) {
-  Config c;
-  ASSERT_TRUE(LoadConfigFile(Write("[node]\nlisten = \"127.0.0.1:0\"\npeers = [\"a:1\", \"b:2\"]\n"
-                                   "[gossip]\ngossip_interval_s = 1\n[training]\nhidden = 64\n"),
-                             c)
-                  .ok());
-  EXPECT_EQ(c.listen, "127.0.0.1:0");
-  EXPECT_EQ(c.peers, (std::vector<std::string>{"a:1", "b:2"}));
-  EXPECT_DOUBLE_EQ(c.gossip_interval_s, 1.0);
-  EXPECT_EQ(c.hidden, 64);
-  EXPECT_EQ(c.batch_size, 32);  // untouched
-}
-
-TEST_F(ConfigFileTest, UnknownKeyIsAnErrorNamingIt) {
-  Config c;
-  Status s = LoadConfigFile(Write("[gossip]\nintervall_s = 1\n"), c);
-  EXPECT_FALSE(s.ok());
-  EXPECT_NE(s.message().find("intervall_s"), std::string::npos) << s.ToString();
-}
-
-TEST_F(ConfigFileTest, WrongTypeIsAnError) {
-  Config c;
-  Status s = LoadConfigFile(Write("[training]\nhidden = \"big\"\n"), c);
-  EXPECT_FALSE(s.ok());
-  EXPECT_NE(s.message().find("hidden"), std::string::npos) << s.ToString();
-}
-
-TEST_F(ConfigFileTest, SyntaxErrorNamesTheLine) {
-  Config c;
-  Status s = LoadConfigFile(Write("[node]\n\nlisten = = 3\n"), c);
-  EXPECT_FALSE(s.ok());
-  EXPECT_NE(s.message().find(":3:"), std::string::npos) << s.ToString();
-}
 
 TEST(ConfigValidateTest, RejectsBadValuesWithTheirRange) {
   Config c;
@@ -85,15 +35,6 @@ TEST(ConfigValidateTest, RejectsBadValuesWithTheirRange) {
   bad.clip_radial_share = 0.1;
   bad.io_nice = 20;
   EXPECT_NE(bad.Validate().message().find("io_nice: must be in [0, 19]"), std::string::npos);
-}
-
-TEST_F(ConfigFileTest, ErrorsNameTheKeyAndFileAValueCameFrom) {
-  Config c;
-  ASSERT_TRUE(LoadConfigFile(Write("[gossip]\ngossip_interval_s = 1e-9\n"), c).ok());
-  c.data = "shard.tsv";
-  const std::string message = c.Validate().message();
-  EXPECT_EQ(message.rfind(path_ + ": gossip_interval_s: must be 0 (answer only) or between 0.1 and", 0), 0u)
-      << message;
 }
 
 TEST(ConfigValidateTest, ErrorsNameTheFlagTyped) {

@@ -32,7 +32,7 @@ std::string Replaced(std::string text, const std::string& from, const std::strin
   return text;
 }
 
-class SettingsTest : public ::testing::Test {
+class ConfigSettingsTest : public ::testing::Test {
  protected:
   std::string Write(const std::string& text) {
     std::ofstream(path_) << text;
@@ -59,12 +59,12 @@ class SettingsTest : public ::testing::Test {
                       ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".toml";
 };
 
-TEST_F(SettingsTest, ShippedNodeTomlListsEveryDeclaredKeyWithItsDefault) {
+TEST_F(ConfigSettingsTest, ShippedNodeTomlListsEveryDeclaredKeyWithItsDefault) {
   Status s = CheckDefaultsFile(kShippedFile);
   EXPECT_TRUE(s.ok()) << s.ToString();
 }
 
-TEST_F(SettingsTest, DefaultsFileCheckFailsOnAnyDisagreement) {
+TEST_F(ConfigSettingsTest, DefaultsFileCheckFailsOnAnyDisagreement) {
   const std::string shipped = ReadText(kShippedFile);
   Status s = CheckDefaultsFile(Write(Replaced(shipped, "\nhidden = 128\n", "\nhidden = 64\n")));
   EXPECT_NE(s.message().find("hidden = 64, but the declared default is `hidden = 128`"), std::string::npos)
@@ -80,7 +80,7 @@ TEST_F(SettingsTest, DefaultsFileCheckFailsOnAnyDisagreement) {
   EXPECT_NE(s.message().find("has no `gossip_interval_s = 3`"), std::string::npos) << s.ToString();
 }
 
-TEST_F(SettingsTest, EveryFileKeyHasTheFlagOfItsName) {
+TEST_F(ConfigSettingsTest, EveryFileKeyHasTheFlagOfItsName) {
   CLI::App app;
   SettingFlags flags(app);
   int in_file = 0;
@@ -94,7 +94,7 @@ TEST_F(SettingsTest, EveryFileKeyHasTheFlagOfItsName) {
   EXPECT_GE(in_file, 50);
 }
 
-TEST_F(SettingsTest, FlagAndKeyGiveTheSameConfig) {
+TEST_F(ConfigSettingsTest, FlagAndKeyGiveTheSameConfig) {
   Config from_file;
   ASSERT_TRUE(LoadConfigFile(Write("[node]\n"
                                    "listen = \"127.0.0.1:0\"\n"
@@ -136,7 +136,7 @@ TEST_F(SettingsTest, FlagAndKeyGiveTheSameConfig) {
   EXPECT_EQ(from_file.origins.at("learning_rate"), path_ + ": learning_rate");
 }
 
-TEST_F(SettingsTest, OldFlagSpellingsStillWork) {
+TEST_F(ConfigSettingsTest, OldFlagSpellingsStillWork) {
   Result<Config> c = FromFlags(
       "--lr 0.05 --batch 8 --min-lr 0.001 --lr-half-life 3 --gossip-interval 2 --eval-interval 5 "
       "--checkpoint-interval 7 --round-deadline 60 --failover-timeout 9 --peer 10.0.0.2:7070");
@@ -158,7 +158,7 @@ TEST_F(SettingsTest, OldFlagSpellingsStillWork) {
   EXPECT_DOUBLE_EQ(from_old_key.gossip_interval_s, 2);
 }
 
-TEST_F(SettingsTest, ABadValueNamesTheFlagOrTheFileAndKeyItCameFrom) {
+TEST_F(ConfigSettingsTest, ABadValueNamesTheFlagOrTheFileAndKeyItCameFrom) {
   Result<Config> c = FromFlags("--data shard.tsv --learning-rate -1");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->Validate().message(), "--learning-rate: must be in (0, 1) (got -1)");
@@ -173,7 +173,7 @@ TEST_F(SettingsTest, ABadValueNamesTheFlagOrTheFileAndKeyItCameFrom) {
             path_ + ": learning_rate: must be a number");
 }
 
-TEST_F(SettingsTest, AnUnknownChoiceIsRefusedWithTheValidOnes) {
+TEST_F(ConfigSettingsTest, AnUnknownChoiceIsRefusedWithTheValidOnes) {
   Result<Config> c = FromFlags("--merge median");
   EXPECT_EQ(c.status().message(), "--merge: must be one of age-weighted, average, trimmed-mean (got 'median')");
   c = FromFlags("--server-optimizer sgdm");
@@ -186,13 +186,42 @@ TEST_F(SettingsTest, AnUnknownChoiceIsRefusedWithTheValidOnes) {
             path_ + ": strategy: must be one of fednova, fedavg, trimmed-mean");
 }
 
-TEST_F(SettingsTest, CoordinatorSettingsAreValidatedOnEveryRole) {
+TEST_F(ConfigSettingsTest, CoordinatorSettingsAreValidatedOnEveryRole) {
   Result<Config> c = FromFlags("--data shard.tsv --role node --server-momentum 1");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->Validate().message(), "--server-momentum: must be in [0, 1) (got 1)");
 }
 
-TEST_F(SettingsTest, UnknownKeyAndSectionAreRefused) {
+TEST_F(ConfigSettingsTest, ValuesOverrideDefaults) {
+  Config c;
+  ASSERT_TRUE(LoadConfigFile(Write("[node]\nlisten = \"127.0.0.1:0\"\npeers = [\"a:1\", \"b:2\"]\n"
+                                   "[gossip]\ngossip_interval_s = 1\n[training]\nhidden = 64\n"),
+                             c)
+                  .ok());
+  EXPECT_EQ(c.listen, "127.0.0.1:0");
+  EXPECT_EQ(c.peers, (std::vector<std::string>{"a:1", "b:2"}));
+  EXPECT_DOUBLE_EQ(c.gossip_interval_s, 1.0);
+  EXPECT_EQ(c.hidden, 64);
+  EXPECT_EQ(c.batch_size, 32);  // untouched
+}
+
+TEST_F(ConfigSettingsTest, SyntaxErrorNamesTheLine) {
+  Config c;
+  Status s = LoadConfigFile(Write("[node]\n\nlisten = = 3\n"), c);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find(":3:"), std::string::npos) << s.ToString();
+}
+
+TEST_F(ConfigSettingsTest, ErrorsNameTheKeyAndFileAValueCameFrom) {
+  Config c;
+  ASSERT_TRUE(LoadConfigFile(Write("[gossip]\ngossip_interval_s = 1e-9\n"), c).ok());
+  c.data = "shard.tsv";
+  const std::string message = c.Validate().message();
+  EXPECT_EQ(message.rfind(path_ + ": gossip_interval_s: must be 0 (answer only) or between 0.1 and", 0), 0u)
+      << message;
+}
+
+TEST_F(ConfigSettingsTest, UnknownKeyAndSectionAreRefused) {
   Config c;
   Status s = LoadConfigFile(Write("[training]\nlr = 0.1\n"), c);
   EXPECT_NE(s.message().find("unknown key 'lr' in [training]"), std::string::npos) << s.ToString();
