@@ -64,6 +64,20 @@ TEST_F(ConfigSettingsTest, ShippedNodeTomlListsEveryDeclaredKeyWithItsDefault) {
   EXPECT_TRUE(s.ok()) << s.ToString();
 }
 
+TEST_F(ConfigSettingsTest, ShippedNodeTomlSaysWhyAboveEveryKey) {
+  std::istringstream lines(ReadText(kShippedFile));
+  std::string line, previous;
+  int keys = 0;
+  while (std::getline(lines, line)) {
+    if (line.find(" = ") != std::string::npos && line[0] != '#') {
+      EXPECT_EQ(previous.rfind("# ", 0), 0u) << "no comment line above `" << line << "`";
+      ++keys;
+    }
+    previous = line;
+  }
+  EXPECT_EQ(keys, static_cast<int>(DeclaredSettings().size()) - 1);  // all but the flag-only --fresh
+}
+
 TEST_F(ConfigSettingsTest, DefaultsFileCheckFailsOnAnyDisagreement) {
   const std::string shipped = ReadText(kShippedFile);
   Status s = CheckDefaultsFile(Write(Replaced(shipped, "\nhidden = 128\n", "\nhidden = 64\n")));
@@ -134,6 +148,19 @@ TEST_F(ConfigSettingsTest, FlagAndKeyGiveTheSameConfig) {
   EXPECT_EQ(compared, 17);  // every value above differs from its default
   EXPECT_EQ(from_flags->origins.at("learning_rate"), "--learning-rate");
   EXPECT_EQ(from_file.origins.at("learning_rate"), path_ + ": learning_rate");
+}
+
+TEST_F(ConfigSettingsTest, AFlagOverridesTheFile) {
+  Config c;
+  ASSERT_TRUE(LoadConfigFile(Write("[training]\nlearning_rate = 0.05\nhidden = 64\n"), c).ok());
+  CLI::App app;
+  SettingFlags flags(app);
+  app.parse("--learning-rate 0.01", /*program_name_included=*/false);
+  ASSERT_TRUE(flags.Apply(c).ok());
+  EXPECT_DOUBLE_EQ(c.learning_rate, 0.01);
+  EXPECT_EQ(c.origins.at("learning_rate"), "--learning-rate");
+  EXPECT_EQ(c.hidden, 64);  // a flag not given leaves the file's value
+  EXPECT_EQ(c.origins.at("hidden"), path_ + ": hidden");
 }
 
 TEST_F(ConfigSettingsTest, OldFlagSpellingsStillWork) {
