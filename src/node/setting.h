@@ -114,7 +114,8 @@ class Setting {
 
   const char* section() const { return section_; }
   const std::string& key() const { return key_; }
-  const std::string& old_key() const { return old_key_; }
+  // Whether the config file's `key` sets it: its key, or the one it had before.
+  bool ReadFrom(const std::string& key) const { return key == key_ || (!old_key_.empty() && key == old_key_); }
   // The key with dashes: learning_rate -> --learning-rate.
   std::string flag() const {
     std::string flag = "--" + key_;

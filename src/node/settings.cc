@@ -1,6 +1,8 @@
 #include "node/settings.h"
 
-#include <set>
+#include <algorithm>
+#include <cctype>
+#include <iterator>
 #include <sstream>
 
 #include "node/setting.h"
@@ -12,7 +14,7 @@ constexpr const char* kSections[] = {"node", "training", "gossip", "coordinator"
 
 const Setting* FindInFile(const std::string& section, const std::string& key) {
   for (const auto& s : DeclaredSettings()) {
-    if (s->section() != nullptr && section == s->section() && (key == s->key() || key == s->old_key())) {
+    if (s->section() != nullptr && section == s->section() && s->ReadFrom(key)) {
       return s.get();
     }
   }
