@@ -29,7 +29,7 @@ TEST(StatusReportTest, HasEveryDocumentedField) {
   gossip::PeerStatus peer;
   peer.id = "pi-2";
   peer.address = "10.0.0.2:7070";
-  peer.state = "alive";
+  peer.state = gossip::PeerState::kAlive;
   peer.sources = {"mdns", "static"};
   in.peers.push_back(peer);
 
@@ -60,7 +60,7 @@ TEST(StatusReportTest, PeerListIsCappedAndCounted) {
     gossip::PeerStatus peer;
     peer.id = std::string(128, 'p') + std::to_string(i);
     peer.address = "10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256) + ":7070";
-    peer.state = "alive";
+    peer.state = gossip::PeerState::kAlive;
     in.peers.push_back(peer);
   }
   const std::string text = RenderStatus(in);
