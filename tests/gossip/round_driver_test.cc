@@ -36,19 +36,10 @@ class RoundDriverTest : public ::testing::Test {
     if (coordinator_.engine) coordinator_.engine->Stop();
   }
 
-  static Options EngineOptions(const std::string& id) {
-    Options options = DefaultLocalOptions();
-    options.node_id = id;
-    options.gossip_interval = milliseconds(20);
-    options.probe_interval = milliseconds(20);
-    options.probe_timeout = milliseconds(50);
-    return options;
-  }
-
   Participant& AddParticipant(float delta, std::uint64_t samples) {
     const std::string id = "p" + std::to_string(participants_.size() + 1);
     Participant p;
-    Options engine_options = EngineOptions(id);
+    Options engine_options = FastRoundEngineOptions(id);
     engine_options.max_update_norm = participant_max_update_norm_;
     p.node = MakeRoundTestNode(network_, io_, "10.0.1." + std::to_string(participants_.size() + 1) + ":7070",
                       engine_options);
@@ -63,7 +54,7 @@ class RoundDriverTest : public ::testing::Test {
 
   // A node that answers Hello as a coordinator; every participant knows it as a static peer.
   TestNode MakeCoordinatorNode(const std::string& id, const std::string& address) {
-    Options options = EngineOptions(id);
+    Options options = FastRoundEngineOptions(id);
     options.role = "coordinator";
     TestNode node = MakeRoundTestNode(network_, io_, address, options);
     for (Participant& p : participants_) p.node.engine->AddPeer(address, "static");

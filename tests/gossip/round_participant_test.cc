@@ -23,19 +23,10 @@ using Clock = std::chrono::steady_clock;
 constexpr milliseconds kFailover{300};
 constexpr char kParticipantAddress[] = "10.0.1.1:7070";
 
-Options FastEngineOptions(const std::string& id) {
-  Options options = DefaultLocalOptions();
-  options.node_id = id;
-  options.gossip_interval = milliseconds(20);
-  options.probe_interval = milliseconds(20);
-  options.probe_timeout = milliseconds(50);
-  return options;
-}
-
 class RoundParticipantTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    node_ = MakeRoundTestNode(network_, io_, kParticipantAddress, FastEngineOptions("p1"));
+    node_ = MakeRoundTestNode(network_, io_, kParticipantAddress, FastRoundEngineOptions("p1"));
     participant_ = std::make_unique<RoundParticipant>(io_, ParticipantOptions{"p1", kSignature, kParams, kFailover},
                                                       *node_.engine, worker_);
     ASSERT_TRUE(node_.engine->Start().ok());
@@ -49,7 +40,7 @@ class RoundParticipantTest : public ::testing::Test {
 
   // A started node at `address` whose Hello says `role`; the participant knows it as a static peer.
   TestNode& AddPeerNode(const std::string& id, const std::string& address, const std::string& role = "coordinator") {
-    Options options = FastEngineOptions(id);
+    Options options = FastRoundEngineOptions(id);
     options.role = role;
     coordinators_.push_back(MakeRoundTestNode(network_, io_, address, options));
     EXPECT_TRUE(coordinators_.back().engine->Start().ok());
@@ -178,7 +169,7 @@ TEST(RoundParticipantTcpTest, ARoundTrainingLongerThanTheIoTimeoutIsStillAnswere
     std::unique_ptr<Engine> engine;
   };
   auto make = [&](const std::string& id, const std::string& role) {
-    Options options = FastEngineOptions(id);
+    Options options = FastRoundEngineOptions(id);
     options.role = role;
     options.exchange_timeout = milliseconds(200);  // the transport's io_timeout
     TcpNode node;

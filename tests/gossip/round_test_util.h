@@ -52,6 +52,16 @@ class FakeWorker : public RoundWorker {
   std::vector<ServerOptimizerState> published_server_states_;
 };
 
+// Engine options for round tests: gossip and probes every 20 ms, so that failures show at once.
+inline Options FastRoundEngineOptions(const std::string& id) {
+  Options options = DefaultLocalOptions();
+  options.node_id = id;
+  options.gossip_interval = std::chrono::milliseconds(20);
+  options.probe_interval = std::chrono::milliseconds(20);
+  options.probe_timeout = std::chrono::milliseconds(50);
+  return options;
+}
+
 // A node at `address` with a kParams model of zeros, not started.
 inline TestNode MakeRoundTestNode(InMemoryNetwork& network, asio::io_context& io, const std::string& address,
                                   Options options) {
