@@ -22,7 +22,7 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
 os.environ.setdefault("GL_BIN", os.path.join(ROOT, "build", "gossip-learner"))
 import harness  # noqa: E402  (NodeProcess, free_ports, wait_for)
 

@@ -2,7 +2,7 @@
 parameters, training rate (samples_trained per wall-clock second) down by <= 20% under the load.
 
 A keyed target (hidden 128, the default) gossips with a keyed friend. The training rate is
-measured over a quiet window, then while tests/integration/test_security.py's flood() sends
+measured over a quiet window, then while tools/gossip_attacks.py's flood() sends
 the frames (random, truncated, oversized, wrong version, bad magic, unknown flag, unsealed,
 wrong MAC, wrong key, replayed across and within connections; one per connection), then over
 a second quiet window.
@@ -36,9 +36,9 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tests", "integration"))
-from harness import ClusterTestCase, wait_for  # noqa: E402
-from test_security import flood, make_key  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools"))
+from harness import ClusterTestCase, make_key, wait_for  # noqa: E402
+from gossip_attacks import flood  # noqa: E402
 
 
 def run_bin():

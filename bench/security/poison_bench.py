@@ -28,9 +28,9 @@ import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tests", "integration"))
-from harness import ClusterTestCase  # noqa: E402
-from test_security import EXCHANGE_REQUEST, Client, PeerServer, make_key, model_body  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools"))
+from gossip_wire import EXCHANGE_REQUEST, Client, PeerServer, model_body  # noqa: E402
+from harness import ClusterTestCase, make_key  # noqa: E402
 
 LYING_AGE = 10 ** 9
 POISONS = ["scale", "random", "noise", "flip", "shrink", "age"]

@@ -20,10 +20,10 @@ import os
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tests", "integration"))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools"))
+from gossip_attacks import AgeLiar  # noqa: E402
+from gossip_wire import HELLO, ROUND_REQUEST, ask, hello_body, round_request_body  # noqa: E402
 from harness import ClusterTestCase, wait_for  # noqa: E402
-from test_protocol_attacks import ROUND_REQUEST, AgeLiar, ask, round_request_body  # noqa: E402
-from test_security import HELLO, hello_body  # noqa: E402
 
 CASES = ["forged-hello", "round-peer", "round-nan", "round-batch0", "round-epochs", "round-flood", "age-liar"]
 COMMON = ["--hidden", "64", "--eval-interval-s", "5", "--discovery", "static", "--gossip-interval-s", "0.5",

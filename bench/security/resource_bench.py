@@ -24,10 +24,10 @@ import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tests", "integration"))
-from harness import ClusterTestCase, wait_for  # noqa: E402
-from test_resource_limits import ATTACKER, HUGE, hold_slots, rss_bytes, send_one  # noqa: E402
-from test_security import EXCHANGE_REQUEST, HELLO, frame, hello_body, make_key, model_body  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools"))
+from gossip_attacks import ATTACKER, HUGE, hold_slots, send_one  # noqa: E402
+from gossip_wire import EXCHANGE_REQUEST, HELLO, frame, hello_body, model_body  # noqa: E402
+from harness import ClusterTestCase, make_key, rss_bytes, wait_for  # noqa: E402
 
 
 class Run(ClusterTestCase):

@@ -12,8 +12,8 @@ import os
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tests", "integration"))
-from harness import ClusterTestCase, wait_for  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools"))
+from harness import ClusterTestCase  # noqa: E402
 
 
 class Run(ClusterTestCase):

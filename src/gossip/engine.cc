@@ -81,13 +81,18 @@ std::vector<PeerStatus> Engine::Peers() const {
   const TimePoint now = Now();
   std::vector<PeerStatus> result;
   for (const auto& [address, peer] : table_.peers()) {
-    PeerStatus status{peer.id, address, PeerStateName(peer.state), peer.role,
+    PeerStatus status{peer.id, address, peer.state, peer.role,
                       std::vector<std::string>(peer.sources.begin(), peer.sources.end()),
                       peer.handshaken, -1, peer.exchanges, peer.failures};
     if (peer.last_seen) status.last_seen_s = std::chrono::duration<double>(now - *peer.last_seen).count();
     result.push_back(std::move(status));
   }
   return result;
+}
+
+std::optional<PeerTable::TimePoint> Engine::LastSeen(const std::string& address) const {
+  const auto it = table_.peers().find(address);
+  return it == table_.peers().end() ? std::nullopt : it->second.last_seen;
 }
 
 EngineStats Engine::Stats() const {

@@ -20,6 +20,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -38,7 +39,7 @@ namespace gl::gossip {
 struct PeerStatus {
   std::string id;                    // empty until the peer answered a Hello (or a hint was given)
   std::string address;               // "host:port"
-  std::string state;                 // "alive" | "suspect" | "dead" | "incompatible"
+  PeerState state = PeerState::kAlive;
   std::string role;                  // from its latest compatible Hello reply: "node" | "coordinator" | ""
   std::vector<std::string> sources;  // "static", "mdns"
   bool handshaken = false;           // answered a Hello since it was (re)admitted
@@ -78,6 +79,8 @@ class Engine {
   void RemovePeer(const std::string& address, const std::string& source);
 
   std::vector<PeerStatus> Peers() const;
+  // When the peer at `address` last answered this node (peer table time); nullopt if never or unknown.
+  std::optional<PeerTable::TimePoint> LastSeen(const std::string& address) const;
   EngineStats Stats() const;
 
   // Coordinator mode. Requests of the round types (RoundRequest) go to `handler`

@@ -1,5 +1,7 @@
 #include "gossip/options.h"
 
+#include "gossip/wire/tcp_transport.h"
+
 namespace gl::gossip {
 namespace {
 
@@ -34,6 +36,18 @@ Status Options::Validate() const {
   if (!(max_frames_per_second >= 0)) return Invalid("max_frames_per_second", ">= 0 (0 = no limit)");
   if (encrypt_frames && !cluster_key) return Invalid("encrypt_frames", "false without a cluster_key");
   return Status::Ok();
+}
+
+TcpOptions TransportOptions(const Options& options) {
+  TcpOptions tcp;
+  tcp.max_frame_bytes = options.max_frame_bytes;
+  tcp.max_inbound_connections = options.max_inbound_connections;
+  tcp.max_connections_per_host = options.max_connections_per_host;
+  tcp.io_timeout = options.exchange_timeout;
+  tcp.cluster_key = options.cluster_key;
+  tcp.encrypt = options.encrypt_frames;
+  tcp.max_frames_per_second = options.max_frames_per_second;
+  return tcp;
 }
 
 Options DefaultLanOptions() { return Options{}; }

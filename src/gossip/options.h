@@ -95,6 +95,10 @@ struct Options {
   Status Validate() const;
 };
 
+struct TcpOptions;  // gossip/wire/tcp_transport.h
+// The TCP transport's limits these options ask for (its io_timeout = exchange_timeout).
+TcpOptions TransportOptions(const Options& options);
+
 // Pis on one LAN: the defaults above.
 Options DefaultLanOptions();
 // Loopback clusters and tests: everything 10x faster.

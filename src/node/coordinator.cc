@@ -49,7 +49,7 @@ Result<std::unique_ptr<Coordinator>> Coordinator::Create(asio::io_context& io, c
                                                          const std::string& node_id, const std::string& listen,
                                                          const std::string& signature, std::vector<float> global,
                                                          gossip::Engine& engine, gossip::Transport& transport,
-                                                         NodeRoundWorker& worker) {
+                                                         gossip::RoundWorker& worker) {
   const gossip::FedAvgOptions fedavg = FedAvgOptionsFor(config);
   Result<std::unique_ptr<gossip::Strategy>> strategy = MakeStrategy(config.strategy, fedavg);
   if (!strategy.ok()) return strategy.status();

@@ -4,7 +4,8 @@
 // any other coordinator, logging the conflict loudly (nodes follow the smallest id).
 //
 // Threading: io thread only (Stats() too). Ownership: `io`, `engine`, `transport` and
-// `worker` must outlive it; Stop() it before the engine.
+// `worker` must outlive it; Stop() it before the engine. The worker is the node's
+// NodeRoundWorker; any gossip::RoundWorker will do.
 #pragma once
 
 #include <asio.hpp>
@@ -19,7 +20,7 @@
 #include "gossip/rounds/round_driver.h"
 #include "gossip/rounds/strategy.h"
 #include "node/config.h"
-#include "node/node_round_worker.h"
+#include "gossip/rounds/round_worker.h"
 
 namespace gl::node {
 
@@ -30,7 +31,7 @@ class Coordinator {
                                                      const std::string& node_id, const std::string& listen,
                                                      const std::string& signature, std::vector<float> global,
                                                      gossip::Engine& engine, gossip::Transport& transport,
-                                                     NodeRoundWorker& worker);
+                                                     gossip::RoundWorker& worker);
   void Start();
   void Stop();  // idempotent
   // Another node announced itself as coordinator (mDNS TXT role): logged loudly once.

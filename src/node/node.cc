@@ -181,7 +181,8 @@ class NodeImpl : public Node {
   // Coordinator mode: a coordinator runs rounds; every other node serves them.
   Status PrepareRounds() {
     if (config_.role != Role::kCoordinator) {
-      gossip::ParticipantOptions p{id_, signature_, shared_.Snapshot().params.size(), Ms(config_.failover_timeout_s)};
+      gossip::ParticipantOptions p{id_, signature_, shared_.Snapshot().params.size(), Ms(config_.failover_timeout_s),
+                                   Ms(config_.round_deadline_s)};
       participant_ = std::make_unique<gossip::RoundParticipant>(*io_, p, engine_, *round_worker_);
       participant_->Start();
       return Status::Ok();
@@ -323,7 +324,7 @@ Result<std::unique_ptr<Node>> Node::Create(const Config& config) {
   if (!key.ok()) return key.status();
   gossip_options.cluster_key = *key;
   Result<std::unique_ptr<gossip::TcpTransport>> transport =
-      gossip::TcpTransport::Create(*io, config.listen, TcpOptionsFor(config, gossip_options));
+      gossip::TcpTransport::Create(*io, config.listen, gossip::TransportOptions(gossip_options));
   if (!transport.ok()) return transport.status();
   gossip_options.node_id =
       config.id.empty() ? HostName() + "-" + std::to_string(PortOf((*transport)->LocalAddress())) : config.id;

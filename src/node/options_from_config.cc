@@ -19,12 +19,6 @@ gossip::Options GossipOptionsFor(const Config& c, std::size_t param_count) {
   return o;
 }
 
-gossip::TcpOptions TcpOptionsFor(const Config& c, const gossip::Options& gossip_options) {
-  gossip::TcpOptions tcp = gossip::TcpOptions::From(gossip_options);
-  tcp.round_reply_timeout = Ms(c.round_deadline_s);
-  return tcp;
-}
-
 nn::TrainerOptions TrainerOptionsFor(const Config& c) {
   nn::TrainerOptions trainer;
   trainer.learning_rate = static_cast<float>(c.learning_rate);

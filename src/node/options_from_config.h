@@ -7,7 +7,6 @@
 #include "gossip/options.h"
 #include "gossip/rounds/fedavg.h"
 #include "gossip/rounds/round_driver.h"
-#include "gossip/wire/tcp_transport.h"
 #include "node/config.h"
 #include "node/training_loop.h"
 
@@ -15,8 +14,6 @@ namespace gl::node {
 
 // Everything but node_id (which may depend on the port the transport binds) and the cluster key.
 gossip::Options GossipOptionsFor(const Config& c, std::size_t param_count);
-
-gossip::TcpOptions TcpOptionsFor(const Config& c, const gossip::Options& gossip_options);
 
 nn::TrainerOptions TrainerOptionsFor(const Config& c);
 

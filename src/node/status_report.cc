@@ -26,7 +26,7 @@ std::string RenderStatus(const StatusInputs& in) {
   nlohmann::json peers = nlohmann::json::array();
   for (const gossip::PeerStatus& p : in.peers) {
     if (peers.size() == kMaxStatusPeers) break;
-    peers.push_back({{"id", p.id}, {"address", p.address}, {"state", p.state}, {"found_by", p.sources},
+    peers.push_back({{"id", p.id}, {"address", p.address}, {"state", gossip::PeerStateName(p.state)}, {"found_by", p.sources},
                      {"last_seen_s", p.last_seen_s}, {"exchanges", p.exchanges}, {"failures", p.failures}});
   }
   const TrainingProgress& t = in.training;

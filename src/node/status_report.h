@@ -1,5 +1,6 @@
-// The node's status document (JSON), as served on the status socket. Field reference:
-// docs/ARCHITECTURE.md "Status". Pure formatting: callers gather the inputs.
+// The node's status document (JSON), as served on the status socket. Every key is listed in
+// docs/ARCHITECTURE.md "Status document" (a test holds the two together); peer states are
+// rendered as their PeerStateName. Pure formatting: callers gather the inputs.
 #pragma once
 
 #include <string>

@@ -66,7 +66,7 @@ inline bool RunUntil(asio::io_context& io, const std::function<bool()>& done, st
 // The state `observer` reports for the peer at `address`, or "unknown".
 inline std::string StateSeenBy(const Engine& observer, const std::string& address) {
   for (const PeerStatus& status : observer.Peers()) {
-    if (status.address == address) return status.state;
+    if (status.address == address) return PeerStateName(status.state);
   }
   return "unknown";
 }

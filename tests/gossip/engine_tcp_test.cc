@@ -21,7 +21,7 @@ class EngineTcpTest : public ::testing::Test {
   }
 
   void AddNode(Options options, float value) {
-    auto transport = TcpTransport::Create(io_, "127.0.0.1:0", TcpOptions::From(options));
+    auto transport = TcpTransport::Create(io_, "127.0.0.1:0", TransportOptions(options));
     ASSERT_TRUE(transport.ok()) << transport.status().ToString();
     TestNode node;
     node.address = (*transport)->LocalAddress();

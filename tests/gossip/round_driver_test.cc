@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "cluster_util.h"
+#include "round_test_util.h"
 #include "gossip/wire/codec.h"
 #include "gossip/rounds/fedavg.h"
 #include "gossip/wire/in_memory_transport.h"
@@ -17,40 +18,6 @@ namespace gl::gossip {
 namespace {
 
 using std::chrono::milliseconds;
-constexpr char kSignature[] = "test-model";
-constexpr std::size_t kParams = 4;
-
-// Trains by adding `delta` to every parameter; can hold its answers back (a straggler).
-class FakeWorker : public RoundWorker {
- public:
-  FakeWorker(float delta, std::uint64_t samples) : delta_(delta), samples_(samples) {}
-  void Train(std::uint64_t /*round*/, std::vector<float> global, const RoundConfig& /*config*/,
-             TrainDone done) override {
-    ++trained_;
-    if (hold_) return held_.push_back(std::move(done));
-    for (float& v : global) v += delta_;
-    done(LocalTraining{std::move(global), samples_, 1});
-  }
-  void SetFederated(bool federated, const std::vector<float>& last_global) override {
-    federated_ = federated;
-    if (!federated) resumed_from_ = last_global;
-  }
-  void PublishGlobal(std::uint64_t round, const std::vector<float>& global, ServerOptimizerState server_state) override {
-    published_.emplace_back(round, global);
-    published_server_states_.push_back(std::move(server_state));
-  }
-
-  float delta_;
-  std::uint64_t samples_;
-  bool hold_ = false;
-  int trained_ = 0;
-  std::vector<TrainDone> held_;
-  bool federated_ = false;
-  std::vector<float> resumed_from_;
-  std::vector<std::pair<std::uint64_t, std::vector<float>>> published_;
-  std::vector<ServerOptimizerState> published_server_states_;
-};
-
 struct Participant {
   TestNode node;
   std::unique_ptr<FakeWorker> worker;
@@ -69,31 +36,12 @@ class RoundDriverTest : public ::testing::Test {
     if (coordinator_.engine) coordinator_.engine->Stop();
   }
 
-  static Options EngineOptions(const std::string& id) {
-    Options options = DefaultLocalOptions();
-    options.node_id = id;
-    options.gossip_interval = milliseconds(20);
-    options.probe_interval = milliseconds(20);
-    options.probe_timeout = milliseconds(50);
-    return options;
-  }
-
-  static TestNode MakeNode(InMemoryNetwork& network, asio::io_context& io, const std::string& address,
-                           Options options) {
-    TestNode node;
-    node.address = address;
-    node.transport = network.NewTransport(address);
-    node.store = std::make_unique<MergingStore>(ModelSnapshot{kSignature, std::vector<float>(kParams, 0.0f), 1, 10});
-    node.engine = std::make_unique<Engine>(io, std::move(options), *node.transport, *node.store);
-    return node;
-  }
-
   Participant& AddParticipant(float delta, std::uint64_t samples) {
     const std::string id = "p" + std::to_string(participants_.size() + 1);
     Participant p;
-    Options engine_options = EngineOptions(id);
+    Options engine_options = FastRoundEngineOptions(id);
     engine_options.max_update_norm = participant_max_update_norm_;
-    p.node = MakeNode(network_, io_, "10.0.1." + std::to_string(participants_.size() + 1) + ":7070",
+    p.node = MakeRoundTestNode(network_, io_, "10.0.1." + std::to_string(participants_.size() + 1) + ":7070",
                       engine_options);
     p.worker = std::make_unique<FakeWorker>(delta, samples);
     ParticipantOptions options{id, kSignature, kParams, failover_};
@@ -106,42 +54,21 @@ class RoundDriverTest : public ::testing::Test {
 
   // A node that answers Hello as a coordinator; every participant knows it as a static peer.
   TestNode MakeCoordinatorNode(const std::string& id, const std::string& address) {
-    Options options = EngineOptions(id);
+    Options options = FastRoundEngineOptions(id);
     options.role = "coordinator";
-    TestNode node = MakeNode(network_, io_, address, options);
+    TestNode node = MakeRoundTestNode(network_, io_, address, options);
     for (Participant& p : participants_) p.node.engine->AddPeer(address, "static");
     return node;
   }
 
   // Sends `request` from `from`'s transport to `p`; the outcome: OK, or Rejected with the Error's reason.
   Status Ask(Transport& from, Participant& p, const RoundRequest& request) {
-    std::optional<Status> outcome;
-    from.Request(p.node.address, EncodeMessage(request), milliseconds(1000), [&outcome](Status status, Frame reply) {
-      if (status.ok() && reply.type == MessageType::kError) {
-        Result<Error> error = DecodeMessage<Error>(reply);
-        outcome = Status::Rejected(error.ok() ? error->reason : "undecodable error");
-      } else {
-        outcome = status;
-      }
-    });
-    EXPECT_TRUE(RunUntil([&] { return outcome.has_value(); }, milliseconds(2000)));
-    return outcome.value_or(Status::Timeout("no answer"));
+    return AskRound(io_, from, p.node.address, request).status();
   }
 
   // Waits until `p` learned, from its own Hello, that the peer at `address` is a coordinator.
   bool Verified(Participant& p, const std::string& address) {
-    return RunUntil(
-        [&] {
-          for (const PeerStatus& peer : p.node.engine->Peers()) {
-            if (peer.address == address && peer.role == "coordinator") return true;
-          }
-          return false;
-        },
-        milliseconds(2000));
-  }
-
-  static RoundRequest Request(const std::string& id, const std::string& address, std::vector<float> model) {
-    return RoundRequest{id, address, 1, ModelSnapshot{kSignature, std::move(model), 0, 0}};
+    return RunUntil([&] { return SeesCoordinatorAt(*p.node.engine, address); }, milliseconds(2000));
   }
 
   void StartCoordinator(RoundDriverOptions options, const std::string& id = "coord") {
@@ -313,7 +240,7 @@ TEST_F(RoundDriverTest, AnnouncedCoordinatorIsFollowedOnlyOnceItRunsRounds) {
   ASSERT_TRUE(Verified(p, coordinator_.address));  // its Hello said "coordinator"...
   io_.run_for(milliseconds(200));
   EXPECT_FALSE(p.participant->Stats().federated);  // ... which pauses nothing
-  EXPECT_TRUE(Ask(*coordinator_.transport, p, Request("coord", coordinator_.address, std::vector<float>(kParams, 1.0f)))
+  EXPECT_TRUE(Ask(*coordinator_.transport, p, MakeRoundRequest("coord", coordinator_.address, std::vector<float>(kParams, 1.0f)))
                   .ok());
   EXPECT_TRUE(p.participant->Stats().federated);
   EXPECT_EQ(p.participant->Stats().coordinator, "coord");
@@ -326,12 +253,12 @@ TEST_F(RoundDriverTest, UnsolicitedRoundRequestsTakeNothingOverAndAddNoPeer) {
   ASSERT_TRUE(RunUntil([&] { return p.node.engine->Stats().exchanges_ok >= 2; }, milliseconds(2000)));
   std::unique_ptr<Transport> attacker = network_.NewTransport("10.0.6.6:1");
   // It names the honest plain peer as its coordinator, by id and by address ...
-  EXPECT_EQ(Ask(*attacker, p, Request("p2", honest.node.address, std::vector<float>(kParams, 5.0f))).code(),
+  EXPECT_EQ(Ask(*attacker, p, MakeRoundRequest("p2", honest.node.address, std::vector<float>(kParams, 5.0f))).code(),
             Status::Code::kRejected);
   // ... and made-up coordinators at addresses nothing vouches for.
   for (int i = 0; i < 20; ++i) {
     const std::string made_up = "10.7.7." + std::to_string(i) + ":7070";
-    EXPECT_EQ(Ask(*attacker, p, Request("evil" + std::to_string(i), made_up, std::vector<float>(kParams, 5.0f)))
+    EXPECT_EQ(Ask(*attacker, p, MakeRoundRequest("evil" + std::to_string(i), made_up, std::vector<float>(kParams, 5.0f)))
                   .code(),
               Status::Code::kRejected);
   }
@@ -359,7 +286,7 @@ TEST_F(RoundDriverTest, RoundRequestsDoNotTurnIntoAStreamOfHellosToADownPeer) {
   std::unique_ptr<Transport> attacker = network_.NewTransport("10.0.6.6:1");
   const auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < 50; ++i) {
-    EXPECT_EQ(Ask(*attacker, p, Request("who", down, std::vector<float>(kParams, 0.0f))).code(),
+    EXPECT_EQ(Ask(*attacker, p, MakeRoundRequest("who", down, std::vector<float>(kParams, 0.0f))).code(),
               Status::Code::kRejected);
   }
   const double elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -370,7 +297,7 @@ TEST_F(RoundDriverTest, RoundRequestsDoNotTurnIntoAStreamOfHellosToADownPeer) {
 
 TEST_F(RoundDriverTest, RoundFieldsOutOfRangeAreInvalid) {
   auto with = [](auto change) {
-    RoundRequest request = Request("coord", "10.0.0.1:7070", std::vector<float>(kParams, 0.0f));
+    RoundRequest request = MakeRoundRequest("coord", "10.0.0.1:7070", std::vector<float>(kParams, 0.0f));
     change(request);
     return ValidateRoundRequest(request);
   };
@@ -396,7 +323,7 @@ TEST_F(RoundDriverTest, VerifiedCoordinatorsBadRoundsAreRefusedAndTrainNothing) 
   ASSERT_TRUE(Verified(p, coordinator_.address));
   Transport& from = *coordinator_.transport;
   auto request = [&](auto change) {
-    RoundRequest r = Request("coord", coordinator_.address, std::vector<float>(kParams, 0.5f));
+    RoundRequest r = MakeRoundRequest("coord", coordinator_.address, std::vector<float>(kParams, 0.5f));
     change(r);
     return Ask(from, p, r);
   };
@@ -425,11 +352,11 @@ TEST_F(RoundDriverTest, ParticipantFollowsTheSmallestCoordinatorId) {
   ASSERT_TRUE(alpha.engine->Start().ok());
   ASSERT_TRUE(Verified(p, zeta.address) && Verified(p, alpha.address));
   const std::vector<float> model(kParams, 0.0f);
-  EXPECT_TRUE(Ask(*zeta.transport, p, Request("zeta", zeta.address, model)).ok());
+  EXPECT_TRUE(Ask(*zeta.transport, p, MakeRoundRequest("zeta", zeta.address, model)).ok());
   EXPECT_EQ(p.participant->Stats().coordinator, "zeta");
-  EXPECT_TRUE(Ask(*alpha.transport, p, Request("alpha", alpha.address, model)).ok());  // smaller id: takes over
+  EXPECT_TRUE(Ask(*alpha.transport, p, MakeRoundRequest("alpha", alpha.address, model)).ok());  // smaller id: takes over
   EXPECT_EQ(p.participant->Stats().coordinator, "alpha");
-  EXPECT_EQ(Ask(*zeta.transport, p, Request("zeta", zeta.address, model)).code(), Status::Code::kRejected);
+  EXPECT_EQ(Ask(*zeta.transport, p, MakeRoundRequest("zeta", zeta.address, model)).code(), Status::Code::kRejected);
   EXPECT_EQ(p.participant->Stats().requests_refused, 1u);
   zeta.engine->Stop();
   alpha.engine->Stop();

@@ -4,18 +4,10 @@ Each bad connection is closed by the node; afterwards it still trains, still ans
 status socket, counts the rejected frames, and a normal peer still exchanges with it.
 """
 import socket
-import struct
 import unittest
 
+from gossip_wire import HELLO, MAGIC, header
 from harness import ClusterTestCase, wait_for
-
-MAGIC = b"GLRN"
-VERSION = 2  # kProtocolVersion
-HELLO = 1
-
-
-def header(version=VERSION, msg_type=HELLO, flags=0, length=0, magic=MAGIC):
-    return magic + struct.pack("<BBHI", version, msg_type, flags, length)
 
 
 def send_and_expect_close(address, payload, timeout=10):
@@ -52,13 +44,13 @@ class HostileFramesTest(ClusterTestCase):
 
         cases = {
             "garbage": b"\x00\xffthis is not a frame at all" * 10,
-            "bad magic": header(magic=b"XXXX", length=4) + b"abcd",
-            "wrong version": header(version=99, length=4) + b"abcd",
-            "unknown type": header(msg_type=200, length=4) + b"abcd",
-            "unknown flag": header(flags=0x8000, length=4) + b"abcd",
-            "oversized length": header(length=0xFFFFFFF0),
-            "truncated body": header(length=1000) + b"x" * 10,
-            "garbage body": header(length=64) + bytes(range(64)),
+            "bad magic": header(HELLO, 4, magic=b"XXXX") + b"abcd",
+            "wrong version": header(HELLO, 4, version=99) + b"abcd",
+            "unknown type": header(200, 4) + b"abcd",
+            "unknown flag": header(HELLO, 4, flags=0x8000) + b"abcd",
+            "oversized length": header(HELLO, 0xFFFFFFF0),
+            "truncated body": header(HELLO, 1000) + b"x" * 10,
+            "garbage body": header(HELLO, 64) + bytes(range(64)),
             "truncated header": MAGIC + b"\x01",
         }
         for name, payload in cases.items():

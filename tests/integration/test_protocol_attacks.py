@@ -12,33 +12,14 @@
    --key-file" and counts it in auth_failures.
 """
 import os
-import struct
 import unittest
 
-from harness import ClusterTestCase, wait_for
-from test_security import (ERROR, EXCHANGE_REPLY, HELLO, Client, PeerServer, all_finite, archive, hello_body,
-                           make_key, model_body, parse_model, seq)
+from gossip_attacks import AgeLiar
+from gossip_wire import ERROR, HELLO, ROUND_REQUEST, ask, hello_body, round_request_body
+from harness import ClusterTestCase, all_finite, make_key, wait_for
 
-ROUND_REQUEST = 32
 COMMON = ["--hidden", "32", "--eval-interval-s", "1", "--discovery", "static", "--gossip-interval-s", "0.5",
           "--checkpoint-interval-s", "0"]
-AGE_MAX = 2**64 - 1
-
-
-def round_request_body(coordinator_id, address, signature, params, epochs=1, batch=32, lr=0.01, round_=1):
-    floats = struct.pack(f"<{len(params)}f", *params)
-    return archive(seq(coordinator_id.encode()), seq(address.encode()), struct.pack("<Q", round_),
-                   seq(signature.encode()), struct.pack("<Q", len(params)) + floats, struct.pack("<QQ", 0, 0),
-                   struct.pack("<IIf", epochs, batch, lr))
-
-
-def ask(address, msg_type, body):
-    """(reply type, reply body) of one request on a fresh open connection."""
-    client = Client(address)
-    try:
-        return client.request(msg_type, body)
-    finally:
-        client.close()
 
 
 class Pair(ClusterTestCase):
@@ -111,17 +92,6 @@ class RoundRequestTest(Pair):
         self.assertGreater(restarted["model_age"], 0)
         self.assertTrue(all_finite(restarted))
         self.assertEqual(a.stop(), 0)
-
-
-class AgeLiar(PeerServer):
-    """Answers every exchange with the model it was sent, claiming age 2^64 - 1."""
-
-    def answer(self, msg_type, body):
-        if msg_type != 2:  # ExchangeRequest
-            return super().answer(msg_type, body)
-        _, signature, params, _, samples = parse_model(body)
-        self.exchanges += 1
-        return EXCHANGE_REPLY, model_body(self.node_id, signature, params, AGE_MAX, samples)
 
 
 class ClaimedAgeTest(ClusterTestCase):

@@ -17,63 +17,9 @@ import threading
 import time
 import unittest
 
-from harness import ClusterTestCase, read_status, wait_for
-from test_security import (EXCHANGE_REQUEST, HELLO, PING, PONG, archive, frame, hello_body, model_body, probe_body,
-                           read_frame, seq)
-
-ATTACKER = "127.0.0.2"
-HUGE = 300_000
-
-
-def rss_bytes(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    return 0
-
-
-def send_one(address, payload, source=ATTACKER, timeout=5):
-    """Sends one frame on its own connection and waits for the reply or the close."""
-    host, port = address.rsplit(":", 1)
-    try:
-        with socket.create_connection((host, int(port)), timeout=timeout, source_address=(source, 0)) as s:
-            s.sendall(payload)
-            read_frame(s)
-    except (OSError, ConnectionError, struct.error):
-        pass
-
-
-def hold_slots(address, stop):
-    """Until `stop` is set, keeps 32 half-sent frames open from the attacker's address,
-    reconnecting as the node closes them."""
-    host, port = address.rsplit(":", 1)
-    held = []
-    while not stop.is_set():
-        while len(held) < 32 and not stop.is_set():
-            try:
-                s = socket.create_connection((host, int(port)), timeout=2, source_address=(ATTACKER, 0))
-                s.sendall(frame(PING, probe_body("x"))[:6])
-                s.setblocking(False)
-                held.append(s)
-            except OSError:
-                time.sleep(0.01)
-        open_still = []
-        for s in held:
-            try:
-                if s.recv(1) == b"":
-                    s.close()
-                    continue
-            except BlockingIOError:
-                pass
-            except OSError:
-                s.close()
-                continue
-            open_still.append(s)
-        held = open_still
-        time.sleep(0.05)
-    for s in held:
-        s.close()
+from gossip_attacks import HUGE, hold_slots, send_one
+from gossip_wire import EXCHANGE_REQUEST, HELLO, PING, PONG, frame, hello_body, model_body, probe_body, read_frame
+from harness import ClusterTestCase, rss_bytes, wait_for
 
 
 def ping(address, timeout=2):

@@ -28,7 +28,6 @@ TEST(OptionsFromConfigTest, SecondsBecomeDurationsAndRoleItsName) {
   EXPECT_EQ(gossip.role, "coordinator");
   EXPECT_EQ(gossip.gossip_interval, std::chrono::milliseconds(500));
   EXPECT_EQ(TrainingLoopOptionsFor(c).min_epoch_duration, std::chrono::milliseconds(2000));
-  EXPECT_EQ(TcpOptionsFor(c, gossip).round_reply_timeout, std::chrono::seconds(60));
   EXPECT_EQ(RoundDriverOptionsFor(c).round_deadline, std::chrono::seconds(60));
 }
 

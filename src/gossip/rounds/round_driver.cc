@@ -66,7 +66,7 @@ void RoundDriver::ScheduleRound(std::chrono::milliseconds delay) {
 std::vector<RoundCandidate> RoundDriver::LiveCandidates() const {
   std::vector<RoundCandidate> live;
   for (const PeerStatus& peer : engine_.Peers()) {
-    if (peer.state == "alive") live.push_back(RoundCandidate{peer.address, peer.id});
+    if (peer.state == PeerState::kAlive) live.push_back(RoundCandidate{peer.address, peer.id});
   }
   if (options_.coordinator_trains) live.push_back(RoundCandidate{options_.listen_address, options_.node_id});
   return live;
@@ -183,7 +183,7 @@ void RoundDriver::CheckHeartbeats() {
   if (!running_) return;
   std::vector<std::string> dead;
   for (const PeerStatus& peer : engine_.Peers()) {
-    if (peer.state == "dead") dead.push_back(peer.address);
+    if (peer.state == PeerState::kDead) dead.push_back(peer.address);
   }
   for (const std::string& address : dead) {
     Settle(attempt_, address, Status::Unavailable("no heartbeat: its probes failed"));

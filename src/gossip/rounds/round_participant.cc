@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <utility>
 
 #include "common/host_port.h"
 #include "common/log.h"
 #include "gossip/wire/codec.h"
-#include "gossip/wire/tcp_transport.h"
 
 namespace gl::gossip {
 namespace {
@@ -65,6 +65,8 @@ void RoundParticipant::Stop() {
 ParticipantStats RoundParticipant::Stats() const { return stats_; }
 
 void RoundParticipant::OnRequest(const std::string& from, Frame request, Transport::Respond respond) {
+  // A served round is answered only after local training: the coordinator waits that long.
+  respond.ExpectReplyWithin(options_.reply_deadline);
   Result<RoundRequest> decoded = DecodeMessage<RoundRequest>(request);
   if (!decoded.ok()) return Refuse(from, decoded.status(), respond);
   if (Status valid = ValidateRoundRequest(*decoded); !valid.ok()) return Refuse(from, valid, respond);
@@ -126,7 +128,7 @@ void RoundParticipant::Refuse(const std::string& from, const Status& why, const 
 
 Result<std::string> RoundParticipant::VerifiedCoordinator(const std::string& id, const std::string& from) const {
   for (const PeerStatus& peer : engine_.Peers()) {
-    if (peer.id != id || peer.role != "coordinator" || peer.state == "incompatible") continue;
+    if (peer.id != id || peer.role != "coordinator" || peer.state == PeerState::kIncompatible) continue;
     if (!MayComeFrom(peer.address, from)) {
       return Status::Rejected("a request for coordinator " + id + " must come from its host (" + peer.address + ")");
     }
@@ -199,12 +201,10 @@ const RoundParticipant::KnownCoordinator* RoundParticipant::Followed() const {
 void RoundParticipant::ForgetSilent() {
   const Clock::time_point now = Clock::now();
   // While one of its rounds trains here, a coordinator's probe answers show it is still there.
-  for (const PeerStatus& peer : engine_.Peers()) {
-    if (peer.last_seen_s < 0) continue;
-    for (KnownCoordinator& c : coordinators_) {
-      if (c.rounds_training == 0 || c.address != peer.address) continue;
-      const auto seen = now - std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(peer.last_seen_s));
-      c.last_round = std::max(c.last_round, seen);
+  for (KnownCoordinator& c : coordinators_) {
+    if (c.rounds_training == 0) continue;
+    if (const std::optional<Clock::time_point> seen = engine_.LastSeen(c.address)) {
+      c.last_round = std::max(c.last_round, *seen);
     }
   }
   std::erase_if(coordinators_, [&](const KnownCoordinator& c) {

@@ -54,6 +54,9 @@ struct ParticipantOptions {
   std::size_t param_count = 0;
   // How long the followed coordinator may go without a round before the node goes back to gossip.
   std::chrono::milliseconds failover_timeout{15000};
+  // How long the transport holds a RoundRequest open for its reply, which comes only after
+  // local training: the coordinator's round deadline. Default 10 min (a slow Pi).
+  std::chrono::milliseconds reply_deadline{600000};
 };
 
 struct ParticipantStats {
@@ -78,7 +81,7 @@ class RoundParticipant {
   ParticipantStats Stats() const;
 
  private:
-  using Clock = std::chrono::steady_clock;
+  using Clock = PeerTable::TimePoint::clock;
   struct KnownCoordinator {
     std::string id;
     std::string address;  // its peer-table address

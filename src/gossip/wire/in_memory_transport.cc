@@ -88,7 +88,8 @@ class InMemoryTransport final : public Transport {
         pending->Complete(Status::Ok(), std::move(reply));
       });
     };
-    handler_(from, std::move(request), std::move(respond));
+    // No serving-side deadline here: an extension has nothing to extend.
+    handler_(from, std::move(request), Respond(std::move(respond)));
   }
 
   InMemoryNetwork& network_;

@@ -3,7 +3,8 @@
 //
 // Frames are delivered as they are (no header on a wire), but bytes are counted as if they
 // were (kFrameHeaderSize + body). An unknown, shut-down or crashed address answers "no route"
-// (Unavailable) like a refused connection; a handler that never responds yields Timeout.
+// (Unavailable) like a refused connection; a handler that never responds yields Timeout at the
+// requester's deadline (the serving side has none, so Respond::ExpectReplyWithin changes nothing).
 // Ownership: the network must outlive its transports. Threading: io_context thread only.
 #pragma once
 

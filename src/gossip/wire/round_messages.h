@@ -2,8 +2,9 @@
 // docs/wire.md. Encoded with codec.h like the gossip messages (same hardened archive).
 //
 // A RoundRequest is answered only when the participant has trained, which may take minutes
-// on a Pi: the serving transport gives it TcpOptions::round_reply_timeout instead of the
-// io_timeout, and liveness meanwhile is shown by the engine's Ping/Pong probes.
+// on a Pi: the participant extends the serving transport's reply deadline to the round
+// deadline (Respond::ExpectReplyWithin), and liveness meanwhile is shown by the engine's
+// Ping/Pong probes.
 // Plain values; no threading concerns.
 #pragma once
 

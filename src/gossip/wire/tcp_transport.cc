@@ -238,14 +238,20 @@ asio::awaitable<void> ServeOne(StatePtr state, ConnectionPtr connection, Session
     connection->Close();
     co_return;
   }
-  // The deadline keeps running while the handler prepares the reply; a round request is
-  // answered after local training, so it gets the round's deadline instead.
-  if (request->type == MessageType::kRoundRequest) connection->SetDeadline(state->options.round_reply_timeout);
-  auto respond = [state, connection, session](Frame reply) mutable {
-    if (state->stopped) return;
+  // The deadline keeps running while the handler prepares the reply, unless the handler
+  // expects to take longer (Respond::ExpectReplyWithin); once it replied, writing the reply
+  // has its own deadline.
+  auto replied = std::make_shared<bool>(false);
+  auto send = [state, connection, session, replied](Frame reply) mutable {
+    if (state->stopped || *replied) return;
+    *replied = true;
     asio::io_context& io = state->io;
     Spawn(io, SendReply(std::move(state), std::move(connection), std::move(session), std::move(reply)));
   };
+  auto extend = [weak = std::weak_ptr<TcpConnection>(connection), replied](std::chrono::milliseconds timeout) {
+    if (const ConnectionPtr alive = weak.lock(); alive != nullptr && !*replied) alive->SetDeadline(timeout);
+  };
+  Respond respond(std::move(send), std::move(extend));
   state->handler(connection->remote(), std::move(request).value(), std::move(respond));
 }
 
@@ -405,18 +411,6 @@ asio::awaitable<void> RunRequest(StatePtr state, std::string to, Frame request, 
 }
 
 }  // namespace
-
-TcpOptions TcpOptions::From(const Options& options) {
-  TcpOptions tcp;
-  tcp.max_frame_bytes = options.max_frame_bytes;
-  tcp.max_inbound_connections = options.max_inbound_connections;
-  tcp.max_connections_per_host = options.max_connections_per_host;
-  tcp.io_timeout = options.exchange_timeout;
-  tcp.cluster_key = options.cluster_key;
-  tcp.encrypt = options.encrypt_frames;
-  tcp.max_frames_per_second = options.max_frames_per_second;
-  return tcp;
-}
 
 Result<std::unique_ptr<TcpTransport>> TcpTransport::Create(asio::io_context& io, const std::string& listen_host_port,
                                                            const TcpOptions& options) {

@@ -28,7 +28,6 @@
 
 #include "common/status.h"
 #include "gossip/wire/auth.h"
-#include "gossip/options.h"
 #include "gossip/wire/transport.h"
 
 namespace gl::gossip {
@@ -39,30 +38,25 @@ inline constexpr std::size_t kCipherChunkBytes = 64 << 10;
 static_assert(kCipherChunkBytes % kCipherBlockBytes == 0);
 
 struct TcpOptions {
-  // Largest body accepted in a request or a reply, in bytes; see Options::max_frame_bytes.
+  // Largest body accepted in a request or a reply, in bytes.
   std::uint32_t max_frame_bytes = 4u << 20;
   // Inbound connections served at once; further ones are closed on accept.
   std::size_t max_inbound_connections = 32;
-  // Deadline for each read and write on a served connection, and for the handler's reply.
+  // Deadline for each read and write on a served connection, and for the handler's reply
+  // unless the handler extends it (Respond::ExpectReplyWithin).
   std::chrono::milliseconds io_timeout{5000};
-  // Shared secret of the cluster (Options::cluster_key); none = run open.
+  // Shared secret of the cluster; none = run open.
   std::optional<ClusterKey> cluster_key = std::nullopt;
-  // With a cluster key: encrypt frames, and accept only encrypted ones (Options::encrypt_frames).
+  // With a cluster key: encrypt frames, and accept only encrypted ones.
   bool encrypt = false;
-  // Frames each remote host may send per second (Options::max_frames_per_second).
+  // Frames each remote host may send per second; 0 = no limit.
   double max_frames_per_second = 200;
-  // Deadline for the handler's reply to a RoundRequest, which comes only after local
-  // training (round_messages.h); the coordinator's round deadline. Default 10 min.
-  std::chrono::milliseconds round_reply_timeout{600000};
-  // Of max_inbound_connections, at most this many from one remote host (Options::max_connections_per_host).
+  // Of max_inbound_connections, at most this many from one remote host.
   std::size_t max_connections_per_host = 8;
   // Deadline for a served connection's first complete frame (the AuthNonce on a keyed
   // connection, else the first request), when shorter than io_timeout: a connection that
   // holds a slot without sending loses it soon.
   std::chrono::milliseconds first_frame_timeout{2000};
-
-  // The limits the engine options ask for (io_timeout = exchange_timeout).
-  static TcpOptions From(const Options& options);
 };
 
 struct SecurityStats {

@@ -1,9 +1,11 @@
-"""Real gossip-learner processes for integration tests: start, query, kill, wait.
+"""Real gossip-learner processes for the integration tests (tests/integration) and the benches
+(bench/): start, query, kill, wait.
 
 Every wait is on a condition with a deadline (`wait_for`); nothing sleeps and hopes.
-The binary comes from $GL_BIN (ctest sets it).
+The binary comes from $GL_BIN (ctest sets it, and PYTHONPATH to tools/ for this module).
 """
 import json
+import math
 import os
 import random
 import shutil
@@ -15,7 +17,7 @@ import time
 import unittest
 
 BIN = os.environ.get("GL_BIN", "build/gossip-learner")
-DATA = os.environ.get("GL_DATA", os.path.join(os.path.dirname(__file__), "..", "..", "data", "names"))
+DATA = os.environ.get("GL_DATA", os.path.join(os.path.dirname(__file__), "..", "data", "names"))
 
 
 def wait_for(condition, timeout, what, interval=0.25):
@@ -73,6 +75,18 @@ def read_status(path):
         return json.loads(b"".join(chunks))
     except (OSError, ValueError):
         return None
+
+
+def rss_bytes(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def all_finite(status):
+    return all(math.isfinite(x) for x in status["param_sample"])
 
 
 def l2(a, b):
@@ -182,3 +196,11 @@ class ClusterTestCase(unittest.TestCase):
         node = NodeProcess(self.workdir, name, port, data, extra)
         self.nodes.append(node)
         return node
+
+
+def make_key(case):
+    """Runs `gossip-learner keygen` in a ClusterTestCase's workdir; returns (path, key bytes)."""
+    key_file = os.path.join(case.workdir, "cluster.key")
+    case.gl("keygen", "--out", key_file)
+    with open(key_file) as f:
+        return key_file, bytes.fromhex(f.read().strip())
