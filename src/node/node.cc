@@ -86,7 +86,6 @@ gossip::Options GossipOptions(const Config& c, std::size_t param_count) {
   o.exchange_timeout = Ms(c.exchange_timeout_s);
   o.probe_interval = Ms(c.probe_interval_s);
   o.dead_after_failures = c.dead_after_failures;
-  o.max_update_norm = c.max_update_norm;
   o.max_frames_per_second = c.max_frames_per_second;
   o.max_connections_per_host = static_cast<std::size_t>(c.max_connections_per_host);
   o.encrypt_frames = c.encrypt;
@@ -151,12 +150,15 @@ class NodeImpl : public Node {
     t.batch_size = config.batch_size;
     t.eval_interval = Ms(config.eval_interval_s);
     t.checkpoint_interval = Ms(config.checkpoint_interval_s);
-    t.merge_rule = config.merge == "average" ? gossip::MergeRule::kAverage : gossip::MergeRule::kAgeWeighted;
-    t.merge_window = config.merge == "trimmed-mean" ? static_cast<std::size_t>(config.merge_window) : 0;
-    t.clip_factor = config.clip_factor;
-    t.clip_window = static_cast<std::size_t>(config.clip_window);
-    t.clip_drop_factor = config.clip_drop_factor;
-    t.clip_radial_share = config.clip_radial_share;
+    t.merge.rule = config.merge == "average"        ? gossip::MergeRule::kAverage
+                   : config.merge == "trimmed-mean" ? gossip::MergeRule::kTrimmedMean
+                                                    : gossip::MergeRule::kAgeWeighted;
+    t.merge.trimmed_mean_window = static_cast<std::size_t>(config.merge_window);
+    t.merge.max_update_norm = config.max_update_norm;
+    t.merge.clip_factor = config.clip_factor;
+    t.merge.clip_window = static_cast<std::size_t>(config.clip_window);
+    t.merge.clip_drop_factor = config.clip_drop_factor;
+    t.merge.clip_radial_share = config.clip_radial_share;
     t.seed = config.seed;
     t.min_epoch_duration = Ms(config.gossip_interval_s * config.intervals_per_epoch);
     t.trainer = TrainerOptionsFor(config);
@@ -224,7 +226,8 @@ class NodeImpl : public Node {
   // Coordinator mode: a coordinator runs rounds; every other node serves them.
   Status PrepareRounds() {
     if (config_.role != "coordinator") {
-      gossip::ParticipantOptions p{id_, signature_, shared_.Snapshot().params.size(), Ms(config_.failover_timeout_s)};
+      gossip::ParticipantOptions p{id_, signature_, shared_.Snapshot().params.size(), Ms(config_.failover_timeout_s),
+                                   config_.max_update_norm};
       participant_ = std::make_unique<gossip::RoundParticipant>(*io_, p, engine_, *round_worker_);
       participant_->Start();
       return Status::Ok();

@@ -91,12 +91,10 @@ class RoundDriverTest : public ::testing::Test {
   Participant& AddParticipant(float delta, std::uint64_t samples) {
     const std::string id = "p" + std::to_string(participants_.size() + 1);
     Participant p;
-    Options engine_options = EngineOptions(id);
-    engine_options.max_update_norm = participant_max_update_norm_;
     p.node = MakeNode(network_, io_, "10.0.1." + std::to_string(participants_.size() + 1) + ":7070",
-                      engine_options);
+                      EngineOptions(id));
     p.worker = std::make_unique<FakeWorker>(delta, samples);
-    ParticipantOptions options{id, kSignature, kParams, failover_};
+    ParticipantOptions options{id, kSignature, kParams, failover_, participant_max_update_norm_};
     p.participant = std::make_unique<RoundParticipant>(io_, options, *p.node.engine, *p.worker);
     EXPECT_TRUE(p.node.engine->Start().ok());
     p.participant->Start();
