@@ -41,7 +41,8 @@ TEST(MergePolicyScreenTest, RefusesNonFiniteWrongSignatureAndWrongLengthAndCount
   EXPECT_EQ(stats.refused_not_finite, 1u);
   EXPECT_EQ(stats.refused_incompatible, 2u);
   EXPECT_EQ(stats.refused_too_far, 0u);
-  EXPECT_EQ(stats.refused_by_peer, (std::map<std::string, std::uint64_t>{{"nan@h", 1}, {"other@h", 1}, {"short@h", 1}}));
+  const std::map<std::string, std::uint64_t> by_peer{{"nan@h", 1}, {"other@h", 1}, {"short@h", 1}};
+  EXPECT_EQ(stats.refused_by_peer, by_peer);
 }
 
 TEST(MergePolicyScreenTest, ReportsTheDistanceOfAnAcceptedModel) {

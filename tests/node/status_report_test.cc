@@ -35,8 +35,8 @@ TEST(StatusReportTest, HasEveryDocumentedField) {
 
   nlohmann::json doc = nlohmann::json::parse(RenderStatus(in));
   for (const char* key : {"id", "cluster", "role", "uptime_s", "listen", "signature", "model_age", "epochs", "train_loss",
-                          "merges", "merges_clipped", "merges_capped", "merges_dropped", "offers_dropped", "clip_radius",
-                          "rejected_updates", "rejected_too_far", "rejected_by_peer", "update_norm_max",
+                          "merges", "merges_clipped", "merges_capped", "merges_dropped", "offers_dropped",
+                          "clip_radius", "rejected_updates", "rejected_too_far", "rejected_by_peer", "update_norm_max",
                           "validation", "eval", "exchanges_ok", "exchanges_failed", "bytes_sent",
                           "bytes_received", "peers", "param_sample"}) {
     EXPECT_TRUE(doc.contains(key)) << key;

@@ -50,7 +50,8 @@ RoundParticipant::RoundParticipant(asio::io_context& io, ParticipantOptions opti
       engine_(engine),
       worker_(worker),
       check_timer_(io),
-      round_screen_(MergePolicyOptions::ScreenOnly(options_.max_update_norm, MergePolicyOptions().update_to_model_norm)) {}
+      round_screen_(
+          MergePolicyOptions::ScreenOnly(options_.max_update_norm, MergePolicyOptions().update_to_model_norm)) {}
 
 RoundParticipant::~RoundParticipant() { Stop(); }
 
