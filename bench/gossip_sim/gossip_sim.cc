@@ -1,5 +1,5 @@
 // gossip_sim: the training dynamics of an N-node gossip cluster in one process, in virtual
-// time, with the node's own model, merge rule and parameter smoothing (no sockets, no
+// time, with the node's own model, MergePolicy and parameter smoothing (no sockets, no
 // waiting). One time unit is a gossip interval: in each, every node trains 1/intervals_per_epoch
 // of its local epoch (epoch pacing) in small slices, and every node starts one push-pull
 // exchange with a uniformly random other node, spread over the interval. A tuning tool for
@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <numeric>
 #include <optional>
@@ -22,9 +23,8 @@
 #include <tuple>
 #include <vector>
 
-#include "gossip/merge/merge.h"
-#include "gossip/merge/update_clip.h"
-#include "gossip/merge/update_screen.h"
+#include "common/log.h"
+#include "gossip/merge/merge_policy.h"
 #include "nn/dataset.h"
 #include "nn/model.h"
 #include "nn/split.h"
@@ -44,14 +44,17 @@ struct SimOptions {
   int batch_size = 32;
   float dropout = 0.4f;  // defaults as the node's (config/node.toml)
   std::size_t smoothing_merges = 32;  // as TrainingLoopOptions::smoothing_merges
-  std::string merge = "age-weighted";
   gl::node::LearningRateSchedule schedule{0.02f, 10, 1e-4f};
   std::uint64_t seed = 1;
-  double max_update_norm = 200;  // as the node's default (config/node.toml)
-  double clip_factor = 0;        // > 0: clip received models (gossip/merge/update_clip.h)
-  std::size_t clip_window = 8;
-  double clip_drop = 0;          // > 0: do not merge models beyond this x the clip radius
-  double radial_cap = 0;         // > 0: cap the pull along the local model at this x its norm
+  // The node's MergePolicy, with the node's screen (max_update_norm 200) but no bounds
+  // (clip_factor 0) unless given.
+  gl::gossip::MergePolicyOptions merge = [] {
+    gl::gossip::MergePolicyOptions m;
+    m.clip_factor = 0;
+    m.clip_drop_factor = 0;
+    m.clip_radial_share = 0;
+    return m;
+  }();
   // A poisoner (the last node) when either is > 0: every model it sends is the receiver's
   // own plus random noise of L2 norm poison_norm, times poison_scale (if != 0), with an age
   // of 10^9.
@@ -69,9 +72,8 @@ struct SimNode {
   std::uint64_t age = 0;
   std::uint64_t epochs = 0;
   std::mt19937_64 rng;
-  std::optional<gl::gossip::UpdateClip> clip;
+  std::optional<gl::gossip::MergePolicy> merge;  // set by MakeNodes
   bool poisoner = false;
-  std::uint64_t refused = 0, clipped = 0, dropped = 0;
 };
 
 std::vector<SimNode> MakeNodes(const SimOptions& o) {
@@ -95,7 +97,7 @@ std::vector<SimNode> MakeNodes(const SimOptions& o) {
     std::iota(node.order.begin(), node.order.end(), 0);
     node.rng.seed(seed);
     std::shuffle(node.order.begin(), node.order.end(), node.rng);
-    if (o.clip_factor > 0) node.clip.emplace(o.clip_window, o.clip_factor, o.clip_drop, o.radial_cap);
+    node.merge.emplace(o.merge);
     nodes.push_back(std::move(node));
   }
   if (nodes.size() < 2) throw std::runtime_error("need at least node-0.tsv and node-1.tsv in " + o.shards_dir);
@@ -144,36 +146,23 @@ gl::gossip::ModelSnapshot Sent(SimNode& from, const SimNode& to, const SimOption
   return {to.model->Signature(), std::move(params), 1000000000, from.train.examples.size()};
 }
 
-// What the node does with a received model: screen, clip, merge. Returns the merged model.
-gl::gossip::ModelSnapshot Received(SimNode& to, int from_index, gl::gossip::ModelSnapshot remote, gl::gossip::MergeRule rule,
-                                   const SimOptions& o) {
+// What the node does with a received model: its MergePolicy's screen, bounds and rule.
+// Returns the merged model.
+gl::gossip::ModelSnapshot Received(SimNode& to, int from_index, gl::gossip::ModelSnapshot remote) {
   gl::gossip::ModelSnapshot local{to.model->Signature(), to.model->GetParameters(), to.age, to.train.examples.size()};
-  double distance = 0;
-  if (!gl::gossip::ScreenUpdate(remote, local.signature, local.params, o.max_update_norm,
-                                   gl::gossip::kGossipUpdateToModelNorm, &distance).ok()) {
-    ++to.refused;
-    return local;
-  }
-  if (to.clip) {
-    double radius = 0;
-    const auto outcome = to.clip->Apply(std::to_string(from_index), remote.params, local.params, &radius, &distance);
-    if (outcome == gl::gossip::UpdateClip::Outcome::kDropped) {
-      ++to.dropped;
-      return local;
-    }
-    to.clipped += outcome == gl::gossip::UpdateClip::Outcome::kClipped;
-  }
-  gl::gossip::MergeInto(local, remote, rule);
+  std::vector<gl::gossip::ReceivedModel> offers;
+  offers.push_back({std::to_string(from_index), std::move(remote)});
+  to.merge->Merge(std::move(offers), local);
   return local;
 }
 
 // Push-pull: both sides merge the other's model as it was before the exchange.
-void Exchange(std::vector<SimNode>& nodes, int a_index, int b_index, gl::gossip::MergeRule rule, const SimOptions& o) {
+void Exchange(std::vector<SimNode>& nodes, int a_index, int b_index, const SimOptions& o) {
   SimNode &a = nodes[a_index], &b = nodes[b_index];
   gl::gossip::ModelSnapshot to_a = Sent(b, a, o), to_b = Sent(a, b, o);
   for (auto [node, index, remote] : {std::tuple{&a, b_index, &to_a}, std::tuple{&b, a_index, &to_b}}) {
     if (node->poisoner) continue;
-    gl::gossip::ModelSnapshot merged = Received(*node, index, std::move(*remote), rule, o);
+    gl::gossip::ModelSnapshot merged = Received(*node, index, std::move(*remote));
     (void)node->model->SetParameters(merged.params);
     node->age = merged.age;
     node->smoothed.Add(merged.params);
@@ -188,9 +177,9 @@ void Report(int interval, std::vector<SimNode>& nodes, const gl::nn::Dataset& ev
   std::uint64_t refused = 0, clipped = 0, dropped = 0;
   for (SimNode& node : nodes) {
     if (node.poisoner) continue;
-    refused += node.refused;
-    clipped += node.clipped;
-    dropped += node.dropped;
+    refused += node.merge->stats().refused();
+    clipped += node.merge->stats().clipped;
+    dropped += node.merge->stats().dropped;
     const std::vector<float> raw = node.model->GetParameters();
     if (!node.smoothed.empty()) (void)node.model->SetParameters(node.smoothed.value());
     const std::vector<float> scored = node.model->GetParameters();
@@ -234,20 +223,27 @@ int main(int argc, char** argv) {
   app.add_option("--dropout", o.dropout)->capture_default_str();
   app.add_option("--smoothing-merges", o.smoothing_merges, "Score an EMA of the models after each merge, over this many; 0 = raw")
       ->capture_default_str();
-  app.add_option("--merge", o.merge, "age-weighted | average")->capture_default_str();
+  const std::map<std::string, gl::gossip::MergeRule> rules{{"age-weighted", gl::gossip::MergeRule::kAgeWeighted},
+                                                           {"average", gl::gossip::MergeRule::kAverage},
+                                                           {"trimmed-mean", gl::gossip::MergeRule::kTrimmedMean}};
+  app.add_option("--merge", o.merge.rule, "age-weighted | average | trimmed-mean")
+      ->transform(CLI::CheckedTransformer(rules))
+      ->default_str("age-weighted");
+  app.add_option("--merge-window", o.merge.trimmed_mean_window, "trimmed-mean: distinct senders kept")
+      ->capture_default_str();
   app.add_option("--lr", o.schedule.initial)->capture_default_str();
   app.add_option("--lr-half-life", o.schedule.half_life_epochs, "Local epochs per halving; 0 = constant")
       ->capture_default_str();
   app.add_option("--lr-min", o.schedule.minimum)->capture_default_str();
   app.add_option("--seed", o.seed)->capture_default_str();
-  app.add_option("--max-update-norm", o.max_update_norm)->capture_default_str();
-  app.add_option("--clip-factor", o.clip_factor, "Clip received models to this x the median distance; 0 = off")
+  app.add_option("--max-update-norm", o.merge.max_update_norm)->capture_default_str();
+  app.add_option("--clip-factor", o.merge.clip_factor, "Clip received models to this x the median distance; 0 = off")
       ->capture_default_str();
-  app.add_option("--clip-window", o.clip_window, "Distinct senders whose distances set the clip radius")
+  app.add_option("--clip-window", o.merge.clip_window, "Distinct senders whose distances set the clip radius")
       ->capture_default_str();
-  app.add_option("--clip-drop", o.clip_drop, "Do not merge models beyond this x the clip radius; 0 = never")
+  app.add_option("--clip-drop", o.merge.clip_drop_factor, "Do not merge models beyond this x the clip radius; 0 = never")
       ->capture_default_str();
-  app.add_option("--radial-cap", o.radial_cap, "Cap (received - local) along the local model at this x its norm; 0 = off")
+  app.add_option("--radial-cap", o.merge.clip_radial_share, "Cap (received - local) along the local model at this x its norm; 0 = off")
       ->capture_default_str();
   app.add_option("--poison-norm", o.poison_norm,
                  "> 0: the last node is a poisoner sending the receiver's model plus noise of this norm")
@@ -262,9 +258,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", eval.status().ToString().c_str());
     return 1;
   }
+  if (gl::Status valid = o.merge.Validate(); !valid.ok()) {
+    std::fprintf(stderr, "%s\n", valid.ToString().c_str());
+    return 2;
+  }
+  gl::SetLogLevel(gl::LogLevel::kError);  // a poisoner's refusals are counted in the report, not logged
   std::vector<SimNode> nodes = MakeNodes(o);
-  const gl::gossip::MergeRule rule =
-      o.merge == "average" ? gl::gossip::MergeRule::kAverage : gl::gossip::MergeRule::kAgeWeighted;
   std::mt19937_64 rng(o.seed * 7919);
   const int n = static_cast<int>(nodes.size());
   std::vector<int> initiators(n);
@@ -280,7 +279,7 @@ int main(int argc, char** argv) {
       const int a = initiators[slice];
       int b = std::uniform_int_distribution<int>(0, n - 2)(rng);
       if (b >= a) ++b;
-      Exchange(nodes, a, b, rule, o);
+      Exchange(nodes, a, b, o);
     }
     if (interval % o.eval_every == 0 || interval == o.intervals) Report(interval, nodes, *eval, o, started_s);
   }

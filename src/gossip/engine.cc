@@ -6,7 +6,8 @@
 
 #include "common/log.h"
 #include "gossip/wire/codec.h"
-#include "gossip/merge/update_screen.h"
+#include "gossip/merge/merge.h"
+#include "gossip/merge/peer_key.h"
 
 namespace gl::gossip {
 namespace {
@@ -230,7 +231,7 @@ void Engine::OnExchangeReply(const std::string& address, Frame reply) {
     return NoteFailure(address, decoded.status());
   }
   NoteSuccess(address);
-  if (Status valid = ScreenUpdate(decoded->sender_id, address, decoded->model); !valid.ok()) {
+  if (Status valid = CheckReceived(decoded->sender_id, address, decoded->model); !valid.ok()) {
     ++counters_.exchanges_failed;
     if (decoded->model.signature != signature_) return NoteIncompatible(address, decoded->sender_id, valid);
     GL_LOG(kWarn, kLog) << "model from " << address << " (" << decoded->sender_id << ") not merged: "
@@ -280,14 +281,9 @@ void Engine::NoteIncompatible(const std::string& address, const std::string& id,
   }
 }
 
-Status Engine::ScreenUpdate(const std::string& sender_id, const std::string& address, const ModelSnapshot& remote) {
-  double norm = 0;
-  Status valid = gossip::ScreenUpdate(remote, signature_, store_.Snapshot().params, options_.max_update_norm,
-                                      kGossipUpdateToModelNorm, &norm);
-  if (valid.ok()) {
-    counters_.update_norm_max = std::max(counters_.update_norm_max, norm);
-    return valid;
-  }
+Status Engine::CheckReceived(const std::string& sender_id, const std::string& address, const ModelSnapshot& remote) {
+  Status valid = ValidateRemote(remote, signature_, param_count_);
+  if (valid.ok()) return valid;
   ++counters_.rejected_updates;
   CountPerPeer(counters_.rejected_by_peer, PeerKey(sender_id, address));
   return valid;

@@ -1,9 +1,10 @@
 // Engine: the gossip-learning protocol of one node. Every gossip interval (+- jitter) it picks a
 // uniformly random live peer and does a push-pull exchange (Hello first if the peer is new or
 // was dead, then ExchangeRequest -> ExchangeReply); it answers the same exchanges from peers,
-// and pings quiet, suspect and dead peers to detect failures. Received models are screened
-// (update_screen.h: ValidateRemote plus the max_update_norm bound against the local model) and
-// handed to ModelStore::Offer with their sender's key; nothing else touches the model.
+// and pings quiet, suspect and dead peers to detect failures. A received model passes only the
+// cheap checks here (CheckReceived: signature, length, all finite; no copy of the local model)
+// and goes to ModelStore::Offer with its sender's key; the node's MergePolicy
+// (merge/merge_policy.h) judges its distance and merges it on the training thread.
 //
 // Trust: a verdict about a peer rests only on what a connection this node opened to that
 // peer's address showed (its Hello reply, its model). A Hello that someone else sends names
@@ -51,9 +52,8 @@ struct PeerStatus {
 struct EngineStats {
   std::uint64_t exchanges_ok = 0;      // completed exchanges, started here or answered here
   std::uint64_t exchanges_failed = 0;  // exchanges started here that failed (timeout, refused, error)
-  std::uint64_t rejected_updates = 0;  // received models refused by ScreenUpdate (never merged)
+  std::uint64_t rejected_updates = 0;  // received models refused by CheckReceived (never offered)
   std::map<std::string, std::uint64_t> rejected_by_peer;  // rejected_updates per "sender_id@host"
-  double update_norm_max = 0;          // largest L2 norm of (received - local) merged so far
   std::uint64_t bytes_sent = 0;        // all gossip traffic, frame headers included
   std::uint64_t bytes_received = 0;
   std::uint64_t frames_rejected = 0;   // bad frames closed by the transport + undecodable bodies
@@ -96,10 +96,8 @@ class Engine {
   // never after Stop().
   void SayHello(const std::string& address, std::function<void()> done);
 
-  // gossip::ScreenUpdate of a model `sender_id` at `address` sent, against the local model
-  // (update_screen.h). A refusal is counted against PeerKey(sender_id, address). Returns
-  // Rejected with the reason.
-  Status ScreenUpdate(const std::string& sender_id, const std::string& address, const ModelSnapshot& remote);
+  // A copy of the local model (ModelStore::Snapshot), for a screen that needs it (a round's model).
+  ModelSnapshot LocalModel() { return store_.Snapshot(); }
 
  private:
   using TimePoint = PeerTable::TimePoint;
@@ -126,6 +124,10 @@ class Engine {
   Hello MyHello() const;
   // OK if the peer speaks our protocol and trains the same model; else Rejected with the reason.
   Status CheckCompatible(const Hello& hello) const;
+  // The cheap checks of a model `sender_id` at `address` sent (merge.h ValidateRemote against
+  // the local signature and length). A refusal is counted against PeerKey(sender_id, address).
+  // Returns Rejected with the reason.
+  Status CheckReceived(const std::string& sender_id, const std::string& address, const ModelSnapshot& remote);
   // Marks the peer at `address` (if known) incompatible until its re-check; logs a new verdict.
   void NoteIncompatible(const std::string& address, const std::string& id, const Status& why);
   // Wraps a callback so that it does nothing once the engine is stopped or destroyed.
@@ -153,7 +155,7 @@ class Engine {
   std::map<std::string, std::vector<std::function<void()>>> hellos_in_flight_;
   std::map<std::string, TimePoint> last_hello_asked_;  // by SayHello, per peer-table address
   LogGate hello_log_gate_{std::chrono::seconds(10)};  // incompatible Hellos answered: per host
-  EngineStats counters_;  // exchanges_*, rejected_updates and undecodable bodies
+  EngineStats counters_;  // exchanges_*, rejected_* and undecodable bodies
 };
 
 template <class Callback>

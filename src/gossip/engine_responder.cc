@@ -4,7 +4,7 @@
 #include "common/log.h"
 #include "gossip/wire/codec.h"
 #include "gossip/engine.h"
-#include "gossip/merge/update_screen.h"
+#include "gossip/merge/peer_key.h"
 
 namespace gl::gossip {
 namespace {
@@ -51,7 +51,7 @@ void Engine::AnswerHello(const std::string& from, const Frame& request, const Tr
 void Engine::AnswerExchange(const std::string& from, const Frame& request, const Transport::Respond& respond) {
   Result<ExchangeRequest> exchange = DecodeMessage<ExchangeRequest>(request);
   if (!exchange.ok()) return RejectMalformed(from, exchange.status(), respond);
-  if (Status valid = ScreenUpdate(exchange->sender_id, from, exchange->model); !valid.ok()) {
+  if (Status valid = CheckReceived(exchange->sender_id, from, exchange->model); !valid.ok()) {
     GL_LOG(kWarn, kLog) << "model from " << exchange->sender_id << " at " << from << " not merged: "
                         << valid.message();
     return respond(EncodeMessage(Error{valid.message()}));

@@ -15,8 +15,9 @@ struct ModelSnapshot {
   std::uint64_t local_samples = 0;  // size of the sender's local training set
 };
 
-// A screened model received from a peer, and that peer's key ("sender_id@host", see
-// update_screen.h PeerKey): the id is the sender's claim, the host its connection's.
+// A model received from a peer that passed the engine's cheap checks (signature, length, all
+// finite), and that peer's key ("sender_id@host", merge/peer_key.h PeerKey): the id is the
+// sender's claim, the host its connection's.
 struct ReceivedModel {
   std::string sender;
   ModelSnapshot model;
@@ -30,7 +31,7 @@ class ModelStore {
   virtual ~ModelStore() = default;
   // A copy of the current parameters (as of the last finished minibatch).
   virtual ModelSnapshot Snapshot() = 0;
-  // A validated remote model to be merged into the local one between minibatches.
+  // A checked remote model, to be judged and merged (MergePolicy) between minibatches.
   virtual void Offer(ReceivedModel remote) = 0;
 };
 

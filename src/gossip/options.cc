@@ -32,7 +32,6 @@ Status Options::Validate() const {
   }
   if (max_inbound_connections < 1) return Invalid("max_inbound_connections", ">= 1");
   if (max_connections_per_host < 1) return Invalid("max_connections_per_host", ">= 1");
-  if (!(max_update_norm >= 0)) return Invalid("max_update_norm", ">= 0 (0 = no bound)");
   if (!(max_frames_per_second >= 0)) return Invalid("max_frames_per_second", ">= 0 (0 = no limit)");
   if (encrypt_frames && !cluster_key) return Invalid("encrypt_frames", "false without a cluster_key");
   return Status::Ok();

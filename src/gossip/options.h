@@ -58,14 +58,8 @@ struct Options {
   std::chrono::milliseconds retry_backoff_base{1000};
   std::chrono::milliseconds retry_backoff_max{30000};
 
-  // ---- Merging and limits ----
+  // ---- Limits ----
 
-  // Largest L2 norm of (received - local) that is merged; a received model further away is
-  // refused as poisoned or broken and counted against its sender. 0 (the default here) = no
-  // bound; the node sets its measured default (node::Config::max_update_norm, documented in
-  // docs/ARCHITECTURE.md "Security"). Smaller refuses stragglers and fresh nodes; larger lets
-  // scaled weights in. Must be >= 0.
-  double max_update_norm = 0;
   // Largest frame body accepted, in bytes. Set it from the model with
   // MaxBodyBytesForModel(param_count) (codec.h). Default 4 MiB (fits ~1M floats).
   // In [1 KiB, kMaxFrameBytes]; a larger value lets a peer make this node allocate more.

@@ -182,7 +182,7 @@ class NodeImpl : public Node {
   Status PrepareRounds() {
     if (config_.role != Role::kCoordinator) {
       gossip::ParticipantOptions p{id_, signature_, shared_.Snapshot().params.size(), Ms(config_.failover_timeout_s),
-                                   Ms(config_.round_deadline_s)};
+                                   Ms(config_.round_deadline_s), config_.max_update_norm};
       participant_ = std::make_unique<gossip::RoundParticipant>(*io_, p, engine_, *round_worker_);
       participant_->Start();
       return Status::Ok();

@@ -11,7 +11,6 @@ gossip::Options GossipOptionsFor(const Config& c, std::size_t param_count) {
   o.exchange_timeout = Ms(c.exchange_timeout_s);
   o.probe_interval = Ms(c.probe_interval_s);
   o.dead_after_failures = c.dead_after_failures;
-  o.max_update_norm = c.max_update_norm;
   o.max_frames_per_second = c.max_frames_per_second;
   o.max_connections_per_host = static_cast<std::size_t>(c.max_connections_per_host);
   o.encrypt_frames = c.encrypt;
@@ -27,17 +26,28 @@ nn::TrainerOptions TrainerOptionsFor(const Config& c) {
   return trainer;
 }
 
+gossip::MergePolicyOptions MergePolicyOptionsFor(const Config& c) {
+  gossip::MergePolicyOptions m;
+  m.max_update_norm = c.max_update_norm;
+  m.clip_factor = c.clip_factor;
+  m.clip_window = static_cast<std::size_t>(c.clip_window);
+  m.clip_drop_factor = c.clip_drop_factor;
+  m.clip_radial_share = c.clip_radial_share;
+  switch (c.merge) {
+    case MergeChoice::kAgeWeighted: m.rule = gossip::MergeRule::kAgeWeighted; break;
+    case MergeChoice::kAverage: m.rule = gossip::MergeRule::kAverage; break;
+    case MergeChoice::kTrimmedMean: m.rule = gossip::MergeRule::kTrimmedMean; break;
+  }
+  m.trimmed_mean_window = static_cast<std::size_t>(c.merge_window);
+  return m;
+}
+
 TrainingLoopOptions TrainingLoopOptionsFor(const Config& c) {
   TrainingLoopOptions t;
   t.batch_size = c.batch_size;
   t.eval_interval = Ms(c.eval_interval_s);
   t.checkpoint_interval = Ms(c.checkpoint_interval_s);
-  t.merge_rule = c.merge == MergeChoice::kAverage ? gossip::MergeRule::kAverage : gossip::MergeRule::kAgeWeighted;
-  t.merge_window = c.merge == MergeChoice::kTrimmedMean ? static_cast<std::size_t>(c.merge_window) : 0;
-  t.clip_factor = c.clip_factor;
-  t.clip_window = static_cast<std::size_t>(c.clip_window);
-  t.clip_drop_factor = c.clip_drop_factor;
-  t.clip_radial_share = c.clip_radial_share;
+  t.merge = MergePolicyOptionsFor(c);
   t.seed = c.seed;
   t.min_epoch_duration = Ms(c.gossip_interval_s * c.intervals_per_epoch);
   t.trainer = TrainerOptionsFor(c);

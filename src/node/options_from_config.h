@@ -17,6 +17,9 @@ gossip::Options GossipOptionsFor(const Config& c, std::size_t param_count);
 
 nn::TrainerOptions TrainerOptionsFor(const Config& c);
 
+// How received models are screened, bounded and merged.
+gossip::MergePolicyOptions MergePolicyOptionsFor(const Config& c);
+
 TrainingLoopOptions TrainingLoopOptionsFor(const Config& c);
 
 // The coordinator's strategy options (server optimizer included).

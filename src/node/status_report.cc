@@ -1,5 +1,7 @@
 #include "node/status_report.h"
 
+#include <map>
+
 #include <nlohmann/json.hpp>
 
 namespace gl::node {
@@ -18,6 +20,23 @@ std::vector<float> Sample(const std::vector<float>& params) {
   sample.reserve(n);
   for (std::size_t i = 0; i < n; ++i) sample.push_back(params[i * params.size() / n]);
   return sample;
+}
+
+// What happened to received models, from the engine's cheap checks (refused before they were
+// queued) and the training thread's MergePolicy (everything after): the one place the status
+// reads merge counters from.
+void AddMergeStats(nlohmann::json& doc, const gossip::EngineStats& engine, const gossip::MergeStats& merge) {
+  std::map<std::string, std::uint64_t> refused_by_peer = engine.rejected_by_peer;
+  for (const auto& [peer, count] : merge.refused_by_peer) refused_by_peer[peer] += count;
+  doc["merges"] = merge.merged;
+  doc["merges_clipped"] = merge.clipped;
+  doc["merges_capped"] = merge.capped;
+  doc["merges_dropped"] = merge.dropped;
+  doc["clip_radius"] = merge.clip_radius;
+  doc["rejected_updates"] = engine.rejected_updates + merge.refused();
+  doc["rejected_too_far"] = merge.refused_too_far;
+  doc["rejected_by_peer"] = refused_by_peer;
+  doc["update_norm_max"] = merge.update_norm_max;
 }
 
 }  // namespace
@@ -40,11 +59,7 @@ std::string RenderStatus(const StatusInputs& in) {
       {"model_age", t.model_age},
       {"samples_trained", t.samples_trained},
       {"epochs", t.epochs},
-      {"merges", t.merges},
-      {"merges_clipped", t.merges_clipped},
-      {"merges_dropped", t.merges_dropped},
       {"offers_dropped", in.offers_dropped},
-      {"clip_radius", t.clip_radius},
       {"train_loss", t.train_loss},
       {"samples_per_s", t.samples_per_s},
       {"learning_rate", t.learning_rate},
@@ -54,10 +69,7 @@ std::string RenderStatus(const StatusInputs& in) {
                         {"weights", t.scored_smoothed ? "smoothed" : "raw"}, {"saved", t.scored_saved}}},
       {"exchanges_ok", in.engine.exchanges_ok},
       {"exchanges_failed", in.engine.exchanges_failed},
-      {"rejected_updates", in.engine.rejected_updates},
       {"frames_rejected", in.engine.frames_rejected},
-      {"rejected_by_peer", in.engine.rejected_by_peer},
-      {"update_norm_max", in.engine.update_norm_max},
       {"authenticated", in.authenticated},
       {"auth_failures", in.security.auth_failures},
       {"frames_throttled", in.security.frames_throttled},
@@ -68,6 +80,7 @@ std::string RenderStatus(const StatusInputs& in) {
       {"param_count", in.params.size()},
       {"param_sample", Sample(in.params)},
   };
+  AddMergeStats(doc, in.engine, t.merge);
   doc["mode"] = in.rounds || (in.participant && in.participant->federated) ? "federated" : "gossip";
   if (in.participant) {
     doc["coordinator"] = in.participant->coordinator;

@@ -42,7 +42,7 @@ struct StatusInputs {
 inline constexpr std::size_t kParamSampleSize = 1024;
 // Peers listed in `peers` at most (`peers_total` counts them all), so that the document
 // stays small and quick to render however many peers were added: with the per-peer maps
-// capped too (update_screen.h kMaxCountedPeers, the transport's auth_failures) and every
+// capped too (peer_key.h kMaxCountedPeers, the transport's auth_failures) and every
 // string bounded at decode (frame_format.h), it stays under ~200 KB.
 inline constexpr std::size_t kMaxStatusPeers = 64;
 

@@ -25,12 +25,10 @@ TrainingLoop::TrainingLoop(std::unique_ptr<nn::Model> model, nn::Dataset train, 
       shared_(shared),
       checkpointer_(checkpointer),
       options_(options),
+      merge_policy_(options_.merge),
       task_rng_(options.seed) {
   local_.signature = model_->Signature();
   local_.local_samples = train_.examples.size();
-  if (options_.merge_window > 0) window_.emplace(options_.merge_window);
-  if (options_.clip_factor > 0) clip_.emplace(options_.clip_window, options_.clip_factor, options_.clip_drop_factor,
-                                               options_.clip_radial_share);
   progress_.model_age = start.age;
   progress_.epochs = start.epochs;
 }
@@ -117,7 +115,7 @@ Result<RoundTaskResult> TrainingLoop::RunTask(const RoundTask& task) {
   const std::vector<float> before = task.epochs > 0 ? model_->GetParameters() : std::vector<float>();
   if (Status s = model_->SetParameters(task.params); !s.ok()) return s;
   smoothed_ = ParameterEma(options_.smoothing_merges);  // a round's model is scored as it is
-  if (window_) window_->Clear();  // models gossiped before the task are stale now
+  merge_policy_.ForgetWindow();  // models gossiped before the task are stale now
   RoundTaskResult result;
   result.samples = train_.examples.size();
   const Clock::time_point start = Clock::now();
@@ -184,7 +182,7 @@ void TrainingLoop::Run() {
       continue;
     }
     const Clock::time_point epoch_started = Clock::now();
-    const std::uint64_t merges_before = Progress().merges;
+    const std::uint64_t merges_before = Progress().merge.merged;
     ApplyScheduledLearningRate();
     std::shuffle(order.begin(), order.end(), rng);
     for (std::size_t begin = 0; begin < order.size() && !stop_ && !TaskModeWanted();
@@ -216,7 +214,7 @@ void TrainingLoop::Run() {
     {
       std::lock_guard<std::mutex> lock(progress_mutex_);
       ++progress_.epochs;
-      if (progress_.merges == merges_before) smoothed_ = ParameterEma(options_.smoothing_merges);
+      if (progress_.merge.merged == merges_before) smoothed_ = ParameterEma(options_.smoothing_merges);
     }
     PaceEpoch(epoch_started);
   }
@@ -268,53 +266,20 @@ void TrainingLoop::MergeOffers() {
   local_.params = model_->GetParameters();
   const TrainingProgress before = Progress();
   local_.age = before.model_age;
-  std::uint64_t clipped = 0, dropped = 0;
-  for (gossip::ReceivedModel& remote : offers) {
-    const gossip::UpdateClip::Outcome outcome = ClipOffer(remote);
-    clipped += outcome == gossip::UpdateClip::Outcome::kClipped;
-    dropped += outcome == gossip::UpdateClip::Outcome::kDropped;
-    if (outcome == gossip::UpdateClip::Outcome::kDropped) continue;
-    if (window_) {
-      window_->Add(remote.sender, std::move(remote.model));
-    } else {
-      gossip::MergeInto(local_, remote.model, options_.merge_rule);
-    }
+  bool applied = false;
+  if (merge_policy_.Merge(std::move(offers), local_) > 0) {
+    const Status s = model_->SetParameters(local_.params);
+    applied = s.ok();
+    if (applied) smoothed_.Add(local_.params);
+    // Cannot happen for screened offers; never poison the model.
+    if (!applied) GL_LOG(kError, "train") << "merged parameters refused, keeping the local model: " << s.ToString();
   }
-  if (dropped == offers.size()) {
-    std::lock_guard<std::mutex> lock(progress_mutex_);
-    progress_.merges_dropped += dropped;
-    return;
-  }
-  if (window_) window_->MergeInto(local_);
-  Status s = model_->SetParameters(local_.params);
-  if (!s.ok()) {  // cannot happen for validated offers; never poison the model
-    GL_LOG(kError, "train") << "merged parameters refused, keeping the local model: " << s.ToString();
-    return;
-  }
-  smoothed_.Add(local_.params);
   std::lock_guard<std::mutex> lock(progress_mutex_);
+  progress_.merge = merge_policy_.stats();
+  if (!applied) return;
   progress_.model_age =
       gossip::BoundedMergedAge(before.model_age, local_.age, before.samples_trained - samples_at_last_merge_);
   samples_at_last_merge_ = before.samples_trained;
-  progress_.merges += offers.size() - dropped;
-  progress_.merges_clipped += clipped;
-  progress_.merges_dropped += dropped;
-}
-
-gossip::UpdateClip::Outcome TrainingLoop::ClipOffer(gossip::ReceivedModel& remote) {
-  if (!clip_) return gossip::UpdateClip::Outcome::kAsSent;
-  double radius = 0, distance = 0;
-  const auto outcome = clip_->Apply(remote.sender, remote.model.params, local_.params, &radius, &distance);
-  {
-    std::lock_guard<std::mutex> lock(progress_mutex_);
-    progress_.clip_radius = radius;
-  }
-  if (outcome == gossip::UpdateClip::Outcome::kDropped) {
-    GL_LOG(kWarn, "train") << "model from " << remote.sender << " not merged: " << distance / radius
-                           << " x the clip radius away (distance " << distance << ", radius " << radius
-                           << "; clip_drop_factor " << options_.clip_drop_factor << ")";
-  }
-  return outcome;
 }
 
 void TrainingLoop::Evaluate() {
@@ -351,7 +316,7 @@ void TrainingLoop::Evaluate() {
                 static_cast<unsigned long long>(p.epochs), static_cast<unsigned long long>(p.model_age),
                 p.learning_rate, p.train_loss,
                 100 * validation.accuracy, validation.macro_f1, eval_text, p.samples_per_s,
-                static_cast<unsigned long long>(p.merges), smoothed ? "smoothed" : "raw");
+                static_cast<unsigned long long>(p.merge.merged), smoothed ? "smoothed" : "raw");
   GL_LOG(kInfo, "train") << line << (exported.ok() ? "saved to " : "NOT saved to ") << checkpointer_.exported_path();
 }
 

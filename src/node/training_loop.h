@@ -1,9 +1,9 @@
 // TrainingLoop: the node's training thread. It owns the nn::Model.
 //
 // Loop: shuffle the local training set, train minibatch after minibatch; after each
-// minibatch merge the remote models queued in SharedModel (pairwise by merge_rule, or the
-// robust PeerWindow merge; the age a merge adds is bounded by gossip::BoundedMergedAge) and
-// publish the result; an
+// minibatch merge the remote models queued in SharedModel through its MergePolicy
+// (gossip/merge/merge_policy.h: screen, bounds, rule; the age a merge adds is bounded by
+// gossip::BoundedMergedAge) and publish the result; an
 // epoch shorter than min_epoch_duration waits out the rest. Every
 // eval_interval it scores the model on the local validation split (and on the common
 // eval set, if any): the running average of its models right after each merge (see
@@ -28,9 +28,7 @@
 #include <random>
 #include <thread>
 
-#include "gossip/merge/merge.h"
-#include "gossip/merge/peer_window.h"
-#include "gossip/merge/update_clip.h"
+#include "gossip/merge/merge_policy.h"
 #include "nn/model.h"
 #include "node/checkpoint.h"
 #include "node/learning_rate.h"
@@ -46,10 +44,7 @@ struct TrainingProgress {
   std::uint64_t model_age = 0;      // samples folded into the model (own training + merged)
   std::uint64_t samples_trained = 0;  // own training samples since start
   std::uint64_t epochs = 0;
-  std::uint64_t merges = 0;
-  std::uint64_t merges_clipped = 0;  // received models pulled in to the clip radius first
-  std::uint64_t merges_dropped = 0;  // received models too far to merge even clipped (not in merges)
-  double clip_radius = 0;            // the latest radius (0 = none yet, or clipping off)
+  gossip::MergeStats merge;         // what the MergePolicy did with the received models
   double train_loss = 0;            // moving average over recent minibatches
   double samples_per_s = 0;         // own training rate, recent
   double learning_rate = 0;         // of free training, in the current epoch
@@ -67,21 +62,8 @@ struct TrainingLoopOptions {
   int batch_size = 32;
   std::chrono::milliseconds eval_interval{10000};        // 0 = never during the run
   std::chrono::milliseconds checkpoint_interval{30000};  // 0 = only at Stop()
-  gossip::MergeRule merge_rule = gossip::MergeRule::kAgeWeighted;
-  // > 0: the robust merge (gossip/merge/peer_window.h). Each merge is the coordinate-wise trimmed
-  // mean of the local model and the latest models of the last `merge_window` distinct
-  // senders, and merge_rule is unused. 0 = merge every received model by merge_rule.
-  std::size_t merge_window = 0;
-  // > 0: each received model farther from the local one than clip_factor x the median
-  // distance of the last clip_window distinct senders is pulled in to that radius before it
-  // is merged (gossip/merge/update_clip.h). 0 = no clipping.
-  double clip_factor = 0;
-  std::size_t clip_window = 8;
-  // > 0 (with clipping): a received model farther than this x the clip radius is not merged.
-  double clip_drop_factor = 0;
-  // > 0 (with clipping): (remote - local) along the local model's direction is capped at this
-  // x |local| first (gossip::CapRadialPull): no merge shrinks or grows the model by much more.
-  double clip_radial_share = 0;
+  // How received models are screened, bounded and merged (gossip/merge/merge_policy.h).
+  gossip::MergePolicyOptions merge;
   // A local epoch that ends sooner than this waits out the rest (0 = never wait). Bounds
   // how far a model drifts toward its local data between merges: on non-IID data a node
   // with a small shard would otherwise train on it many times between two exchanges,
@@ -135,10 +117,8 @@ class TrainingLoop {
   std::size_t TrainSlice(const std::vector<std::size_t>& order, std::size_t begin, std::size_t batch_size);
   void PaceEpoch(Clock::time_point epoch_started);
   void ApplyScheduledLearningRate();
+  // Merges the queued offers through merge_policy_ into the model, and counts.
   void MergeOffers();
-  // Bounds `remote` against local_ (gossip::UpdateClip::Apply), records the radius and logs
-  // a drop. kDropped: do not merge it.
-  gossip::UpdateClip::Outcome ClipOffer(gossip::ReceivedModel& remote);
   void Evaluate();
   void SaveCheckpoint();
 
@@ -152,8 +132,7 @@ class TrainingLoop {
   ParameterEma smoothed_{options_.smoothing_merges};  // training thread only
   std::vector<nn::Example> batch_;  // training thread only: reused minibatch buffer
   gossip::ModelSnapshot local_;  // training thread only: signature + scratch for merging
-  std::optional<gossip::PeerWindow> window_;  // training thread only: set iff merge_window > 0
-  std::optional<gossip::UpdateClip> clip_;    // training thread only: set iff clip_factor > 0
+  gossip::MergePolicy merge_policy_;  // training thread only
   std::uint64_t samples_at_last_merge_ = 0;  // training thread only: bounds what a merge adds to the age
 
   std::atomic<bool> stop_{false};

@@ -16,11 +16,15 @@
 
 namespace gl::gossip {
 
-// A model that merges offers at once and remembers the signatures it was offered.
+// A model that merges offers at once, remembers the signatures it was offered and counts the
+// copies it handed out.
 class MergingStore : public ModelStore {
  public:
   explicit MergingStore(ModelSnapshot model) : model_(std::move(model)) {}
-  ModelSnapshot Snapshot() override { return model_; }
+  ModelSnapshot Snapshot() override {
+    ++snapshots_;
+    return model_;
+  }
   void Offer(ReceivedModel remote) override {
     offered_signatures_.push_back(remote.model.signature);
     offered_senders_.push_back(remote.sender);
@@ -29,11 +33,13 @@ class MergingStore : public ModelStore {
   const ModelSnapshot& model() const { return model_; }
   const std::vector<std::string>& offered_signatures() const { return offered_signatures_; }
   const std::vector<std::string>& offered_senders() const { return offered_senders_; }
+  int snapshots() const { return snapshots_; }  // copies of the model the engine asked for
 
  private:
   ModelSnapshot model_;
   std::vector<std::string> offered_signatures_;
   std::vector<std::string> offered_senders_;  // ReceivedModel::sender of each offer
+  int snapshots_ = 0;
 };
 
 struct TestNode {  // members in construction order: the engine goes first on destruction

@@ -294,6 +294,19 @@ TEST_F(EngineRequestTest, ValidExchangeIsAnsweredWithTheLocalModel) {
   EXPECT_EQ(nodes_[0].store->offered_senders(), std::vector<std::string>{"friend@10.0.0.99"});
 }
 
+// The engine judges no distance: a finite model of the right shape, however far, is offered
+// (the node's MergePolicy refuses it on the training thread), and the io thread copies the
+// local model only to send it.
+TEST_F(EngineRequestTest, AFarModelIsOfferedAndTheLocalModelIsCopiedOnlyForTheReply) {
+  ExchangeRequest request{"far", ModelSnapshot{"gru-v1", std::vector<float>(kParams, 1e30f), 1, 1}};
+  const int copies_before = nodes_[0].store->snapshots();
+  Result<ExchangeReply> decoded = DecodeMessage<ExchangeReply>(Ask(EncodeMessage(request)));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(nodes_[0].store->snapshots(), copies_before + 1);
+  EXPECT_EQ(nodes_[0].store->offered_senders(), std::vector<std::string>{"far@10.0.0.99"});
+  EXPECT_EQ(nodes_[0].engine->Stats().rejected_updates, 0u);
+}
+
 TEST_F(EngineRequestTest, PingIsAnsweredWithPong) {
   Result<Pong> pong = DecodeMessage<Pong>(Ask(EncodeMessage(Ping{"x"})));
   ASSERT_TRUE(pong.ok());

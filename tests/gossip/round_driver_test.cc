@@ -40,11 +40,11 @@ class RoundDriverTest : public ::testing::Test {
     const std::string id = "p" + std::to_string(participants_.size() + 1);
     Participant p;
     Options engine_options = FastRoundEngineOptions(id);
-    engine_options.max_update_norm = participant_max_update_norm_;
     p.node = MakeRoundTestNode(network_, io_, "10.0.1." + std::to_string(participants_.size() + 1) + ":7070",
                       engine_options);
     p.worker = std::make_unique<FakeWorker>(delta, samples);
     ParticipantOptions options{id, kSignature, kParams, failover_};
+    options.max_update_norm = participant_max_update_norm_;
     p.participant = std::make_unique<RoundParticipant>(io_, options, *p.node.engine, *p.worker);
     EXPECT_TRUE(p.node.engine->Start().ok());
     p.participant->Start();

@@ -6,16 +6,21 @@
 namespace gl::node {
 namespace {
 
-TEST(OptionsFromConfigTest, MergeChoiceSelectsTheRuleOrTheWindow) {
+TEST(OptionsFromConfigTest, MergeSettingsReachTheMergePolicy) {
   Config c;
   c.merge_window = 6;
-  TrainingLoopOptions age_weighted = TrainingLoopOptionsFor(c);
-  EXPECT_EQ(age_weighted.merge_rule, gossip::MergeRule::kAgeWeighted);
-  EXPECT_EQ(age_weighted.merge_window, 0u);
+  c.max_update_norm = 50;
+  c.clip_factor = 1.5;
+  EXPECT_EQ(TrainingLoopOptionsFor(c).merge.rule, gossip::MergeRule::kAgeWeighted);
   c.merge = MergeChoice::kAverage;
-  EXPECT_EQ(TrainingLoopOptionsFor(c).merge_rule, gossip::MergeRule::kAverage);
+  EXPECT_EQ(TrainingLoopOptionsFor(c).merge.rule, gossip::MergeRule::kAverage);
   c.merge = MergeChoice::kTrimmedMean;
-  EXPECT_EQ(TrainingLoopOptionsFor(c).merge_window, 6u);
+  const gossip::MergePolicyOptions merge = TrainingLoopOptionsFor(c).merge;
+  EXPECT_EQ(merge.rule, gossip::MergeRule::kTrimmedMean);
+  EXPECT_EQ(merge.trimmed_mean_window, 6u);
+  EXPECT_EQ(merge.max_update_norm, 50);
+  EXPECT_EQ(merge.clip_factor, 1.5);
+  EXPECT_TRUE(merge.Validate().ok());
 }
 
 TEST(OptionsFromConfigTest, SecondsBecomeDurationsAndRoleItsName) {

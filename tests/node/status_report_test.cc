@@ -141,6 +141,32 @@ TEST(StatusReportTest, RendersTheValuesGiven) {
   EXPECT_EQ(doc["param_sample"].size(), kParamSampleSize);
 }
 
+// A received model is refused either by the engine's cheap checks or by the training thread's
+// MergePolicy; the status counts both in one place, with the merge counters beside them.
+TEST(StatusReportTest, MergeCountersComeFromTheEngineAndTheMergePolicyTogether) {
+  StatusInputs in;
+  in.engine.rejected_updates = 2;
+  in.engine.rejected_by_peer = {{"nan@10.0.0.9", 2}};
+  in.training.merge.refused_too_far = 3;
+  in.training.merge.refused_by_peer = {{"scaled@10.0.0.8", 3}};
+  in.training.merge.merged = 5;
+  in.training.merge.clipped = 4;
+  in.training.merge.capped = 1;
+  in.training.merge.dropped = 6;
+  in.training.merge.clip_radius = 1.5;
+  in.training.merge.update_norm_max = 9.5;
+  nlohmann::json doc = nlohmann::json::parse(RenderStatus(in));
+  EXPECT_EQ(doc["rejected_updates"], 5);
+  EXPECT_EQ(doc["rejected_too_far"], 3);
+  EXPECT_EQ(doc["rejected_by_peer"], nlohmann::json({{"nan@10.0.0.9", 2}, {"scaled@10.0.0.8", 3}}));
+  EXPECT_EQ(doc["merges"], 5);
+  EXPECT_EQ(doc["merges_clipped"], 4);
+  EXPECT_EQ(doc["merges_capped"], 1);
+  EXPECT_EQ(doc["merges_dropped"], 6);
+  EXPECT_DOUBLE_EQ(doc["clip_radius"].get<double>(), 1.5);
+  EXPECT_DOUBLE_EQ(doc["update_norm_max"].get<double>(), 9.5);
+}
+
 // However many peers a node was told about, the document lists a bounded number of them
 // and stays small (it is rendered on the io thread for every status client).
 TEST(StatusReportTest, PeerListIsCappedAndCounted) {

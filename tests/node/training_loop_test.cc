@@ -1,4 +1,5 @@
-// TrainingLoop's round tasks on a real (tiny) model: what a bad or orphaned round cannot do.
+// TrainingLoop on a real (tiny) model: what a bad or orphaned round cannot do, and the merge
+// path of free training (offers through SharedModel into the MergePolicy).
 #include "node/training_loop.h"
 
 #include <gtest/gtest.h>
@@ -9,6 +10,7 @@
 #include <filesystem>
 #include <future>
 #include <limits>
+#include <map>
 #include <thread>
 
 namespace gl::node {
@@ -25,7 +27,16 @@ bool AllFinite(const std::vector<float>& params) {
 
 class TrainingLoopTest : public ::testing::Test {
  protected:
-  TrainingLoopTest() : dir_(::testing::TempDir() + "/training_loop_test_" + std::to_string(::getpid())) {
+  TrainingLoopTest() : dir_(::testing::TempDir() + "/training_loop_test_" + std::to_string(::getpid())) {}
+
+  void SetUp() override {
+    TrainingLoopOptions t;
+    t.eval_interval = std::chrono::milliseconds(0);
+    t.checkpoint_interval = std::chrono::milliseconds(0);
+    Build(t, /*federated=*/true);  // a participant that follows a coordinator
+  }
+
+  void Build(const TrainingLoopOptions& t, bool federated) {
     std::filesystem::create_directories(dir_);
     nn::ModelOptions options;
     options.hidden_size = 8;
@@ -35,16 +46,13 @@ class TrainingLoopTest : public ::testing::Test {
     for (int i = 0; i < 64; ++i) train.examples.push_back(nn::Example{"Name" + std::string(1, 'a' + i % 26), i % 18});
     shared_ = std::make_unique<SharedModel>(gossip::ModelSnapshot{model->Signature(), initial_, 0, 64});
     checkpointer_ = std::make_unique<Checkpointer>(dir_);
-    TrainingLoopOptions t;
-    t.eval_interval = std::chrono::milliseconds(0);
-    t.checkpoint_interval = std::chrono::milliseconds(0);
     loop_ = std::make_unique<TrainingLoop>(std::move(model), train, train, std::nullopt, *shared_, *checkpointer_, t,
                                            CheckpointMeta{});
-    loop_->SetFederated(true, {});  // a participant that follows a coordinator
+    if (federated) loop_->SetFederated(true, {});
     loop_->Start();
   }
   ~TrainingLoopTest() override {
-    loop_->Stop();
+    if (loop_) loop_->Stop();
     std::filesystem::remove_all(dir_);
   }
 
@@ -121,6 +129,66 @@ TEST_F(TrainingLoopTest, GoodRoundTrains) {
   EXPECT_NE(r->params, initial_);
   EXPECT_TRUE(AllFinite(r->params));
   EXPECT_EQ(r->samples, 64u);
+}
+
+// Free training whose own steps are negligible (learning rate 1e-9), so that what moves the
+// model is the merge; the node's merge defaults but the average rule and no radial cap
+// (exact weights).
+class TrainingLoopMergeTest : public TrainingLoopTest {
+ protected:
+  void SetUp() override {
+    TrainingLoopOptions t;
+    t.eval_interval = std::chrono::milliseconds(0);
+    t.checkpoint_interval = std::chrono::milliseconds(0);
+    t.learning_rate = LearningRateSchedule{1e-9f, 0, 1e-9f};
+    t.merge.rule = gossip::MergeRule::kAverage;
+    t.merge.clip_radial_share = 0;
+    Build(t, /*federated=*/false);
+  }
+
+  void Offer(const std::string& sender, std::vector<float> params) {
+    shared_->Offer(gossip::ReceivedModel{sender, gossip::ModelSnapshot{shared_->Snapshot().signature,
+                                                                       std::move(params), 64, 64}});
+  }
+
+  // Waits until the loop has judged `n` received models; its merge counters then.
+  gossip::MergeStats AfterJudging(std::uint64_t n) {
+    EXPECT_TRUE(WaitFor([&] { return loop_->Progress().merge.received >= n; }, seconds(30)))
+        << "offers not merged or refused";
+    return loop_->Progress().merge;
+  }
+};
+
+TEST_F(TrainingLoopMergeTest, AnOfferedGoodModelIsMergedAndCounted) {
+  std::vector<float> target = initial_;
+  for (float& v : target) v += 0.01f;
+  const double before = gossip::UpdateNorm(initial_, target);
+  Offer("good@h", target);
+  const gossip::MergeStats stats = AfterJudging(1);
+  EXPECT_EQ(stats.merged, 1u);
+  EXPECT_EQ(stats.refused(), 0u);
+  EXPECT_EQ(stats.dropped, 0u);
+  // Averaged (weight 1/2), the published model lies half way to the offered one.
+  const auto distance = [&] { return gossip::UpdateNorm(shared_->Snapshot().params, target); };
+  ASSERT_TRUE(WaitFor([&] { return distance() < 0.51 * before; }, seconds(30))) << distance() / before;
+  EXPECT_GT(distance(), 0.49 * before);
+  EXPECT_GE(loop_->Progress().model_age, 64u);  // the merged model's age counts
+}
+
+TEST_F(TrainingLoopMergeTest, HostileModelsAreRefusedCountedAndLeaveTheModel) {
+  std::vector<float> scaled = initial_, poisoned = initial_;
+  for (float& v : scaled) v *= 10000.0f;                 // far beyond 200 and 4 x the local norm
+  poisoned[3] = std::numeric_limits<float>::quiet_NaN();  // the engine checks this too; so does the policy
+  Offer("scaled@h", scaled);
+  Offer("nan@h", poisoned);
+  const gossip::MergeStats stats = AfterJudging(2);
+  EXPECT_EQ(stats.merged, 0u);
+  EXPECT_EQ(stats.refused_too_far, 1u);
+  EXPECT_EQ(stats.refused_not_finite, 1u);
+  EXPECT_EQ(stats.refused_by_peer, (std::map<std::string, std::uint64_t>{{"nan@h", 1}, {"scaled@h", 1}}));
+  const std::vector<float> now = shared_->Snapshot().params;
+  EXPECT_TRUE(AllFinite(now));
+  EXPECT_LT(gossip::UpdateNorm(now, initial_), 1e-3);  // only the negligible own training moved it
 }
 
 }  // namespace

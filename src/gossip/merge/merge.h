@@ -1,4 +1,5 @@
-// Merging two models' parameters. Pure functions, no I/O.
+// The arithmetic of merging: validation, distances, ages, the pairwise merge. Pure
+// functions, no I/O; merge_policy.h decides when each applies.
 #pragma once
 
 #include "common/status.h"
@@ -10,6 +11,8 @@ enum class MergeRule {
   kAgeWeighted,  // Hegedűs, Danner, Jelasity 2019: w_local = age_l / (age_l + age_r); both 0 => 1/2,
                  // with age_r capped by CappedRemoteAge
   kAverage,      // plain mean, 1/2 each
+  kTrimmedMean,  // coordinate-wise trimmed mean over a window of senders (peer_window.h);
+                 // pairwise (MergeInto) the trimmed mean of two models is their mean
 };
 
 // A remote model's age counts for at most this many times the local age: a peer cannot buy
@@ -51,7 +54,8 @@ double UpdateNorm(const std::vector<float>& remote, const std::vector<float>& lo
 // The L2 norm of `params`.
 double ParameterNorm(const std::vector<float>& params);
 
-// local <- merge(local, remote); local.age <- max(local.age, CappedRemoteAge(local.age, remote.age)).
+// local <- merge(local, remote) by `rule` (kTrimmedMean: as kAverage);
+// local.age <- max(local.age, CappedRemoteAge(local.age, remote.age)).
 // REQUIRES: ValidateRemote(remote, local.signature, local.params.size()).ok()
 void MergeInto(ModelSnapshot& local, const ModelSnapshot& remote, MergeRule rule);
 

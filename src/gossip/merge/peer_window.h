@@ -1,11 +1,11 @@
-// PeerWindow: the optional robust gossip merge. It keeps the most recent model
+// PeerWindow: the optional robust gossip merge (MergePolicy's rule kTrimmedMean). It keeps the most recent model
 // received from each of the last `capacity` distinct senders and merges the local model with
 // them by coordinate-wise trimmed mean (coordinate_trim.h, share kTrimShare at each end: one
 // value of 3..9), so one absurd or poisoned model moves no coordinate beyond the honest ones.
 // Ages do not weight the mean (a liar could inflate them); the merged age is the largest
 // CappedRemoteAge (merge.h). Senders are the engine's "sender_id@host" keys: the id is the
 // peer's own claim, so an insider holding the cluster key who rotates ids can take several
-// slots (known limit). No I/O; not thread-safe (the node keeps it on its training thread).
+// slots (known limit). No I/O; not thread-safe (its MergePolicy's thread owns it).
 #pragma once
 
 #include <cstddef>

@@ -4,25 +4,12 @@
 #include <cmath>
 #include <vector>
 
-#include "gossip/merge/merge.h"
-
 namespace gl::gossip {
 
-UpdateClip::UpdateClip(std::size_t window, double factor, double drop_factor, double radial_share)
-    : factor_(factor), drop_factor_(drop_factor), radial_share_(radial_share), latest_(window) {}
+ClipRadius::ClipRadius(std::size_t window, double factor, double drop_factor)
+    : factor_(factor), drop_factor_(drop_factor), latest_(window) {}
 
-UpdateClip::Outcome UpdateClip::Apply(const std::string& sender, std::vector<float>& remote,
-                                      const std::vector<float>& local, double* radius, double* distance) {
-  *distance = UpdateNorm(remote, local);
-  const double local_norm = ParameterNorm(local);
-  *radius = Observe(sender, *distance, local_norm);
-  if (TooFar(*distance, *radius)) return Outcome::kDropped;
-  const bool capped = radial_share_ > 0 && CapRadialPull(remote, local, local_norm, radial_share_);
-  const bool clipped = ClipToRadius(remote, local, capped ? UpdateNorm(remote, local) : *distance, *radius);
-  return capped || clipped ? Outcome::kClipped : Outcome::kAsSent;
-}
-
-double UpdateClip::Observe(const std::string& sender, double distance, double local_norm) {
+double ClipRadius::Observe(const std::string& sender, double distance, double local_norm) {
   latest_.Put(sender, distance);
   std::vector<double> distances;
   for (const auto& [who, d] : latest_.entries()) distances.push_back(d);
@@ -33,7 +20,7 @@ double UpdateClip::Observe(const std::string& sender, double distance, double lo
   return factor_ * *middle;
 }
 
-bool UpdateClip::TooFar(double distance, double radius) const {
+bool ClipRadius::TooFar(double distance, double radius) const {
   return drop_factor_ > 0 && distance > drop_factor_ * radius;
 }
 

@@ -23,7 +23,8 @@
 // (remote - local) along the local model's direction, which honest peers of similar norm
 // hardly have, to a share of the local norm; the rest (where honest models differ) is left
 // to the radius.
-// No I/O; UpdateClip is not thread-safe (the training thread owns it).
+// Used by merge_policy.h, which runs them in this order. No I/O; ClipRadius is not
+// thread-safe (its MergePolicy's thread owns it).
 #pragma once
 
 #include <cstddef>
@@ -34,23 +35,15 @@
 
 namespace gl::gossip {
 
-class UpdateClip {
+// The adaptive clip radius and the drop test (MergePolicy's step 2; the pull itself is
+// CapRadialPull and ClipToRadius below).
+class ClipRadius {
  public:
   static constexpr std::size_t kPriorUntilSenders = 3;
   static constexpr double kPriorShareOfNorm = 0.75;
 
-  // REQUIRES: window >= 1, factor > 0, drop_factor == 0 (never drop) or >= 1,
-  // radial_share >= 0 (0 = no radial cap).
-  UpdateClip(std::size_t window, double factor, double drop_factor, double radial_share);
-
-  enum class Outcome { kAsSent, kClipped, kDropped };
-  // All of it, for `sender`'s model `remote` (which passed update_screen.h) against `local`:
-  // Observe, then TooFar (kDropped: do not merge), else CapRadialPull and ClipToRadius on
-  // `remote` (kClipped if either changed it). `*radius` receives the radius, `*distance`
-  // the distance before any change.
-  // REQUIRES: remote.size() == local.size().
-  Outcome Apply(const std::string& sender, std::vector<float>& remote, const std::vector<float>& local,
-                double* radius, double* distance);
+  // REQUIRES: window >= 1, factor > 0, drop_factor == 0 (never drop) or >= 1.
+  ClipRadius(std::size_t window, double factor, double drop_factor);
 
   // Records `distance` as `sender`'s latest (beyond `window` senders the least recently
   // heard is forgotten) and returns the radius to clip that sender's model to.
@@ -63,7 +56,6 @@ class UpdateClip {
  private:
   double factor_;
   double drop_factor_;
-  double radial_share_;
   LatestPerSender<double> latest_;  // each sender's latest distance
 };
 

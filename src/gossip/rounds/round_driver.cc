@@ -6,7 +6,7 @@
 
 #include "common/log.h"
 #include "gossip/wire/codec.h"
-#include "gossip/merge/update_screen.h"
+#include "gossip/merge/peer_key.h"
 
 namespace gl::gossip {
 namespace {
@@ -31,12 +31,22 @@ RoundDriver::RoundDriver(asio::io_context& io, RoundDriverOptions options, Engin
       global_(std::move(global)),
       round_(last_round + 1),
       round_timer_(io),
-      heartbeat_timer_(io) {
+      heartbeat_timer_(io),
+      // Replies start from the global model they were sent and do not drift for long: the
+      // absolute bound alone, no share of the model's norm.
+      reply_screen_(MergePolicyOptions::ScreenOnly(options_.max_update_norm, 0)) {
   stats_.round = last_round;
   stats_.strategy = strategy_.Summary();
 }
 
 RoundDriver::~RoundDriver() { Stop(); }
+
+RoundStats RoundDriver::Stats() const {
+  RoundStats stats = stats_;
+  stats.rejected_replies = reply_screen_.stats().refused();
+  stats.rejected_by_peer = reply_screen_.stats().refused_by_peer;
+  return stats;
+}
 
 void RoundDriver::Start() {
   GL_LOG(kInfo, kLog) << "coordinator " << options_.node_id << ": " << stats_.strategy << ", starting at round "
@@ -152,10 +162,9 @@ void RoundDriver::OnReply(std::uint64_t attempt, const std::string& address, Sta
   if (decoded->round != round_) {
     return Settle(attempt, address, Status::Rejected("reply for round " + std::to_string(decoded->round)));
   }
-  if (Status valid = ScreenUpdate(decoded->model, options_.signature, global_, options_.max_update_norm, 0);
+  if (Status valid = reply_screen_.Screen(PeerKey(decoded->sender_id, address), decoded->model, options_.signature,
+                                         global_);
       !valid.ok()) {
-    ++stats_.rejected_replies;
-    CountPerPeer(stats_.rejected_by_peer, PeerKey(decoded->sender_id, address));
     return Settle(attempt, address, valid);  // logs the reason
   }
   names_[address] = decoded->sender_id;

@@ -4,8 +4,8 @@
 //   -> RoundRequest to each participant (own training through RoundWorker::Train)
 //   -> collect replies until all are in or the round deadline passes; a participant whose
 //      heartbeat fails (the engine's probes mark it dead) is dropped at once; a reply that
-//      fails update_screen.h ScreenUpdate against the global model it was sent (signature,
-//      length, finite, max_update_norm) is dropped, logged and counted per peer
+//      fails MergePolicy::Screen (merge/merge_policy.h) against the global model it was sent
+//      (signature, length, finite, max_update_norm) is dropped, logged and counted per peer
 //   -> if >= min_nodes answered: Strategy::Aggregate, RoundWorker::PublishGlobal (evaluate +
 //      checkpoint the global model and the server optimizer's state, off this thread), next
 //      round; else the same round is retried after retry_delay. Failed and late participants
@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "gossip/engine.h"
+#include "gossip/merge/merge_policy.h"
 #include "gossip/wire/round_messages.h"
 #include "gossip/rounds/round_worker.h"
 #include "gossip/rounds/strategy.h"
@@ -46,7 +47,8 @@ struct RoundDriverOptions {
   std::chrono::milliseconds heartbeat_check{250};
   bool coordinator_trains = false;  // this node trains on its own data in each round too
   // Replies further (L2) than this from the global model they were sent are refused, as a
-  // gossip engine refuses received models (Options::max_update_norm). 0 = no bound.
+  // node's MergePolicy refuses gossiped models (MergePolicyOptions::max_update_norm, here
+  // without the share of the model's norm). 0 = no bound.
   double max_update_norm = 0;
 };
 
@@ -56,7 +58,7 @@ struct RoundStats {
   std::vector<std::string> dropped;       // who failed or missed its deadline
   std::uint64_t dropped_total = 0;        // participants left out, summed over all attempts
   std::uint64_t rounds_retried = 0;       // attempts that ended with fewer than min_nodes replies
-  std::uint64_t rejected_replies = 0;     // replies refused by ScreenUpdate (never aggregated)
+  std::uint64_t rejected_replies = 0;     // replies refused by the screen (never aggregated)
   std::map<std::string, std::uint64_t> rejected_by_peer;  // rejected_replies per "sender_id@host"
   double last_round_ms = 0;               // wall time of the last completed round
   double last_overhead_ms = 0;            // the same minus the slowest participant's training time
@@ -76,7 +78,7 @@ class RoundDriver {
   void Start();  // the first round starts at once
   void Stop();   // idempotent; replies still in flight are ignored
 
-  RoundStats Stats() const { return stats_; }
+  RoundStats Stats() const;
   const std::vector<float>& global() const { return global_; }
 
  private:
@@ -118,7 +120,8 @@ class RoundDriver {
   std::uint64_t slowest_train_ms_ = 0;
   std::uint64_t completed_since_start_ = 0;
   std::map<std::string, std::string> names_;  // address -> node id, from replies (static peers have no id)
-  RoundStats stats_;
+  RoundStats stats_;        // but rejected_*, which are reply_screen_'s
+  MergePolicy reply_screen_;  // Screen only
 };
 
 }  // namespace gl::gossip

@@ -7,6 +7,7 @@
 
 #include "common/host_port.h"
 #include "common/log.h"
+#include "gossip/merge/peer_key.h"
 #include "gossip/wire/codec.h"
 
 namespace gl::gossip {
@@ -44,7 +45,13 @@ Status ValidateRoundRequest(const RoundRequest& request) {
 
 RoundParticipant::RoundParticipant(asio::io_context& io, ParticipantOptions options, Engine& engine,
                                    RoundWorker& worker)
-    : io_(io), options_(std::move(options)), engine_(engine), worker_(worker), check_timer_(io) {}
+    : io_(io),
+      options_(std::move(options)),
+      engine_(engine),
+      worker_(worker),
+      check_timer_(io),
+      round_screen_(
+          MergePolicyOptions::ScreenOnly(options_.max_update_norm, MergePolicyOptions().update_to_model_norm)) {}
 
 RoundParticipant::~RoundParticipant() { Stop(); }
 
@@ -94,7 +101,9 @@ void RoundParticipant::Serve(const std::string& from, RoundRequest req, Transpor
     return;
   }
   // The round's model replaces the local one: it passes the same screen as a gossip offer.
-  if (Status screened = engine_.ScreenUpdate(req.coordinator_id, from, req.model); !screened.ok()) {
+  if (Status screened = round_screen_.Screen(PeerKey(req.coordinator_id, from), req.model, options_.signature,
+                                             engine_.LocalModel().params);
+      !screened.ok()) {
     return Refuse(from, screened, respond);
   }
   if (!HearRound(req.coordinator_id, *address)) {

@@ -8,8 +8,9 @@
 // counted in requests_refused and logged at most once per host and 10 s):
 //  - its fields (ValidateRoundRequest): a coordinator id, epochs in [1, kMaxRoundEpochs],
 //    batch size in [1, kMaxRoundBatchSize], a finite learning rate in (0, kMaxRoundLearningRate);
-//  - its model, screened like a gossip offer (Engine::ScreenUpdate: signature, length, all
-//    finite, the max_update_norm bound against the local model), as it replaces the local model;
+//  - its model, screened like a gossip offer (MergePolicy::Screen, merge/merge_policy.h:
+//    signature, length, all finite, the max_update_norm bound against the local model), as it
+//    replaces the local model;
 //  - its sender: the coordinator must be a peer the engine already knows (static config or
 //    discovery vouch for its address; a request never adds a peer), whose own Hello reply,
 //    on a connection this node opened, gave the claimed id and role "coordinator", and the
@@ -40,6 +41,7 @@
 
 #include "gossip/wire/auth_rate_limit.h"
 #include "gossip/engine.h"
+#include "gossip/merge/merge_policy.h"
 #include "gossip/wire/round_messages.h"
 #include "gossip/rounds/round_worker.h"
 
@@ -57,6 +59,9 @@ struct ParticipantOptions {
   // How long the transport holds a RoundRequest open for its reply, which comes only after
   // local training: the coordinator's round deadline. Default 10 min (a slow Pi).
   std::chrono::milliseconds reply_deadline{600000};
+  // A round's model further (L2) than this and 4x the local model's norm from the local model
+  // is refused (MergePolicyOptions::max_update_norm). 0 = no bound.
+  double max_update_norm = 0;
 };
 
 struct ParticipantStats {
@@ -132,6 +137,7 @@ class RoundParticipant {
   int waiting_ = 0;  // requests held for Hellos
   std::vector<float> last_global_;
   ParticipantStats stats_;
+  MergePolicy round_screen_;  // Screen only, against the local model
 };
 
 }  // namespace gl::gossip
