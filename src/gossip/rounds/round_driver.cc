@@ -119,7 +119,8 @@ void RoundDriver::SendRequest(const PeerPlan& plan) {
                        ModelSnapshot{options_.signature, global_, round_, 0},
                        plan.config.epochs,
                        plan.config.batch_size,
-                       plan.config.learning_rate};
+                       plan.config.learning_rate,
+                       engine_.CodecFor(plan.address)};
   transport_.Request(plan.address, EncodeMessage(request), options_.round_deadline,
                      [this, attempt = attempt_, address = plan.address,
                       token = std::weak_ptr<int>(alive_token_)](Status status, Frame reply) {
@@ -149,6 +150,7 @@ void RoundDriver::OnReply(std::uint64_t attempt, const std::string& address, Sta
   }
   Result<RoundReply> decoded = DecodeMessage<RoundReply>(reply);
   if (!decoded.ok()) return Settle(attempt, address, decoded.status());
+  if (Status accepted = engine_.CheckAccepted(decoded->codec); !accepted.ok()) return Settle(attempt, address, accepted);
   if (decoded->round != round_) {
     return Settle(attempt, address, Status::Rejected("reply for round " + std::to_string(decoded->round)));
   }
