@@ -83,11 +83,15 @@ TEST(ModelCodecTest, Int8IsWithinHalfAScalePerBlock) {
 }
 
 TEST(ModelCodecTest, Int8KeepsZeroBlocksAndEachBlocksLargestValue) {
-  std::vector<float> values(2 * kInt8BlockValues + 1, 0.0f);
+  std::vector<float> values(3 * kInt8BlockValues + 1, 0.0f);
   values[kInt8BlockValues] = -3.0f;
+  values[2 * kInt8BlockValues] = 1e-38f;  // a block of negligible values, one subnormal
+  values[2 * kInt8BlockValues + 1] = -1e-42f;
   values.back() = 7.0f;
   const std::vector<float> decoded = RoundTrip(ModelCodec::kInt8, values);
   EXPECT_EQ(decoded[0], 0.0f);
+  EXPECT_EQ(decoded[2 * kInt8BlockValues], 0.0f);
+  EXPECT_EQ(decoded[2 * kInt8BlockValues + 1], 0.0f);
   EXPECT_FLOAT_EQ(decoded[kInt8BlockValues], -3.0f);
   EXPECT_FLOAT_EQ(decoded.back(), 7.0f);
 }

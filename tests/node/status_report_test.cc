@@ -26,11 +26,13 @@ TEST(StatusReportTest, HasEveryDocumentedField) {
   in.scored_model_path = "gl-state/model.bin";
   in.params.assign(5000, 1.0f);
   in.engine.bytes_sent = 10;
+  in.engine.upload_bytes_per_s = 1234.5;
   gossip::PeerStatus peer;
   peer.id = "pi-2";
   peer.address = "10.0.0.2:7070";
   peer.state = "alive";
   peer.sources = {"mdns", "static"};
+  peer.codec = "int8";
   in.peers.push_back(peer);
 
   nlohmann::json doc = nlohmann::json::parse(RenderStatus(in));
@@ -46,6 +48,8 @@ TEST(StatusReportTest, HasEveryDocumentedField) {
   EXPECT_EQ(doc["scored_model"], nlohmann::json({{"path", "gl-state/model.bin"}, {"age", 90}, {"weights", "smoothed"},
                                                  {"saved", true}}));
   EXPECT_EQ(doc["peers"][0]["found_by"], nlohmann::json({"mdns", "static"}));
+  EXPECT_EQ(doc["peers"][0]["codec"], "int8");
+  EXPECT_DOUBLE_EQ(doc["upload_bytes_per_s"].get<double>(), 1234.5);
   for (const char* key : {"id", "address", "state", "last_seen_s", "exchanges", "failures"}) {
     EXPECT_TRUE(doc["peers"][0].contains(key)) << key;
   }

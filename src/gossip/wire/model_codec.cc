@@ -4,12 +4,15 @@
 #include <array>
 #include <bit>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
 
 namespace gl::gossip {
 namespace {
 
 constexpr std::size_t kScaleBytes = sizeof(float);
 constexpr std::size_t kBlockCountBytes = sizeof(std::uint32_t);
+constexpr float kNegligible = 1e-30f;  // int8: a block whose values are all smaller is sent as zeros
 
 // Most compact first: the order BestCommonCodec prefers.
 constexpr std::array<ModelCodec, 3> kByCompactness = {ModelCodec::kInt8, ModelCodec::kFp16, ModelCodec::kFp32};
@@ -24,16 +27,40 @@ std::uint32_t GetU32(const std::uint8_t* in) {
   return std::uint32_t{in[0]} | std::uint32_t{in[1]} << 8 | std::uint32_t{in[2]} << 16 | std::uint32_t{in[3]} << 24;
 }
 
-// Whether every value is finite and within what fp16 and int8 frames carry.
-bool Codable(std::span<const float> values) {
-  bool codable = true;
-  for (const float v : values) codable &= std::fabs(v) <= kMaxCodedMagnitude;  // false for NaN
-  return codable;
+// The bits of the largest |value|. For non-negative binary32 the integer order of the bits is
+// the numeric order, with Inf and NaN above every finite value, and an integer maximum
+// vectorises where a float one (NaN-aware) does not.
+std::uint32_t MaxMagnitudeBits(std::span<const float> values) {
+  std::uint32_t largest = 0;
+  for (const float v : values) largest = std::max(largest, std::bit_cast<std::uint32_t>(v) & 0x7FFFFFFFu);
+  return largest;
 }
 
+// Whether every value is finite and within what fp16 and int8 frames carry.
+bool Codable(std::span<const float> values) {
+  return MaxMagnitudeBits(values) <= std::bit_cast<std::uint32_t>(kMaxCodedMagnitude);
+}
+
+// A u16 as it goes on the wire, little-endian, in host order for a plain store.
+std::uint16_t WireOrder(std::uint16_t value) {
+  if constexpr (std::endian::native == std::endian::little) return value;
+  return static_cast<std::uint16_t>(value << 8 | value >> 8);
+}
+
+// Rounds to the nearest integer, ties to even, for |x| <= 2^22: adding and removing 1.5 x 2^23
+// leaves no fraction bits. Plain arithmetic, so it vectorises on every target.
+float RoundToInteger(float x) {
+  constexpr float kMagic = 12582912.0f;  // 1.5 x 2^23
+  return (x + kMagic) - kMagic;
+}
+
+// All ones if `condition`, else 0: a select by masks, which compilers keep branch-free (a
+// ternary over a float result is compiled as a branch unless math may be reordered), so the
+// loops around it vectorise.
+std::uint32_t MaskIf(bool condition) { return 0u - static_cast<std::uint32_t>(condition); }
+
 // binary32 -> binary16, round to nearest even, for |f| <= kMaxCodedMagnitude (F. Giesen's
-// float_to_half_fast3_rtne without the Inf/NaN case, which Codable excludes). Both branches
-// are computed and one selected, so the loop vectorises.
+// float_to_half_fast3_rtne without the Inf/NaN case, which Codable excludes).
 std::uint16_t ToHalf(float f) {
   constexpr std::uint32_t kSmallestNormalHalf = 113u << 23;  // 2^-14 as binary32 bits
   constexpr float kDenormMagic = 0.5f;                         // aligns a subnormal's 10 bits at the bottom
@@ -44,7 +71,8 @@ std::uint16_t ToHalf(float f) {
       std::bit_cast<std::uint32_t>(std::bit_cast<float>(magnitude) + kDenormMagic) - std::bit_cast<std::uint32_t>(kDenormMagic);
   const std::uint32_t mantissa_odd = (magnitude >> 13) & 1u;
   const std::uint32_t normal = (magnitude + (static_cast<std::uint32_t>(15 - 127) << 23) + 0xFFFu + mantissa_odd) >> 13;
-  return static_cast<std::uint16_t>(sign | (magnitude < kSmallestNormalHalf ? subnormal : normal));
+  const std::uint32_t is_subnormal = MaskIf(magnitude < kSmallestNormalHalf);
+  return static_cast<std::uint16_t>(sign | (subnormal & is_subnormal) | (normal & ~is_subnormal));
 }
 
 // binary16 -> binary32 for finite halves (the caller rejects exponent 31).
@@ -53,26 +81,28 @@ float FromHalf(std::uint16_t half) {
   const std::uint32_t shifted = static_cast<std::uint32_t>(half & 0x7FFFu) << 13;
   const std::uint32_t rebiased = shifted + (static_cast<std::uint32_t>(127 - 15) << 23);
   const float subnormal = std::bit_cast<float>(rebiased + (1u << 23)) - kSubnormalMagic;
-  const std::uint32_t magnitude = (shifted & (0x7C00u << 13)) == 0 ? std::bit_cast<std::uint32_t>(subnormal) : rebiased;
+  const std::uint32_t is_subnormal = MaskIf((shifted & (0x7C00u << 13)) == 0);
+  const std::uint32_t magnitude = (std::bit_cast<std::uint32_t>(subnormal) & is_subnormal) | (rebiased & ~is_subnormal);
   return std::bit_cast<float>(magnitude | static_cast<std::uint32_t>(half & 0x8000u) << 16);
 }
 
 void EncodeFp16(std::span<const float> values, std::uint8_t* out) {
   for (std::size_t i = 0; i < values.size(); ++i) {
-    const std::uint16_t half = ToHalf(values[i]);
-    out[2 * i] = static_cast<std::uint8_t>(half);
-    out[2 * i + 1] = static_cast<std::uint8_t>(half >> 8);
+    const std::uint16_t half = WireOrder(ToHalf(values[i]));
+    std::memcpy(out + 2 * i, &half, sizeof half);
   }
 }
 
 Status DecodeFp16(std::span<const std::uint8_t> payload, std::span<float> values) {
-  bool finite = true;
+  std::uint32_t special = 0;  // nonzero once a half has exponent 31 (Inf or NaN)
   for (std::size_t i = 0; i < values.size(); ++i) {
-    const auto half = static_cast<std::uint16_t>(payload[2 * i] | payload[2 * i + 1] << 8);
-    finite &= (half & 0x7C00u) != 0x7C00u;
+    std::uint16_t half;
+    std::memcpy(&half, payload.data() + 2 * i, sizeof half);
+    half = WireOrder(half);
+    special |= (half & 0x7C00u) == 0x7C00u;
     values[i] = FromHalf(half);
   }
-  if (!finite) return Status::Corruption("fp16 model holds an Inf or NaN value");
+  if (special != 0) return Status::Corruption("fp16 model holds an Inf or NaN value");
   return Status::Ok();
 }
 
@@ -85,17 +115,18 @@ void EncodeInt8(std::span<const float> values, std::uint8_t* out) {
   for (std::size_t b = 0; b < blocks; ++b) {
     const std::span<const float> block =
         values.subspan(b * kInt8BlockValues, std::min(kInt8BlockValues, values.size() - b * kInt8BlockValues));
-    float largest = 0;
-    for (const float v : block) largest = std::max(largest, std::fabs(v));
-    // Any positive scale decodes an all-zero block to zeros; 1 keeps it a normal number.
-    const float scale = largest > 0 ? largest / 127.0f : 1.0f;
-    const float inverse = largest > 0 ? 127.0f / largest : 0.0f;
+    const float largest = std::bit_cast<float>(MaxMagnitudeBits(block));
+    // A block of values all below kNegligible goes as zeros (127 / largest would overflow for
+    // the tiniest); any positive scale decodes zeros, and 1 keeps it a normal number.
+    const bool negligible = largest < kNegligible;
+    const float scale = negligible ? 1.0f : largest / 127.0f;
+    const float inverse = negligible ? 0.0f : 127.0f / largest;
     PutU32(scales + b * kScaleBytes, std::bit_cast<std::uint32_t>(scale));
     std::uint8_t* q = quantized + b * kInt8BlockValues;
     for (std::size_t i = 0; i < block.size(); ++i) {
-      const float scaled = std::clamp(block[i] * inverse, -127.0f, 127.0f);
-      const auto rounded = static_cast<std::int32_t>(scaled + (scaled < 0 ? -0.5f : 0.5f));  // half away from 0
-      q[i] = static_cast<std::uint8_t>(rounded);
+      // |x| x 127 / largest is at most 127 but for rounding: the bounds keep it in [-127, 127].
+      const float scaled = std::min(std::max(RoundToInteger(block[i] * inverse), -127.0f), 127.0f);
+      q[i] = static_cast<std::uint8_t>(static_cast<std::int32_t>(scaled));  // two's complement
     }
   }
 }
@@ -112,18 +143,20 @@ Status DecodeInt8(std::span<const std::uint8_t> payload, std::span<float> values
   for (std::size_t b = 0; b < blocks; ++b) {
     const float scale = std::bit_cast<float>(GetU32(scales + b * kScaleBytes));
     if (!(scale > 0 && scale <= kMaxInt8Scale)) {  // also refuses NaN, Inf, -0
-      return Status::Corruption("int8 block " + std::to_string(b) + " has scale " + std::to_string(scale) +
-                                ", outside (0, " + std::to_string(kMaxInt8Scale) + "]");
+      char why[96];
+      std::snprintf(why, sizeof why, " has scale %g, outside (0, %g]", static_cast<double>(scale),
+                    static_cast<double>(kMaxInt8Scale));
+      return Status::Corruption("int8 block " + std::to_string(b) + why);
     }
     const std::size_t first = b * kInt8BlockValues;
     const std::size_t end = std::min(first + kInt8BlockValues, values.size());
-    bool in_range = true;
+    std::uint32_t minus_128 = 0;
     for (std::size_t i = first; i < end; ++i) {
       const auto q = static_cast<std::int8_t>(quantized[i]);  // modular since C++20: no char-signedness question
-      in_range &= q != -128;
+      minus_128 |= quantized[i] == 0x80;
       values[i] = static_cast<float>(q) * scale;
     }
-    if (!in_range) return Status::Corruption("int8 block " + std::to_string(b) + " holds -128, outside [-127, 127]");
+    if (minus_128 != 0) return Status::Corruption("int8 block " + std::to_string(b) + " holds -128, outside [-127, 127]");
   }
   return Status::Ok();
 }
