@@ -113,19 +113,23 @@ void RoundDriver::StartRound() {
 }
 
 void RoundDriver::SendRequest(const PeerPlan& plan) {
-  RoundRequest request{options_.node_id,
-                       options_.listen_address,
-                       round_,
-                       ModelSnapshot{options_.signature, global_, round_, 0},
-                       plan.config.epochs,
-                       plan.config.batch_size,
-                       plan.config.learning_rate,
-                       engine_.CodecFor(plan.address)};
-  transport_.Request(plan.address, EncodeMessage(request), options_.round_deadline,
-                     [this, attempt = attempt_, address = plan.address,
-                      token = std::weak_ptr<int>(alive_token_)](Status status, Frame reply) {
-                       if (!token.expired()) OnReply(attempt, address, std::move(status), std::move(reply));
-                     });
+  // The request goes in the codec negotiated by Hello; a coordinator does not gossip, so a
+  // participant it has not said Hello to yet gets one first.
+  engine_.SayHello(plan.address, [this, plan, attempt = attempt_, token = std::weak_ptr<int>(alive_token_)] {
+    if (token.expired() || attempt != attempt_ || !running_) return;
+    RoundRequest request{options_.node_id,
+                         options_.listen_address,
+                         round_,
+                         ModelSnapshot{options_.signature, global_, round_, 0},
+                         plan.config.epochs,
+                         plan.config.batch_size,
+                         plan.config.learning_rate,
+                         engine_.CodecFor(plan.address)};
+    transport_.Request(plan.address, EncodeMessage(request), options_.round_deadline,
+                       [this, attempt, address = plan.address, token](Status status, Frame reply) {
+                         if (!token.expired()) OnReply(attempt, address, std::move(status), std::move(reply));
+                       });
+  });
 }
 
 void RoundDriver::TrainLocally(const PeerPlan& plan) {
