@@ -48,7 +48,8 @@ std::uint16_t WireOrder(std::uint16_t value) {
 }
 
 // Rounds to the nearest integer, ties to even, for |x| <= 2^22: adding and removing 1.5 x 2^23
-// leaves no fraction bits. Plain arithmetic, so it vectorises on every target.
+// leaves no fraction bits. Plain arithmetic, so it vectorises on every target; it needs strict
+// IEEE evaluation (no -ffast-math, which would fold it away; model_codec_test checks the bound).
 float RoundToInteger(float x) {
   constexpr float kMagic = 12582912.0f;  // 1.5 x 2^23
   return (x + kMagic) - kMagic;
