@@ -25,6 +25,8 @@
 
 #include "common/log.h"
 #include "gossip/merge/merge_policy.h"
+#include "gossip/wire/codec.h"
+#include "gossip/wire/model_codec.h"
 #include "nn/dataset.h"
 #include "nn/model.h"
 #include "nn/split.h"
@@ -60,6 +62,7 @@ struct SimOptions {
   // of 10^9.
   double poison_norm = 0;
   double poison_scale = 0;
+  gl::gossip::ModelCodec codec = gl::gossip::ModelCodec::kFp32;  // of exchanged models, as the node frames them
 };
 
 struct SimNode {
@@ -74,6 +77,7 @@ struct SimNode {
   std::mt19937_64 rng;
   std::optional<gl::gossip::MergePolicy> merge;  // set by MakeNodes
   bool poisoner = false;
+  std::uint64_t bytes_sent = 0;  // model frames, header included
 };
 
 std::vector<SimNode> MakeNodes(const SimOptions& o) {
@@ -156,10 +160,20 @@ gl::gossip::ModelSnapshot Received(SimNode& to, int from_index, gl::gossip::Mode
   return local;
 }
 
+// The model as its receiver gets it: framed in the codec as a node frames it, then decoded;
+// the frame's bytes count as the sender's.
+gl::gossip::ModelSnapshot OverTheWire(gl::gossip::ModelSnapshot model, SimNode& sender, const SimOptions& o) {
+  const gl::gossip::Frame frame = gl::gossip::EncodeMessage(gl::gossip::ExchangeRequest{"sim", std::move(model), o.codec});
+  sender.bytes_sent += gl::gossip::kFrameHeaderSize + frame.body.size();
+  auto decoded = gl::gossip::DecodeMessage<gl::gossip::ExchangeRequest>(frame);
+  if (!decoded.ok()) throw std::runtime_error("own frame did not decode: " + decoded.status().ToString());
+  return std::move(decoded->model);
+}
+
 // Push-pull: both sides merge the other's model as it was before the exchange.
 void Exchange(std::vector<SimNode>& nodes, int a_index, int b_index, const SimOptions& o) {
   SimNode &a = nodes[a_index], &b = nodes[b_index];
-  gl::gossip::ModelSnapshot to_a = Sent(b, a, o), to_b = Sent(a, b, o);
+  gl::gossip::ModelSnapshot to_a = OverTheWire(Sent(b, a, o), b, o), to_b = OverTheWire(Sent(a, b, o), a, o);
   for (auto [node, index, remote] : {std::tuple{&a, b_index, &to_a}, std::tuple{&b, a_index, &to_b}}) {
     if (node->poisoner) continue;
     gl::gossip::ModelSnapshot merged = Received(*node, index, std::move(*remote));
@@ -174,12 +188,13 @@ void Report(int interval, std::vector<SimNode>& nodes, const gl::nn::Dataset& ev
   std::printf("interval %5d  epoch %4llu  eval acc %%:", interval, static_cast<unsigned long long>(nodes[0].epochs));
   double lo = 1, sum = 0;
   std::vector<float> consensus;
-  std::uint64_t refused = 0, clipped = 0, dropped = 0;
+  std::uint64_t refused = 0, clipped = 0, dropped = 0, bytes_sent = 0;
   for (SimNode& node : nodes) {
     if (node.poisoner) continue;
     refused += node.merge->stats().refused();
     clipped += node.merge->stats().clipped;
     dropped += node.merge->stats().dropped;
+    bytes_sent += node.bytes_sent;
     const std::vector<float> raw = node.model->GetParameters();
     if (!node.smoothed.empty()) (void)node.model->SetParameters(node.smoothed.value());
     const std::vector<float> scored = node.model->GetParameters();
@@ -200,11 +215,13 @@ void Report(int interval, std::vector<SimNode>& nodes, const gl::nn::Dataset& ev
   const double consensus_acc = nodes[0].model->Evaluate(eval).accuracy;
   (void)nodes[0].model->SetParameters(raw);
   const double now = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-  std::printf("   min %5.1f  mean %5.1f  consensus %5.1f  lr %.2e  refused %llu clipped %llu dropped %llu  (%.0f s)\n",
+  std::printf("   min %5.1f  mean %5.1f  consensus %5.1f  lr %.2e  refused %llu clipped %llu dropped %llu  "
+              "MB sent/node %.2f  (%.0f s)\n",
               100 * lo,
               100 * sum / honest, 100 * consensus_acc, o.schedule.At(nodes[0].epochs),
               static_cast<unsigned long long>(refused), static_cast<unsigned long long>(clipped),
-              static_cast<unsigned long long>(dropped), now - started_s);
+              static_cast<unsigned long long>(dropped), static_cast<double>(bytes_sent) / 1e6 / static_cast<double>(honest),
+              now - started_s);
   std::fflush(stdout);
 }
 
@@ -250,7 +267,16 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--poison-scale", o.poison_scale, "!= 0: the last node is a poisoner sending the receiver's model x this")
       ->capture_default_str();
+  std::string codec = "fp32";
+  app.add_option("--codec", codec, "Codec of exchanged models: fp32 | fp16 | int8 (gossip/wire/model_codec.h)")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  if (auto parsed = gl::gossip::ParseCodec(codec)) {
+    o.codec = *parsed;
+  } else {
+    std::fprintf(stderr, "--codec %s: use fp32, fp16 or int8\n", codec.c_str());
+    return 1;
+  }
 
   const double started_s = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
   auto eval = gl::nn::LoadDataset(o.eval_path);

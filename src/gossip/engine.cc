@@ -8,6 +8,7 @@
 #include "gossip/wire/codec.h"
 #include "gossip/merge/merge.h"
 #include "gossip/merge/peer_key.h"
+#include "gossip/wire/model_codec.h"
 
 namespace gl::gossip {
 namespace {
@@ -25,7 +26,8 @@ Engine::Engine(asio::io_context& io, Options options, Transport& transport, Mode
       table_(TableConfig(options_)),
       rng_(std::random_device{}() ^ std::hash<std::string>{}(options_.node_id)),
       gossip_timer_(io),
-      probe_timer_(io) {}
+      probe_timer_(io),
+      upload_budget_(options_.max_upload_kbps) {}
 
 Engine::~Engine() { Stop(); }
 
@@ -74,6 +76,7 @@ void Engine::AddPeer(const std::string& address, const std::string& source, cons
 void Engine::RemovePeer(const std::string& address, const std::string& source) {
   if (table_.Remove(address, source)) {
     last_hello_asked_.erase(address);
+    peer_codecs_.erase(address);
     GL_LOG(kInfo, kLog) << "peer " << address << " removed (" << source << ")";
   }
 }
@@ -84,7 +87,7 @@ std::vector<PeerStatus> Engine::Peers() const {
   for (const auto& [address, peer] : table_.peers()) {
     PeerStatus status{peer.id, address, peer.state, peer.role,
                       std::vector<std::string>(peer.sources.begin(), peer.sources.end()),
-                      peer.handshaken, -1, peer.exchanges, peer.failures};
+                      peer.handshaken, -1, peer.exchanges, peer.failures, CodecName(CodecFor(address))};
     if (peer.last_seen) status.last_seen_s = std::chrono::duration<double>(now - *peer.last_seen).count();
     result.push_back(std::move(status));
   }
@@ -102,6 +105,7 @@ EngineStats Engine::Stats() const {
   stats.bytes_sent = transport.bytes_sent;
   stats.bytes_received = transport.bytes_received;
   stats.frames_rejected += transport.frames_rejected;
+  stats.upload_bytes_per_s = upload_budget_.BytesPerSecond(Now());
   return stats;
 }
 
@@ -128,6 +132,11 @@ void Engine::OnGossipTimer() {
   ScheduleGossip(std::chrono::milliseconds(
       static_cast<std::int64_t>(static_cast<double>(options_.gossip_interval.count()) * (1.0 + jitter))));
   if (exchange_in_flight_ || gossip_paused_) return;  // still running, or a coordinator leads: skip
+  upload_budget_.Observe(Now(), transport_.Stats().bytes_sent);
+  if (!upload_budget_.MayStart(Now(), last_request_bytes_)) {
+    ++counters_.exchanges_over_budget;
+    return;
+  }
   const std::optional<std::string> target = table_.PickGossipTarget(Now(), rng_);
   if (!target) return;
   exchange_in_flight_ = true;
@@ -170,15 +179,21 @@ void Engine::OnProbeTimer() {
   // that too, or a host that went silent would be retried only every other tick.
   probe_timer_.expires_at(probe_timer_.expiry() + options_.probe_interval);
   WaitForProbe();
+  upload_budget_.Observe(Now(), transport_.Stats().bytes_sent);
   const TimePoint look_ahead = Now() + options_.probe_interval / 2 + options_.probe_timeout;
   for (const std::string& address : table_.DueForProbe(look_ahead, options_.probe_interval)) {
     if (probes_in_flight_.insert(address).second) SendPing(address);
   }
 }
 
-void Engine::SendHello(const std::string& address, std::function<void(bool compatible)> done) {
-  transport_.Request(address, EncodeMessage(MyHello()), options_.exchange_timeout,
-                     Guarded([this, address, done = std::move(done)](Status status, Frame reply) {
+void Engine::SendHello(const std::string& address, std::function<void(bool compatible)> done, bool with_codecs) {
+  transport_.Request(address, EncodeMessage(MyHello(with_codecs)), options_.exchange_timeout,
+                     Guarded([this, address, with_codecs, done = std::move(done)](Status status, Frame reply) mutable {
+                       if (status.ok() && reply.type == MessageType::kError && with_codecs) {
+                         GL_LOG(kInfo, kLog) << "peer " << address << " refused a Hello with a codec list (an "
+                                             << "older build?): asking again without one; it gets fp32 models";
+                         return SendHello(address, std::move(done), /*with_codecs=*/false);
+                       }
                        Result<Hello> hello = status.ok() ? DecodeMessage<Hello>(reply) : Result<Hello>(status);
                        if (!hello.ok()) {
                          NoteFailure(address, hello.status());
@@ -195,13 +210,15 @@ void Engine::SendHello(const std::string& address, std::function<void(bool compa
                                              << ") is compatible again";
                        }
                        table_.RecordHello(address, hello->node_id, hello->role);
+                       peer_codecs_[address] = BestCommonCodec(options_.codecs, hello->codecs);
                        done(true);
                      }));
 }
 
 void Engine::SendExchange(const std::string& address) {
-  ExchangeRequest request{options_.node_id, store_.Snapshot()};
-  transport_.Request(address, EncodeMessage(request), options_.exchange_timeout,
+  Frame request = EncodeMessage(ExchangeRequest{options_.node_id, store_.Snapshot(), CodecFor(address)});
+  last_request_bytes_ = kFrameHeaderSize + request.body.size();
+  transport_.Request(address, std::move(request), options_.exchange_timeout,
                      Guarded([this, address](Status status, Frame reply) {
                        exchange_in_flight_ = false;
                        if (!status.ok()) {
@@ -224,6 +241,7 @@ void Engine::OnExchangeReply(const std::string& address, Frame reply) {
     return;
   }
   Result<ExchangeReply> decoded = DecodeMessage<ExchangeReply>(reply);
+  if (Status accepted = decoded.ok() ? CheckAccepted(decoded->codec) : Status::Ok(); !accepted.ok()) decoded = accepted;
   if (!decoded.ok()) {
     ++counters_.exchanges_failed;
     ++counters_.frames_rejected;
@@ -289,8 +307,27 @@ Status Engine::CheckReceived(const std::string& sender_id, const std::string& ad
   return valid;
 }
 
-Hello Engine::MyHello() const {
-  return Hello{options_.node_id, kProtocolVersion, signature_, options_.role, transport_.LocalAddress()};
+Hello Engine::MyHello(bool with_codecs) const {
+  Hello hello{options_.node_id, kProtocolVersion, signature_, options_.role, transport_.LocalAddress()};
+  if (with_codecs) {
+    for (const ModelCodec codec : options_.codecs) hello.codecs.push_back(static_cast<std::uint8_t>(codec));
+  }
+  return hello;
+}
+
+ModelCodec Engine::CodecFor(const std::string& address) const {
+  auto it = peer_codecs_.find(address);
+  return it == peer_codecs_.end() ? ModelCodec::kFp32 : it->second;
+}
+
+Status Engine::CheckAccepted(ModelCodec codec) const {
+  if (std::find(options_.codecs.begin(), options_.codecs.end(), codec) != options_.codecs.end()) return Status::Ok();
+  std::string accepted;
+  for (const ModelCodec c : options_.codecs) {
+    if (!accepted.empty()) accepted += ", ";
+    accepted += CodecName(c);
+  }
+  return Status::Corruption("model in codec " + CodecName(codec) + ", not negotiated: this node accepts " + accepted);
 }
 
 Status Engine::CheckCompatible(const Hello& hello) const {

@@ -33,6 +33,7 @@
 #include "gossip/model_snapshot.h"
 #include "gossip/options.h"
 #include "gossip/peer_table.h"
+#include "gossip/upload_budget.h"
 #include "gossip/wire/transport.h"
 
 namespace gl::gossip {
@@ -47,6 +48,7 @@ struct PeerStatus {
   double last_seen_s = -1;           // seconds since the last successful contact; -1 = never
   std::uint64_t exchanges = 0;       // model exchanges this node started with the peer and completed
   std::uint64_t failures = 0;        // failed contacts in total
+  std::string codec;                 // of the models this node sends it: "fp32" until its Hello listed more
 };
 
 struct EngineStats {
@@ -57,6 +59,8 @@ struct EngineStats {
   std::uint64_t bytes_sent = 0;        // all gossip traffic, frame headers included
   std::uint64_t bytes_received = 0;
   std::uint64_t frames_rejected = 0;   // bad frames closed by the transport + undecodable bodies
+  double upload_bytes_per_s = 0;       // bytes sent per second over the last minute (upload_budget.h)
+  std::uint64_t exchanges_over_budget = 0;  // exchanges not started: max_upload_kbps reached
 };
 
 class Engine {
@@ -99,6 +103,13 @@ class Engine {
   // A copy of the local model (ModelStore::Snapshot), for a screen that needs it (a round's model).
   ModelSnapshot LocalModel() { return store_.Snapshot(); }
 
+  // The codec of models sent to the peer at `address`: the most compact one both accept,
+  // from its latest Hello reply; fp32 before one.
+  ModelCodec CodecFor(const std::string& address) const;
+  // OK if this node accepts models in `codec` (Options::codecs); else Corruption: a model in
+  // another one breaks the negotiation and is refused like a malformed frame.
+  Status CheckAccepted(ModelCodec codec) const;
+
  private:
   using TimePoint = PeerTable::TimePoint;
 
@@ -109,7 +120,9 @@ class Engine {
   void OnProbeTimer();
   // Initiator side (engine.cc).
   // `done(true)` once the peer answered a compatible Hello; `done(false)` on any failure.
-  void SendHello(const std::string& address, std::function<void(bool compatible)> done);
+  // A Hello with this node's codec list that the peer refuses (an older build) is sent
+  // again without one.
+  void SendHello(const std::string& address, std::function<void(bool compatible)> done, bool with_codecs = true);
   void SendExchange(const std::string& address);
   void SendPing(const std::string& address);
   void OnExchangeReply(const std::string& address, Frame reply);
@@ -121,7 +134,8 @@ class Engine {
   void AnswerExchange(const std::string& from, const Frame& request, const Transport::Respond& respond);
   void RejectMalformed(const std::string& from, const Status& why, const Transport::Respond& respond);
   // Shared helpers.
-  Hello MyHello() const;
+  // With this node's codec list, or without one for a peer whose Hello had none (an older build).
+  Hello MyHello(bool with_codecs) const;
   // OK if the peer speaks our protocol and trains the same model; else Rejected with the reason.
   Status CheckCompatible(const Hello& hello) const;
   // The cheap checks of a model `sender_id` at `address` sent (merge.h ValidateRemote against
@@ -156,6 +170,9 @@ class Engine {
   std::map<std::string, TimePoint> last_hello_asked_;  // by SayHello, per peer-table address
   LogGate hello_log_gate_{std::chrono::seconds(10)};  // incompatible Hellos answered: per host
   EngineStats counters_;  // exchanges_*, rejected_* and undecodable bodies
+  std::map<std::string, ModelCodec> peer_codecs_;  // by peer-table address, from Hello replies
+  UploadBudget upload_budget_;
+  std::uint64_t last_request_bytes_ = 0;  // of the latest ExchangeRequest: what the next one will cost
 };
 
 template <class Callback>

@@ -37,7 +37,7 @@ void Engine::AnswerHello(const std::string& from, const Frame& request, const Tr
   // Our Hello goes back either way: the peer decides about us on its own. Nothing is recorded:
   // the sender cannot prove the id and listen address it claims (a forged Hello naming an
   // honest peer must not get that peer marked); our own Hello to a peer decides about it.
-  respond(EncodeMessage(MyHello()));
+  respond(EncodeMessage(MyHello(/*with_codecs=*/!hello->codecs.empty())));
   if (Status compatible = CheckCompatible(*hello); !compatible.ok()) {
     std::uint64_t suppressed = 0;
     if (hello_log_gate_.ShouldLog(from.substr(0, from.rfind(':')), Now(), suppressed)) {
@@ -51,12 +51,14 @@ void Engine::AnswerHello(const std::string& from, const Frame& request, const Tr
 void Engine::AnswerExchange(const std::string& from, const Frame& request, const Transport::Respond& respond) {
   Result<ExchangeRequest> exchange = DecodeMessage<ExchangeRequest>(request);
   if (!exchange.ok()) return RejectMalformed(from, exchange.status(), respond);
+  if (Status accepted = CheckAccepted(exchange->codec); !accepted.ok()) return RejectMalformed(from, accepted, respond);
   if (Status valid = CheckReceived(exchange->sender_id, from, exchange->model); !valid.ok()) {
     GL_LOG(kWarn, kLog) << "model from " << exchange->sender_id << " at " << from << " not merged: "
                         << valid.message();
     return respond(EncodeMessage(Error{valid.message()}));
   }
-  respond(EncodeMessage(ExchangeReply{options_.node_id, store_.Snapshot()}));
+  // In the request's codec: the requester chose it as the best both accept.
+  respond(EncodeMessage(ExchangeReply{options_.node_id, store_.Snapshot(), exchange->codec}));
   store_.Offer(ReceivedModel{PeerKey(exchange->sender_id, from), std::move(exchange->model)});
   ++counters_.exchanges_ok;
 }

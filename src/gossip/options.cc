@@ -1,5 +1,8 @@
 #include "gossip/options.h"
 
+#include <algorithm>
+
+#include "gossip/wire/model_codec.h"
 #include "gossip/wire/tcp_transport.h"
 
 namespace gl::gossip {
@@ -33,6 +36,12 @@ Status Options::Validate() const {
   if (max_inbound_connections < 1) return Invalid("max_inbound_connections", ">= 1");
   if (max_connections_per_host < 1) return Invalid("max_connections_per_host", ">= 1");
   if (!(max_frames_per_second >= 0)) return Invalid("max_frames_per_second", ">= 0 (0 = no limit)");
+  if (std::find(codecs.begin(), codecs.end(), ModelCodec::kFp32) == codecs.end() ||
+      codecs.size() > kMaxCodecListEntries ||
+      std::any_of(codecs.begin(), codecs.end(), [](ModelCodec c) { return !IsKnownCodec(static_cast<std::uint8_t>(c)); })) {
+    return Invalid("codecs", "a list of known codecs (fp32, fp16, int8) that includes fp32");
+  }
+  if (!(max_upload_kbps >= 0)) return Invalid("max_upload_kbps", ">= 0 (0 = unlimited)");
   if (encrypt_frames && !cluster_key) return Invalid("encrypt_frames", "false without a cluster_key");
   return Status::Ok();
 }

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "gossip/wire/auth.h"
@@ -75,6 +76,20 @@ struct Options {
   // connections closed, with one log line per 10 s. Default 200: a node sends a few per
   // second to each peer. 0 = no limit. Must be >= 0.
   double max_frames_per_second = 200;
+
+  // ---- Bandwidth ----
+
+  // Codecs this node accepts for models (frame_format.h ModelCodec), listed in its Hello;
+  // each pair of nodes exchanges models in the most compact codec both accept. Must hold
+  // fp32, which every node reads. Default int8, fp16, fp32: int8 frames are a quarter of
+  // fp32's with no measurable accuracy loss (bench/RESULTS.md "Model codecs"); {fp32}
+  // sends and accepts exact models only, as older builds do.
+  std::vector<ModelCodec> codecs = {ModelCodec::kInt8, ModelCodec::kFp16, ModelCodec::kFp32};
+  // Upload budget in kbit/s (1000 bits), all gossip traffic counted, replies to peers too.
+  // Exchanges start only as the budget allows (upload_budget.h: paced at this rate, bursts
+  // of 2 s of it), so any minute carries about a minute of it at most. Replies are never
+  // held back, so peers' requests alone can exceed it. Default 0 = unlimited. Must be >= 0.
+  double max_upload_kbps = 0;
 
   // ---- Security ----
 

@@ -23,6 +23,9 @@ namespace gl::node {
 // /etc/gossip-learner/node.toml): `gossip-learner status` looks there when no node was started here.
 inline constexpr const char* kServiceStatusSocket = "/run/gossip-learner/status.sock";
 
+// int8 first: a quarter of fp32's bytes for the same accuracy (bench/RESULTS.md).
+inline std::vector<std::string> DefaultCodecs() { return {"int8", "fp16", "fp32"}; }
+
 struct Config {
   // ---- [node] identity and wiring
   std::string id;
@@ -68,6 +71,8 @@ struct Config {
   double clip_drop_factor = 2;
   double max_frames_per_second = 200;
   int max_connections_per_host = 8;
+  std::vector<std::string> codecs = DefaultCodecs();
+  double max_upload_kbps = 0;
 
   // ---- [coordinator] server-led Federated Averaging rounds
   double fraction = 1.0;

@@ -1,6 +1,7 @@
 #include "node/options_from_config.h"
 
 #include "gossip/wire/codec.h"
+#include "gossip/wire/model_codec.h"
 
 namespace gl::node {
 
@@ -14,6 +15,9 @@ gossip::Options GossipOptionsFor(const Config& c, std::size_t param_count) {
   o.max_frames_per_second = c.max_frames_per_second;
   o.max_connections_per_host = static_cast<std::size_t>(c.max_connections_per_host);
   o.encrypt_frames = c.encrypt;
+  o.codecs.clear();
+  for (const std::string& name : c.codecs) o.codecs.push_back(*gossip::ParseCodec(name));  // validated
+  o.max_upload_kbps = c.max_upload_kbps;
   o.max_frame_bytes = gossip::MaxBodyBytesForModel(param_count);
   return o;
 }

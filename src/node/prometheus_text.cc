@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <initializer_list>
 #include <map>
 #include <sstream>
 
@@ -40,6 +41,9 @@ constexpr Scalar kScalars[] = {
     {"frames_throttled", "frames_throttled_total", "counter", "Connections closed by the per-host frame rate limit."},
     {"bytes_sent", "sent_bytes_total", "counter", "Gossip bytes sent."},
     {"bytes_received", "received_bytes_total", "counter", "Gossip bytes received."},
+    {"upload_bytes_per_s", "upload_bytes_per_second", "gauge", "Gossip bytes sent per second over the last minute."},
+    {"exchanges_over_budget", "exchanges_over_budget_total", "counter",
+     "Exchanges not started because max_upload_kbps was reached."},
     {"param_count", "parameters", "gauge", "Number of model parameters."},
 };
 
@@ -74,6 +78,17 @@ std::string Number(const nlohmann::json& value) {
   char text[32];
   std::snprintf(text, sizeof text, "%.10g", v);
   return text;
+}
+
+// Known peers counted by the value of their `field`; `always` are listed even when 0.
+std::map<std::string, int> PeersBy(const nlohmann::json& status, const char* field,
+                                   std::initializer_list<const char*> always) {
+  std::map<std::string, int> counts;
+  for (const char* value : always) counts[value] = 0;
+  if (status.contains("peers") && status["peers"].is_array()) {
+    for (const auto& peer : status["peers"]) ++counts[peer.value(field, "unknown")];
+  }
+  return counts;
 }
 
 class Exposition {
@@ -129,13 +144,13 @@ std::string PrometheusText(const nlohmann::json& status) {
       e.Sample(name, Number((*it)[metric]));
     }
   }
-  std::map<std::string, int> peers_by_state = {{"alive", 0}, {"suspect", 0}, {"dead", 0}};
-  if (status.contains("peers") && status["peers"].is_array()) {
-    for (const auto& peer : status["peers"]) ++peers_by_state[peer.value("state", "unknown")];
-  }
   e.Header("peers", "gauge", "Known peers by state.");
-  for (const auto& [state, count] : peers_by_state) {
+  for (const auto& [state, count] : PeersBy(status, "state", {"alive", "suspect", "dead"})) {
     e.Sample("peers", std::to_string(count), ",state=\"" + Escape(state) + "\"");
+  }
+  e.Header("peers_by_codec", "gauge", "Known peers by the codec of the models this node sends them.");
+  for (const auto& [codec, count] : PeersBy(status, "codec", {})) {
+    e.Sample("peers_by_codec", std::to_string(count), ",codec=\"" + Escape(codec) + "\"");
   }
   return e.Text();
 }

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "common/host_port.h"
+#include "gossip/wire/model_codec.h"
 #include "gossip/wire/round_messages.h"
 #include "node/setting.h"
 
@@ -58,6 +59,20 @@ Rule<std::string> Address(PortZero port_zero) {
   return {"HOST:PORT", [port_zero](const std::string& v) {
             Result<HostPort> parsed = ParseHostPort(v, port_zero);
             return parsed.ok() ? std::string() : parsed.status().message();
+          }};
+}
+
+// Each a codec this build knows, fp32 among them (what every node speaks).
+Rule<std::vector<std::string>> Codecs() {
+  return {"a list of fp32, fp16, int8 that includes fp32", [](const std::vector<std::string>& names) {
+            bool fp32 = false;
+            for (const std::string& name : names) {
+              const std::optional<gossip::ModelCodec> codec = gossip::ParseCodec(name);
+              if (!codec) return "unknown codec '" + name + "': must be fp32, fp16 or int8";
+              fp32 = fp32 || *codec == gossip::ModelCodec::kFp32;
+            }
+            if (names.size() > gossip::kMaxCodecListEntries) return std::string("at most 16 codecs");
+            return fp32 ? std::string() : std::string("must include fp32, which every node speaks");
           }};
 }
 
@@ -174,6 +189,10 @@ std::vector<std::unique_ptr<Setting>> Declarations() {
                       AtLeast(0.0, " (0 = no limit)"), "Frames each remote host may send per second (bursts of 2x)"));
   s.push_back(Declare(kGossip, "max_connections_per_host", &Config::max_connections_per_host, AtLeast(1),
                       "Inbound connections one remote host may hold open at once, so it cannot take every slot"));
+  s.push_back(Declare(kGossip, "codecs", &Config::codecs, Codecs(),
+                      "Model codecs this node accepts; each pair uses the most compact both list (int8: 1/4 of fp32's bytes)"));
+  s.push_back(Declare(kGossip, "max_upload_kbps", &Config::max_upload_kbps, AtLeast(0.0, " (0 = unlimited)"),
+                      "Gossip upload budget in kbit/s, for a shared Wi-Fi; exchanges start only as it allows"));
   // ---- [coordinator]
   s.push_back(Declare(kRounds, "fraction", &Config::fraction, In(0.0, 1.0, "(]"),
                       "Share of the live nodes asked to train in each round"));

@@ -46,7 +46,8 @@ std::string RenderStatus(const StatusInputs& in) {
   for (const gossip::PeerStatus& p : in.peers) {
     if (peers.size() == kMaxStatusPeers) break;
     peers.push_back({{"id", p.id}, {"address", p.address}, {"state", gossip::PeerStateName(p.state)}, {"found_by", p.sources},
-                     {"last_seen_s", p.last_seen_s}, {"exchanges", p.exchanges}, {"failures", p.failures}});
+                     {"last_seen_s", p.last_seen_s}, {"exchanges", p.exchanges}, {"failures", p.failures},
+                     {"codec", p.codec}});
   }
   const TrainingProgress& t = in.training;
   nlohmann::json doc = {
@@ -75,6 +76,8 @@ std::string RenderStatus(const StatusInputs& in) {
       {"frames_throttled", in.security.frames_throttled},
       {"bytes_sent", in.engine.bytes_sent},
       {"bytes_received", in.engine.bytes_received},
+      {"upload_bytes_per_s", in.engine.upload_bytes_per_s},
+      {"exchanges_over_budget", in.engine.exchanges_over_budget},
       {"peers", peers},
       {"peers_total", in.peers.size()},
       {"param_count", in.params.size()},

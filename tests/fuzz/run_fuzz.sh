@@ -11,7 +11,8 @@ fi
 mkdir -p "$work/corpus"
 bin=$work/frame_fuzzer
 if ! "$CXX_FUZZ" -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-    -I"$src/src" "$src/tests/fuzz/frame_fuzzer.cc" "$src/src/gossip/wire/codec.cc" "$src/src/gossip/wire/auth.cc" \
+    -I"$src/src" "$src/tests/fuzz/frame_fuzzer.cc" "$src/src/gossip/wire/codec.cc" "$src/src/gossip/wire/model_codec.cc" \
+    "$src/src/gossip/wire/auth.cc" \
     "$src/src/gossip/wire/frame_cipher.cc" \
     "$src/src/common/status.cc" "$src/src/common/log.cc" -lsodium -o "$bin" 2>"$work/build.log"; then
   if grep -q "fuzzer" "$work/build.log" && ! grep -q "error:.*\.cc" "$work/build.log"; then

@@ -16,10 +16,40 @@ def archive(*parts):
     return b"\x01" + b"".join(parts)
 
 
+def coded_params(codec, payload, count):
+    """A coded model's parameters (docs/wire.md "Model codecs"): count word with the codec in its top byte."""
+    return struct.pack("<QQ", count | codec << 56, len(payload)) + payload
+
+
+FP16, INT8 = 1, 2
+HALVES = struct.pack("<4H", 0x3800, 0xBC00, 0x4000, 0x0000)       # 0.5, -1, 2, 0
+INT8_BLOCK = struct.pack("<If", 1, 2 / 127) + bytes([64, 0x81, 127, 0])  # 1 block, scale, 4 values
+
+
+def exchange(params):
+    return frame(2, archive(seq(b"pi-1"), seq(b"gru-v1"), params, struct.pack("<QQ", 10, 100)))
+
+
 SEEDS = {
     "hello": frame(1, archive(seq(b"pi-1"), b"\x02", seq(b"gru-v1"), seq(b"node"), seq(b"10.0.0.1:7070"))),
     "exchange": frame(2, archive(seq(b"pi-1"), seq(b"gru-v1"), struct.pack("<Q4f", 4, 0.5, -1, 2, 0),
                                  struct.pack("<QQ", 10, 100))),
+    "hello-codecs": frame(1, archive(seq(b"pi-1"), b"\x02", seq(b"gru-v1"), seq(b"node"), seq(b"10.0.0.1:7070"),
+                                     seq(bytes([2, 1, 0])))),
+    "exchange-fp16": exchange(coded_params(FP16, HALVES, 4)),
+    "exchange-int8": exchange(coded_params(INT8, INT8_BLOCK, 4)),
+    "round-int8": frame(32, archive(seq(b"coord"), seq(b"10.0.0.9:7070"), struct.pack("<Q", 3), seq(b"gru-v1"),
+                                    coded_params(INT8, INT8_BLOCK, 4), struct.pack("<QQ", 3, 0),
+                                    struct.pack("<IIf", 1, 32, 0.01))),
+    # Hostile coded models, each refused by the decoder: the fuzzer mutates from just past each check.
+    "int8-nan-scale": exchange(coded_params(INT8, struct.pack("<II", 1, 0x7FC00000) + bytes(4), 4)),
+    "int8-huge-scale": exchange(coded_params(INT8, struct.pack("<If", 1, 1e30) + bytes(4), 4)),
+    "int8-negative-scale": exchange(coded_params(INT8, struct.pack("<If", 1, -0.5) + bytes(4), 4)),
+    "int8-wrong-block-count": exchange(coded_params(INT8, struct.pack("<If", 2, 0.5) + bytes(4), 4)),
+    "int8-short-block": exchange(coded_params(INT8, struct.pack("<If", 1, 0.5) + bytes(3), 4)),
+    "int8-minus-128": exchange(coded_params(INT8, struct.pack("<If", 1, 0.5) + bytes([0x80, 0, 0, 0]), 4)),
+    "fp16-infinity": exchange(coded_params(FP16, struct.pack("<4H", 0x3800, 0x7C00, 0, 0), 4)),
+    "codec-unknown": exchange(coded_params(7, HALVES, 4)),
     "ping": frame(4, archive(seq(b"pi-1"))),
     "error": frame(6, archive(seq(b"no"))),
     "nonce": frame(16, bytes(range(16))),

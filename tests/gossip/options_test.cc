@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <functional>
 
 namespace gl::gossip {
@@ -43,6 +44,12 @@ TEST(OptionsTest, EachInvalidFieldIsNamedWithItsRange) {
       {"max_connections_per_host", [](Options& o) { o.max_connections_per_host = 0; }},
       // Longer than a peer may send (frame_format.h kMaxIdBytes): its peers would refuse it.
       {"node_id", [](Options& o) { o.node_id = std::string(kMaxIdBytes + 1, 'n'); }},
+      // Every node must read fp32: older builds and out-of-range models send only that.
+      {"codecs", [](Options& o) { o.codecs = {ModelCodec::kInt8}; }},
+      {"codecs", [](Options& o) { o.codecs = {ModelCodec::kFp32, static_cast<ModelCodec>(9)}; }},
+      {"codecs", [](Options& o) { o.codecs.clear(); }},
+      {"max_upload_kbps", [](Options& o) { o.max_upload_kbps = -1; }},
+      {"max_upload_kbps", [](Options& o) { o.max_upload_kbps = NAN; }},
   };
   for (const auto& [field, spoil] : cases) {
     Options options = Named(DefaultLanOptions());

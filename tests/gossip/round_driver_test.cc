@@ -12,6 +12,7 @@
 #include "gossip/wire/codec.h"
 #include "gossip/rounds/fedavg.h"
 #include "gossip/wire/in_memory_transport.h"
+#include "gossip/wire/model_codec.h"
 #include "gossip/rounds/round_participant.h"
 
 namespace gl::gossip {
@@ -36,10 +37,11 @@ class RoundDriverTest : public ::testing::Test {
     if (coordinator_.engine) coordinator_.engine->Stop();
   }
 
-  Participant& AddParticipant(float delta, std::uint64_t samples) {
+  Participant& AddParticipant(float delta, std::uint64_t samples, std::vector<ModelCodec> codecs = Options{}.codecs) {
     const std::string id = "p" + std::to_string(participants_.size() + 1);
     Participant p;
     Options engine_options = FastRoundEngineOptions(id);
+    engine_options.codecs = std::move(codecs);
     p.node = MakeRoundTestNode(network_, io_, "10.0.1." + std::to_string(participants_.size() + 1) + ":7070",
                       engine_options);
     p.worker = std::make_unique<FakeWorker>(delta, samples);
@@ -85,7 +87,7 @@ class RoundDriverTest : public ::testing::Test {
     fedavg.min_nodes = options.min_nodes;
     strategy_ = std::make_unique<FedAvg>(fedavg);
     driver_ = std::make_unique<RoundDriver>(io_, options, *coordinator_.engine, *coordinator_.transport, *strategy_,
-                                            coordinator_worker_, std::vector<float>(kParams, 0.0f), 0);
+                                            coordinator_worker_, initial_global_, 0);
     driver_->Start();
   }
 
@@ -100,6 +102,7 @@ class RoundDriverTest : public ::testing::Test {
   // training never changes: a bound only where a test wants one.
   double participant_max_update_norm_ = 0;
   std::vector<Participant> participants_;
+  std::vector<float> initial_global_ = std::vector<float>(kParams, 0.0f);
   TestNode coordinator_;
   FakeWorker coordinator_worker_{0.0f, 0};
   std::unique_ptr<FedAvg> strategy_;
@@ -127,6 +130,26 @@ TEST_F(RoundDriverTest, RoundsAggregateBySampleCount) {
     EXPECT_EQ(p.participant->Stats().coordinator, "coord");
     EXPECT_GE(p.participant->Stats().last_round_served, 2u);
   }
+}
+
+// Each participant gets the global model in the codec it negotiated with the coordinator:
+// exact for one that accepts fp32 only, int8-decoded for one that accepts int8.
+TEST_F(RoundDriverTest, RoundModelsTravelInEachParticipantsCodec) {
+  initial_global_ = {0.1f, -0.2f, 0.3f, 0.7f};
+  Participant& exact = AddParticipant(1.0f, 10, {ModelCodec::kFp32});
+  Participant& coded = AddParticipant(1.0f, 10);
+  StartCoordinator(RoundDriverOptions{});
+  ASSERT_TRUE(RunUntil([&] { return driver_->Stats().round >= 1; }, milliseconds(5000)));
+  ASSERT_FALSE(exact.worker->received_.empty());
+  ASSERT_FALSE(coded.worker->received_.empty());
+  EXPECT_EQ(exact.worker->received_.front(), initial_global_);
+  std::vector<std::uint8_t> payload;
+  ASSERT_TRUE(EncodeValues(ModelCodec::kInt8, initial_global_, payload));
+  std::vector<float> int8_global(kParams);
+  ASSERT_TRUE(DecodeValues(ModelCodec::kInt8, payload, int8_global).ok());
+  EXPECT_NE(int8_global, initial_global_);
+  EXPECT_EQ(coded.worker->received_.front(), int8_global);
+  EXPECT_EQ(driver_->Stats().participants.size(), 2u);
 }
 
 TEST_F(RoundDriverTest, StragglerLeftOutAtTheDeadline) {

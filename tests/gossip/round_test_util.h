@@ -28,6 +28,7 @@ class FakeWorker : public RoundWorker {
   void Train(std::uint64_t /*round*/, std::vector<float> global, const RoundConfig& /*config*/,
              TrainDone done) override {
     ++trained_;
+    received_.push_back(global);
     if (hold_) return held_.push_back(std::move(done));
     for (float& v : global) v += delta_;
     done(LocalTraining{std::move(global), samples_, 1});
@@ -45,6 +46,7 @@ class FakeWorker : public RoundWorker {
   std::uint64_t samples_;
   bool hold_ = false;
   int trained_ = 0;
+  std::vector<std::vector<float>> received_;  // the global model of each round, as decoded
   std::vector<TrainDone> held_;
   bool federated_ = false;
   std::vector<float> resumed_from_;

@@ -89,7 +89,10 @@ nlohmann::json NodeStatus() {
       {"offers_dropped", 5},
       {"auth_failures", {{"192.0.2.9", 3}, {"192.0.2.10", 4}}},
       {"bytes_sent", 123456789012},
-      {"peers", {{{"state", "alive"}}, {{"state", "alive"}}, {{"state", "dead"}}}},
+      {"upload_bytes_per_s", 2500.5},
+      {"exchanges_over_budget", 3},
+      {"peers", {{{"state", "alive"}, {"codec", "int8"}}, {{"state", "alive"}, {"codec", "int8"}},
+                 {{"state", "dead"}, {"codec", "fp32"}}}},
       {"param_count", 60000},
       {"param_sample", sample},
   };
@@ -126,6 +129,10 @@ TEST(PrometheusTextTest, CountersAndGaugesCarryTheStatusValues) {
   EXPECT_EQ(e.Value("gossip_learner_peers", "state=\"alive\""), "2");
   EXPECT_EQ(e.Value("gossip_learner_peers", "state=\"dead\""), "1");
   EXPECT_EQ(e.Value("gossip_learner_peers", "state=\"suspect\""), "0");
+  EXPECT_EQ(e.Value("gossip_learner_peers_by_codec", "codec=\"int8\""), "2");
+  EXPECT_EQ(e.Value("gossip_learner_peers_by_codec", "codec=\"fp32\""), "1");
+  EXPECT_EQ(e.Value("gossip_learner_upload_bytes_per_second"), "2500.5");
+  EXPECT_EQ(e.Value("gossip_learner_exchanges_over_budget_total"), "3");
   EXPECT_EQ(e.Value("gossip_learner_info", "signature=\"gru1/h128\""), "1");
 }
 

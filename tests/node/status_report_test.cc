@@ -129,6 +129,8 @@ TEST(StatusReportTest, RendersTheValuesGiven) {
   in.params.assign(5000, 1.0f);
   in.peers[0].state = gossip::PeerState::kIncompatible;
   in.peers[0].sources = {"mdns", "static"};
+  in.engine.upload_bytes_per_s = 1234.5;
+  in.peers[0].codec = "int8";
 
   nlohmann::json doc = nlohmann::json::parse(RenderStatus(in));
   EXPECT_EQ(doc["offers_dropped"], 7);
@@ -138,6 +140,8 @@ TEST(StatusReportTest, RendersTheValuesGiven) {
                                                  {"saved", true}}));
   EXPECT_EQ(doc["peers"][0]["found_by"], nlohmann::json({"mdns", "static"}));
   EXPECT_EQ(doc["peers"][0]["state"], "incompatible");
+  EXPECT_EQ(doc["peers"][0]["codec"], "int8");
+  EXPECT_DOUBLE_EQ(doc["upload_bytes_per_s"].get<double>(), 1234.5);
   EXPECT_EQ(doc["param_sample"].size(), kParamSampleSize);
 }
 

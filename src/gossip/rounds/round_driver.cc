@@ -123,18 +123,23 @@ void RoundDriver::StartRound() {
 }
 
 void RoundDriver::SendRequest(const PeerPlan& plan) {
-  RoundRequest request{options_.node_id,
-                       options_.listen_address,
-                       round_,
-                       ModelSnapshot{options_.signature, global_, round_, 0},
-                       plan.config.epochs,
-                       plan.config.batch_size,
-                       plan.config.learning_rate};
-  transport_.Request(plan.address, EncodeMessage(request), options_.round_deadline,
-                     [this, attempt = attempt_, address = plan.address,
-                      token = std::weak_ptr<int>(alive_token_)](Status status, Frame reply) {
-                       if (!token.expired()) OnReply(attempt, address, std::move(status), std::move(reply));
-                     });
+  // The request goes in the codec negotiated by Hello; a coordinator does not gossip, so a
+  // participant it has not said Hello to yet gets one first.
+  engine_.SayHello(plan.address, [this, plan, attempt = attempt_, token = std::weak_ptr<int>(alive_token_)] {
+    if (token.expired() || attempt != attempt_ || !running_) return;
+    RoundRequest request{options_.node_id,
+                         options_.listen_address,
+                         round_,
+                         ModelSnapshot{options_.signature, global_, round_, 0},
+                         plan.config.epochs,
+                         plan.config.batch_size,
+                         plan.config.learning_rate,
+                         engine_.CodecFor(plan.address)};
+    transport_.Request(plan.address, EncodeMessage(request), options_.round_deadline,
+                       [this, attempt, address = plan.address, token](Status status, Frame reply) {
+                         if (!token.expired()) OnReply(attempt, address, std::move(status), std::move(reply));
+                       });
+  });
 }
 
 void RoundDriver::TrainLocally(const PeerPlan& plan) {
@@ -159,6 +164,7 @@ void RoundDriver::OnReply(std::uint64_t attempt, const std::string& address, Sta
   }
   Result<RoundReply> decoded = DecodeMessage<RoundReply>(reply);
   if (!decoded.ok()) return Settle(attempt, address, decoded.status());
+  if (Status accepted = engine_.CheckAccepted(decoded->codec); !accepted.ok()) return Settle(attempt, address, accepted);
   if (decoded->round != round_) {
     return Settle(attempt, address, Status::Rejected("reply for round " + std::to_string(decoded->round)));
   }

@@ -1,7 +1,9 @@
 // RoundDriver: the coordinator's loop of server-led Federated Averaging, written
 // once; the policy is a Strategy. Each round:
 //   live peers (engine, state alive) [+ this node if it trains too] -> Strategy::ConfigureRound
-//   -> RoundRequest to each participant (own training through RoundWorker::Train)
+//   -> RoundRequest to each participant, in the model codec its Hello reply negotiated (a
+//      Hello first if it had none: a coordinator does not gossip) (own training through
+//      RoundWorker::Train)
 //   -> collect replies until all are in or the round deadline passes; a participant whose
 //      heartbeat fails (the engine's probes mark it dead) is dropped at once; a reply that
 //      fails MergePolicy::Screen (merge/merge_policy.h) against the global model it was sent

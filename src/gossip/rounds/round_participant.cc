@@ -77,6 +77,7 @@ void RoundParticipant::OnRequest(const std::string& from, Frame request, Transpo
   Result<RoundRequest> decoded = DecodeMessage<RoundRequest>(request);
   if (!decoded.ok()) return Refuse(from, decoded.status(), respond);
   if (Status valid = ValidateRoundRequest(*decoded); !valid.ok()) return Refuse(from, valid, respond);
+  if (Status accepted = engine_.CheckAccepted(decoded->codec); !accepted.ok()) return Refuse(from, accepted, respond);
   Serve(from, std::move(decoded).value(), std::move(respond), /*may_wait=*/true);
 }
 
@@ -116,11 +117,11 @@ void RoundParticipant::Serve(const std::string& from, RoundRequest req, Transpor
                        << " epoch(s)";
   const std::uint64_t round = req.round;
   worker_.Train(round, std::move(req.model.params), config,
-                [this, coordinator = req.coordinator_id, round, respond = std::move(respond),
+                [this, coordinator = req.coordinator_id, round, codec = req.codec, respond = std::move(respond),
                  token = std::weak_ptr<int>(alive_token_)](Result<LocalTraining> trained) mutable {
-                  asio::post(io_, [this, coordinator = std::move(coordinator), round, respond = std::move(respond),
+                  asio::post(io_, [this, coordinator = std::move(coordinator), round, codec, respond = std::move(respond),
                                    token, trained = std::move(trained)]() mutable {
-                    if (!token.expired()) OnTrained(coordinator, round, std::move(trained), respond);
+                    if (!token.expired()) OnTrained(coordinator, round, codec, std::move(trained), respond);
                   });
                 });
 }
@@ -156,8 +157,8 @@ std::vector<std::string> RoundParticipant::Candidates(const std::string& id) con
   return candidates;
 }
 
-void RoundParticipant::OnTrained(const std::string& coordinator, std::uint64_t round, Result<LocalTraining> trained,
-                                 const Transport::Respond& respond) {
+void RoundParticipant::OnTrained(const std::string& coordinator, std::uint64_t round, ModelCodec codec,
+                                 Result<LocalTraining> trained, const Transport::Respond& respond) {
   if (KnownCoordinator* c = Find(coordinator)) {
     --c->rounds_training;
     c->last_round = Clock::now();
@@ -170,7 +171,7 @@ void RoundParticipant::OnTrained(const std::string& coordinator, std::uint64_t r
   ++stats_.rounds_served;
   stats_.last_round_served = std::max(stats_.last_round_served, round);
   RoundReply reply{options_.node_id, round, ModelSnapshot{options_.signature, std::move(t.params), 0, t.samples},
-                   t.train_ms};
+                   t.train_ms, codec};
   respond(EncodeMessage(reply));
 }
 

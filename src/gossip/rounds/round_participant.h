@@ -115,8 +115,9 @@ class RoundParticipant {
   std::vector<std::string> Candidates(const std::string& id) const;
   // Records a valid round of the verified coordinator `id`; true if it is (now) the followed one.
   bool HearRound(const std::string& id, const std::string& address);
-  void OnTrained(const std::string& coordinator, std::uint64_t round, Result<LocalTraining> trained,
-                 const Transport::Respond& respond);
+  // Answers in `codec`, the request's.
+  void OnTrained(const std::string& coordinator, std::uint64_t round, ModelCodec codec,
+                 Result<LocalTraining> trained, const Transport::Respond& respond);
   void CheckCoordinators();
   void ScheduleCheck();
   void SetFederated(bool federated);

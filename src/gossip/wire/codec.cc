@@ -7,6 +7,8 @@
 #include <streambuf>
 #include <string>
 
+#include "gossip/wire/model_codec.h"
+
 namespace gl::gossip {
 namespace {
 
@@ -121,6 +123,49 @@ Result<Frame> DecodeFrame(std::span<const std::uint8_t> bytes, std::uint32_t max
 std::uint32_t MaxBodyBytesForModel(std::size_t param_count) {
   const std::size_t bytes = param_count * sizeof(float) + kModelBodySlack;
   return static_cast<std::uint32_t>(std::min<std::size_t>(bytes, kMaxFrameBytes));
+}
+
+void SaveParams(cereal::PortableBinaryOutputArchive& ar, const std::vector<float>& params, ModelCodec codec) {
+  std::vector<std::uint8_t> payload;
+  if (codec != ModelCodec::kFp32 && EncodeValues(codec, params, payload)) {
+    const std::uint64_t word = params.size() | std::uint64_t{static_cast<std::uint8_t>(codec)} << kModelCodecShift;
+    const std::uint64_t payload_bytes = payload.size();
+    ar(word, payload_bytes);
+    ar(cereal::binary_data(payload.data(), payload.size()));
+    return;
+  }
+  const std::uint64_t count = params.size();
+  ar(count);
+  ar(cereal::binary_data(params.data(), params.size() * sizeof(float)));
+}
+
+void LoadParams(cereal::PortableBinaryInputArchive& ar, std::vector<float>& params, ModelCodec& codec) {
+  const std::size_t body_bytes = Bounded(ar).max_sequence_bytes();
+  std::uint64_t word = 0;
+  ar(word);
+  const auto id = static_cast<std::uint8_t>(word >> kModelCodecShift);
+  const std::uint64_t count = word & kModelCountMask;
+  if (!IsKnownCodec(id)) throw cereal::Exception("unknown model codec " + std::to_string(id));
+  codec = static_cast<ModelCodec>(id);
+  if (codec == ModelCodec::kFp32) {
+    if (count > body_bytes / sizeof(float)) {
+      throw cereal::Exception("params of " + std::to_string(count) + " elements exceeds the body");
+    }
+    params.resize(count);
+    ar(cereal::binary_data(params.data(), count * sizeof(float)));
+    return;
+  }
+  std::uint64_t payload_bytes = 0;
+  ar(payload_bytes);
+  // Every coded value takes at least one byte, so `count` is bounded by the body too.
+  if (count > body_bytes || payload_bytes > body_bytes) {
+    throw cereal::Exception(CodecName(codec) + " model of " + std::to_string(count) + " values in " +
+                            std::to_string(payload_bytes) + " bytes exceeds the body");
+  }
+  std::vector<std::uint8_t> payload(payload_bytes);
+  ar(cereal::binary_data(payload.data(), payload.size()));
+  params.resize(count);
+  if (Status decoded = DecodeValues(codec, payload, params); !decoded.ok()) throw cereal::Exception(decoded.message());
 }
 
 namespace internal {

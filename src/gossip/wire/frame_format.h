@@ -74,6 +74,27 @@ inline constexpr std::uint16_t kKnownFlags = kFlagAuthenticated | kFlagEncrypted
 inline constexpr std::size_t kAuthNonceBytes = 16;
 inline constexpr std::size_t kAuthTagBytes = 16;
 
+// ---- Model codecs (docs/wire.md "Model codecs") ----
+// How a model's parameter vector is coded in ExchangeRequest/Reply and RoundRequest/Reply.
+// The u64 that counts the values carries the codec in its top byte, so an fp32 model
+// (codec 0) is coded exactly as before codecs existed and older builds read it. A node
+// lists the codecs it accepts in its Hello; a pair uses the most compact one both list.
+// Append only; the values are wire format.
+enum class ModelCodec : std::uint8_t {
+  kFp32 = 0,  // IEEE binary32 little-endian; every node accepts it
+  kFp16 = 1,  // IEEE binary16 little-endian, rounded to nearest even
+  kInt8 = 2,  // symmetric int8, one f32 scale (max|x| / 127) per kInt8BlockValues values
+};
+inline constexpr int kModelCodecShift = 56;  // codec id = count word >> 56
+inline constexpr std::uint64_t kModelCountMask = (std::uint64_t{1} << kModelCodecShift) - 1;
+inline constexpr std::size_t kInt8BlockValues = 256;
+// Largest magnitude fp16 and int8 frames carry (the largest finite binary16): a model with
+// a larger or non-finite value is sent as fp32. An int8 scale lies in (0, this / 127].
+inline constexpr float kMaxCodedMagnitude = 65504.0f;
+inline constexpr float kMaxInt8Scale = kMaxCodedMagnitude / 127.0f;
+// Entries a Hello's codec list may have.
+inline constexpr std::size_t kMaxCodecListEntries = 16;
+
 // True for the message types this protocol version understands.
 constexpr bool IsKnownMessageType(std::uint8_t type) {
   if (type == static_cast<std::uint8_t>(MessageType::kAuthNonce)) return true;

@@ -3,8 +3,10 @@
 //
 // Decoding is hardened: every string or vector length read from a body is checked against
 // the body size (InputArchive) before anything is allocated, so a forged length cannot make
-// the decoder allocate more than the body it was given; every string also against its
-// field's limit (frame_format.h kMax*Bytes), so no claim a peer makes is longer than that. Plain values; no threading concerns.
+// the decoder allocate more than the body it was given (a coded model: 4 bytes per value, and
+// a value takes at least one byte of body); every string also against its field's limit
+// (frame_format.h kMax*Bytes), so no claim a peer makes is longer than that. A coded model is
+// checked whole (model_codec.h) before any of its values is used. Plain values; no threading concerns.
 #pragma once
 
 #include <cereal/archives/portable_binary.hpp>
@@ -24,12 +26,22 @@ namespace gl::gossip {
 class InputArchive : public cereal::PortableBinaryInputArchive {
  public:
   InputArchive(std::istream& stream, std::size_t max_sequence_bytes)
-      : cereal::PortableBinaryInputArchive(stream), max_sequence_bytes_(max_sequence_bytes) {}
+      : cereal::PortableBinaryInputArchive(stream), stream_(stream), max_sequence_bytes_(max_sequence_bytes) {}
   std::size_t max_sequence_bytes() const { return max_sequence_bytes_; }
+  // True once every byte of the body was read: how an optional last field is told apart.
+  bool AtEnd() const { return stream_.rdbuf()->in_avail() <= 0; }
 
  private:
+  std::istream& stream_;
   std::size_t max_sequence_bytes_;
 };
+
+// The InputArchive behind a Cereal archive reference; throws if messages are decoded without one.
+inline const InputArchive& Bounded(const cereal::PortableBinaryInputArchive& ar) {
+  const auto* bounded = dynamic_cast<const InputArchive*>(&ar);
+  if (bounded == nullptr) throw cereal::Exception("messages must be decoded with gossip::InputArchive");
+  return *bounded;
+}
 using OutputArchive = cereal::PortableBinaryOutputArchive;
 
 // A string or vector of arithmetic values as u64 count + raw elements, at most `max_items`
@@ -46,9 +58,7 @@ void BoundedSequence(Archive& ar, Container& items, std::size_t max_items = SIZE
   std::uint64_t count = std::min<std::uint64_t>(items.size(), max_items);
   ar(count);
   if constexpr (Archive::is_loading::value) {
-    const auto* bounded = dynamic_cast<const InputArchive*>(&ar);
-    if (bounded == nullptr) throw cereal::Exception("messages must be decoded with gossip::InputArchive");
-    if (count > bounded->max_sequence_bytes() / sizeof(Element)) {
+    if (count > Bounded(ar).max_sequence_bytes() / sizeof(Element)) {
       throw cereal::Exception(std::string(field) + " of " + std::to_string(count) + " elements exceeds the body");
     }
     if (count > max_items) {
@@ -60,10 +70,22 @@ void BoundedSequence(Archive& ar, Container& items, std::size_t max_items = SIZE
   ar(cereal::binary_data(items.data(), count * sizeof(Element)));
 }
 
+// A model's parameter vector coded as `codec` (docs/wire.md "Model codecs"); a codec that
+// cannot carry the values (model_codec.h EncodeValues) writes them as fp32. Defined in codec.cc.
+void SaveParams(cereal::PortableBinaryOutputArchive& ar, const std::vector<float>& params, ModelCodec codec);
+// Reads what SaveParams wrote; `codec` becomes the codec it was sent in. Any violation of
+// model_codec.h's checks, or an unknown codec id, throws cereal::Exception.
+void LoadParams(cereal::PortableBinaryInputArchive& ar, std::vector<float>& params, ModelCodec& codec);
+
+// A model field: signature, parameters in `codec`, age, local_samples.
 template <class Archive>
-void serialize(Archive& ar, ModelSnapshot& model) {
+void ModelField(Archive& ar, ModelSnapshot& model, ModelCodec& codec) {
   BoundedSequence(ar, model.signature, kMaxSignatureBytes, "signature");
-  BoundedSequence(ar, model.params);
+  if constexpr (Archive::is_loading::value) {
+    LoadParams(ar, model.params, codec);
+  } else {
+    SaveParams(ar, model.params, codec);
+  }
   ar(model.age, model.local_samples);
 }
 
@@ -74,6 +96,9 @@ struct Hello {
   std::string signature;       // ModelSnapshot::signature of the sender's model
   std::string role;            // "node" | "coordinator"
   std::string listen_address;  // "host:port" the sender accepts gossip on
+  // ModelCodec ids of the models the sender accepts. Optional last field: empty means not
+  // sent, as by an older build, which reads only fp32 and refuses a Hello that has the field.
+  std::vector<std::uint8_t> codecs{};
 
   template <class Archive>
   void serialize(Archive& ar) {
@@ -82,6 +107,9 @@ struct Hello {
     BoundedSequence(ar, signature, kMaxSignatureBytes, "signature");
     BoundedSequence(ar, role, kMaxRoleBytes, "role");
     BoundedSequence(ar, listen_address, kMaxAddressBytes, "listen_address");
+    bool has_codecs = !codecs.empty();
+    if constexpr (Archive::is_loading::value) has_codecs = !Bounded(ar).AtEnd();
+    if (has_codecs) BoundedSequence(ar, codecs, kMaxCodecListEntries, "codecs");
   }
 };
 
@@ -91,11 +119,12 @@ struct ModelMessage {
   static constexpr MessageType kType = kMessageType;
   std::string sender_id;
   ModelSnapshot model;
+  ModelCodec codec = ModelCodec::kFp32;  // of model.params on the wire (as sent, when decoded)
 
   template <class Archive>
   void serialize(Archive& ar) {
     BoundedSequence(ar, sender_id, kMaxIdBytes, "sender_id");
-    ar(model);
+    ModelField(ar, model, codec);
   }
 };
 using ExchangeRequest = ModelMessage<MessageType::kExchangeRequest>;

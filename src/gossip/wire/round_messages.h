@@ -32,12 +32,15 @@ struct RoundRequest {
   std::uint32_t epochs = 1;
   std::uint32_t batch_size = 32;
   float learning_rate = 3e-3f;
+  ModelCodec codec = ModelCodec::kFp32;  // of model.params on the wire; the reply uses it too
 
   template <class Archive>
   void serialize(Archive& ar) {
     BoundedSequence(ar, coordinator_id, kMaxIdBytes, "coordinator_id");
     BoundedSequence(ar, coordinator_address, kMaxAddressBytes, "coordinator_address");
-    ar(round, model, epochs, batch_size, learning_rate);
+    ar(round);
+    ModelField(ar, model, codec);
+    ar(epochs, batch_size, learning_rate);
   }
 };
 
@@ -49,11 +52,14 @@ struct RoundReply {
   std::uint64_t round = 0;
   ModelSnapshot model;
   std::uint64_t train_ms = 0;  // time spent training, so the coordinator can tell its own overhead
+  ModelCodec codec = ModelCodec::kFp32;  // of model.params on the wire
 
   template <class Archive>
   void serialize(Archive& ar) {
     BoundedSequence(ar, sender_id, kMaxIdBytes, "sender_id");
-    ar(round, model, train_ms);
+    ar(round);
+    ModelField(ar, model, codec);
+    ar(train_ms);
   }
 };
 

@@ -1,0 +1,51 @@
+// Model codecs: a parameter vector as the payload bytes of one ModelCodec (frame_format.h,
+// layouts in docs/wire.md "Model codecs"), and which codec a pair of nodes uses.
+//
+// Pure functions, any thread. Bytes are little-endian by construction (shifts, not memcpy
+// of host words) and int8 values are read as signed explicitly, so every host, x86-64 or
+// arm64, whatever its char signedness, codes the same bytes. No intrinsics: the loops are
+// written for the compiler to vectorise.
+//
+// Decoding validates everything before a value is used: the payload length must be exactly
+// what the codec and the value count imply, an int8 block count exactly ceil(count / 256),
+// every scale finite and in (0, kMaxInt8Scale], every int8 value in [-127, 127], every fp16
+// value finite. Anything else is Corruption naming the problem.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "gossip/wire/frame_format.h"
+
+namespace gl::gossip {
+
+// "fp32" | "fp16" | "int8"; "codec-N" for an id this build does not know.
+std::string CodecName(ModelCodec codec);
+// The codec named `name` (as CodecName writes it), or nullopt.
+std::optional<ModelCodec> ParseCodec(std::string_view name);
+// True for the ids this build can decode.
+bool IsKnownCodec(std::uint8_t id);
+
+// Payload bytes that carry `count` values coded as `codec` (a known, non-fp32 codec).
+std::size_t PayloadBytes(ModelCodec codec, std::size_t count);
+
+// Appends the payload of `values` coded as `codec` (fp16 or int8) to `out`. False, and
+// nothing appended, if a value is non-finite or larger in magnitude than kMaxCodedMagnitude:
+// such a model goes as fp32.
+bool EncodeValues(ModelCodec codec, std::span<const float> values, std::vector<std::uint8_t>& out);
+// Decodes a payload EncodeValues wrote for values.size() values into `values`. Corruption
+// (values unspecified) on any violation listed at the top of this file.
+Status DecodeValues(ModelCodec codec, std::span<const std::uint8_t> payload, std::span<float> values);
+
+// The most compact codec in both `mine` and `theirs` (a peer's Hello list, raw ids; ids
+// this build does not know are ignored). fp32 when they share nothing else: every node
+// reads fp32, and a peer whose Hello has no list (an older build) knows only fp32.
+ModelCodec BestCommonCodec(std::span<const ModelCodec> mine, std::span<const std::uint8_t> theirs);
+
+}  // namespace gl::gossip

@@ -1,0 +1,336 @@
+// Model codecs: error bounds of each codec, the exact byte layout, the fp32 fallback, the
+// Hello codec list, negotiation, and hostile coded models refused with a reason.
+#include "gossip/wire/model_codec.h"
+
+#include <gtest/gtest.h>
+
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <random>
+
+#include "gossip/wire/codec.h"
+#include "gossip/wire/round_messages.h"
+#include "hello_without_codecs.h"
+
+namespace gl::gossip {
+namespace {
+
+constexpr std::uint32_t kLimit = 1u << 22;
+constexpr std::size_t kModelValues = 74'000 + 13;  // the model's size, not a whole number of blocks
+
+std::vector<float> Gaussian(std::size_t count, float sigma, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> gauss(0.0f, sigma);
+  std::vector<float> values(count);
+  for (float& v : values) v = gauss(rng);
+  return values;
+}
+
+std::vector<float> RoundTrip(ModelCodec codec, const std::vector<float>& values) {
+  std::vector<std::uint8_t> payload;
+  EXPECT_TRUE(EncodeValues(codec, values, payload));
+  EXPECT_EQ(payload.size(), PayloadBytes(codec, values.size()));
+  std::vector<float> decoded(values.size());
+  const Status status = DecodeValues(codec, payload, decoded);
+  EXPECT_TRUE(status.ok()) << status.ToString();
+  return decoded;
+}
+
+TEST(ModelCodecTest, Fp16IsWithinHalfAnUlpInTheNormalRange) {
+  // Log-uniform magnitudes over fp16's whole normal range, both signs.
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<double> exponent(-14.0, std::log2(65504.0));
+  std::vector<float> values(20000);
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    values[i] = static_cast<float>((i % 2 ? -1 : 1) * std::exp2(exponent(rng)));
+  }
+  values.push_back(65504.0f);
+  values.push_back(-6.103515625e-05f);  // 2^-14, the smallest normal
+  const std::vector<float> decoded = RoundTrip(ModelCodec::kFp16, values);
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    ASSERT_LE(std::fabs(decoded[i] - values[i]), std::ldexp(std::fabs(values[i]), -11)) << values[i];
+  }
+}
+
+TEST(ModelCodecTest, Fp16RoundsSubnormalsToTheirGridAndKeepsExactValues) {
+  const std::vector<float> exact = {0.0f, -0.0f, 1.0f, -2.5f, 0.099975586f, 65504.0f, std::ldexp(1.0f, -24)};
+  EXPECT_EQ(RoundTrip(ModelCodec::kFp16, exact), exact);
+  std::vector<float> tiny = Gaussian(5000, 1e-5f, 4);  // mostly fp16 subnormals (< 2^-14)
+  const std::vector<float> decoded = RoundTrip(ModelCodec::kFp16, tiny);
+  for (std::size_t i = 0; i < tiny.size(); ++i) ASSERT_LE(std::fabs(decoded[i] - tiny[i]), std::ldexp(1.0f, -25));
+}
+
+TEST(ModelCodecTest, Int8IsWithinHalfAScalePerBlock) {
+  std::vector<float> values = Gaussian(kModelValues, 0.2f, 5);
+  for (std::size_t i = 0; i < values.size(); i += 997) values[i] *= 40;  // blocks of very different scales
+  std::vector<std::uint8_t> payload;
+  ASSERT_TRUE(EncodeValues(ModelCodec::kInt8, values, payload));
+  const std::vector<float> decoded = RoundTrip(ModelCodec::kInt8, values);
+  const std::size_t blocks = (values.size() + kInt8BlockValues - 1) / kInt8BlockValues;
+  for (std::size_t b = 0; b < blocks; ++b) {
+    float scale;
+    std::memcpy(&scale, payload.data() + 4 + 4 * b, 4);  // little-endian host: the wire bytes as they are
+    float largest = 0;
+    for (std::size_t i = b * kInt8BlockValues; i < std::min(values.size(), (b + 1) * kInt8BlockValues); ++i) {
+      largest = std::max(largest, std::fabs(values[i]));
+    }
+    ASSERT_FLOAT_EQ(scale, largest / 127.0f) << "block " << b;
+    for (std::size_t i = b * kInt8BlockValues; i < std::min(values.size(), (b + 1) * kInt8BlockValues); ++i) {
+      ASSERT_LE(std::fabs(decoded[i] - values[i]), scale / 2 * (1 + 1e-5f)) << "value " << i;
+    }
+  }
+}
+
+TEST(ModelCodecTest, Int8KeepsZeroBlocksAndEachBlocksLargestValue) {
+  std::vector<float> values(3 * kInt8BlockValues + 1, 0.0f);
+  values[kInt8BlockValues] = -3.0f;
+  values[2 * kInt8BlockValues] = 1e-38f;  // a block of negligible values, one subnormal
+  values[2 * kInt8BlockValues + 1] = -1e-42f;
+  values.back() = 7.0f;
+  const std::vector<float> decoded = RoundTrip(ModelCodec::kInt8, values);
+  EXPECT_EQ(decoded[0], 0.0f);
+  EXPECT_EQ(decoded[2 * kInt8BlockValues], 0.0f);
+  EXPECT_EQ(decoded[2 * kInt8BlockValues + 1], 0.0f);
+  EXPECT_FLOAT_EQ(decoded[kInt8BlockValues], -3.0f);
+  EXPECT_FLOAT_EQ(decoded.back(), 7.0f);
+}
+
+// The bytes are little-endian and the int8 values two's complement on every host.
+TEST(ModelCodecTest, PayloadBytesAreAsSpecified) {
+  std::vector<std::uint8_t> fp16;
+  ASSERT_TRUE(EncodeValues(ModelCodec::kFp16, std::vector<float>{1.0f, -0.5f, 65504.0f}, fp16));
+  EXPECT_EQ(fp16, (std::vector<std::uint8_t>{0x00, 0x3C, 0x00, 0xB8, 0xFF, 0x7B}));
+  std::vector<std::uint8_t> int8;
+  ASSERT_TRUE(EncodeValues(ModelCodec::kInt8, std::vector<float>{127.0f, -63.5f, 0.0f}, int8));
+  // 1 block; scale 1.0f = 0x3F800000; values 127, -64 (half away from zero), 0.
+  EXPECT_EQ(int8, (std::vector<std::uint8_t>{1, 0, 0, 0, 0x00, 0x00, 0x80, 0x3F, 0x7F, 0xC0, 0x00}));
+}
+
+TEST(ModelCodecTest, ValuesACodecCannotCarryAreNotEncoded) {
+  for (const float bad : {NAN, INFINITY, -70000.0f}) {
+    for (const ModelCodec codec : {ModelCodec::kFp16, ModelCodec::kInt8}) {
+      std::vector<std::uint8_t> payload;
+      EXPECT_FALSE(EncodeValues(codec, std::vector<float>{1.0f, bad}, payload)) << CodecName(codec) << " " << bad;
+      EXPECT_TRUE(payload.empty());
+    }
+  }
+}
+
+TEST(ModelCodecTest, NamesParseBack) {
+  for (const ModelCodec codec : {ModelCodec::kFp32, ModelCodec::kFp16, ModelCodec::kInt8}) {
+    EXPECT_EQ(ParseCodec(CodecName(codec)), codec);
+  }
+  EXPECT_FALSE(ParseCodec("int4").has_value());
+  EXPECT_EQ(CodecName(static_cast<ModelCodec>(9)), "codec-9");
+}
+
+TEST(ModelCodecTest, APairUsesTheMostCompactCodecBothAccept) {
+  const std::vector<ModelCodec> all = {ModelCodec::kFp32, ModelCodec::kFp16, ModelCodec::kInt8};
+  const std::vector<ModelCodec> no_int8 = {ModelCodec::kFp16, ModelCodec::kFp32};
+  EXPECT_EQ(BestCommonCodec(all, std::vector<std::uint8_t>{0, 1, 2}), ModelCodec::kInt8);
+  EXPECT_EQ(BestCommonCodec(all, std::vector<std::uint8_t>{0, 1}), ModelCodec::kFp16);
+  EXPECT_EQ(BestCommonCodec(all, std::vector<std::uint8_t>{}), ModelCodec::kFp32);  // an older build
+  EXPECT_EQ(BestCommonCodec(no_int8, std::vector<std::uint8_t>{2, 0}), ModelCodec::kFp32);
+  EXPECT_EQ(BestCommonCodec(all, std::vector<std::uint8_t>{200, 2}), ModelCodec::kInt8);  // unknown ids ignored
+}
+
+// ---- Coded models inside messages ----
+
+ExchangeRequest Request(ModelCodec codec, std::vector<float> params) {
+  return ExchangeRequest{"pi-1", ModelSnapshot{"gru-v1", std::move(params), 5, 6}, codec};
+}
+
+Result<ExchangeRequest> ThroughTheWire(const Frame& frame) {
+  Result<Frame> received = DecodeFrame(EncodeFrame(frame), kLimit);
+  if (!received.ok()) return received.status();
+  return DecodeMessage<ExchangeRequest>(*received);
+}
+
+TEST(ModelCodecTest, EveryCodecCrossesTheWireAndSaysWhichItWas) {
+  const std::vector<float> params = Gaussian(kModelValues, 0.1f, 6);
+  std::size_t fp32_bytes = 0;
+  for (const ModelCodec codec : {ModelCodec::kFp32, ModelCodec::kFp16, ModelCodec::kInt8}) {
+    const Frame frame = EncodeMessage(Request(codec, params));
+    Result<ExchangeRequest> decoded = ThroughTheWire(frame);
+    ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+    EXPECT_EQ(decoded->codec, codec);
+    EXPECT_EQ(decoded->model.params.size(), params.size());
+    EXPECT_EQ(decoded->model.age, 5u);
+    EXPECT_EQ(decoded->model.local_samples, 6u);
+    if (codec == ModelCodec::kFp32) {
+      EXPECT_EQ(decoded->model.params, params);
+      fp32_bytes = frame.body.size();
+    } else {
+      EXPECT_EQ(decoded->model.params, RoundTrip(codec, params)) << "the decoded values are the codec's";
+      EXPECT_EQ(frame.body.size(), fp32_bytes - params.size() * sizeof(float) + 8 + PayloadBytes(codec, params.size()));
+    }
+  }
+}
+
+// fp32 models are coded exactly as before codecs existed, so older builds read them.
+TEST(ModelCodecTest, Fp32ModelsKeepTheOriginalLayout) {
+  const Frame frame = EncodeMessage(Request(ModelCodec::kFp32, {1.0f, -2.0f}));
+  const std::vector<std::uint8_t> expected = {
+      1,                                                 // little-endian archive
+      4, 0, 0, 0, 0, 0, 0, 0, 'p', 'i', '-', '1',        // sender_id
+      6, 0, 0, 0, 0, 0, 0, 0, 'g', 'r', 'u', '-', 'v', '1',  // signature
+      2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x80, 0x3F, 0, 0, 0, 0xC0,  // params: count, floats
+      5, 0, 0, 0, 0, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0};   // age, local_samples
+  EXPECT_EQ(frame.body, expected);
+}
+
+TEST(ModelCodecTest, AModelACodecCannotCarryGoesAsFp32) {
+  const Frame frame = EncodeMessage(Request(ModelCodec::kInt8, {1.0f, 1e6f}));
+  Result<ExchangeRequest> decoded = ThroughTheWire(frame);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(decoded->codec, ModelCodec::kFp32);
+  EXPECT_EQ(decoded->model.params, (std::vector<float>{1.0f, 1e6f}));
+}
+
+TEST(ModelCodecTest, RoundMessagesCarryCodedModels) {
+  const std::vector<float> params = Gaussian(1000, 0.1f, 7);
+  RoundRequest request{"coord", "10.0.0.1:7070", 3, ModelSnapshot{"gru-v1", params, 3, 0}, 2, 16, 0.01f,
+                       ModelCodec::kInt8};
+  Result<RoundRequest> decoded_request = DecodeMessage<RoundRequest>(EncodeMessage(request));
+  ASSERT_TRUE(decoded_request.ok()) << decoded_request.status().ToString();
+  EXPECT_EQ(decoded_request->codec, ModelCodec::kInt8);
+  EXPECT_EQ(decoded_request->model.params, RoundTrip(ModelCodec::kInt8, params));
+  EXPECT_EQ(decoded_request->epochs, 2u);
+  EXPECT_EQ(decoded_request->learning_rate, 0.01f);
+  RoundReply reply{"pi-1", 3, ModelSnapshot{"gru-v1", params, 0, 40}, 1234, ModelCodec::kFp16};
+  Result<RoundReply> decoded_reply = DecodeMessage<RoundReply>(EncodeMessage(reply));
+  ASSERT_TRUE(decoded_reply.ok()) << decoded_reply.status().ToString();
+  EXPECT_EQ(decoded_reply->codec, ModelCodec::kFp16);
+  EXPECT_EQ(decoded_reply->model.params, RoundTrip(ModelCodec::kFp16, params));
+  EXPECT_EQ(decoded_reply->train_ms, 1234u);
+}
+
+// ---- Hostile coded models ----
+
+// An int8 ExchangeRequest of 300 values (2 blocks) whose body a test alters in place.
+class HostileModelTest : public ::testing::Test {
+ public:
+  static constexpr std::size_t kValues = 300;
+  // Offsets in the body: endianness byte, sender_id "pi-1", signature "gru-v1".
+  static constexpr std::size_t kWord = 1 + 8 + 4 + 8 + 6;
+  static constexpr std::size_t kPayloadBytes = kWord + 8;
+  static constexpr std::size_t kBlockCount = kPayloadBytes + 8;
+  static constexpr std::size_t kScales = kBlockCount + 4;
+  static constexpr std::size_t kInt8Values = kScales + 2 * 4;
+
+ protected:
+
+  HostileModelTest() : frame_(EncodeMessage(Request(ModelCodec::kInt8, Gaussian(kValues, 0.1f, 8)))) {}
+
+  void PutU64(std::size_t at, std::uint64_t value) {
+    for (int i = 0; i < 8; ++i) frame_.body[at + i] = static_cast<std::uint8_t>(value >> (8 * i));
+  }
+  void PutU32(std::size_t at, std::uint32_t value) {
+    for (int i = 0; i < 4; ++i) frame_.body[at + i] = static_cast<std::uint8_t>(value >> (8 * i));
+  }
+  void SetScale(std::size_t block, float scale) { PutU32(kScales + 4 * block, std::bit_cast<std::uint32_t>(scale)); }
+  // The error DecodeMessage gives, "" if it accepted the frame.
+  std::string Refusal() const {
+    Result<ExchangeRequest> decoded = DecodeMessage<ExchangeRequest>(frame_);
+    return decoded.ok() ? "" : decoded.status().message();
+  }
+
+  Frame frame_;
+};
+
+TEST_F(HostileModelTest, TheUnalteredFrameIsAccepted) {
+  EXPECT_EQ(Refusal(), "");
+  EXPECT_EQ(frame_.body[kWord + 7], static_cast<std::uint8_t>(ModelCodec::kInt8));  // the offsets are right
+}
+
+TEST_F(HostileModelTest, ScalesThatAreNotFinitePositiveAndBoundedAreRefused) {
+  for (const float scale : {NAN, INFINITY, -INFINITY, 1e30f, kMaxInt8Scale * 1.001f, 0.0f, -0.0f, -0.01f}) {
+    SetScale(1, scale);
+    EXPECT_NE(Refusal().find("int8 block 1 has scale"), std::string::npos) << scale << ": " << Refusal();
+  }
+  SetScale(1, kMaxInt8Scale);  // the bound itself is allowed
+  EXPECT_EQ(Refusal(), "");
+}
+
+TEST_F(HostileModelTest, MinusOneHundredTwentyEightIsRefused) {
+  frame_.body[kInt8Values + 260] = 0x80;
+  EXPECT_NE(Refusal().find("holds -128"), std::string::npos) << Refusal();
+}
+
+TEST_F(HostileModelTest, AWrongBlockCountIsRefused) {
+  for (const std::uint32_t blocks : {0u, 1u, 3u, 0xFFFFFFFFu}) {
+    PutU32(kBlockCount, blocks);
+    EXPECT_NE(Refusal().find("values need 2"), std::string::npos) << blocks << ": " << Refusal();
+  }
+}
+
+TEST_F(HostileModelTest, ShortOrLongPayloadsAreRefused) {
+  const std::size_t exact = PayloadBytes(ModelCodec::kInt8, kValues);
+  // A short last block: one value fewer in the payload, lengths consistent with each other.
+  frame_.body.erase(frame_.body.begin() + static_cast<std::ptrdiff_t>(kInt8Values + kValues - 1));
+  PutU64(kPayloadBytes, exact - 1);
+  EXPECT_NE(Refusal().find("payload of " + std::to_string(exact - 1) + " bytes"), std::string::npos) << Refusal();
+  // A payload length that does not match the body: the archive runs out or has bytes left.
+  PutU64(kPayloadBytes, exact);
+  EXPECT_NE(Refusal(), "");
+  PutU64(kPayloadBytes, 1ull << 40);
+  EXPECT_NE(Refusal().find("exceeds the body"), std::string::npos) << Refusal();
+}
+
+TEST_F(HostileModelTest, AValueCountBeyondTheBodyIsRefusedBeforeAllocating) {
+  PutU64(kWord, (std::uint64_t{2} << kModelCodecShift) | kModelCountMask);
+  EXPECT_NE(Refusal().find("exceeds the body"), std::string::npos) << Refusal();
+}
+
+TEST_F(HostileModelTest, AnUnknownCodecIdIsRefused) {
+  frame_.body[kWord + 7] = 7;
+  EXPECT_NE(Refusal().find("unknown model codec 7"), std::string::npos) << Refusal();
+  frame_.body[kWord + 7] = 0xFF;
+  EXPECT_NE(Refusal().find("unknown model codec 255"), std::string::npos) << Refusal();
+}
+
+TEST(ModelCodecTest, Fp16InfinitiesAndNaNsAreRefused) {
+  Frame frame = EncodeMessage(Request(ModelCodec::kFp16, {1.0f, 2.0f, 3.0f}));
+  const std::size_t second_value = HostileModelTest::kWord + 16 + 2;
+  for (const std::uint16_t half : {0x7C00, 0xFC00, 0x7E00}) {
+    frame.body[second_value] = static_cast<std::uint8_t>(half);
+    frame.body[second_value + 1] = static_cast<std::uint8_t>(half >> 8);
+    Result<ExchangeRequest> decoded = DecodeMessage<ExchangeRequest>(frame);
+    ASSERT_FALSE(decoded.ok());
+    EXPECT_NE(decoded.status().message().find("Inf or NaN"), std::string::npos) << decoded.status().message();
+  }
+}
+
+// ---- The Hello codec list ----
+
+TEST(ModelCodecTest, HelloCarriesItsCodecListOnlyWhenItHasOne) {
+  Hello with{"pi-1", kProtocolVersion, "gru", "node", "1.2.3.4:5", {2, 1, 0}};
+  Result<Hello> decoded = DecodeMessage<Hello>(EncodeMessage(with));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(decoded->codecs, (std::vector<std::uint8_t>{2, 1, 0}));
+  // An older build refuses the list (hence the engine's second Hello without one) ...
+  EXPECT_FALSE(DecodeMessage<HelloWithoutCodecs>(EncodeMessage(with)).ok());
+  // ... and its Hello, without a list, decodes to an empty one, as does ours without codecs.
+  Result<Hello> older = DecodeMessage<Hello>(EncodeMessage(HelloWithoutCodecs{"old", "gru", "node", "1.2.3.4:6"}));
+  ASSERT_TRUE(older.ok()) << older.status().ToString();
+  EXPECT_TRUE(older->codecs.empty());
+  EXPECT_EQ(older->listen_address, "1.2.3.4:6");
+  const Hello without{"pi-1", kProtocolVersion, "gru", "node", "1.2.3.4:5"};
+  EXPECT_TRUE(DecodeMessage<HelloWithoutCodecs>(EncodeMessage(without)).ok());
+}
+
+TEST(ModelCodecTest, AHelloWithTooLongACodecListIsRefused) {
+  Frame frame = EncodeMessage(Hello{"pi-1", kProtocolVersion, "gru", "node", "a:1", std::vector<std::uint8_t>(16, 0)});
+  EXPECT_TRUE(DecodeMessage<Hello>(frame).ok());
+  frame = EncodeMessage(Hello{"pi-1", kProtocolVersion, "gru", "node", "a:1", {0}});
+  frame.body.back() = 0;
+  frame.body[frame.body.size() - 9] = 17;  // the list's count: 17 entries claimed
+  frame.body.resize(frame.body.size() + 16, 0);
+  Result<Hello> decoded = DecodeMessage<Hello>(frame);
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_NE(decoded.status().message().find("codecs"), std::string::npos) << decoded.status().message();
+}
+
+}  // namespace
+}  // namespace gl::gossip
