@@ -1,0 +1,118 @@
+#include "node/sim/sim_node.h"
+
+#include <algorithm>
+#include <numeric>
+
+namespace gl::node::sim {
+
+SimNode::SimNode(std::string id, std::unique_ptr<nn::Model> model, nn::Dataset train, const TrainingSchedule& schedule,
+                 std::uint64_t seed)
+    : id_(std::move(id)),
+      address_(id_ + ":7070"),
+      model_(std::move(model)),
+      train_(std::move(train)),
+      schedule_(schedule),
+      rng_(seed),
+      order_(train_.examples.size()),
+      next_in_epoch_(order_.size()),
+      merge_state_(schedule.merge),
+      smoothed_(schedule.smoothing_merges) {
+  std::iota(order_.begin(), order_.end(), 0);
+  local_.signature = model_->Signature();
+  local_.local_samples = train_.examples.size();
+}
+
+SimNode::~SimNode() { GoOffline(); }
+
+gossip::ModelSnapshot SimNode::Snapshot() {
+  return gossip::ModelSnapshot{local_.signature, model_->GetParameters(), local_.age, local_.local_samples};
+}
+
+void SimNode::Offer(gossip::ReceivedModel remote) {
+  if (pending_.size() >= schedule_.max_pending_offers) pending_.erase(pending_.begin());
+  pending_.push_back(std::move(remote));
+}
+
+void SimNode::StartEpoch(gossip::Clock::time_point now) {
+  epoch_started_ = now;
+  merges_at_epoch_start_ = merges_;
+  nn::TrainerOptions trainer = schedule_.trainer;
+  trainer.learning_rate = schedule_.learning_rate.At(epochs_);
+  model_->SetTrainerOptions(trainer);
+  std::shuffle(order_.begin(), order_.end(), rng_);
+  next_in_epoch_ = 0;
+}
+
+gossip::Clock::time_point SimNode::TrainStep(gossip::Clock::time_point now) {
+  if (next_in_epoch_ >= order_.size()) StartEpoch(now);
+  const std::size_t end = std::min(order_.size(), next_in_epoch_ + static_cast<std::size_t>(schedule_.batch_size));
+  batch_.clear();
+  for (std::size_t i = next_in_epoch_; i < end; ++i) batch_.push_back(train_.examples[order_[i]]);
+  next_in_epoch_ = end;
+  model_->TrainBatch(batch_);
+  samples_trained_ += batch_.size();
+  local_.age = gossip::SaturatingAdd(local_.age, batch_.size());
+  if (!pending_.empty()) {
+    local_.params = model_->GetParameters();
+    const std::size_t merged = MergeReceived(merge_state_, local_, pending_, samples_trained_);
+    pending_.clear();
+    if (merged > 0 && model_->SetParameters(local_.params).ok()) {
+      smoothed_.Add(local_.params);
+      merges_ += merged;
+    }
+    local_.params = {};
+  }
+  const auto step = std::chrono::duration_cast<gossip::Clock::duration>(
+      std::chrono::duration<double>(static_cast<double>(batch_.size()) / schedule_.samples_per_s));
+  if (next_in_epoch_ < order_.size()) return now + step;
+  ++epochs_;
+  // A node that went a whole epoch without a merge has no cluster to estimate (TrainingLoop).
+  if (merges_ == merges_at_epoch_start_) smoothed_ = ParameterEma(schedule_.smoothing_merges);
+  return std::max(now + step, epoch_started_ + schedule_.min_epoch);
+}
+
+double SimNode::Score(const nn::Dataset& data) {
+  if (smoothed_.empty()) return model_->Evaluate(data).accuracy;
+  const std::vector<float> raw = model_->GetParameters();
+  if (!model_->SetParameters(smoothed_.value()).ok()) return model_->Evaluate(data).accuracy;
+  const double accuracy = model_->Evaluate(data).accuracy;
+  model_->SetParameters(raw);
+  return accuracy;
+}
+
+Status SimNode::GoOnline(asio::io_context& io, gossip::InMemoryNetwork& network, const gossip::Options& options,
+                         const std::vector<std::string>& peers) {
+  if (engine_) return Status::InvalidArgument(id_ + " is online already");
+  transport_ = network.NewTransport(address_);
+  gossip::Options mine = options;
+  mine.node_id = id_;
+  engine_ = std::make_unique<gossip::Engine>(io, mine, *transport_, *this);
+  if (Status s = engine_->Start(); !s.ok()) {
+    engine_.reset();
+    transport_.reset();
+    return s;
+  }
+  for (const std::string& peer : peers) engine_->AddPeer(peer, "static");
+  return Status::Ok();
+}
+
+void SimNode::GoOffline() {
+  if (!engine_) return;
+  bytes_sent_offline_ += engine_->Stats().bytes_sent;
+  engine_.reset();  // stops it, and it shuts the transport down
+  transport_.reset();
+  pending_.clear();
+}
+
+std::uint64_t SimNode::bytes_sent() const {
+  return bytes_sent_offline_ + (engine_ ? engine_->Stats().bytes_sent : 0);
+}
+
+std::size_t SimNode::dead_peers() const {
+  if (!engine_) return 0;
+  const std::vector<gossip::PeerStatus> peers = engine_->Peers();
+  return static_cast<std::size_t>(
+      std::count_if(peers.begin(), peers.end(), [](const gossip::PeerStatus& p) { return p.state == "dead"; }));
+}
+
+}  // namespace gl::node::sim
