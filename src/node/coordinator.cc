@@ -45,7 +45,7 @@ Result<std::unique_ptr<Coordinator>> Coordinator::Create(asio::io_context& io, c
                                                          const std::string& node_id, const std::string& listen,
                                                          const std::string& signature, std::vector<float> global,
                                                          gossip::Engine& engine, gossip::Transport& transport,
-                                                         NodeRoundWorker& worker) {
+                                                         gossip::RoundWorker& worker) {
   gossip::FedAvgOptions fedavg;
   fedavg.fraction = config.fraction;
   fedavg.min_nodes = static_cast<std::uint32_t>(config.min_nodes);

@@ -19,7 +19,7 @@
 #include "gossip/rounds/round_driver.h"
 #include "gossip/rounds/strategy.h"
 #include "node/config.h"
-#include "node/node_round_worker.h"
+#include "gossip/rounds/round_worker.h"
 
 namespace gl::node {
 
@@ -30,7 +30,7 @@ class Coordinator {
                                                      const std::string& node_id, const std::string& listen,
                                                      const std::string& signature, std::vector<float> global,
                                                      gossip::Engine& engine, gossip::Transport& transport,
-                                                     NodeRoundWorker& worker);
+                                                     gossip::RoundWorker& worker);
   void Start();
   void Stop();  // idempotent
   // Another node announced itself as coordinator (mDNS TXT role): logged loudly once.

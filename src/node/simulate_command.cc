@@ -83,7 +83,7 @@ void AddSimulateCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--out", o.out, "Folder for curves.csv and summary.json: new, empty, or an earlier run's")
       ->required();
   cmd->add_option("--mode", o.mode,
-                  "gossip | local (no communication) | central (one model on all the data); same shards for each")
+                  "gossip | rounds (a coordinator runs FedAvg rounds) | local (no communication) | central (one model on all the data); same shards for each")
       ->capture_default_str();
   cmd->add_option("--duration", o.duration_s, "Virtual seconds to simulate; 0 = until --epochs")->capture_default_str();
   cmd->add_option("--epochs", o.epochs, "Stop once the nodes' mean local epochs reach this (0 = no limit)")

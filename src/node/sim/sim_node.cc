@@ -44,6 +44,7 @@ void SimNode::StartEpoch(gossip::Clock::time_point now) {
 }
 
 gossip::Clock::time_point SimNode::TrainStep(gossip::Clock::time_point now) {
+  if (federated_) return now + std::max(schedule_.min_epoch, gossip::Clock::duration(std::chrono::seconds(1)));
   if (next_in_epoch_ >= order_.size()) StartEpoch(now);
   const std::size_t end = std::min(order_.size(), next_in_epoch_ + static_cast<std::size_t>(schedule_.batch_size));
   batch_.clear();
@@ -72,6 +73,13 @@ gossip::Clock::time_point SimNode::TrainStep(gossip::Clock::time_point now) {
 }
 
 double SimNode::Score(const nn::Dataset& data) {
+  if (federated_ && !last_global_.empty()) {
+    const std::vector<float> raw = model_->GetParameters();
+    model_->SetParameters(last_global_);
+    const double accuracy = model_->Evaluate(data).accuracy;
+    model_->SetParameters(raw);
+    return accuracy;
+  }
   if (smoothed_.empty()) return model_->Evaluate(data).accuracy;
   const std::vector<float> raw = model_->GetParameters();
   if (!model_->SetParameters(smoothed_.value()).ok()) return model_->Evaluate(data).accuracy;
@@ -81,7 +89,7 @@ double SimNode::Score(const nn::Dataset& data) {
 }
 
 Status SimNode::GoOnline(asio::io_context& io, gossip::InMemoryNetwork& network, const gossip::Options& options,
-                         const std::vector<std::string>& peers) {
+                         const std::vector<std::string>& peers, bool serve_rounds) {
   if (engine_) return Status::InvalidArgument(id_ + " is online already");
   transport_ = network.NewTransport(address_);
   gossip::Options mine = options;
@@ -93,12 +101,20 @@ Status SimNode::GoOnline(asio::io_context& io, gossip::InMemoryNetwork& network,
     return s;
   }
   for (const std::string& peer : peers) engine_->AddPeer(peer, "static");
+  io_ = &io;
+  if (serve_rounds) {
+    participant_ = std::make_unique<gossip::RoundParticipant>(
+        io, gossip::ParticipantOptions{id_, local_.signature, model_->ParameterCount()}, *engine_, *this);
+    participant_->Start();
+  }
   return Status::Ok();
 }
 
 void SimNode::GoOffline() {
   if (!engine_) return;
   bytes_sent_offline_ += engine_->Stats().bytes_sent;
+  participant_.reset();  // before the engine it answers through
+  federated_ = false;
   engine_.reset();  // stops it, and it shuts the transport down
   transport_.reset();
   pending_.clear();
@@ -113,6 +129,52 @@ std::size_t SimNode::dead_peers() const {
   const std::vector<gossip::PeerStatus> peers = engine_->Peers();
   return static_cast<std::size_t>(
       std::count_if(peers.begin(), peers.end(), [](const gossip::PeerStatus& p) { return p.state == "dead"; }));
+}
+
+}  // namespace gl::node::sim
+
+namespace gl::node::sim {
+
+void SimNode::Train(std::uint64_t /*round*/, std::vector<float> global, const gossip::RoundConfig& config,
+                    TrainDone done) {
+  if (Status s = model_->SetParameters(global); !s.ok()) return done(s);
+  last_global_ = global;
+  smoothed_ = ParameterEma(schedule_.smoothing_merges);  // a round's model is scored as it is
+  nn::TrainerOptions trainer = schedule_.trainer;
+  trainer.learning_rate = config.learning_rate;
+  model_->SetTrainerOptions(trainer);
+  std::vector<std::size_t> order(train_.examples.size());
+  std::iota(order.begin(), order.end(), 0);
+  for (std::uint32_t epoch = 0; epoch < config.epochs; ++epoch) {
+    std::shuffle(order.begin(), order.end(), rng_);
+    for (std::size_t begin = 0; begin < order.size(); begin += config.batch_size) {
+      batch_.clear();
+      for (std::size_t i = begin; i < std::min(order.size(), begin + config.batch_size); ++i) {
+        batch_.push_back(train_.examples[order[i]]);
+      }
+      model_->TrainBatch(batch_);
+    }
+    ++epochs_;
+  }
+  gossip::LocalTraining result{model_->GetParameters(), train_.examples.size(), 0};
+  if (!gossip::AllFinite(result.params)) {
+    model_->SetParameters(global);
+    return done(Status::Rejected("round training made the model non-finite"));
+  }
+  const double seconds =
+      static_cast<double>(config.epochs * train_.examples.size()) / schedule_.samples_per_s;
+  result.train_ms = static_cast<std::uint64_t>(seconds * 1000);
+  auto timer = std::make_shared<gossip::Timer>(*io_, std::chrono::duration_cast<gossip::Clock::duration>(
+                                                          std::chrono::duration<double>(seconds)));
+  timer->async_wait([timer, done = std::move(done), result = std::move(result)](const std::error_code&) mutable {
+    done(std::move(result));
+  });
+}
+
+void SimNode::SetFederated(bool federated, const std::vector<float>& last_global) {
+  federated_ = federated;
+  pending_.clear();  // models gossiped before or during federated mode are stale
+  if (!federated && !last_global.empty()) model_->SetParameters(last_global);
 }
 
 }  // namespace gl::node::sim

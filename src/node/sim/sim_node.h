@@ -1,7 +1,8 @@
 // SimNode: one virtual node of `gossip-learner simulate`: the node's model, its local training
 // set and the node's training schedule (minibatches, merges between them, epoch pacing,
 // learning-rate decay, smoothed weights for scoring), and, while it is online, the node's real
-// gossip Engine over an in-memory transport. Training is timed by the caller (the
+// gossip Engine over an in-memory transport (and, following a coordinator, its RoundParticipant,
+// whose round training it does as the node's training thread would, timed on the virtual clock). Training is timed by the caller (the
 // simulation's event queue): TrainStep trains one minibatch and says when the next is due.
 // Threading: the simulation's thread only (the engine's io_context runs there too).
 #pragma once
@@ -16,6 +17,8 @@
 
 #include "gossip/clock.h"
 #include "gossip/engine.h"
+#include "gossip/rounds/round_participant.h"
+#include "gossip/rounds/round_worker.h"
 #include "gossip/wire/in_memory_transport.h"
 #include "nn/model.h"
 #include "node/learning_rate.h"
@@ -35,7 +38,7 @@ struct TrainingSchedule {
   MergeSettings merge;
 };
 
-class SimNode : public gossip::ModelStore {
+class SimNode : public gossip::ModelStore, public gossip::RoundWorker {
  public:
   SimNode(std::string id, std::unique_ptr<nn::Model> model, nn::Dataset train, const TrainingSchedule& schedule,
           std::uint64_t seed);
@@ -45,15 +48,24 @@ class SimNode : public gossip::ModelStore {
   gossip::ModelSnapshot Snapshot() override;
   void Offer(gossip::ReceivedModel remote) override;
 
+  // gossip::RoundWorker, called by the RoundParticipant: trains at once, and answers when the
+  // virtual training time has passed. While federated the node does no free training.
+  void Train(std::uint64_t round, std::vector<float> global, const gossip::RoundConfig& config,
+             TrainDone done) override;
+  void SetFederated(bool federated, const std::vector<float>& last_global) override;
+  void PublishGlobal(std::uint64_t, const std::vector<float>&, gossip::ServerOptimizerState) override {}
+
   // Trains one minibatch (starting an epoch if one is due), then merges the models received
   // meanwhile. Returns the virtual time after `now` at which the next minibatch is due.
   gossip::Clock::time_point TrainStep(gossip::Clock::time_point now);
-  // Accuracy on `data` of what the node would report: its smoothed weights, else its raw ones.
+  // Accuracy on `data` of what the node would report: its smoothed weights, else its raw ones;
+  // while it follows a coordinator, the latest global model it received.
   double Score(const nn::Dataset& data);
 
-  // Starts the engine at address() on `network`, knowing `peers` (static). Starting an online node is an error.
+  // Starts the engine at address() on `network`, knowing `peers` (static), and with
+  // `serve_rounds` a RoundParticipant. Starting an online node is an error.
   Status GoOnline(asio::io_context& io, gossip::InMemoryNetwork& network, const gossip::Options& options,
-                  const std::vector<std::string>& peers);
+                  const std::vector<std::string>& peers, bool serve_rounds);
   // Stops the engine (its peers then find it unreachable); the model and its training state stay.
   void GoOffline();
 
@@ -88,6 +100,10 @@ class SimNode : public gossip::ModelStore {
   std::vector<gossip::ReceivedModel> pending_;
   std::unique_ptr<gossip::Transport> transport_;
   std::unique_ptr<gossip::Engine> engine_;
+  std::unique_ptr<gossip::RoundParticipant> participant_;
+  asio::io_context* io_ = nullptr;  // while online
+  bool federated_ = false;
+  std::vector<float> last_global_;
   std::uint64_t bytes_sent_offline_ = 0;  // by the engines of earlier sessions
 };
 

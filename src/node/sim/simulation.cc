@@ -5,17 +5,21 @@
 #include <cmath>
 #include <cstdio>
 #include <functional>
+#include <numeric>
 #include <ostream>
 #include <queue>
 
 #include "common/process_stats.h"
 #include "gossip/wire/codec.h"
 #include "nn/split.h"
+#include "node/sim/sim_coordinator.h"
 
 namespace gl::node::sim {
 namespace {
 
 using gossip::Clock;
+
+constexpr const char* kCoordinatorAddress = "coordinator:7070";
 
 Clock::duration Seconds(double s) {
   return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
@@ -45,8 +49,8 @@ double Median(const std::vector<double>& values) {
 
 Status CheckOptions(const SimulationOptions& o) {
   if (o.nodes < 1) return Status::InvalidArgument("--nodes must be >= 1");
-  if (o.mode != "gossip" && o.mode != "local" && o.mode != "central") {
-    return Status::InvalidArgument("--mode " + o.mode + ": expected gossip, local or central (rounds is not simulated yet)");
+  if (o.mode != "gossip" && o.mode != "rounds" && o.mode != "local" && o.mode != "central") {
+    return Status::InvalidArgument("--mode " + o.mode + ": expected gossip, rounds, local or central");
   }
   if (o.scheme != "iid" && o.scheme != "dirichlet") {
     return Status::InvalidArgument("--scheme " + o.scheme + ": expected iid or dirichlet");
@@ -108,6 +112,16 @@ class Driver {
     if (!status_.ok()) return status_;
     const auto wall_start = std::chrono::steady_clock::now();
     if (Status s = curves_.Open(o_.out); !s.ok()) return s;
+    if (o_.mode == "rounds") {
+      std::vector<std::string> addresses;
+      for (const auto& node : nodes_) addresses.push_back(node->address());
+      gossip::ModelSnapshot initial = nodes_.front()->Snapshot();
+      Result<std::unique_ptr<SimCoordinator>> coordinator =
+          SimCoordinator::Start(io_, network_, kCoordinatorAddress, gossip_options_, initial.signature,
+                                std::move(initial.params), addresses);
+      if (!coordinator.ok()) return coordinator.status();
+      coordinator_ = std::move(coordinator).value();
+    }
     PlanChurn();
     const Clock::time_point end =
         o_.duration_s > 0 ? start_ + Seconds(o_.duration_s) : Clock::time_point::max();
@@ -117,7 +131,7 @@ class Driver {
     }
     auto guard = asio::make_work_guard(io_);
     const Clock::duration tick = Seconds(o_.tick_ms / 1000);
-    const bool gossip = o_.mode == "gossip";
+    const bool gossip = Networked();
     while (!stop_) {
       Clock::time_point next = events_.empty() ? end : events_.top().at;
       if (gossip) next = std::min(next, time_.now() + tick);
@@ -135,13 +149,16 @@ class Driver {
     Summary summary = Summarize();
     summary.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
     summary.peak_rss_mb = static_cast<double>(PeakRssKb()) / 1024.0;
-    nodes_.clear();  // engines stop before the network and the clock go
+    coordinator_.reset();  // engines stop before the network and the clock go
+    nodes_.clear();
     if (Status s = curves_.Close(); !s.ok()) return s;
     if (Status s = WriteSummary(o_.out, summary); !s.ok()) return s;
     return summary;
   }
 
  private:
+  bool Networked() const { return o_.mode == "gossip" || o_.mode == "rounds"; }
+
   double Now_s() const { return std::chrono::duration<double>(time_.now() - start_).count(); }
 
   void At(Clock::time_point at, std::function<void()> run) { events_.push(Event{at, next_seq_++, std::move(run)}); }
@@ -150,7 +167,7 @@ class Driver {
     peers_.resize(nodes_.size());
     const std::size_t n = nodes_.size();
     const std::size_t k = std::min(o_.peers, n - 1);
-    for (std::size_t i = 0; i < n && o_.mode == "gossip"; ++i) {
+    for (std::size_t i = 0; i < n && Networked(); ++i) {
       std::vector<std::size_t> others;
       for (std::size_t j = 0; j < n; ++j) {
         if (j != i) others.push_back(j);
@@ -159,6 +176,7 @@ class Driver {
         std::swap(others[c], others[c + std::uniform_int_distribution<std::size_t>(0, others.size() - 1 - c)(rng_)]);
         peers_[i].push_back(nodes_[others[c]]->address());
       }
+      if (o_.mode == "rounds") peers_[i].push_back(kCoordinatorAddress);
     }
   }
 
@@ -222,9 +240,9 @@ class Driver {
     if (active_[i] == up) return;
     active_[i] = up;
     ++generation_[i];
-    if (o_.mode == "gossip") {
+    if (Networked()) {
       if (up) {
-        if (Status s = nodes_[i]->GoOnline(io_, network_, gossip_options_, peers_[i]); !s.ok()) {
+        if (Status s = nodes_[i]->GoOnline(io_, network_, gossip_options_, peers_[i], o_.mode == "rounds"); !s.ok()) {
           progress_ << "simulate: " << nodes_[i]->id() << " cannot start: " << s.ToString() << "\n";
         }
       } else {
@@ -258,7 +276,7 @@ class Driver {
         ++up;
         row.accuracy = node.Score(eval_);
         accuracies.push_back(*row.accuracy);
-        if (o_.mode == "gossip") row.dead_peers = node.dead_peers();
+        if (Networked()) row.dead_peers = node.dead_peers();
       }
       curves_.Write(row);
     }
@@ -268,11 +286,12 @@ class Driver {
     char line[256];
     std::snprintf(line, sizeof line,
                   "t %7.0f s  wall %6.1f s  up %zu/%zu  epochs %.1f  accuracy median %5.1f%%  min %5.1f%%  "
-                  "%.2f MB sent/node\n",
+                  "%.2f MB sent/node%s\n",
                   Now_s(), std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start_).count(), up,
                   nodes_.size(), mean_epochs_, 100 * Median(accuracies),
                   100 * (accuracies.empty() ? 0 : *std::min_element(accuracies.begin(), accuracies.end())),
-                  mb_per_node_);
+                  mb_per_node_,
+                  coordinator_ ? ("  rounds " + std::to_string(coordinator_->rounds())).c_str() : "");
     progress_ << line << std::flush;
     if (o_.epochs > 0 && mean_epochs_ >= o_.epochs) stop_ = true;
     if (o_.duration_s <= 0 && !stop_) At(time_.now() + Seconds(o_.sample_every_s), [this] { Sample(); });
@@ -305,6 +324,7 @@ class Driver {
   TrainingSchedule schedule_;
   gossip::Options gossip_options_;
   std::vector<std::unique_ptr<SimNode>> nodes_;
+  std::unique_ptr<SimCoordinator> coordinator_;  // rounds mode
   std::vector<std::vector<std::string>> peers_;
   std::vector<bool> active_, gone_;
   std::vector<std::uint64_t> generation_;

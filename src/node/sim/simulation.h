@@ -6,8 +6,9 @@
 // runs what is due: io_context::poll for the engines' timers and messages, then the events.
 // Nothing waits in real time; one thread runs everything.
 //
-// Modes (the same shards for each): gossip; local (each node trains alone, no network);
-// central (one model on all the shards' data, at one node's speed).
+// Modes (the same shards for each): gossip; rounds (server-led FedAvg: the node's Coordinator
+// and RoundParticipants, default round settings); local (each node trains alone, no
+// network); central (one model on all the shards' data, at one node's speed).
 #pragma once
 
 #include <cstdint>
@@ -30,7 +31,7 @@ struct SimulationOptions {
   std::uint64_t seed = 1;
   std::string eval_data;            // held-out file every node is scored on
   std::string out;                  // folder for curves.csv and summary.json
-  std::string mode = "gossip";      // gossip | local | central
+  std::string mode = "gossip";      // gossip | rounds | local | central
   double duration_s = 600;          // virtual seconds; 0 = until --epochs
   double epochs = 0;                // > 0: stop once the nodes' mean local epochs reach it
   double sample_every_s = 30;       // scoring period (virtual)
