@@ -69,6 +69,20 @@ class SimulateTest(unittest.TestCase):
         self.assertEqual(len(rows), 20 * 4)  # t = 0, 30, 60, 90
         self.assertEqual({r["node"] for r in rows}, {f"node-{i}" for i in range(20)})
 
+    def test_rounds_mode_runs_the_coordinators_rounds(self):
+        out = os.path.join(self.tmp, "rounds")
+        # Slow virtual training: a round (one local epoch) then takes ~1.5 s of virtual time.
+        res = self.simulate(out, "--mode", "rounds", "--nodes", "10", "--hidden", "32", "--samples-per-s", "1000",
+                            "--duration", "30", "--sample-every", "15")
+        self.assertEqual(res.returncode, 0, res.stderr)
+        last = [line for line in res.stdout.splitlines() if line.startswith("t ")][-1]
+        self.assertGreaterEqual(int(last.rsplit("rounds ", 1)[1]), 5, last)
+        with open(os.path.join(out, "summary.json")) as f:
+            summary = json.load(f)
+        self.assertEqual(summary["mode"], "rounds")
+        self.assertGreater(summary["median_accuracy"], 0.55, summary)  # the global model learnt
+        self.assertGreater(summary["mb_sent_per_node"], 0.3, summary)  # trained models went back
+
     def test_crashed_nodes_are_dead_to_every_live_node_within_5_s(self):
         out = os.path.join(self.tmp, "churn")
         res = self.simulate(out, "--nodes", "20", "--peers", "19", "--hidden", "16", "--duration", "40",
