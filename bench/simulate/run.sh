@@ -26,7 +26,7 @@ case ${1:-scaling} in
       run "scale-$n" --nodes "$n" --eval-data "$WORK/eval50.tsv" --duration 60 --sample-every 60
     done ;;
   modes)
-    for scheme in iid dirichlet; do
+    for scheme in ${SCHEMES:-iid dirichlet}; do
       for mode in gossip local central; do
         echo "== 100 nodes, $scheme, $mode"
         run "modes-$scheme-$mode" --nodes 100 --scheme "$scheme" --mode "$mode" --eval-data "$WORK/eval.tsv" \
