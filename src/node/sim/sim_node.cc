@@ -43,14 +43,18 @@ void SimNode::StartEpoch(gossip::Clock::time_point now) {
   next_in_epoch_ = 0;
 }
 
+std::size_t SimNode::TrainSlice(const std::vector<std::size_t>& order, std::size_t begin, std::size_t size) {
+  const std::size_t end = std::min(order.size(), begin + size);
+  batch_.clear();
+  for (std::size_t i = begin; i < end; ++i) batch_.push_back(train_.examples[order[i]]);
+  model_->TrainBatch(batch_);
+  return end;
+}
+
 gossip::Clock::time_point SimNode::TrainStep(gossip::Clock::time_point now) {
   if (federated_) return now + std::max(schedule_.min_epoch, gossip::Clock::duration(std::chrono::seconds(1)));
   if (next_in_epoch_ >= order_.size()) StartEpoch(now);
-  const std::size_t end = std::min(order_.size(), next_in_epoch_ + static_cast<std::size_t>(schedule_.batch_size));
-  batch_.clear();
-  for (std::size_t i = next_in_epoch_; i < end; ++i) batch_.push_back(train_.examples[order_[i]]);
-  next_in_epoch_ = end;
-  model_->TrainBatch(batch_);
+  next_in_epoch_ = TrainSlice(order_, next_in_epoch_, static_cast<std::size_t>(schedule_.batch_size));
   samples_trained_ += batch_.size();
   local_.age = gossip::SaturatingAdd(local_.age, batch_.size());
   if (!pending_.empty()) {
@@ -73,16 +77,15 @@ gossip::Clock::time_point SimNode::TrainStep(gossip::Clock::time_point now) {
 }
 
 double SimNode::Score(const nn::Dataset& data) {
+  const std::vector<float>* scored = nullptr;
   if (federated_ && !last_global_.empty()) {
-    const std::vector<float> raw = model_->GetParameters();
-    model_->SetParameters(last_global_);
-    const double accuracy = model_->Evaluate(data).accuracy;
-    model_->SetParameters(raw);
-    return accuracy;
+    scored = &last_global_;
+  } else if (!smoothed_.empty()) {
+    scored = &smoothed_.value();
   }
-  if (smoothed_.empty()) return model_->Evaluate(data).accuracy;
+  if (scored == nullptr) return model_->Evaluate(data).accuracy;
   const std::vector<float> raw = model_->GetParameters();
-  if (!model_->SetParameters(smoothed_.value()).ok()) return model_->Evaluate(data).accuracy;
+  if (!model_->SetParameters(*scored).ok()) return model_->Evaluate(data).accuracy;
   const double accuracy = model_->Evaluate(data).accuracy;
   model_->SetParameters(raw);
   return accuracy;
@@ -147,13 +150,7 @@ void SimNode::Train(std::uint64_t /*round*/, std::vector<float> global, const go
   std::iota(order.begin(), order.end(), 0);
   for (std::uint32_t epoch = 0; epoch < config.epochs; ++epoch) {
     std::shuffle(order.begin(), order.end(), rng_);
-    for (std::size_t begin = 0; begin < order.size(); begin += config.batch_size) {
-      batch_.clear();
-      for (std::size_t i = begin; i < std::min(order.size(), begin + config.batch_size); ++i) {
-        batch_.push_back(train_.examples[order[i]]);
-      }
-      model_->TrainBatch(batch_);
-    }
+    for (std::size_t begin = 0; begin < order.size();) begin = TrainSlice(order, begin, config.batch_size);
     ++epochs_;
   }
   gossip::LocalTraining result{model_->GetParameters(), train_.examples.size(), 0};

@@ -79,6 +79,8 @@ class SimNode : public gossip::ModelStore, public gossip::RoundWorker {
 
  private:
   void StartEpoch(gossip::Clock::time_point now);
+  // Trains the minibatch order[begin, begin + size) (into batch_); returns where the next one begins.
+  std::size_t TrainSlice(const std::vector<std::size_t>& order, std::size_t begin, std::size_t size);
 
   std::string id_;
   std::string address_;  // id:7070, as a node's HOST:PORT
