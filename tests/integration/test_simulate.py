@@ -101,6 +101,18 @@ class SimulateTest(unittest.TestCase):
             elif t >= 25:
                 self.assertEqual(r["dead_peers"], "4", r)  # every crashed node, by every live one
 
+    def test_a_partition_is_seen_and_heals(self):
+        out = os.path.join(self.tmp, "partition")
+        res = self.simulate(out, "--nodes", "20", "--peers", "19", "--hidden", "16", "--duration", "75",
+                            "--sample-every", "5", "--partition", "10-30", "--latency-ms", "2")
+        self.assertEqual(res.returncode, 0, res.stderr)
+        rows = read_curves(out)
+        during = [int(r["dead_peers"]) for r in rows if float(r["t_s"]) == 25]
+        after = [int(r["dead_peers"]) for r in rows if float(r["t_s"]) == 75]
+        self.assertEqual(len(during), 20)
+        self.assertGreater(min(during), 0, during)  # each node lost the other half
+        self.assertEqual(max(after), 0, after)  # and found it again after the heal (backoff <= 30 s)
+
     def test_more_nodes_than_names_is_refused_with_the_largest_n(self):
         out = os.path.join(self.tmp, "too-many")
         res = self.simulate(out, "--nodes", str(self.names + 1))

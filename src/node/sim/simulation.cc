@@ -65,6 +65,10 @@ Status CheckOptions(const SimulationOptions& o) {
   if (o.churn.online_share <= 0 || o.churn.online_share > 1) {
     return Status::InvalidArgument("--online-share must be in (0, 1]");
   }
+  if (o.churn.session_s <= 0) return Status::InvalidArgument("--session must be > 0 seconds");
+  if (o.links.latency.count() < 0 || o.links.bytes_per_s < 0) {
+    return Status::InvalidArgument("--latency-ms and --bandwidth-mbit must be >= 0");
+  }
   if (o.eval_data.empty()) return Status::InvalidArgument("--eval-data FILE is required: every node is scored on it");
   return Status::Ok();
 }
