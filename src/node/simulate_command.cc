@@ -100,7 +100,13 @@ void AddSimulateCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--intervals-per-epoch", o.intervals_per_epoch, "A local epoch spans at least this many intervals")
       ->capture_default_str();
   cmd->add_option("--hidden", o.hidden, "GRU hidden size")->capture_default_str();
-  cmd->add_option("--learning-rate", f->learning_rate, "Adam learning rate at the start (halves every 10 epochs)")
+  cmd->add_option("--learning-rate", f->learning_rate, "Adam learning rate at the start (see --lr-half-life)")
+      ->capture_default_str();
+  cmd->add_option("--lr-half-life", o.training.learning_rate.half_life_epochs,
+                  "The learning rate halves every this many local epochs; 0 = constant")
+      ->capture_default_str();
+  cmd->add_option("--smoothing-merges", o.training.smoothing_merges,
+                  "Nodes are scored on an average of their models over about this many merges; 0 = raw")
       ->capture_default_str();
   cmd->add_option("--dropout", f->dropout, "Dropout on the GRU's last state")->capture_default_str();
   cmd->add_option("--latency-ms", f->latency_ms, "One-way latency of every link")->capture_default_str();
