@@ -113,6 +113,20 @@ class SimulateTest(unittest.TestCase):
         self.assertGreater(min(during), 0, during)  # each node lost the other half
         self.assertEqual(max(after), 0, after)  # and found it again after the heal (backoff <= 30 s)
 
+    def test_joins_and_online_share(self):
+        out = os.path.join(self.tmp, "sessions")
+        res = self.simulate(out, "--nodes", "20", "--hidden", "16", "--duration", "400", "--sample-every", "5",
+                            "--join", "0.5@30", "--online-share", "0.5", "--session", "20")
+        self.assertEqual(res.returncode, 0, res.stderr)
+        rows = read_curves(out)
+        early = [r for r in rows if float(r["t_s"]) < 30]
+        late = [r for r in rows if float(r["t_s"]) >= 30]
+        early_up = {r["node"] for r in early if r["up"] == "1"}
+        self.assertLessEqual(len(early_up), 10, early_up)  # half the nodes join only at 30 s
+        share = sum(r["up"] == "1" for r in late) / len(late)
+        self.assertGreater(share, 0.35, share)  # each node online about half the time
+        self.assertLess(share, 0.65, share)
+
     def test_more_nodes_than_names_is_refused_with_the_largest_n(self):
         out = os.path.join(self.tmp, "too-many")
         res = self.simulate(out, "--nodes", str(self.names + 1))
