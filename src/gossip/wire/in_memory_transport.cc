@@ -1,9 +1,9 @@
 #include "gossip/wire/in_memory_transport.h"
 
-#include "gossip/clock.h"
-
 #include <utility>
 #include <vector>
+
+#include "gossip/clock.h"
 
 namespace gl::gossip {
 namespace {
@@ -83,15 +83,15 @@ class InMemoryTransport final : public Transport {
     ++stats_.connections;
     stats_.bytes_received += WireBytes(request);
     auto respond = [this_network = &network_, from, to = address_, pending](Frame reply) {
-      if (InMemoryTransport* responder = this_network->Reachable(to)) responder->stats_.bytes_sent += WireBytes(reply);
       const std::uint64_t bytes = WireBytes(reply);
-      this_network->Carry(bytes, [this_network, from, to, pending, reply = std::move(reply)]() mutable {
+      if (InMemoryTransport* responder = this_network->Reachable(to)) responder->stats_.bytes_sent += bytes;
+      this_network->Carry(bytes, [this_network, from, to, pending, bytes, reply = std::move(reply)]() mutable {
         InMemoryTransport* responder = this_network->Reachable(to);
         InMemoryTransport* requester = this_network->Reachable(from);
         if (responder == nullptr || requester == nullptr || pending->done || this_network->Partitioned(from, to)) {
           return;
         }
-        requester->stats_.bytes_received += WireBytes(reply);
+        requester->stats_.bytes_received += bytes;
         pending->Complete(Status::Ok(), std::move(reply));
       });
     };
