@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "gossip/clock.h"
 #include "gossip/wire/auth_rate_limit.h"
 #include "gossip/wire/messages.h"
 #include "gossip/model_snapshot.h"
@@ -147,15 +148,15 @@ class Engine {
   // Wraps a callback so that it does nothing once the engine is stopped or destroyed.
   template <class Callback>
   auto Guarded(Callback callback);
-  TimePoint Now() const { return std::chrono::steady_clock::now(); }
+  TimePoint Now() const { return Clock::now(); }
 
   const Options options_;
   Transport& transport_;
   ModelStore& store_;
   PeerTable table_;
   std::mt19937_64 rng_;
-  asio::steady_timer gossip_timer_;
-  asio::steady_timer probe_timer_;
+  Timer gossip_timer_;
+  Timer probe_timer_;
   std::shared_ptr<int> alive_token_ = std::make_shared<int>(0);  // expires on Stop()
   bool started_ = false;
   bool stopped_ = false;

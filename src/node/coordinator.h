@@ -18,9 +18,9 @@
 #include "gossip/engine.h"
 #include "gossip/rounds/fedavg.h"
 #include "gossip/rounds/round_driver.h"
+#include "gossip/rounds/round_worker.h"
 #include "gossip/rounds/strategy.h"
 #include "node/config.h"
-#include "gossip/rounds/round_worker.h"
 
 namespace gl::node {
 

@@ -7,6 +7,7 @@
 #include "node/keygen_command.h"
 #include "node/model_commands.h"
 #include "node/node_commands.h"
+#include "node/simulate_command.h"
 
 int main(int argc, char** argv) {
   gl::KeepModelBuffersInHeap();
@@ -18,6 +19,7 @@ int main(int argc, char** argv) {
   gl::node::AddModelCommands(app, exit_code);
   gl::node::AddKeygenCommand(app, exit_code);
   gl::node::AddBenchCommand(app, exit_code);
+  gl::node::AddSimulateCommand(app, exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

@@ -61,7 +61,7 @@ void RoundDriver::Stop() {
   heartbeat_timer_.cancel();
 }
 
-void RoundDriver::Arm(asio::steady_timer& timer, std::chrono::milliseconds delay, std::function<void()> on_expiry) {
+void RoundDriver::Arm(Timer& timer, std::chrono::milliseconds delay, std::function<void()> on_expiry) {
   timer.expires_after(delay);
   timer.async_wait([token = std::weak_ptr<int>(alive_token_), on_expiry = std::move(on_expiry)](
                        const std::error_code& ec) {

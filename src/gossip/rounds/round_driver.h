@@ -84,7 +84,6 @@ class RoundDriver {
   const std::vector<float>& global() const { return global_; }
 
  private:
-  using Clock = std::chrono::steady_clock;
   struct Pending {
     std::string address;
     std::string name;  // id, or address if unknown
@@ -100,7 +99,7 @@ class RoundDriver {
   void ScheduleRound(std::chrono::milliseconds delay);
   std::vector<RoundCandidate> LiveCandidates() const;
   // Arms `timer` to call `on_expiry` after `delay` unless cancelled or the driver stopped.
-  void Arm(asio::steady_timer& timer, std::chrono::milliseconds delay, std::function<void()> on_expiry);
+  void Arm(Timer& timer, std::chrono::milliseconds delay, std::function<void()> on_expiry);
 
   asio::io_context& io_;
   const RoundDriverOptions options_;
@@ -111,8 +110,8 @@ class RoundDriver {
   std::vector<float> global_;
   std::uint64_t round_;        // the round being run (last completed + 1)
   std::uint64_t attempt_ = 0;  // increases with every start, so stale replies are told apart
-  asio::steady_timer round_timer_;     // next round / deadline
-  asio::steady_timer heartbeat_timer_;
+  Timer round_timer_;     // next round / deadline
+  Timer heartbeat_timer_;
   std::shared_ptr<int> alive_token_ = std::make_shared<int>(0);
   bool running_ = false;       // a round is collecting replies
   Clock::time_point round_start_;

@@ -86,7 +86,6 @@ class RoundParticipant {
   ParticipantStats Stats() const;
 
  private:
-  using Clock = PeerTable::TimePoint::clock;
   struct KnownCoordinator {
     std::string id;
     std::string address;  // its peer-table address
@@ -130,7 +129,7 @@ class RoundParticipant {
   const ParticipantOptions options_;
   Engine& engine_;
   RoundWorker& worker_;
-  asio::steady_timer check_timer_;
+  Timer check_timer_;
   std::shared_ptr<int> alive_token_ = std::make_shared<int>(0);
   std::vector<KnownCoordinator> coordinators_;  // verified peers with a round within failover_timeout
   std::set<std::string> conflicts_logged_;  // pairs of such peers' ids: bounded by the peer table

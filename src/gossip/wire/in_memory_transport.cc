@@ -3,6 +3,8 @@
 #include <utility>
 #include <vector>
 
+#include "gossip/clock.h"
+
 namespace gl::gossip {
 namespace {
 
@@ -17,7 +19,7 @@ struct Pending {
     timer.cancel();
     on_reply(std::move(status), std::move(reply));
   }
-  asio::steady_timer timer;
+  Timer timer;
   Transport::ReplyHandler on_reply;
   bool done = false;
 };
@@ -47,11 +49,13 @@ class InMemoryTransport final : public Transport {
                                                  std::to_string(timeout.count()) + " ms"), Frame{});
     });
     if (stopped_) return Fail(pending, Status::Unavailable("transport shut down"));
-    stats_.bytes_sent += WireBytes(request);
-    asio::post(network_.io_, [this_network = &network_, from = address_, to, pending,
-                              request = std::move(request)]() mutable {
+    const std::uint64_t bytes = WireBytes(request);
+    stats_.bytes_sent += bytes;
+    network_.Carry(bytes, [this_network = &network_, from = address_, to, pending,
+                           request = std::move(request)]() mutable {
       InMemoryTransport* target = this_network->Reachable(to);
-      if (target == nullptr || this_network->Reachable(from) == nullptr || !target->handler_) {
+      if (target == nullptr || this_network->Reachable(from) == nullptr || !target->handler_ ||
+          this_network->Partitioned(from, to)) {
         return pending->Complete(Status::Unavailable("no route to " + to), Frame{});
       }
       target->Serve(from, std::move(request), pending);
@@ -79,12 +83,15 @@ class InMemoryTransport final : public Transport {
     ++stats_.connections;
     stats_.bytes_received += WireBytes(request);
     auto respond = [this_network = &network_, from, to = address_, pending](Frame reply) {
-      asio::post(this_network->io_, [this_network, from, to, pending, reply = std::move(reply)]() mutable {
+      const std::uint64_t bytes = WireBytes(reply);
+      if (InMemoryTransport* responder = this_network->Reachable(to)) responder->stats_.bytes_sent += bytes;
+      this_network->Carry(bytes, [this_network, from, to, pending, bytes, reply = std::move(reply)]() mutable {
         InMemoryTransport* responder = this_network->Reachable(to);
         InMemoryTransport* requester = this_network->Reachable(from);
-        if (responder == nullptr || requester == nullptr || pending->done) return;
-        responder->stats_.bytes_sent += WireBytes(reply);
-        requester->stats_.bytes_received += WireBytes(reply);
+        if (responder == nullptr || requester == nullptr || pending->done || this_network->Partitioned(from, to)) {
+          return;
+        }
+        requester->stats_.bytes_received += bytes;
         pending->Complete(Status::Ok(), std::move(reply));
       });
     };
@@ -106,6 +113,34 @@ std::unique_ptr<Transport> InMemoryNetwork::NewTransport(const std::string& addr
 
 void InMemoryNetwork::Crash(const std::string& address) { crashed_.insert(address); }
 void InMemoryNetwork::Revive(const std::string& address) { crashed_.erase(address); }
+
+void InMemoryNetwork::SetGroup(const std::string& address, int group) { groups_[address] = group; }
+
+void InMemoryNetwork::SetLinks(LinkConditions links, std::uint64_t seed) {
+  links_ = links;
+  loss_rng_.seed(seed);
+}
+
+bool InMemoryNetwork::Partitioned(const std::string& a, const std::string& b) const {
+  if (groups_.empty()) return false;
+  const auto group = [this](const std::string& address) {
+    const auto it = groups_.find(address);
+    return it == groups_.end() ? 0 : it->second;
+  };
+  return group(a) != group(b);
+}
+
+void InMemoryNetwork::Carry(std::uint64_t bytes, std::function<void()> deliver) {
+  if (links_.loss > 0 && std::uniform_real_distribution<double>(0, 1)(loss_rng_) < links_.loss) return;
+  auto delay = std::chrono::duration_cast<Clock::duration>(links_.latency);
+  if (links_.bytes_per_s > 0) {
+    delay += std::chrono::duration_cast<Clock::duration>(
+        std::chrono::duration<double>(static_cast<double>(bytes) / links_.bytes_per_s));
+  }
+  if (delay <= Clock::duration::zero()) return asio::post(io_, std::move(deliver));
+  auto timer = std::make_shared<Timer>(io_, delay);
+  timer->async_wait([timer, deliver = std::move(deliver)](const std::error_code&) { deliver(); });
+}
 
 InMemoryTransport* InMemoryNetwork::Reachable(const std::string& address) const {
   if (crashed_.contains(address)) return nullptr;

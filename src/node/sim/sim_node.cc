@@ -1,0 +1,177 @@
+#include "node/sim/sim_node.h"
+
+#include <algorithm>
+#include <numeric>
+
+namespace gl::node::sim {
+
+SimNode::SimNode(std::string id, std::unique_ptr<nn::Model> model, nn::Dataset train, const TrainingSchedule& schedule,
+                 std::uint64_t seed)
+    : id_(std::move(id)),
+      address_(id_ + ":7070"),
+      model_(std::move(model)),
+      train_(std::move(train)),
+      schedule_(schedule),
+      rng_(seed),
+      order_(train_.examples.size()),
+      next_in_epoch_(order_.size()),
+      merge_state_(schedule.merge),
+      smoothed_(schedule.smoothing_merges) {
+  std::iota(order_.begin(), order_.end(), 0);
+  local_.signature = model_->Signature();
+  local_.local_samples = train_.examples.size();
+}
+
+SimNode::~SimNode() { GoOffline(); }
+
+gossip::ModelSnapshot SimNode::Snapshot() {
+  return gossip::ModelSnapshot{local_.signature, model_->GetParameters(), local_.age, local_.local_samples};
+}
+
+void SimNode::Offer(gossip::ReceivedModel remote) {
+  if (pending_.size() >= schedule_.max_pending_offers) pending_.erase(pending_.begin());
+  pending_.push_back(std::move(remote));
+}
+
+void SimNode::StartEpoch(gossip::Clock::time_point now) {
+  epoch_started_ = now;
+  merges_at_epoch_start_ = merges_;
+  nn::TrainerOptions trainer = schedule_.trainer;
+  trainer.learning_rate = schedule_.learning_rate.At(epochs_);
+  model_->SetTrainerOptions(trainer);
+  std::shuffle(order_.begin(), order_.end(), rng_);
+  next_in_epoch_ = 0;
+}
+
+std::size_t SimNode::TrainSlice(const std::vector<std::size_t>& order, std::size_t begin, std::size_t size) {
+  const std::size_t end = std::min(order.size(), begin + size);
+  batch_.clear();
+  for (std::size_t i = begin; i < end; ++i) batch_.push_back(train_.examples[order[i]]);
+  model_->TrainBatch(batch_);
+  return end;
+}
+
+gossip::Clock::time_point SimNode::TrainStep(gossip::Clock::time_point now) {
+  if (federated_) return now + std::max(schedule_.min_epoch, gossip::Clock::duration(std::chrono::seconds(1)));
+  if (next_in_epoch_ >= order_.size()) StartEpoch(now);
+  next_in_epoch_ = TrainSlice(order_, next_in_epoch_, static_cast<std::size_t>(schedule_.batch_size));
+  samples_trained_ += batch_.size();
+  local_.age = gossip::SaturatingAdd(local_.age, batch_.size());
+  if (!pending_.empty()) {
+    local_.params = model_->GetParameters();
+    const std::size_t merged = MergeReceived(merge_state_, local_, pending_, samples_trained_);
+    pending_.clear();
+    if (merged > 0 && model_->SetParameters(local_.params).ok()) {
+      smoothed_.Add(local_.params);
+      merges_ += merged;
+    }
+    local_.params = {};
+  }
+  const auto step = std::chrono::duration_cast<gossip::Clock::duration>(
+      std::chrono::duration<double>(static_cast<double>(batch_.size()) / schedule_.samples_per_s));
+  if (next_in_epoch_ < order_.size()) return now + step;
+  ++epochs_;
+  // A node that went a whole epoch without a merge has no cluster to estimate (TrainingLoop).
+  if (merges_ == merges_at_epoch_start_) smoothed_ = ParameterEma(schedule_.smoothing_merges);
+  return std::max(now + step, epoch_started_ + schedule_.min_epoch);
+}
+
+double SimNode::Score(const nn::Dataset& data) {
+  const std::vector<float>* scored = nullptr;
+  if (federated_ && !last_global_.empty()) {
+    scored = &last_global_;
+  } else if (!smoothed_.empty()) {
+    scored = &smoothed_.value();
+  }
+  if (scored == nullptr) return model_->Evaluate(data).accuracy;
+  const std::vector<float> raw = model_->GetParameters();
+  if (!model_->SetParameters(*scored).ok()) return model_->Evaluate(data).accuracy;
+  const double accuracy = model_->Evaluate(data).accuracy;
+  model_->SetParameters(raw);
+  return accuracy;
+}
+
+Status SimNode::GoOnline(asio::io_context& io, gossip::InMemoryNetwork& network, const gossip::Options& options,
+                         const std::vector<std::string>& peers, bool serve_rounds) {
+  if (engine_) return Status::InvalidArgument(id_ + " is online already");
+  transport_ = network.NewTransport(address_);
+  gossip::Options mine = options;
+  mine.node_id = id_;
+  engine_ = std::make_unique<gossip::Engine>(io, mine, *transport_, *this);
+  if (Status s = engine_->Start(); !s.ok()) {
+    engine_.reset();
+    transport_.reset();
+    return s;
+  }
+  for (const std::string& peer : peers) engine_->AddPeer(peer, "static");
+  io_ = &io;
+  if (serve_rounds) {
+    participant_ = std::make_unique<gossip::RoundParticipant>(
+        io, gossip::ParticipantOptions{id_, local_.signature, model_->ParameterCount()}, *engine_, *this);
+    participant_->Start();
+  }
+  return Status::Ok();
+}
+
+void SimNode::GoOffline() {
+  if (!engine_) return;
+  bytes_sent_offline_ += engine_->Stats().bytes_sent;
+  participant_.reset();  // before the engine it answers through
+  federated_ = false;
+  engine_.reset();  // stops it, and it shuts the transport down
+  transport_.reset();
+  pending_.clear();
+}
+
+std::uint64_t SimNode::bytes_sent() const {
+  return bytes_sent_offline_ + (engine_ ? engine_->Stats().bytes_sent : 0);
+}
+
+std::size_t SimNode::dead_peers() const {
+  if (!engine_) return 0;
+  const std::vector<gossip::PeerStatus> peers = engine_->Peers();
+  return static_cast<std::size_t>(
+      std::count_if(peers.begin(), peers.end(), [](const gossip::PeerStatus& p) { return p.state == gossip::PeerState::kDead; }));
+}
+
+}  // namespace gl::node::sim
+
+namespace gl::node::sim {
+
+void SimNode::Train(std::uint64_t /*round*/, std::vector<float> global, const gossip::RoundConfig& config,
+                    TrainDone done) {
+  if (Status s = model_->SetParameters(global); !s.ok()) return done(s);
+  last_global_ = global;
+  smoothed_ = ParameterEma(schedule_.smoothing_merges);  // a round's model is scored as it is
+  nn::TrainerOptions trainer = schedule_.trainer;
+  trainer.learning_rate = config.learning_rate;
+  model_->SetTrainerOptions(trainer);
+  std::vector<std::size_t> order(train_.examples.size());
+  std::iota(order.begin(), order.end(), 0);
+  for (std::uint32_t epoch = 0; epoch < config.epochs; ++epoch) {
+    std::shuffle(order.begin(), order.end(), rng_);
+    for (std::size_t begin = 0; begin < order.size();) begin = TrainSlice(order, begin, config.batch_size);
+    ++epochs_;
+  }
+  gossip::LocalTraining result{model_->GetParameters(), train_.examples.size(), 0};
+  if (!gossip::AllFinite(result.params)) {
+    model_->SetParameters(global);
+    return done(Status::Rejected("round training made the model non-finite"));
+  }
+  const double seconds =
+      static_cast<double>(config.epochs * train_.examples.size()) / schedule_.samples_per_s;
+  result.train_ms = static_cast<std::uint64_t>(seconds * 1000);
+  auto timer = std::make_shared<gossip::Timer>(*io_, std::chrono::duration_cast<gossip::Clock::duration>(
+                                                          std::chrono::duration<double>(seconds)));
+  timer->async_wait([timer, done = std::move(done), result = std::move(result)](const std::error_code&) mutable {
+    done(std::move(result));
+  });
+}
+
+void SimNode::SetFederated(bool federated, const std::vector<float>& last_global) {
+  federated_ = federated;
+  pending_.clear();  // models gossiped before or during federated mode are stale
+  if (!federated && !last_global.empty()) model_->SetParameters(last_global);
+}
+
+}  // namespace gl::node::sim

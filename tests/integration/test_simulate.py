@@ -1,0 +1,151 @@
+"""gossip-learner simulate: virtual nodes learn over the node's own gossip code (median accuracy
+well above the majority-class rate), summary.json and curves.csv hold what tools/report reads,
+crashed nodes are marked dead by every live node within 5 s of virtual time, and bad input
+(more nodes than names, a foreign --out folder) is refused without touching anything."""
+import collections
+import csv
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+from harness import BIN, DATA
+
+SUMMARY_KEYS = {"nodes", "mode", "median_accuracy", "min_accuracy", "p10_accuracy", "mb_sent_per_node",
+                "virtual_s", "wall_s", "peak_rss_mb"}
+
+
+def gl(*args):
+    return subprocess.run([BIN] + list(args), capture_output=True, text=True, timeout=500)
+
+
+def read_curves(out):
+    with open(os.path.join(out, "curves.csv")) as f:
+        return list(csv.DictReader(f))
+
+
+class SimulateTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="gl-sim-")
+        holdout = os.path.join(cls.tmp, "holdout")
+        res = gl("split", "--data", DATA, "--nodes", "10", "--seed", "7", "--out", holdout)
+        assert res.returncode == 0, res.stderr
+        cls.eval = os.path.join(holdout, "node-0.tsv")
+        cls.train = os.path.join(cls.tmp, "train.tsv")
+        with open(cls.train, "w") as out:
+            for i in range(1, 10):
+                with open(os.path.join(holdout, f"node-{i}.tsv")) as f:
+                    out.write(f.read())
+        with open(cls.train) as f:
+            cls.names = sum(1 for line in f if line.strip())
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def simulate(self, out, *extra):
+        return gl("simulate", "--data", self.train, "--eval-data", self.eval, "--out", out, *extra)
+
+    def test_twenty_nodes_learn_and_write_the_report_inputs(self):
+        out = os.path.join(self.tmp, "learn")
+        res = self.simulate(out, "--nodes", "20", "--duration", "90", "--sample-every", "30")
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertIn("accuracy median", res.stdout)  # progress lines
+        with open(os.path.join(out, "summary.json")) as f:
+            summary = json.load(f)
+        self.assertLessEqual(SUMMARY_KEYS, set(summary))
+        self.assertEqual((summary["nodes"], summary["mode"]), (20, "gossip"))
+        with open(self.eval) as f:
+            labels = collections.Counter(line.rstrip("\n").split("\t")[1] for line in f if line.strip())
+        majority = max(labels.values()) / sum(labels.values())
+        self.assertGreater(summary["median_accuracy"], majority + 0.08, summary)
+        self.assertGreater(summary["mb_sent_per_node"], 1, summary)  # the engines exchanged models
+        self.assertAlmostEqual(summary["virtual_s"], 90, delta=0.01)
+        rows = read_curves(out)
+        self.assertEqual(set(rows[0]), {"t_s", "node", "up", "accuracy", "mb_sent", "dead_peers"})
+        self.assertEqual(len(rows), 20 * 4)  # t = 0, 30, 60, 90
+        self.assertEqual({r["node"] for r in rows}, {f"node-{i}" for i in range(20)})
+
+    def test_rounds_mode_runs_the_coordinators_rounds(self):
+        out = os.path.join(self.tmp, "rounds")
+        # Slow virtual training: a round (one local epoch) then takes ~1.5 s of virtual time.
+        res = self.simulate(out, "--mode", "rounds", "--nodes", "10", "--hidden", "32", "--samples-per-s", "1000",
+                            "--duration", "30", "--sample-every", "15")
+        self.assertEqual(res.returncode, 0, res.stderr)
+        last = [line for line in res.stdout.splitlines() if line.startswith("t ")][-1]
+        self.assertGreaterEqual(int(last.rsplit("rounds ", 1)[1]), 5, last)
+        with open(os.path.join(out, "summary.json")) as f:
+            summary = json.load(f)
+        self.assertEqual(summary["mode"], "rounds")
+        self.assertGreater(summary["median_accuracy"], 0.55, summary)  # the global model learnt
+        self.assertGreater(summary["mb_sent_per_node"], 0.3, summary)  # trained models went back
+
+    def test_crashed_nodes_are_dead_to_every_live_node_within_5_s(self):
+        out = os.path.join(self.tmp, "churn")
+        res = self.simulate(out, "--nodes", "20", "--peers", "19", "--hidden", "16", "--duration", "40",
+                            "--sample-every", "1", "--crash", "0.2@20")
+        self.assertEqual(res.returncode, 0, res.stderr)
+        rows = read_curves(out)
+        crashed = {r["node"] for r in rows if r["up"] == "0"}
+        self.assertEqual(len(crashed), 4)
+        for r in rows:
+            t = float(r["t_s"])
+            if r["up"] != "1":
+                self.assertGreaterEqual(t, 20, r)
+                continue
+            if t < 20:
+                self.assertEqual(r["dead_peers"], "0", r)
+            elif t >= 25:
+                self.assertEqual(r["dead_peers"], "4", r)  # every crashed node, by every live one
+
+    def test_a_partition_is_seen_and_heals(self):
+        out = os.path.join(self.tmp, "partition")
+        res = self.simulate(out, "--nodes", "20", "--peers", "19", "--hidden", "16", "--duration", "75",
+                            "--sample-every", "5", "--partition", "10-30", "--latency-ms", "2")
+        self.assertEqual(res.returncode, 0, res.stderr)
+        rows = read_curves(out)
+        during = [int(r["dead_peers"]) for r in rows if float(r["t_s"]) == 25]
+        after = [int(r["dead_peers"]) for r in rows if float(r["t_s"]) == 75]
+        self.assertEqual(len(during), 20)
+        self.assertGreater(min(during), 0, during)  # each node lost the other half
+        self.assertEqual(max(after), 0, after)  # and found it again after the heal (backoff <= 30 s)
+
+    def test_joins_and_online_share(self):
+        out = os.path.join(self.tmp, "sessions")
+        res = self.simulate(out, "--nodes", "20", "--hidden", "16", "--duration", "400", "--sample-every", "5",
+                            "--join", "0.5@30", "--online-share", "0.5", "--session", "20")
+        self.assertEqual(res.returncode, 0, res.stderr)
+        rows = read_curves(out)
+        early = [r for r in rows if float(r["t_s"]) < 30]
+        late = [r for r in rows if float(r["t_s"]) >= 30]
+        early_up = {r["node"] for r in early if r["up"] == "1"}
+        self.assertLessEqual(len(early_up), 10, early_up)  # half the nodes join only at 30 s
+        share = sum(r["up"] == "1" for r in late) / len(late)
+        self.assertGreater(share, 0.35, share)  # each node online about half the time
+        self.assertLess(share, 0.65, share)
+
+    def test_more_nodes_than_names_is_refused_with_the_largest_n(self):
+        out = os.path.join(self.tmp, "too-many")
+        res = self.simulate(out, "--nodes", str(self.names + 1))
+        self.assertEqual(res.returncode, 1)
+        self.assertIn(f"the most nodes possible is {self.names}", res.stderr)
+        self.assertFalse(os.path.exists(out))
+
+    def test_a_foreign_out_folder_is_refused_and_kept(self):
+        out = os.path.join(self.tmp, "foreign")
+        os.makedirs(out)
+        with open(os.path.join(out, "notes.txt"), "w") as f:
+            f.write("mine")
+        res = self.simulate(out, "--nodes", "2", "--duration", "1")
+        self.assertEqual(res.returncode, 1)
+        self.assertIn("notes.txt", res.stderr)
+        self.assertEqual(os.listdir(out), ["notes.txt"])
+        with open(os.path.join(out, "notes.txt")) as f:
+            self.assertEqual(f.read(), "mine")
+
+
+if __name__ == "__main__":
+    unittest.main()
