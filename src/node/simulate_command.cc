@@ -94,15 +94,15 @@ void AddSimulateCommand(CLI::App& app, int& exit_code) {
                   "Virtual training speed of each node (default: a Raspberry Pi 4 core, bench/RESULTS.md)")
       ->capture_default_str();
   cmd->add_option("--peers", o.peers, "Static peers per node, random (capped at nodes - 1)")->capture_default_str();
-  cmd->add_option("--gossip-interval", o.gossip_interval_s, "Seconds between two exchanges a node starts")
+  cmd->add_option("--gossip-interval-s", o.gossip_interval_s, "Seconds between two exchanges a node starts")
       ->capture_default_str();
-  cmd->add_option("--probe-interval", o.probe_interval_s, "Seconds between liveness pings")->capture_default_str();
+  cmd->add_option("--probe-interval-s", o.probe_interval_s, "Seconds between liveness pings")->capture_default_str();
   cmd->add_option("--intervals-per-epoch", o.intervals_per_epoch, "A local epoch spans at least this many intervals")
       ->capture_default_str();
   cmd->add_option("--hidden", o.hidden, "GRU hidden size")->capture_default_str();
-  cmd->add_option("--learning-rate", f->learning_rate, "Adam learning rate at the start (see --lr-half-life)")
+  cmd->add_option("--learning-rate", f->learning_rate, "Adam learning rate at the start (see --lr-half-life-epochs)")
       ->capture_default_str();
-  cmd->add_option("--lr-half-life", o.training.learning_rate.half_life_epochs,
+  cmd->add_option("--lr-half-life-epochs", o.training.learning_rate.half_life_epochs,
                   "The learning rate halves every this many local epochs; 0 = constant")
       ->capture_default_str();
   cmd->add_option("--smoothing-merges", o.training.smoothing_merges,

@@ -9,12 +9,11 @@ block counts, lengths or codec ids are answered with Error, counted, and gossip 
 """
 import math
 import socket
+import struct
 import unittest
 
-from gossip_wire import HELLO, MAGIC, header
+from gossip_wire import ERROR, EXCHANGE_REPLY, EXCHANGE_REQUEST, HELLO, MAGIC, PeerServer, archive, ask, header, seq
 from harness import ClusterTestCase, wait_for
-from test_security import (ERROR, EXCHANGE_REPLY, EXCHANGE_REQUEST, HELLO, PeerServer, archive, seq)
-from test_protocol_attacks import ask
 
 
 def send_and_expect_close(address, payload, timeout=10):

@@ -81,7 +81,8 @@ class SimulateTest(unittest.TestCase):
             summary = json.load(f)
         self.assertEqual(summary["mode"], "rounds")
         self.assertGreater(summary["median_accuracy"], 0.55, summary)  # the global model learnt
-        self.assertGreater(summary["mb_sent_per_node"], 0.3, summary)  # trained models went back
+        # Trained models went back: 5+ replies of an int8-coded model of ~12k values (~13 KB each) at least.
+        self.assertGreater(summary["mb_sent_per_node"], 0.06, summary)
 
     def test_crashed_nodes_are_dead_to_every_live_node_within_5_s(self):
         out = os.path.join(self.tmp, "churn")
