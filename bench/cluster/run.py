@@ -45,7 +45,7 @@ def bench_accuracy(args):
     cluster_dir = os.path.join(ROOT, ".bench-cluster")
     extra = ["--"] + args.run_flags.split() if args.run_flags else []
     cluster("up", str(args.nodes), "--fresh", "--scheme", args.scheme, "--alpha", str(args.alpha), "--static",
-            "--dir", cluster_dir, "--base-port", "7600", "--gossip-interval", str(args.gossip_interval),
+            "--dir", cluster_dir, "--base-port", str(args.base_port), "--gossip-interval", str(args.gossip_interval),
             "--seed", str(args.seed), *extra)
     reached = {}
     start = time.time()
@@ -114,6 +114,7 @@ def main():
     a.add_argument("--seed", type=int, default=1, help="seed of the shards (and, plus i, of node i)")
     a.add_argument("--full", action="store_true", help="run all --minutes, not only until every node got there")
     a.add_argument("--run-flags", default="", help="extra flags for every node, e.g. '--hidden 64'")
+    a.add_argument("--base-port", type=int, default=7600, help="node i listens on base + i (keep runs side by side apart)")
     m = sub.add_parser("memory")
     m.add_argument("--nodes", type=int, default=16)
     m.add_argument("--seconds", type=float, default=60)
