@@ -1,4 +1,4 @@
-"""Issue 5: coordinator mode with real processes on loopback (1 coordinator + 3 nodes).
+"""Coordinator mode with real processes on loopback (1 coordinator + 3 nodes).
 
 - Rounds complete and the global model's accuracy on a held-out file rises.
 - A node killed during a round delays that round no longer than its deadline, and later

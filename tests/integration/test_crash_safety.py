@@ -1,4 +1,4 @@
-"""Issue 6: a crash at any moment loses at most one checkpoint interval of training.
+"""A crash at any moment loses at most one checkpoint interval of training.
 
 kill -9 while training, a crash half-way through writing a checkpoint (the node's test hook
 GL_TEST_CRASH_IN_CHECKPOINT=N aborts the Nth save after writing half of the temporary file),

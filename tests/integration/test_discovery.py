@@ -1,4 +1,4 @@
-"""Issue 4: node-level discovery with a real avahi-daemon and real node processes.
+"""Node-level discovery with a real avahi-daemon and real node processes.
 
 The file runs its own private D-Bus bus + avahi-daemon (tools/avahi-test-daemon with its
 own AVAHI_TEST_DIR / netns / host name), so restarting that daemon (test 5) never disturbs

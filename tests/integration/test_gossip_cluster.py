@@ -1,4 +1,4 @@
-"""Issue 3: four real node processes on loopback, non-IID (Dirichlet 0.3) shards.
+"""Four real node processes on loopback, non-IID (Dirichlet 0.3) shards.
 
 Beside them, four local-only nodes train on the same shards without exchanging. Within a
 deadline, every gossiping node must beat the best local-only node on the common eval file

@@ -1,4 +1,4 @@
-"""Issue 3: a live node survives garbage, truncated, oversized and wrong-version frames.
+"""A live node survives garbage, truncated, oversized and wrong-version frames.
 
 Each bad connection is closed by the node; afterwards it still trains, still answers its
 status socket, counts the rejected frames, and a normal peer still exchanges with it.

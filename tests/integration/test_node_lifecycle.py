@@ -1,6 +1,6 @@
-"""Issue 3: SIGTERM saves the model and exits 0; a restart resumes from the checkpoint;
+"""SIGTERM saves the model and exits 0; a restart resumes from the checkpoint;
 --fresh ignores it; bad input at start fails with a clear message that names the flag typed
-or the config key and its file (issue 12)."""
+or the config key and its file."""
 import os
 import subprocess
 import unittest

@@ -1,4 +1,4 @@
-"""Issue 12: a node's state dir, its checkpoints and the model a user takes home.
+"""A node's state dir, its checkpoints and the model a user takes home.
 
 - SIGHUP (an SSH logout) stops the node like SIGTERM: a checkpoint is written, exit code 0; a
   SIGHUP during start-up (the node reading its data) too, once the node has started.

@@ -1,4 +1,4 @@
-"""Issue 6: a 6-node cluster split into two halves that cannot reach each other, then healed.
+"""A 6-node cluster split into two halves that cannot reach each other, then healed.
 
 While partitioned, each half knows only its own peers (static discovery) and the halves drift
 apart (they also start from different seeds). Healing restarts every node, from its

@@ -1,4 +1,4 @@
-"""Issue 6: an authenticated cluster survives hostile bytes and poisoned peers.
+"""An authenticated cluster survives hostile bytes and poisoned peers.
 
 1. Hostile frames at a live keyed node: thousands of random, truncated, oversized, wrong-version,
    unauthenticated, wrong-MAC, wrong-key and replayed frames over many connections; afterwards
