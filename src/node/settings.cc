@@ -44,13 +44,17 @@ std::string GroupOf(const Setting& s) {
 
 }  // namespace
 
-Status LoadConfigFile(const std::string& path, Config& c) {
+Status LoadConfigFile(const std::string& path, Config& c, const std::vector<std::string>& only_sections) {
   Result<toml::table> root = ParseFile(path);
   if (!root.ok()) return root.status();
   for (const auto& [section_name, section] : *root) {
     const std::string name(section_name.str());
     if (!section.is_table() || std::find(std::begin(kSections), std::end(kSections), name) == std::end(kSections)) {
       return Status::InvalidArgument(path + ": unknown section [" + name + "]; valid sections: " + ValidSections());
+    }
+    if (!only_sections.empty() &&
+        std::find(only_sections.begin(), only_sections.end(), name) == only_sections.end()) {
+      continue;
     }
     for (const auto& [key_name, value] : *section.as_table()) {
       const std::string key(key_name.str());
@@ -69,8 +73,16 @@ Status LoadConfigFile(const std::string& path, Config& c) {
   return Status::Ok();
 }
 
-SettingFlags::SettingFlags(CLI::App& app) {
-  for (const auto& s : DeclaredSettings()) s->AddFlag(app, GroupOf(*s), apply_);
+bool SettingScope::Includes(const char* section, const std::string& key) const {
+  if (std::find(except.begin(), except.end(), key) != except.end()) return false;
+  if (sections.empty()) return true;
+  return section != nullptr && std::find(sections.begin(), sections.end(), section) != sections.end();
+}
+
+SettingFlags::SettingFlags(CLI::App& app, const SettingScope& scope) {
+  for (const auto& s : DeclaredSettings()) {
+    if (scope.Includes(s->section(), s->key())) s->AddFlag(app, GroupOf(*s), apply_);
+  }
 }
 
 Status SettingFlags::Apply(Config& config) const {

@@ -6,17 +6,21 @@
 #include <vector>
 
 #include "common/log.h"
+#include "node/settings.h"
 #include "node/sim/simulation.h"
 
 namespace gl::node {
 namespace {
 
+// The sections of node.toml a simulated node takes; [node] (data, addresses, peers, keys) is the
+// simulation's own business, and rounds mode runs the coordinator with its default settings.
+const std::vector<std::string> kNodeSections = {"training", "gossip"};
+
 struct SimulateFlags {
   sim::SimulationOptions options;
   double latency_ms = 0;
   double bandwidth_mbit = 0;
-  double learning_rate = 0.02;
-  double dropout = 0.4;
+  std::string config_file;
   std::vector<std::string> crashes, leaves, joins, partitions;
 };
 
@@ -39,17 +43,27 @@ Status ParseChurn(SimulateFlags& f) {
   return Status::Ok();
 }
 
-int Run(SimulateFlags& f) {
+// The node settings: --config's [training] and [gossip], then the flags, checked as `run` checks them.
+Status ReadNodeSettings(const SimulateFlags& f, const SettingFlags& flags, Config& node) {
+  if (!f.config_file.empty()) {
+    if (Status s = LoadConfigFile(f.config_file, node, kNodeSections); !s.ok()) return s;
+  }
+  if (Status s = flags.Apply(node); !s.ok()) return s;
+  return ValidateSettings(node);
+}
+
+int Run(SimulateFlags& f, const SettingFlags& flags) {
+  sim::SimulationOptions& o = f.options;
+  if (Status s = ReadNodeSettings(f, flags, o.node); !s.ok()) {
+    std::cerr << "error: " << s.message() << "\n";
+    return 2;
+  }
   if (Status s = ParseChurn(f); !s.ok()) {
     std::cerr << "error: " << s.message() << "\n";
     return 1;
   }
-  sim::SimulationOptions& o = f.options;
   o.links.latency = std::chrono::microseconds(static_cast<long long>(f.latency_ms * 1000));
   o.links.bytes_per_s = f.bandwidth_mbit * 1e6 / 8;
-  o.training.trainer.learning_rate = static_cast<float>(f.learning_rate);
-  o.training.trainer.dropout = static_cast<float>(f.dropout);
-  o.training.learning_rate.initial = static_cast<float>(f.learning_rate);
   SetLogLevel(LogLevel::kError);  // thousands of engines would drown the progress in peer events
   Result<sim::Summary> summary = sim::RunSimulation(o, std::cout);
   if (!summary.ok()) {
@@ -90,25 +104,14 @@ void AddSimulateCommand(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--sample-every", o.sample_every_s, "Virtual seconds between two scorings of every node")
       ->capture_default_str();
-  cmd->add_option("--samples-per-s", o.training.samples_per_s,
+  cmd->add_option("--samples-per-s", o.samples_per_s,
                   "Virtual training speed of each node (default: a Raspberry Pi 4 core, bench/RESULTS.md)")
       ->capture_default_str();
   cmd->add_option("--peers", o.peers, "Static peers per node, random (capped at nodes - 1)")->capture_default_str();
-  cmd->add_option("--gossip-interval-s", o.gossip_interval_s, "Seconds between two exchanges a node starts")
+  cmd->add_option("--smoothing-merges", o.smoothing_merges,
+                  "Nodes are scored on an average of their models over about this many merges; 0 = raw "
+                  "(the node's is fixed at this default)")
       ->capture_default_str();
-  cmd->add_option("--probe-interval-s", o.probe_interval_s, "Seconds between liveness pings")->capture_default_str();
-  cmd->add_option("--intervals-per-epoch", o.intervals_per_epoch, "A local epoch spans at least this many intervals")
-      ->capture_default_str();
-  cmd->add_option("--hidden", o.hidden, "GRU hidden size")->capture_default_str();
-  cmd->add_option("--learning-rate", f->learning_rate, "Adam learning rate at the start (see --lr-half-life-epochs)")
-      ->capture_default_str();
-  cmd->add_option("--lr-half-life-epochs", o.training.learning_rate.half_life_epochs,
-                  "The learning rate halves every this many local epochs; 0 = constant")
-      ->capture_default_str();
-  cmd->add_option("--smoothing-merges", o.training.smoothing_merges,
-                  "Nodes are scored on an average of their models over about this many merges; 0 = raw")
-      ->capture_default_str();
-  cmd->add_option("--dropout", f->dropout, "Dropout on the GRU's last state")->capture_default_str();
   cmd->add_option("--latency-ms", f->latency_ms, "One-way latency of every link")->capture_default_str();
   cmd->add_option("--bandwidth-mbit", f->bandwidth_mbit, "Bandwidth of every link in Mbit/s; 0 = unlimited")
       ->capture_default_str();
@@ -123,7 +126,19 @@ void AddSimulateCommand(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--tick-ms", o.tick_ms, "Largest virtual step while gossip runs: timers fire at most this late")
       ->capture_default_str();
-  cmd->callback([f, &exit_code] { exit_code = Run(*f); });
+  cmd->add_option("--config", f->config_file,
+                  "A node's TOML config file (config/node.toml): its [training] and [gossip] apply to every node, "
+                  "flags override it; [node] and [coordinator] are skipped (the simulation sets data, addresses "
+                  "and peers; rounds mode uses the default coordinator)")
+      ->check(CLI::ExistingFile);
+  // --seed is the simulation's: the [training] seed (file or flag) has no effect here.
+  auto flags = std::make_shared<SettingFlags>(*cmd, SettingScope{kNodeSections, {"seed"}});
+  cmd->footer(
+      "The flags of the groups \"Training settings\" and \"Gossip settings\" are `run`'s, with the same defaults; "
+      "every simulated node takes them. --seed is the simulation's (shards, peers, churn; node i's model and "
+      "shuffling use seed + i): the [training] seed of --config is ignored. validation_fraction, eval_interval_s and "
+      "checkpoint_interval_s have no effect: nodes are scored on --eval-data every --sample-every, and keep no files.");
+  cmd->callback([f, flags, &exit_code] { exit_code = Run(*f, *flags); });
 }
 
 }  // namespace gl::node

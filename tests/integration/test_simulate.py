@@ -1,7 +1,9 @@
 """gossip-learner simulate: virtual nodes learn over the node's own gossip code (median accuracy
 well above the majority-class rate), summary.json and curves.csv hold what tools/report reads,
-crashed nodes are marked dead by every live node within 5 s of virtual time, and bad input
-(more nodes than names, a foreign --out folder) is refused without touching anything."""
+crashed nodes are marked dead by every live node within 5 s of virtual time, the node's own
+[training] and [gossip] settings (flags spelled as `run`'s, or --config node.toml) reach the
+simulated nodes, and bad input (more nodes than names, a foreign --out folder, a bad node
+setting) is refused without touching anything."""
 import collections
 import csv
 import json
@@ -127,6 +129,37 @@ class SimulateTest(unittest.TestCase):
         share = sum(r["up"] == "1" for r in late) / len(late)
         self.assertGreater(share, 0.35, share)  # each node online about half the time
         self.assertLess(share, 0.65, share)
+
+    def mb_sent_per_node(self, name, *extra):
+        out = os.path.join(self.tmp, name)
+        res = self.simulate(out, "--nodes", "4", "--hidden", "16", "--duration", "30", "--sample-every", "15", *extra)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        with open(os.path.join(out, "summary.json")) as f:
+            return json.load(f)["mb_sent_per_node"]
+
+    def test_the_nodes_codecs_setting_reaches_the_simulated_engines(self):
+        # The default codecs negotiate int8 (1 byte a weight); fp32 alone sends 4 bytes a weight.
+        default = self.mb_sent_per_node("codecs-default")
+        fp32 = self.mb_sent_per_node("codecs-fp32", "--codecs", "fp32")
+        self.assertGreater(fp32 / default, 3, (fp32, default))
+        # The same from a node.toml; its [node] section is skipped, not refused.
+        config = os.path.join(self.tmp, "node.toml")
+        with open(config, "w") as f:
+            f.write('[node]\nid = "elsewhere"\n[gossip]\ncodecs = ["fp32"]\n')
+        from_file = self.mb_sent_per_node("codecs-file", "--config", config)
+        self.assertGreater(from_file / default, 3, (from_file, default))
+
+    def test_a_bad_node_setting_is_refused_naming_the_flag(self):
+        out = os.path.join(self.tmp, "bad-merge")
+        res = self.simulate(out, "--nodes", "2", "--duration", "1", "--merge", "median")
+        self.assertEqual(res.returncode, 2)
+        self.assertIn("--merge", res.stderr)
+        self.assertIn("age-weighted", res.stderr)  # and says what it accepts
+        self.assertFalse(os.path.exists(out))
+        res = self.simulate(out, "--nodes", "2", "--duration", "1", "--clip-window", "1")  # out of range
+        self.assertEqual(res.returncode, 2)
+        self.assertIn("--clip-window", res.stderr)
+        self.assertFalse(os.path.exists(out))
 
     def test_more_nodes_than_names_is_refused_with_the_largest_n(self):
         out = os.path.join(self.tmp, "too-many")

@@ -15,8 +15,8 @@ SimNode::SimNode(std::string id, std::unique_ptr<nn::Model> model, nn::Dataset t
       rng_(seed),
       order_(train_.examples.size()),
       next_in_epoch_(order_.size()),
-      merge_state_(schedule.merge),
-      smoothed_(schedule.smoothing_merges) {
+      merge_state_(schedule.loop.merge),
+      smoothed_(schedule.loop.smoothing_merges) {
   std::iota(order_.begin(), order_.end(), 0);
   local_.signature = model_->Signature();
   local_.local_samples = train_.examples.size();
@@ -36,8 +36,8 @@ void SimNode::Offer(gossip::ReceivedModel remote) {
 void SimNode::StartEpoch(gossip::Clock::time_point now) {
   epoch_started_ = now;
   merges_at_epoch_start_ = merges_;
-  nn::TrainerOptions trainer = schedule_.trainer;
-  trainer.learning_rate = schedule_.learning_rate.At(epochs_);
+  nn::TrainerOptions trainer = schedule_.loop.trainer;
+  trainer.learning_rate = schedule_.loop.learning_rate.At(epochs_);
   model_->SetTrainerOptions(trainer);
   std::shuffle(order_.begin(), order_.end(), rng_);
   next_in_epoch_ = 0;
@@ -52,9 +52,10 @@ std::size_t SimNode::TrainSlice(const std::vector<std::size_t>& order, std::size
 }
 
 gossip::Clock::time_point SimNode::TrainStep(gossip::Clock::time_point now) {
-  if (federated_) return now + std::max(schedule_.min_epoch, gossip::Clock::duration(std::chrono::seconds(1)));
+  const gossip::Clock::duration min_epoch = schedule_.loop.min_epoch_duration;
+  if (federated_) return now + std::max(min_epoch, gossip::Clock::duration(std::chrono::seconds(1)));
   if (next_in_epoch_ >= order_.size()) StartEpoch(now);
-  next_in_epoch_ = TrainSlice(order_, next_in_epoch_, static_cast<std::size_t>(schedule_.batch_size));
+  next_in_epoch_ = TrainSlice(order_, next_in_epoch_, static_cast<std::size_t>(schedule_.loop.batch_size));
   samples_trained_ += batch_.size();
   local_.age = gossip::SaturatingAdd(local_.age, batch_.size());
   if (!pending_.empty()) {
@@ -72,8 +73,8 @@ gossip::Clock::time_point SimNode::TrainStep(gossip::Clock::time_point now) {
   if (next_in_epoch_ < order_.size()) return now + step;
   ++epochs_;
   // A node that went a whole epoch without a merge has no cluster to estimate (TrainingLoop).
-  if (merges_ == merges_at_epoch_start_) smoothed_ = ParameterEma(schedule_.smoothing_merges);
-  return std::max(now + step, epoch_started_ + schedule_.min_epoch);
+  if (merges_ == merges_at_epoch_start_) smoothed_ = ParameterEma(schedule_.loop.smoothing_merges);
+  return std::max(now + step, epoch_started_ + min_epoch);
 }
 
 double SimNode::Score(const nn::Dataset& data) {
@@ -142,8 +143,8 @@ void SimNode::Train(std::uint64_t /*round*/, std::vector<float> global, const go
                     TrainDone done) {
   if (Status s = model_->SetParameters(global); !s.ok()) return done(s);
   last_global_ = global;
-  smoothed_ = ParameterEma(schedule_.smoothing_merges);  // a round's model is scored as it is
-  nn::TrainerOptions trainer = schedule_.trainer;
+  smoothed_ = ParameterEma(schedule_.loop.smoothing_merges);  // a round's model is scored as it is
+  nn::TrainerOptions trainer = schedule_.loop.trainer;
   trainer.learning_rate = config.learning_rate;
   model_->SetTrainerOptions(trainer);
   std::vector<std::size_t> order(train_.examples.size());

@@ -21,21 +21,18 @@
 #include "gossip/rounds/round_worker.h"
 #include "gossip/wire/in_memory_transport.h"
 #include "nn/model.h"
-#include "node/learning_rate.h"
 #include "node/parameter_ema.h"
 #include "node/sim/sim_merge.h"
+#include "node/training_loop.h"
 
 namespace gl::node::sim {
 
+// The node's training options (TrainingLoopOptionsFor: batch size, epoch pacing, learning-rate
+// schedule, trainer, merge policy, smoothing) and what only a simulation has.
 struct TrainingSchedule {
-  int batch_size = 32;
-  double samples_per_s = 2000;           // virtual training speed of one node
-  gossip::Clock::duration min_epoch{};  // a local epoch lasts at least this (the node's epoch pacing)
-  LearningRateSchedule learning_rate{0.02f, 10, 1e-4f};
-  nn::TrainerOptions trainer;
-  std::size_t smoothing_merges = 32;
+  TrainingLoopOptions loop;
+  double samples_per_s = 2000;          // virtual training speed of one node
   std::size_t max_pending_offers = 8;   // as the node's SharedModel
-  gossip::MergePolicyOptions merge;  // the node's defaults (config/node.toml)
 };
 
 class SimNode : public gossip::ModelStore, public gossip::RoundWorker {

@@ -10,8 +10,8 @@
 #include <queue>
 
 #include "common/process_stats.h"
-#include "gossip/wire/codec.h"
 #include "nn/split.h"
+#include "node/options_from_config.h"
 #include "node/sim/sim_coordinator.h"
 
 namespace gl::node::sim {
@@ -60,7 +60,7 @@ Status CheckOptions(const SimulationOptions& o) {
   }
   if (o.sample_every_s <= 0) return Status::InvalidArgument("--sample-every must be > 0 seconds");
   if (o.tick_ms <= 0) return Status::InvalidArgument("--tick-ms must be > 0");
-  if (o.training.samples_per_s <= 0) return Status::InvalidArgument("--samples-per-s must be > 0");
+  if (o.samples_per_s <= 0) return Status::InvalidArgument("--samples-per-s must be > 0");
   if (o.links.loss < 0 || o.links.loss >= 1) return Status::InvalidArgument("--loss must be in [0, 1)");
   if (o.churn.online_share <= 0 || o.churn.online_share > 1) {
     return Status::InvalidArgument("--online-share must be in (0, 1]");
@@ -77,9 +77,11 @@ class Driver {
  public:
   Driver(const SimulationOptions& o, std::vector<nn::Dataset> shards, nn::Dataset eval, std::ostream& progress)
       : o_(o), eval_(std::move(eval)), progress_(progress), rng_(o.seed), start_(time_.now()) {
-    schedule_ = o.training;
+    schedule_.loop = TrainingLoopOptionsFor(o.node);
+    schedule_.loop.smoothing_merges = o.smoothing_merges;
+    schedule_.samples_per_s = o.samples_per_s;
     const bool central = o.mode == "central";
-    schedule_.min_epoch = central ? Clock::duration::zero() : Seconds(o.gossip_interval_s * o.intervals_per_epoch);
+    if (central) schedule_.loop.min_epoch_duration = std::chrono::milliseconds::zero();
     if (central) {
       nn::Dataset all = std::move(shards.front());
       for (std::size_t i = 1; i < shards.size(); ++i) {
@@ -89,7 +91,7 @@ class Driver {
     }
     for (std::size_t i = 0; i < shards.size(); ++i) {
       nn::ModelOptions model;
-      model.hidden_size = o.hidden;
+      model.hidden_size = o.node.hidden;
       model.seed = o.seed + i;  // as tools/cluster seeds its nodes
       Result<std::unique_ptr<nn::Model>> created = nn::Model::Create(model);
       if (!created.ok()) {
@@ -99,11 +101,7 @@ class Driver {
       nodes_.push_back(std::make_unique<SimNode>("node-" + std::to_string(i), std::move(created).value(),
                                                  std::move(shards[i]), schedule_, o.seed + i));
     }
-    gossip_options_ = gossip::DefaultLanOptions();
-    gossip_options_.gossip_interval = std::chrono::milliseconds(static_cast<long long>(o.gossip_interval_s * 1000));
-    gossip_options_.probe_interval = std::chrono::milliseconds(static_cast<long long>(o.probe_interval_s * 1000));
-    gossip_options_.exchange_timeout = std::chrono::milliseconds(static_cast<long long>(o.exchange_timeout_s * 1000));
-    gossip_options_.max_frame_bytes = gossip::MaxBodyBytesForModel(nodes_.front()->Snapshot().params.size());
+    gossip_options_ = GossipOptionsFor(o.node, nodes_.front()->Snapshot().params.size());
     network_.SetLinks(o.links, o.seed);
     active_.assign(nodes_.size(), false);
     gone_.assign(nodes_.size(), false);
@@ -310,7 +308,7 @@ class Driver {
     s.mb_sent_per_node = mb_per_node_;
     s.virtual_s = Now_s();
     s.mean_epochs = mean_epochs_;
-    s.samples_per_s = o_.training.samples_per_s;
+    s.samples_per_s = o_.samples_per_s;
     return s;
   }
 

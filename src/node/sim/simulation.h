@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "node/config.h"
 #include "node/sim/churn.h"
 #include "node/sim/sim_node.h"
 #include "node/sim/sim_output.h"
@@ -36,15 +37,14 @@ struct SimulationOptions {
   double epochs = 0;                // > 0: stop once the nodes' mean local epochs reach it
   double sample_every_s = 30;       // scoring period (virtual)
   std::size_t peers = 10;           // static peers per node (random, fixed); capped at nodes - 1
-  double gossip_interval_s = 3;     // the node's defaults (config/node.toml)
-  double probe_interval_s = 1;
-  double exchange_timeout_s = 5;
-  double intervals_per_epoch = 4;
   double tick_ms = 10;              // largest virtual step while gossip runs
   gossip::LinkConditions links;
   ChurnPlan churn;
-  int hidden = 128;
-  TrainingSchedule training;
+  // The node's [training] and [gossip] settings, as `run` takes them (its seed is not used:
+  // node i's model and shuffling use seed + i).
+  Config node;
+  double samples_per_s = 2000;  // virtual training speed of each node
+  std::size_t smoothing_merges = TrainingLoopOptions{}.smoothing_merges;
 };
 
 // Runs the whole simulation, printing progress to `progress` and writing --out. Bad options
