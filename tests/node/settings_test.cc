@@ -1,6 +1,6 @@
 // The settings declared once (node/settings_table.cc): config/node.toml agrees with the
 // declaration, every key has its flag, a flag and its key give the same Config, and errors name
-// what the user typed.
+// what the user typed; a command may take the flags (and file sections) of some sections only.
 #include "node/settings.h"
 
 #include <gtest/gtest.h>
@@ -246,6 +246,52 @@ TEST_F(ConfigSettingsTest, ErrorsNameTheKeyAndFileAValueCameFrom) {
   const std::string message = c.Validate().message();
   EXPECT_EQ(message.rfind(path_ + ": gossip_interval_s: must be 0 (answer only) or between 0.1 and", 0), 0u)
       << message;
+}
+
+TEST_F(ConfigSettingsTest, ScopedFlagsAreOnlyThoseOfTheChosenSections) {
+  CLI::App app;
+  SettingFlags flags(app, SettingScope{{"training", "gossip"}, {"seed"}});
+  for (const char* present : {"--learning-rate", "--hidden", "--batch-size", "--batch", "--codecs", "--merge",
+                              "--gossip-interval-s", "--max-upload-kbps"}) {
+    EXPECT_NE(app.get_option_no_throw(present), nullptr) << present;
+  }
+  for (const char* absent : {"--seed", "--data", "--listen", "--peer", "--encrypt", "--fresh", "--fraction",
+                             "--server-lr"}) {
+    EXPECT_EQ(app.get_option_no_throw(absent), nullptr) << absent;
+  }
+  app.parse("--learning-rate 0.05 --codecs fp32 --merge average --batch 16", /*program_name_included=*/false);
+  Config c;
+  ASSERT_TRUE(flags.Apply(c).ok());
+  EXPECT_DOUBLE_EQ(c.learning_rate, 0.05);
+  EXPECT_EQ(c.codecs, std::vector<std::string>{"fp32"});
+  EXPECT_EQ(c.merge, MergeChoice::kAverage);
+  EXPECT_EQ(c.batch_size, 16);
+  EXPECT_EQ(c.origins["codecs"], "--codecs");
+
+  CLI::App other;
+  SettingFlags other_flags(other, SettingScope{{"training", "gossip"}, {"seed"}});
+  EXPECT_THROW(other.parse("--data x.tsv", /*program_name_included=*/false), CLI::ParseError);
+}
+
+TEST_F(ConfigSettingsTest, TheUnscopedFlagsAreEverySetting) {
+  CLI::App app;
+  SettingFlags flags(app);
+  for (const auto& s : DeclaredSettings()) EXPECT_NE(app.get_option_no_throw(s->flag()), nullptr) << s->flag();
+}
+
+TEST_F(ConfigSettingsTest, AFileReadForSomeSectionsSkipsTheOthers) {
+  Config c;
+  ASSERT_TRUE(LoadConfigFile(Write("[node]\nid = \"n1\"\n[gossip]\nmerge = \"average\"\n"
+                                   "[coordinator]\nfraction = 0.5\n"),
+                             c, {"training", "gossip"})
+                  .ok());
+  EXPECT_EQ(c.merge, MergeChoice::kAverage);
+  EXPECT_EQ(c.id, Config{}.id);
+  EXPECT_DOUBLE_EQ(c.fraction, Config{}.fraction);
+  // A section no command knows is still refused.
+  Status unknown = LoadConfigFile(Write("[gossips]\nmerge = \"average\"\n"), c, {"training", "gossip"});
+  EXPECT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.message().find("unknown section [gossips]"), std::string::npos) << unknown.message();
 }
 
 TEST_F(ConfigSettingsTest, UnknownKeyAndSectionAreRefused) {
