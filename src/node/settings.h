@@ -1,6 +1,7 @@
 // What comes of the settings declared in node/settings_table.cc: the config file reader, the
-// flags of `run` and of `simulate` (its [training] and [gossip] ones, with their --help), the per-setting validation and the check that a config
-// file such as config/node.toml lists every setting with its declared default.
+// flags of `run` and of `simulate` (its [training] and [gossip] ones, with their --help), the
+// per-setting validation and the check that a config file such as config/node.toml lists every
+// setting with its declared default.
 #pragma once
 
 #include <functional>
