@@ -213,6 +213,25 @@ TEST_F(ConfigSettingsTest, AnUnknownChoiceIsRefusedWithTheValidOnes) {
             path_ + ": strategy: must be one of fednova, fedavg, trimmed-mean");
 }
 
+TEST_F(ConfigSettingsTest, CodecsAndUploadBudgetAreValidated) {
+  Result<Config> ok = FromFlags("--data shard.tsv --codecs fp16 fp32 --max-upload-kbps 2000");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_TRUE(ok->Validate().ok()) << ok->Validate().ToString();
+  EXPECT_EQ(ok->codecs, (std::vector<std::string>{"fp16", "fp32"}));
+  EXPECT_EQ(ok->max_upload_kbps, 2000);
+
+  Result<Config> unknown = FromFlags("--data shard.tsv --codecs int4 fp32");
+  ASSERT_TRUE(unknown.ok()) << unknown.status().ToString();
+  EXPECT_EQ(unknown->Validate().message(), "--codecs: unknown codec 'int4': must be fp32, fp16 or int8");
+  Result<Config> no_fp32 = FromFlags("--data shard.tsv --codecs int8");
+  ASSERT_TRUE(no_fp32.ok()) << no_fp32.status().ToString();
+  EXPECT_EQ(no_fp32->Validate().message(), "--codecs: must include fp32, which every node speaks");
+  Result<Config> negative = FromFlags("--data shard.tsv --max-upload-kbps -5");
+  ASSERT_TRUE(negative.ok()) << negative.status().ToString();
+  EXPECT_NE(negative->Validate().message().find("--max-upload-kbps: must be >= 0"), std::string::npos)
+      << negative->Validate().ToString();
+}
+
 TEST_F(ConfigSettingsTest, CoordinatorSettingsAreValidatedOnEveryRole) {
   Result<Config> c = FromFlags("--data shard.tsv --role node --server-momentum 1");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
