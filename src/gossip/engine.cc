@@ -24,7 +24,7 @@ Engine::Engine(asio::io_context& io, Options options, Transport& transport, Mode
       transport_(transport),
       store_(store),
       table_(TableConfig(options_)),
-      rng_(std::random_device{}() ^ std::hash<std::string>{}(options_.node_id)),
+      rng_(options_.seed != 0 ? options_.seed : std::random_device{}() ^ std::hash<std::string>{}(options_.node_id)),
       gossip_timer_(io),
       probe_timer_(io),
       upload_budget_(options_.max_upload_kbps) {}

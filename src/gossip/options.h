@@ -37,6 +37,10 @@ struct Options {
   // or write on an answered connection. Default 5 s. Too short fails exchanges over slow
   // links; too long keeps a hung peer's slot busy. Must be > 0.
   std::chrono::milliseconds exchange_timeout{5000};
+  // Seed of the random choices (first delays, jitter, gossip partners). Default 0 = from
+  // std::random_device: nodes booted together from one image must not pick in lockstep.
+  // Non-zero makes a run repeatable (gossip-learner simulate).
+  std::uint64_t seed = 0;
 
   // ---- Failure detection ----
 

@@ -91,7 +91,9 @@ void AddSimulateCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--data", o.data, "Training data (folder or TSV), split into the nodes' shards")->required();
   cmd->add_option("--scheme", o.scheme, "Sharding: iid | dirichlet")->capture_default_str();
   cmd->add_option("--alpha", o.alpha, "Dirichlet concentration; smaller = more skewed shards")->capture_default_str();
-  cmd->add_option("--seed", o.seed, "Shards, peers, churn; node i's model and shuffling use seed + i")
+  cmd->add_option("--seed", o.seed,
+                  "Shards, peers, churn, losses; node i's model and shuffling use seed + i, its engine a seed "
+                  "mixed from both: one seed, one run")
       ->capture_default_str();
   cmd->add_option("--eval-data", o.eval_data, "Held-out file every node is scored on")->required();
   cmd->add_option("--out", o.out, "Folder for curves.csv and summary.json: new, empty, or an earlier run's")

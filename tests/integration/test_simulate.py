@@ -3,7 +3,7 @@ well above the majority-class rate), summary.json and curves.csv hold what tools
 crashed nodes are marked dead by every live node within 5 s of virtual time, the node's own
 [training] and [gossip] settings (flags spelled as `run`'s, or --config node.toml) reach the
 simulated nodes, and bad input (more nodes than names, a foreign --out folder, a bad node
-setting) is refused without touching anything."""
+setting) is refused without touching anything, and the same --seed gives the same run."""
 import collections
 import csv
 import json
@@ -148,6 +148,21 @@ class SimulateTest(unittest.TestCase):
             f.write('[node]\nid = "elsewhere"\n[gossip]\ncodecs = ["fp32"]\n')
         from_file = self.mb_sent_per_node("codecs-file", "--config", config)
         self.assertGreater(from_file / default, 3, (from_file, default))
+
+    def churned_curves(self, name, seed):
+        out = os.path.join(self.tmp, name)
+        res = self.simulate(out, "--nodes", "6", "--hidden", "16", "--duration", "20", "--sample-every", "5",
+                            "--seed", str(seed), "--loss", "0.1", "--latency-ms", "3", "--crash", "0.2@8",
+                            "--online-share", "0.8", "--session", "5")
+        self.assertEqual(res.returncode, 0, res.stderr)
+        with open(os.path.join(out, "curves.csv"), "rb") as f:
+            return f.read()
+
+    def test_the_same_seed_gives_the_same_curves_and_another_seed_others(self):
+        first = self.churned_curves("seed-3a", 3)
+        self.assertGreater(first.count(b"\n"), 6 * 5)  # a header and 6 nodes at t = 0, 5, 10, 15, 20
+        self.assertEqual(first, self.churned_curves("seed-3b", 3))
+        self.assertNotEqual(first, self.churned_curves("seed-4", 4))
 
     def test_a_bad_node_setting_is_refused_naming_the_flag(self):
         out = os.path.join(self.tmp, "bad-merge")

@@ -25,6 +25,20 @@ Clock::duration Seconds(double s) {
   return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
 }
 
+// The gossip engine seed of node `node` in its session `session` (the coordinator is node N):
+// SplitMix64 over the three, so neighbouring nodes and sessions draw unrelated sequences, and
+// never 0, which asks the engine for a random seed.
+std::uint64_t EngineSeed(std::uint64_t seed, std::uint64_t node, std::uint64_t session) {
+  std::uint64_t z = seed;
+  for (const std::uint64_t part : {node, session}) {
+    z += 0x9e3779b97f4a7c15ULL + part;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z ^= z >> 31;
+  }
+  return z != 0 ? z : 1;
+}
+
 struct Event {
   Clock::time_point at;
   std::uint64_t seq;  // ties run in the order they were scheduled
@@ -117,8 +131,10 @@ class Driver {
       std::vector<std::string> addresses;
       for (const auto& node : nodes_) addresses.push_back(node->address());
       gossip::ModelSnapshot initial = nodes_.front()->Snapshot();
+      gossip::Options options = gossip_options_;
+      options.seed = EngineSeed(o_.seed, nodes_.size(), 0);
       Result<std::unique_ptr<SimCoordinator>> coordinator =
-          SimCoordinator::Start(io_, network_, kCoordinatorAddress, gossip_options_, initial.signature,
+          SimCoordinator::Start(io_, network_, kCoordinatorAddress, options, initial.signature,
                                 std::move(initial.params), addresses);
       if (!coordinator.ok()) return coordinator.status();
       coordinator_ = std::move(coordinator).value();
@@ -243,7 +259,9 @@ class Driver {
     ++generation_[i];
     if (Networked()) {
       if (up) {
-        if (Status s = nodes_[i]->GoOnline(io_, network_, gossip_options_, peers_[i], o_.mode == "rounds"); !s.ok()) {
+        gossip::Options options = gossip_options_;
+        options.seed = EngineSeed(o_.seed, i, generation_[i]);
+        if (Status s = nodes_[i]->GoOnline(io_, network_, options, peers_[i], o_.mode == "rounds"); !s.ok()) {
           progress_ << "simulate: " << nodes_[i]->id() << " cannot start: " << s.ToString() << "\n";
         }
       } else {
