@@ -7,11 +7,11 @@
 #include <functional>
 #include <numeric>
 #include <ostream>
-#include <queue>
 
 #include "common/process_stats.h"
 #include "nn/split.h"
 #include "node/options_from_config.h"
+#include "node/sim/event_queue.h"
 #include "node/sim/sim_coordinator.h"
 
 namespace gl::node::sim {
@@ -38,13 +38,6 @@ std::uint64_t EngineSeed(std::uint64_t seed, std::uint64_t node, std::uint64_t s
   }
   return z != 0 ? z : 1;
 }
-
-struct Event {
-  Clock::time_point at;
-  std::uint64_t seq;  // ties run in the order they were scheduled
-  std::function<void()> run;
-  bool operator>(const Event& other) const { return at != other.at ? at > other.at : seq > other.seq; }
-};
 
 double Percentile(std::vector<double> values, double p) {
   if (values.empty()) return 0;
@@ -147,21 +140,8 @@ class Driver {
       At(start_ + Seconds(t), [this] { Sample(); });
     }
     auto guard = asio::make_work_guard(io_);
-    const Clock::duration tick = Seconds(o_.tick_ms / 1000);
-    const bool gossip = Networked();
-    while (!stop_) {
-      Clock::time_point next = events_.empty() ? end : events_.top().at;
-      if (gossip) next = std::min(next, time_.now() + tick);
-      next = std::min(next, end);
-      time_.AdvanceTo(next);
-      io_.poll();
-      while (!events_.empty() && events_.top().at <= time_.now()) {
-        Event event = events_.top();
-        events_.pop();
-        event.run();
-      }
-      if (time_.now() >= end) break;
-    }
+    const Clock::duration tick = Networked() ? Seconds(o_.tick_ms / 1000) : Clock::duration::zero();
+    while (!stop_ && time_.now() < end) Step(time_, io_, events_, end, tick);
     if (last_sample_ != time_.now()) Sample();
     Summary summary = Summarize();
     summary.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
@@ -178,7 +158,7 @@ class Driver {
 
   double Now_s() const { return std::chrono::duration<double>(time_.now() - start_).count(); }
 
-  void At(Clock::time_point at, std::function<void()> run) { events_.push(Event{at, next_seq_++, std::move(run)}); }
+  void At(Clock::time_point at, std::function<void()> run) { events_.At(at, std::move(run)); }
 
   void ChoosePeers() {
     peers_.resize(nodes_.size());
@@ -347,8 +327,7 @@ class Driver {
   std::vector<std::vector<std::string>> peers_;
   std::vector<bool> active_, gone_;
   std::vector<std::uint64_t> generation_;
-  std::priority_queue<Event, std::vector<Event>, std::greater<Event>> events_;
-  std::uint64_t next_seq_ = 0;
+  EventQueue events_;
   CurvesWriter curves_;
   Status status_;
   bool stop_ = false;

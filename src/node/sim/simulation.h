@@ -3,8 +3,8 @@
 // merge code and, in gossip mode, its real Engine over an InMemoryNetwork with link latency,
 // bandwidth and loss). The driver advances the virtual time to the next event (a node's
 // minibatch, a churn step, a sample), but never by more than `tick` while gossip runs, and
-// runs what is due: io_context::poll for the engines' timers and messages, then the events.
-// Nothing waits in real time; one thread runs everything.
+// runs what is due: io_context::poll for the engines' timers and messages, then the events
+// (event_queue.h). Nothing waits in real time; one thread runs everything.
 //
 // Modes (the same shards for each): gossip; rounds (server-led FedAvg: the node's Coordinator
 // and RoundParticipants, default round settings); local (each node trains alone, no
