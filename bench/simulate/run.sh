@@ -3,6 +3,12 @@
 #   bench/simulate/run.sh scaling   cost per simulated gossip interval (3 s) at 10, 100, 1,000 nodes
 #   bench/simulate/run.sh modes     gossip / local / central at 100 nodes, IID and Dirichlet 0.3
 #   bench/simulate/run.sh big       1,000 nodes, IID and Dirichlet 0.3, whole runs
+#   bench/simulate/run.sh table     gossip / rounds / local / central on the same shards, IID and Dirichlet 0.3,
+#                                   as ONE markdown table on stdout (progress on stderr). NODES (100) nodes,
+#                                   DURATION (600) virtual s for gossip, local and central; rounds run until
+#                                   their global model holds the gossip run's mean local epochs (rounded).
+#                                   SIM_FLAGS is added to every run
+#                                   (e.g. SIM_FLAGS="--hidden 16" for a quick look).
 # Data: data/names split 90/10 into a training file and a held-out file (seed 7), in $WORK.
 set -eu
 BIN=${GL_BIN:-build/gossip-learner}
@@ -18,6 +24,18 @@ run() {  # OUT ARGS...: one run, its summary and CPU seconds
   out=$1; shift
   rm -rf "${WORK:?}/$out"
   /usr/bin/time -f "cpu_s %U+%S" "$BIN" simulate --data "$WORK/train.tsv" --out "$WORK/$out" "$@" 2>&1 | tail -n 2
+}
+measure() {  # OUT ARGS...: one quiet run; its summary.json in $WORK/OUT, user and sys CPU s in $WORK/OUT.cpu
+  out=$1; shift
+  rm -rf "${WORK:?}/$out"
+  echo "== $out" >&2
+  # SIM_FLAGS is split into words on purpose.
+  # shellcheck disable=SC2086
+  if ! /usr/bin/time -f "%U %S" -o "$WORK/$out.cpu" "$BIN" simulate --data "$WORK/train.tsv" --out "$WORK/$out" \
+      --eval-data "$WORK/eval.tsv" "$@" ${SIM_FLAGS:-} >"$WORK/$out.log" 2>&1; then
+    tail -n 5 "$WORK/$out.log" >&2
+    exit 1
+  fi
 }
 case ${1:-scaling} in
   scaling)
@@ -39,4 +57,27 @@ case ${1:-scaling} in
       run "big-$scheme" --nodes 1000 --scheme "$scheme" --eval-data "$WORK/eval.tsv" \
         --duration "${DURATION:-1800}" --sample-every 300
     done ;;
+  table)
+    nodes=${NODES:-100}
+    rows=""
+    for scheme in iid dirichlet; do
+      prefix="table-$nodes-$scheme"
+      measure "$prefix-gossip" --nodes "$nodes" --scheme "$scheme" --duration "${DURATION:-600}" --sample-every 120
+      # A rounds node is scored on the global model it last received, which lags its local epochs by
+      # one round (one epoch with the coordinator's defaults): one more epoch scores E like gossip's.
+      epochs=$(python3 -c 'import json, sys; print(max(1, round(json.load(open(sys.argv[1]))["mean_epochs"])) + 1)' \
+        "$WORK/$prefix-gossip/summary.json")
+      measure "$prefix-rounds" --nodes "$nodes" --scheme "$scheme" --mode rounds --duration 0 --epochs "$epochs" \
+        --sample-every 5
+      measure "$prefix-local" --nodes "$nodes" --scheme "$scheme" --mode local --duration "${DURATION:-600}" \
+        --sample-every 120
+      rows="$rows $scheme $WORK/$prefix-gossip $scheme $WORK/$prefix-rounds $scheme $WORK/$prefix-local"
+    done
+    # One model on all the shards' data: the same names whatever the scheme, so it runs once.
+    measure "table-$nodes-central" --nodes "$nodes" --mode central --duration "${DURATION:-600}" --sample-every 120
+    # shellcheck disable=SC2086
+    python3 "$(dirname "$0")/table.py" $rows "all data" "$WORK/table-$nodes-central" ;;
+  *)
+    echo "usage: $0 [scaling | modes | big | table]" >&2
+    exit 2 ;;
 esac

@@ -3,7 +3,8 @@ well above the majority-class rate), summary.json and curves.csv hold what tools
 crashed nodes are marked dead by every live node within 5 s of virtual time, the node's own
 [training] and [gossip] settings (flags spelled as `run`'s, or --config node.toml) reach the
 simulated nodes, and bad input (more nodes than names, a foreign --out folder, a bad node
-setting) is refused without touching anything, and the same --seed gives the same run."""
+setting) is refused without touching anything, the same --seed gives the same run, and
+bench/simulate/run.sh table prints the four modes' table, rounds at the gossip runs' epochs."""
 import collections
 import csv
 import json
@@ -14,6 +15,8 @@ import tempfile
 import unittest
 
 from harness import BIN, DATA
+
+REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 
 SUMMARY_KEYS = {"nodes", "mode", "median_accuracy", "min_accuracy", "p10_accuracy", "mb_sent_per_node",
                 "virtual_s", "wall_s", "peak_rss_mb"}
@@ -85,6 +88,19 @@ class SimulateTest(unittest.TestCase):
         self.assertGreater(summary["median_accuracy"], 0.55, summary)  # the global model learnt
         # Trained models went back: 5+ replies of an int8-coded model of ~12k values (~13 KB each) at least.
         self.assertGreater(summary["mb_sent_per_node"], 0.06, summary)
+
+    def test_an_epoch_limit_stops_at_the_limit_not_at_the_next_scoring(self):
+        # Rounds train a local epoch in well under a second of virtual time; scorings are 30 s apart.
+        out = os.path.join(self.tmp, "rounds-epochs")
+        res = self.simulate(out, "--mode", "rounds", "--nodes", "6", "--hidden", "16", "--duration", "0",
+                            "--epochs", "3", "--sample-every", "30")
+        self.assertEqual(res.returncode, 0, res.stderr)
+        with open(os.path.join(out, "summary.json")) as f:
+            summary = json.load(f)
+        self.assertGreaterEqual(summary["mean_epochs"], 3, summary)
+        self.assertLess(summary["mean_epochs"], 4, summary)
+        self.assertLess(summary["virtual_s"], 30, summary)
+        self.assertEqual({float(r["t_s"]) for r in read_curves(out)}, {0, summary["virtual_s"]})  # scored at the end
 
     def test_crashed_nodes_are_dead_to_every_live_node_within_5_s(self):
         out = os.path.join(self.tmp, "churn")
@@ -163,6 +179,30 @@ class SimulateTest(unittest.TestCase):
         self.assertGreater(first.count(b"\n"), 6 * 5)  # a header and 6 nodes at t = 0, 5, 10, 15, 20
         self.assertEqual(first, self.churned_curves("seed-3b", 3))
         self.assertNotEqual(first, self.churned_curves("seed-4", 4))
+
+    def test_the_bench_table_compares_the_four_modes_at_the_gossip_runs_epochs(self):
+        env = dict(os.environ, GL_BIN=os.path.abspath(BIN), WORK=os.path.join(self.tmp, "bench"), NODES="3",
+                   DURATION="6", SIM_FLAGS="--hidden 16")
+        res = subprocess.run(["bench/simulate/run.sh", "table"], cwd=REPO, env=env, capture_output=True, text=True,
+                             timeout=300)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        lines = res.stdout.splitlines()
+        self.assertEqual(lines[0], "| mode | scheme | median | p10 | min | MB sent/node | local epochs | virtual s "
+                                   "| CPU s |")
+        rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines[2:]]
+        self.assertEqual([(r[0], r[1]) for r in rows],
+                         [("gossip", "iid"), ("rounds", "iid"), ("local", "iid"), ("gossip", "dirichlet"),
+                          ("rounds", "dirichlet"), ("local", "dirichlet"), ("central", "all data")], res.stdout)
+        for gossip, rounds in ((rows[0], rows[1]), (rows[3], rows[4])):
+            # Scored on the global model of the round before: one local epoch more than gossip's.
+            target = max(1, round(float(gossip[6]))) + 1
+            self.assertGreaterEqual(float(rounds[6]), target, res.stdout)
+            self.assertLess(float(rounds[6]), target + 1, res.stdout)
+        for r in rows:
+            self.assertEqual(len(r), 9, r)
+            self.assertTrue(all(r[c].endswith("%") for c in (2, 3, 4)), r)
+            self.assertGreater(float(r[8]), 0, r)  # CPU seconds
+        self.assertEqual([float(r[7]) for r in rows if r[0] != "rounds"], [6.0] * 5)  # DURATION virtual s
 
     def test_a_bad_node_setting_is_refused_naming_the_flag(self):
         out = os.path.join(self.tmp, "bad-merge")

@@ -141,7 +141,11 @@ class Driver {
     }
     auto guard = asio::make_work_guard(io_);
     const Clock::duration tick = Networked() ? Seconds(o_.tick_ms / 1000) : Clock::duration::zero();
-    while (!stop_ && time_.now() < end) Step(time_, io_, events_, end, tick);
+    while (!stop_ && time_.now() < end) {
+      Step(time_, io_, events_, end, tick);
+      // Checked at every step, not only at scorings: rounds train many epochs between two.
+      if (o_.epochs > 0 && MeanEpochs() >= o_.epochs) stop_ = true;
+    }
     if (last_sample_ != time_.now()) Sample();
     Summary summary = Summarize();
     summary.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
@@ -155,6 +159,12 @@ class Driver {
 
  private:
   bool Networked() const { return o_.mode == "gossip" || o_.mode == "rounds"; }
+
+  double MeanEpochs() const {
+    std::uint64_t total = 0;
+    for (const auto& node : nodes_) total += node->epochs();
+    return static_cast<double>(total) / static_cast<double>(nodes_.size());
+  }
 
   double Now_s() const { return std::chrono::duration<double>(time_.now() - start_).count(); }
 
@@ -260,7 +270,7 @@ class Driver {
   void Sample() {
     last_sample_ = time_.now();
     std::vector<double> accuracies;
-    double mb_total = 0, epochs_total = 0;
+    double mb_total = 0;
     std::size_t up = 0;
     for (std::size_t i = 0; i < nodes_.size(); ++i) {
       SimNode& node = *nodes_[i];
@@ -270,7 +280,6 @@ class Driver {
       row.up = active_[i];
       row.mb_sent = static_cast<double>(node.bytes_sent()) / 1e6;
       mb_total += row.mb_sent;
-      epochs_total += static_cast<double>(node.epochs());
       if (active_[i]) {
         ++up;
         row.accuracy = node.Score(eval_);
@@ -281,7 +290,7 @@ class Driver {
     }
     last_accuracies_ = accuracies;
     mb_per_node_ = mb_total / static_cast<double>(nodes_.size());
-    mean_epochs_ = epochs_total / static_cast<double>(nodes_.size());
+    mean_epochs_ = MeanEpochs();
     char line[256];
     std::snprintf(line, sizeof line,
                   "t %7.0f s  wall %6.1f s  up %zu/%zu  epochs %.1f  accuracy median %5.1f%%  min %5.1f%%  "
