@@ -55,6 +55,7 @@ struct Config {
   double checkpoint_interval_s = 30;
   bool class_weighting = false;
   double intervals_per_epoch = 4;
+  int min_epoch_samples = 0;
   std::uint64_t seed = 1;
 
   // ---- [gossip]

@@ -54,6 +54,7 @@ TrainingLoopOptions TrainingLoopOptionsFor(const Config& c) {
   t.merge = MergePolicyOptionsFor(c);
   t.seed = c.seed;
   t.min_epoch_duration = Ms(c.gossip_interval_s * c.intervals_per_epoch);
+  t.min_epoch_samples = static_cast<std::size_t>(c.min_epoch_samples);
   t.trainer = TrainerOptionsFor(c);
   t.learning_rate = LearningRateSchedule{static_cast<float>(c.learning_rate), c.lr_half_life_epochs,
                                          static_cast<float>(c.min_learning_rate)};

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "common/log.h"
+#include "node/local_epoch.h"
 
 namespace gl::node {
 namespace {
@@ -169,8 +170,7 @@ TrainingProgress TrainingLoop::Progress() const {
 
 void TrainingLoop::Run() {
   std::mt19937_64 rng(options_.seed);
-  std::vector<std::size_t> order(train_.examples.size());
-  std::iota(order.begin(), order.end(), 0);
+  std::vector<std::size_t> order;
   Clock::time_point last_eval = Clock::now(), last_checkpoint = Clock::now();
   Clock::time_point rate_start = Clock::now();
   std::uint64_t rate_samples = 0;
@@ -184,7 +184,7 @@ void TrainingLoop::Run() {
     const Clock::time_point epoch_started = Clock::now();
     const std::uint64_t merges_before = Progress().merge.merged;
     ApplyScheduledLearningRate();
-    std::shuffle(order.begin(), order.end(), rng);
+    LocalEpochOrder(order, train_.examples.size(), options_.min_epoch_samples, rng);
     for (std::size_t begin = 0; begin < order.size() && !stop_ && !TaskModeWanted();
          begin += options_.batch_size) {
       rate_samples += TrainSlice(order, begin, options_.batch_size);

@@ -1,6 +1,6 @@
 // TrainingLoop: the node's training thread. It owns the nn::Model.
 //
-// Loop: shuffle the local training set, train minibatch after minibatch; after each
+// Loop: shuffle the local training set (local_epoch.h), train minibatch after minibatch; after each
 // minibatch merge the remote models queued in SharedModel through its MergePolicy
 // (gossip/merge/merge_policy.h: screen, bounds, rule; the age a merge adds is bounded by
 // gossip::BoundedMergedAge) and publish the result; an
@@ -69,6 +69,9 @@ struct TrainingLoopOptions {
   // with a small shard would otherwise train on it many times between two exchanges,
   // while the other nodes' data reaches it only through merges.
   std::chrono::milliseconds min_epoch_duration{0};
+  // A local epoch trains at least this many samples: whole passes over a smaller shard
+  // (local_epoch.h), so that pacing and learning-rate decay mean the same on a tiny shard.
+  std::size_t min_epoch_samples = 0;
   std::uint64_t seed = 1;
   // Evaluation scores an exponential moving average, over about this many merges, of the
   // models right after each merge: the node's running estimate of the cluster's consensus.

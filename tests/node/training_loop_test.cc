@@ -92,6 +92,19 @@ class TrainingLoopTest : public ::testing::Test {
   std::unique_ptr<TrainingLoop> loop_;
 };
 
+TEST_F(TrainingLoopTest, AnEpochOfASmallShardTrainsWholePassesUpToTheMinimumSamples) {
+  loop_.reset();
+  TrainingLoopOptions t;
+  t.eval_interval = std::chrono::milliseconds(0);
+  t.checkpoint_interval = std::chrono::milliseconds(0);
+  t.min_epoch_samples = 200;  // 64 names: 4 passes, 256 samples an epoch
+  Build(t, /*federated=*/false);
+  ASSERT_TRUE(WaitFor([&] { return loop_->Progress().epochs >= 2; }, seconds(30)));
+  const TrainingProgress p = loop_->Progress();
+  EXPECT_GE(p.samples_trained, p.epochs * 256);
+  EXPECT_LT(p.samples_trained, (p.epochs + 1) * 256);
+}
+
 TEST_F(TrainingLoopTest, RoundThatMakesTheModelNonFiniteFailsAndChangesNothing) {
   auto result = Submit(Training(std::numeric_limits<float>::quiet_NaN(), 1, 8));
   ASSERT_EQ(result.wait_for(seconds(30)), std::future_status::ready);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <numeric>
 
+#include "node/local_epoch.h"
+
 namespace gl::node::sim {
 
 SimNode::SimNode(std::string id, std::unique_ptr<nn::Model> model, nn::Dataset train, const TrainingSchedule& schedule,
@@ -13,11 +15,8 @@ SimNode::SimNode(std::string id, std::unique_ptr<nn::Model> model, nn::Dataset t
       train_(std::move(train)),
       schedule_(schedule),
       rng_(seed),
-      order_(train_.examples.size()),
-      next_in_epoch_(order_.size()),
       merge_state_(schedule.loop.merge),
       smoothed_(schedule.loop.smoothing_merges) {
-  std::iota(order_.begin(), order_.end(), 0);
   local_.signature = model_->Signature();
   local_.local_samples = train_.examples.size();
 }
@@ -39,7 +38,7 @@ void SimNode::StartEpoch(gossip::Clock::time_point now) {
   nn::TrainerOptions trainer = schedule_.loop.trainer;
   trainer.learning_rate = schedule_.loop.learning_rate.At(epochs_);
   model_->SetTrainerOptions(trainer);
-  std::shuffle(order_.begin(), order_.end(), rng_);
+  LocalEpochOrder(order_, train_.examples.size(), schedule_.loop.min_epoch_samples, rng_);
   next_in_epoch_ = 0;
 }
 

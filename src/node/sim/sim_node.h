@@ -86,7 +86,7 @@ class SimNode : public gossip::ModelStore, public gossip::RoundWorker {
   const TrainingSchedule& schedule_;
   std::mt19937_64 rng_;
   std::vector<std::size_t> order_;
-  std::size_t next_in_epoch_ = 0;  // == order_.size(): an epoch is due
+  std::size_t next_in_epoch_ = 0;  // == order_.size(): an epoch is due (also at the start)
   gossip::Clock::time_point epoch_started_{};
   std::uint64_t merges_at_epoch_start_ = 0;
   std::vector<nn::Example> batch_;
