@@ -40,7 +40,7 @@ struct SimOptions {
   std::string eval_path;
   int intervals = 720;
   int eval_every = 60;
-  double intervals_per_epoch = 4;
+  double intervals_per_epoch = 2;
   int slices_per_interval = 8;
   int hidden = 128;
   int batch_size = 32;

@@ -54,7 +54,7 @@ struct Config {
   double eval_interval_s = 10;
   double checkpoint_interval_s = 30;
   bool class_weighting = false;
-  double intervals_per_epoch = 4;
+  double intervals_per_epoch = 2;
   int min_epoch_samples = 0;
   std::uint64_t seed = 1;
 
