@@ -28,7 +28,9 @@ void UploadBudget::Observe(Clock::time_point now, std::uint64_t total_bytes_sent
   const std::uint64_t sent = total_bytes_sent - std::min(total_bytes_sent, last_total_);
   last_total_ = std::max(last_total_, total_bytes_sent);
   Refill(now);
-  tokens_ -= static_cast<double>(sent);
+  const std::uint64_t prepaid = std::min(sent, reserved_);
+  reserved_ -= prepaid;
+  tokens_ -= static_cast<double>(sent - prepaid);
   const std::int64_t second = SecondOf(now);
   const std::int64_t slots = kWindow.count();
   Bucket& bucket = buckets_[static_cast<std::size_t>((second % slots + slots) % slots)];
@@ -42,6 +44,19 @@ bool UploadBudget::MayStart(Clock::time_point now, std::uint64_t bytes) {
   capacity_ = std::max(capacity_, static_cast<double>(bytes));
   Refill(now);
   return tokens_ >= static_cast<double>(bytes);
+}
+
+UploadBudget::Clock::duration UploadBudget::WaitFor(Clock::time_point now, std::uint64_t bytes) {
+  if (MayStart(now, bytes)) return Clock::duration::zero();
+  const double seconds = (static_cast<double>(bytes) - tokens_) / bytes_per_s_;
+  return std::chrono::ceil<Clock::duration>(std::chrono::duration<double>(seconds));
+}
+
+void UploadBudget::Reserve(Clock::time_point now, std::uint64_t bytes) {
+  if (bytes_per_s_ <= 0) return;
+  Refill(now);
+  tokens_ -= static_cast<double>(bytes);
+  reserved_ += bytes;
 }
 
 std::uint64_t UploadBudget::BytesInWindow(Clock::time_point now) const {

@@ -36,6 +36,12 @@ class UploadBudget {
   void Observe(Clock::time_point now, std::uint64_t total_bytes_sent);
   // True if unlimited, or if the tokens at `now` cover a transfer of `bytes`.
   bool MayStart(Clock::time_point now, std::uint64_t bytes);
+  // How long until MayStart(bytes) holds, if nothing else is sent meanwhile; zero if it does.
+  Clock::duration WaitFor(Clock::time_point now, std::uint64_t bytes);
+  // Spends the tokens of a transfer of `bytes` now, before the transport has sent it, so that
+  // transfers queued together start one at a time; Observe() then does not charge those
+  // bytes again.
+  void Reserve(Clock::time_point now, std::uint64_t bytes);
 
   // Bytes observed within the kWindow up to `now`.
   std::uint64_t BytesInWindow(Clock::time_point now) const;
@@ -58,6 +64,7 @@ class UploadBudget {
   std::optional<Clock::time_point> refilled_;
   std::array<Bucket, kWindow.count()> buckets_{};  // bytes per second, indexed by second % kWindow
   std::uint64_t last_total_ = 0;
+  std::uint64_t reserved_ = 0;  // bytes paid by Reserve() that Observe() has not seen yet
   std::optional<Clock::time_point> first_observed_;
 };
 

@@ -45,6 +45,24 @@ TEST(UploadBudgetTest, UnlimitedAllowsEverything) {
   EXPECT_TRUE(budget.MayStart(kStart, 1ull << 40));
 }
 
+TEST(UploadBudgetTest, ReservedTransfersStartOneAtATimeAndAreChargedOnce) {
+  UploadBudget budget(80);  // 10,000 bytes/s, bursts of 20,000 bytes
+  budget.Observe(kStart, 0);
+  // Three 15,000-byte requests queued at once: the first goes, the others wait their turn.
+  EXPECT_EQ(budget.WaitFor(kStart, 15'000), UploadBudget::Clock::duration::zero());
+  budget.Reserve(kStart, 15'000);
+  EXPECT_EQ(budget.WaitFor(kStart, 15'000), seconds(1));  // 5,000 left: 10,000 more to earn
+  EXPECT_FALSE(budget.MayStart(kStart + milliseconds(999), 15'000));
+  budget.Observe(kStart + milliseconds(500), 15'000);  // the reserved bytes go out: not charged again
+  EXPECT_TRUE(budget.MayStart(kStart + seconds(1), 15'000));
+  budget.Reserve(kStart + seconds(1), 15'000);
+  EXPECT_EQ(budget.WaitFor(kStart + seconds(1), 15'000), milliseconds(1500));
+  // Bytes beyond what was reserved (a reply) are charged as they are seen.
+  budget.Observe(kStart + seconds(1), 15'000 + 15'000 + 5'000);
+  EXPECT_EQ(budget.WaitFor(kStart + seconds(1), 15'000), seconds(2));
+  EXPECT_EQ(UploadBudget(0).WaitFor(kStart, 1ull << 40), UploadBudget::Clock::duration::zero());
+}
+
 TEST(UploadBudgetTest, StartsWhatTheTokensCoverAndRepaysWhatRepliesSpent) {
   UploadBudget budget(80);  // 80 kbit/s = 10,000 bytes/s, bursts of 20,000 bytes
   EXPECT_DOUBLE_EQ(budget.BytesPerSecondBudget(), 10'000);
