@@ -4,6 +4,7 @@
 #include <string>
 
 #include "common/host_port.h"
+#include "gossip/token_account.h"
 #include "gossip/wire/model_codec.h"
 #include "gossip/wire/round_messages.h"
 #include "node/setting.h"
@@ -171,6 +172,13 @@ std::vector<std::unique_ptr<Setting>> Declarations() {
                       "Seconds between liveness probes of quiet peers (faster than failed exchanges)"));
   s.push_back(Declare(kGossip, "dead_after_failures", &Config::dead_after_failures, AtLeast(1),
                       "Consecutive failures before a peer is declared dead (then retried with backoff)"));
+  s.push_back(Declare(kGossip, "flow_control", &Config::flow_control, Any<FlowChoice>(),
+                      "push sends one model per contact instead of two; token-account paces pushes and relays fresh models"));
+  s.push_back(Declare(kGossip, "token_capacity", &Config::token_capacity,
+                      In(1, gossip::kMaxTokenCapacity, "[]"),
+                      "token-account: most tokens (intervals not sent in) a node saves for quick relays"));
+  s.push_back(Declare(kGossip, "token_reactivity", &Config::token_reactivity, In(1, gossip::kMaxTokenCapacity, "[]"),
+                      "token-account: a received model is relayed to about tokens / this peers (<= token_capacity)"));
   s.push_back(Declare(kGossip, "merge", &Config::merge, Any<MergeChoice>(),
                       "How received models are merged; trimmed-mean resists poisoned peers but costs accuracy"));
   s.push_back(Declare(kGossip, "merge_window", &Config::merge_window, In(1, 32, "[]"),
