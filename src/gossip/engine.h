@@ -50,14 +50,14 @@ struct PeerStatus {
   std::vector<std::string> sources;  // "static", "mdns"
   bool handshaken = false;           // answered a Hello since it was (re)admitted
   double last_seen_s = -1;           // seconds since the last successful contact; -1 = never
-  std::uint64_t exchanges = 0;       // model exchanges this node started with the peer and completed
+  std::uint64_t exchanges = 0;       // exchanges and pushes this node started with the peer and completed
   std::uint64_t failures = 0;        // failed contacts in total
   std::string codec;                 // of the models this node sends it: "fp32" until its Hello listed more
 };
 
 struct EngineStats {
-  std::uint64_t exchanges_ok = 0;      // completed exchanges, started here or answered here
-  std::uint64_t exchanges_failed = 0;  // exchanges started here that failed (timeout, refused, error)
+  std::uint64_t exchanges_ok = 0;      // completed exchanges and pushes, started here or answered here
+  std::uint64_t exchanges_failed = 0;  // exchanges and pushes started here that failed (timeout, refused, error)
   std::uint64_t rejected_updates = 0;  // received models refused by CheckReceived (never offered)
   std::map<std::string, std::uint64_t> rejected_by_peer;  // rejected_updates per "sender_id@host"
   std::uint64_t bytes_sent = 0;        // all gossip traffic, frame headers included
