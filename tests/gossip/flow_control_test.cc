@@ -12,6 +12,7 @@
 #include "cluster_util.h"
 #include "gossip/wire/codec.h"
 #include "gossip/wire/in_memory_transport.h"
+#include "hello_without_codecs.h"
 
 namespace gl::gossip {
 namespace {
@@ -20,25 +21,6 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 constexpr std::size_t kParams = 5000;
-
-// The Hello of builds that know codecs but not pushes: decoding one with `features` fails
-// (a trailing byte), as it does in those builds.
-struct HelloBeforePush {
-  static constexpr MessageType kType = MessageType::kHello;
-  std::string node_id, signature, role, listen_address;
-  std::uint8_t protocol_version = kProtocolVersion;
-  std::vector<std::uint8_t> codecs;
-
-  template <class Archive>
-  void serialize(Archive& ar) {
-    BoundedSequence(ar, node_id, kMaxIdBytes, "node_id");
-    ar(protocol_version);
-    BoundedSequence(ar, signature, kMaxSignatureBytes, "signature");
-    BoundedSequence(ar, role, kMaxRoleBytes, "role");
-    BoundedSequence(ar, listen_address, kMaxAddressBytes, "listen_address");
-    BoundedSequence(ar, codecs, kMaxCodecListEntries, "codecs");
-  }
-};
 
 std::vector<float> Params(float base) {
   std::vector<float> params(kParams);
@@ -174,8 +156,13 @@ TEST_F(FlowControlTest, AnOlderBuildThatRefusesHelloFeaturesGetsExchangesInItsCo
         return respond(EncodeMessage(Error{hello.status().message()}));
       }
       ++hellos_read;
-      return respond(EncodeMessage(HelloBeforePush{"older", "sig", "node", "10.0.0.99:7070", kProtocolVersion,
-                                                   {static_cast<std::uint8_t>(ModelCodec::kInt8), 0}}));
+      HelloBeforePush reply;
+      reply.node_id = "older";
+      reply.signature = "sig";
+      reply.role = "node";
+      reply.listen_address = "10.0.0.99:7070";
+      reply.codecs = {static_cast<std::uint8_t>(ModelCodec::kInt8), 0};
+      return respond(EncodeMessage(reply));
     }
     if (request.type == MessageType::kPing) return respond(EncodeMessage(Pong{"older"}));
     Result<ExchangeRequest> exchange = DecodeMessage<ExchangeRequest>(request);
