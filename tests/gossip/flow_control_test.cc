@@ -2,7 +2,8 @@
 // none; peers that do not accept pushes (an option, or an older build that refuses a Hello
 // with features) get push-pull exchanges and keep their codec; the token account sends at
 // most one model per interval and passes a received model on a tenth of an interval later;
-// a malformed Push is refused and counted like a bad ExchangeRequest.
+// the upload budget holds pushes back; a malformed Push is refused and counted like a bad
+// ExchangeRequest.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -259,6 +260,29 @@ TEST_F(FlowControlTest, AReceivedModelIsPassedOnATenthOfAnIntervalLater) {
   EXPECT_EQ(stats.tokens, 1);
   sender->Shutdown();
   peer->Shutdown();
+}
+
+// max_upload_kbps holds pushes back as it does exchanges: a node that would push every 20 ms
+// (~1 MB/s) sends about its budget over a minute.
+TEST_F(FlowControlTest, TheUploadBudgetHoldsPushesBack) {
+  constexpr double kKbps = 800;  // 100,000 bytes/s: 5 pushes of 20,000 bytes a second
+  for (const FlowControl flow : {FlowControl::kPush, FlowControl::kTokenAccount}) {
+    Options options = NodeOptions(FlowControlName(flow), flow, milliseconds(20));
+    options.codecs = {ModelCodec::kFp32};
+    options.max_upload_kbps = kKbps;
+    TestNode& node = AddNode(options, 1.0f);
+    TestNode& peer = AddNode(NodeOptions("peer-" + FlowControlName(flow), FlowControl::kPush, milliseconds(0)), 2.0f);
+    node.engine->AddPeer(peer.address, "static");
+    ASSERT_TRUE(node.engine->Start().ok());
+    ASSERT_TRUE(peer.engine->Start().ok());
+    RunFor(seconds(60));
+    node.engine->Stop();
+    const EngineStats stats = node.engine->Stats();
+    const double budget_bytes = kKbps * 1000 / 8 * (60 + UploadBudget::kBurst.count());
+    EXPECT_LE(static_cast<double>(stats.bytes_sent), 1.1 * budget_bytes) << FlowControlName(flow);
+    EXPECT_GE(static_cast<double>(stats.bytes_sent), 0.8 * kKbps * 1000 / 8 * 60) << FlowControlName(flow);
+    EXPECT_GT(stats.exchanges_over_budget, 100u) << FlowControlName(flow);
+  }
 }
 
 // A Push is checked like an ExchangeRequest: an undecodable body and a NaN int8 scale are
