@@ -97,7 +97,8 @@ std::vector<PeerStatus> Engine::Peers() const {
   for (const auto& [address, peer] : table_.peers()) {
     PeerStatus status{peer.id, address, peer.state, peer.role,
                       std::vector<std::string>(peer.sources.begin(), peer.sources.end()),
-                      peer.handshaken, -1, peer.exchanges, peer.failures, CodecName(CodecFor(address))};
+                      peer.handshaken, -1, peer.exchanges, peer.failures, CodecName(CodecFor(address)),
+                      SendsPushes(address) ? "push" : "push-pull"};
     if (peer.last_seen) status.last_seen_s = std::chrono::duration<double>(now - *peer.last_seen).count();
     result.push_back(std::move(status));
   }
@@ -272,8 +273,12 @@ void Engine::SendHello(const std::string& address, std::function<void(bool compa
                      }));
 }
 
+bool Engine::SendsPushes(const std::string& address) const {
+  return options_.flow != FlowControl::kPushPull && push_peers_.count(address) != 0;
+}
+
 void Engine::SendModel(const std::string& address) {
-  const bool push = options_.flow != FlowControl::kPushPull && push_peers_.count(address) != 0;
+  const bool push = SendsPushes(address);
   Frame request = push ? EncodeMessage(Push{options_.node_id, store_.Snapshot(), CodecFor(address)})
                        : EncodeMessage(ExchangeRequest{options_.node_id, store_.Snapshot(), CodecFor(address)});
   last_request_bytes_ = kFrameHeaderSize + request.body.size();

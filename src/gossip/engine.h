@@ -53,6 +53,8 @@ struct PeerStatus {
   std::uint64_t exchanges = 0;       // exchanges and pushes this node started with the peer and completed
   std::uint64_t failures = 0;        // failed contacts in total
   std::string codec;                 // of the models this node sends it: "fp32" until its Hello listed more
+  std::string flow;                  // how this node sends it its model: "push" (flow control pushes and
+                                     // its Hello listed pushes) or "push-pull"
 };
 
 struct EngineStats {
@@ -135,7 +137,9 @@ class Engine {
   // Sends the model to a random live peer (Hello first if needed) unless too many transfers
   // are in flight, the upload budget is spent or no peer is live; true if one started.
   bool StartTransfer();
-  // A Push if the flow control pushes and the peer accepts them, else a push-pull exchange.
+  // True if the flow control pushes and the peer's Hello reply said it accepts pushes.
+  bool SendsPushes(const std::string& address) const;
+  // A Push if SendsPushes, else a push-pull exchange.
   void SendModel(const std::string& address);
   void SendPing(const std::string& address);
   // The peer's answer to a model this node sent, other than Error.

@@ -121,6 +121,7 @@ TEST_F(FlowControlTest, APushCarriesOneModelAndItsAckNone) {
   EXPECT_LT(per_push, 1.02 * model_bytes);
   EXPECT_LT(static_cast<double>(answered.bytes_sent), model_bytes / 4);
   EXPECT_EQ(answered.bytes_sent, sent.bytes_received);
+  EXPECT_EQ(pusher.engine->Peers().front().flow, "push");
 }
 
 TEST_F(FlowControlTest, APeerThatDoesNotAcceptPushesGetsPushPullExchanges) {
@@ -140,6 +141,7 @@ TEST_F(FlowControlTest, APeerThatDoesNotAcceptPushesGetsPushPullExchanges) {
   EXPECT_EQ(pusher.store->offered_senders().size(), stats.exchanges_ok);  // a model came back each time
   EXPECT_EQ(peer.store->offered_senders().size(), stats.exchanges_ok);
   EXPECT_EQ(peer.engine->Stats().frames_rejected, 0u);
+  EXPECT_EQ(pusher.engine->Peers().front().flow, "push-pull");
 }
 
 // A build that knows codecs but not pushes refuses the Hello with features (Error) and would
@@ -183,6 +185,8 @@ TEST_F(FlowControlTest, AnOlderBuildThatRefusesHelloFeaturesGetsExchangesInItsCo
   EXPECT_GE(int8_exchanges, 5);
   EXPECT_EQ(pusher.engine->Stats().pushes_sent, 0u);
   EXPECT_EQ(pusher.engine->Stats().exchanges_failed, 0u);
+  EXPECT_EQ(pusher.engine->Peers().front().flow, "push-pull");
+  EXPECT_EQ(pusher.engine->Peers().front().codec, "int8");
   older->Shutdown();
 }
 
