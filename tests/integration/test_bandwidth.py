@@ -102,6 +102,8 @@ class BandwidthTest(ClusterTestCase):
         print(f"\npush: {push['pushes_sent']} pushes; token-account: {tokens['pushes_sent']} pushes "
               f"({tokens['reactive_sends']} reactive, {tokens['tokens']} tokens); push-pull: {pull['pushes_sent']}")
         self.assertEqual(pull["pushes_sent"], 0)
+        self.assertEqual({p["flow"] for p in push["peers"] + tokens["peers"]}, {"push"})
+        self.assertEqual({p["flow"] for p in pull["peers"]}, {"push-pull"})
         self.assertLessEqual(tokens["tokens"], 10)
         for s in (push, tokens, pull):
             self.assertEqual(s["frames_rejected"], 0, s["id"])
