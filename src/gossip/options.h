@@ -36,8 +36,9 @@ struct Options {
 
   // ---- Gossip schedule ----
 
-  // Time between two exchanges this node starts with a random peer. Default 3 s. Shorter
-  // mixes models faster at the cost of bandwidth (2 x model bytes per exchange) and CPU.
+  // Time between two exchanges (or pushes, see `flow`) this node starts with a random peer.
+  // Default 3 s. Shorter mixes models faster at the cost of bandwidth (2 x model bytes per
+  // push-pull exchange, 1 x per push) and CPU.
   // 0 means never initiate: the node only answers exchanges started by others.
   std::chrono::milliseconds gossip_interval{3000};
   // Each interval is drawn uniformly from interval x [1 - jitter, 1 + jitter], so nodes started

@@ -164,7 +164,7 @@ std::vector<std::unique_ptr<Setting>> Declarations() {
                       "Seed of the validation split, shuffling and initial weights"));
   // ---- [gossip]
   s.push_back(Declare(kGossip, "gossip_interval_s", &Config::gossip_interval_s, Seconds(0.1, "answer only"),
-                      "Seconds between push-pull exchanges (+-25% jitter): shorter agrees faster, sends more",
+                      "Seconds between exchanges or pushes (+-25% jitter): shorter agrees faster, sends more",
                       {"--gossip-interval", "interval_s"}));
   s.push_back(Declare(kGossip, "exchange_timeout_s", &Config::exchange_timeout_s, Seconds(0.1),
                       "A peer that does not answer within this has failed once"));
