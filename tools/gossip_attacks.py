@@ -1,6 +1,6 @@
 """Hostile traffic against a live gossip-learner node, built on gossip_wire: floods of bad
 frames (random, truncated, oversized, wrong version, unsealed, wrong MAC, wrong key, replayed),
-frames sent from another loopback address, connection slots held with half-sent frames, and a
+a sealed Push with a garbage body, frames sent from another loopback address, connection slots held with half-sent frames, and a
 peer that lies about its model's age. Shared by the integration tests and bench/security.
 """
 import os
@@ -10,7 +10,7 @@ import struct
 import threading
 import time
 
-from gossip_wire import (AUTH_NONCE, CLIENT, EXCHANGE_REPLY, EXCHANGE_REQUEST, FLAG_AUTH, NONCE_BYTES, PING,
+from gossip_wire import (AUTH_NONCE, CLIENT, EXCHANGE_REPLY, EXCHANGE_REQUEST, FLAG_AUTH, NONCE_BYTES, PING, PUSH,
                          TAG_BYTES, VERSION, Client, PeerServer, Session, frame, header, model_body, parse_model,
                          probe_body, read_frame)
 
@@ -20,7 +20,7 @@ AGE_MAX = 2**64 - 1
 
 
 HOSTILE_KINDS = ["random", "truncated", "oversized", "wrong version", "bad magic", "unknown flag", "unsealed",
-                 "wrong mac", "wrong key", "replayed", "replayed in session"]
+                 "wrong mac", "wrong key", "replayed", "replayed in session", "malformed push"]
 
 
 def recorded_frame(address, key):
@@ -58,6 +58,8 @@ def hostile_payload(kind, rng, replay):
         return None, lambda session: replay
     if kind == "replayed in session":
         return None, "replay twice"
+    if kind == "malformed push":  # passes authentication, fails decoding: an Error reply, counted
+        return None, lambda session: session.seal(PUSH, rng.randbytes(rng.randint(1, 200)))
     raise ValueError(kind)
 
 

@@ -13,6 +13,12 @@
 namespace gl::gossip {
 namespace {
 constexpr const char* kLog = "gossip";
+// Transfers in flight at once when pushing: reactive sends may overlap a proactive one.
+constexpr int kMaxPushesInFlight = 3;
+// A reactive send waits this share of the gossip interval: Offer only queues the received
+// model for the training thread, which merges it between minibatches, so sending at once
+// would pass on the model as it was before the merge.
+constexpr double kReactiveDelayShare = 0.1;
 
 PeerTableConfig TableConfig(const Options& options) {
   return PeerTableConfig{options.dead_after_failures, options.retry_backoff_base, options.retry_backoff_max};
@@ -27,6 +33,8 @@ Engine::Engine(asio::io_context& io, Options options, Transport& transport, Mode
       rng_(options_.seed != 0 ? options_.seed : std::random_device{}() ^ std::hash<std::string>{}(options_.node_id)),
       gossip_timer_(io),
       probe_timer_(io),
+      reactive_timer_(io),
+      tokens_(options_.token_capacity, options_.token_reactivity),
       upload_budget_(options_.max_upload_kbps) {}
 
 Engine::~Engine() { Stop(); }
@@ -61,6 +69,7 @@ void Engine::Stop() {
   alive_token_.reset();
   gossip_timer_.cancel();
   probe_timer_.cancel();
+  reactive_timer_.cancel();
   transport_.Shutdown();
 }
 
@@ -77,6 +86,7 @@ void Engine::RemovePeer(const std::string& address, const std::string& source) {
   if (table_.Remove(address, source)) {
     last_hello_asked_.erase(address);
     peer_codecs_.erase(address);
+    push_peers_.erase(address);
     GL_LOG(kInfo, kLog) << "peer " << address << " removed (" << source << ")";
   }
 }
@@ -87,7 +97,8 @@ std::vector<PeerStatus> Engine::Peers() const {
   for (const auto& [address, peer] : table_.peers()) {
     PeerStatus status{peer.id, address, peer.state, peer.role,
                       std::vector<std::string>(peer.sources.begin(), peer.sources.end()),
-                      peer.handshaken, -1, peer.exchanges, peer.failures, CodecName(CodecFor(address))};
+                      peer.handshaken, -1, peer.exchanges, peer.failures, CodecName(CodecFor(address)),
+                      SendsPushes(address) ? "push" : "push-pull"};
     if (peer.last_seen) status.last_seen_s = std::chrono::duration<double>(now - *peer.last_seen).count();
     result.push_back(std::move(status));
   }
@@ -106,6 +117,7 @@ EngineStats Engine::Stats() const {
   stats.bytes_received = transport.bytes_received;
   stats.frames_rejected += transport.frames_rejected;
   stats.upload_bytes_per_s = upload_budget_.BytesPerSecond(Now());
+  stats.tokens = tokens_.balance();
   return stats;
 }
 
@@ -131,24 +143,62 @@ void Engine::OnGossipTimer() {
   const double jitter = std::uniform_real_distribution<double>(-options_.gossip_jitter, options_.gossip_jitter)(rng_);
   ScheduleGossip(std::chrono::milliseconds(
       static_cast<std::int64_t>(static_cast<double>(options_.gossip_interval.count()) * (1.0 + jitter))));
-  if (exchange_in_flight_ || gossip_paused_) return;  // still running, or a coordinator leads: skip
+  if (gossip_paused_) return;  // a coordinator leads
+  if (options_.flow != FlowControl::kTokenAccount) {
+    StartTransfer();
+    return;
+  }
+  if (tokens_.OnTick(rng_) && !StartTransfer()) tokens_.Refund();
+}
+
+bool Engine::StartTransfer() {
+  const int limit = options_.flow == FlowControl::kPushPull ? 1 : kMaxPushesInFlight;
+  if (transfers_in_flight_ >= limit) return false;  // still running: skip
   upload_budget_.Observe(Now(), transport_.Stats().bytes_sent);
   if (!upload_budget_.MayStart(Now(), last_request_bytes_)) {
     ++counters_.exchanges_over_budget;
-    return;
+    return false;
   }
   const std::optional<std::string> target = table_.PickGossipTarget(Now(), rng_);
-  if (!target) return;
-  exchange_in_flight_ = true;
+  if (!target) return false;
+  ++transfers_in_flight_;
   const Peer* peer = table_.Find(*target);
-  if (peer->handshaken) return SendExchange(*target);
+  if (peer->handshaken) {
+    SendModel(*target);
+    return true;
+  }
   SendHello(*target, [this, address = *target](bool compatible) {
     if (!compatible) {
-      exchange_in_flight_ = false;
+      --transfers_in_flight_;
       return;
     }
-    SendExchange(address);
+    SendModel(address);
   });
+  return true;
+}
+
+void Engine::OnModelReceived() {
+  if (options_.flow != FlowControl::kTokenAccount) return;
+  const int sends = tokens_.OnReceived(rng_);
+  if (sends == 0) return;
+  const bool armed = reactive_pending_ > 0;
+  reactive_pending_ += sends;
+  if (armed) return;
+  reactive_timer_.expires_after(std::chrono::duration_cast<Clock::duration>(options_.gossip_interval *
+                                                                             kReactiveDelayShare));
+  reactive_timer_.async_wait(Guarded([this](const std::error_code& ec) {
+    if (!ec) OnReactiveTimer();
+  }));
+}
+
+void Engine::OnReactiveTimer() {
+  for (; reactive_pending_ > 0; --reactive_pending_) {
+    if (!gossip_paused_ && StartTransfer()) {
+      ++counters_.reactive_sends;
+    } else {
+      tokens_.Refund();
+    }
+  }
 }
 
 void Engine::SayHello(const std::string& address, std::function<void()> done) {
@@ -186,13 +236,16 @@ void Engine::OnProbeTimer() {
   }
 }
 
-void Engine::SendHello(const std::string& address, std::function<void(bool compatible)> done, bool with_codecs) {
-  transport_.Request(address, EncodeMessage(MyHello(with_codecs)), options_.exchange_timeout,
-                     Guarded([this, address, with_codecs, done = std::move(done)](Status status, Frame reply) mutable {
-                       if (status.ok() && reply.type == MessageType::kError && with_codecs) {
-                         GL_LOG(kInfo, kLog) << "peer " << address << " refused a Hello with a codec list (an "
-                                             << "older build?): asking again without one; it gets fp32 models";
-                         return SendHello(address, std::move(done), /*with_codecs=*/false);
+void Engine::SendHello(const std::string& address, std::function<void(bool compatible)> done, HelloLevel level) {
+  transport_.Request(address, EncodeMessage(MyHello(level)), options_.exchange_timeout,
+                     Guarded([this, address, level, done = std::move(done)](Status status, Frame reply) mutable {
+                       if (status.ok() && reply.type == MessageType::kError && level != HelloLevel::kPlain) {
+                         const bool full = level == HelloLevel::kFull;
+                         GL_LOG(kInfo, kLog) << "peer " << address << " refused a Hello with "
+                                             << (full ? "features" : "a codec list")
+                                             << " (an older build?): asking again without; it gets "
+                                             << (full ? "push-pull exchanges" : "fp32 models");
+                         return SendHello(address, std::move(done), full ? HelloLevel::kCodecs : HelloLevel::kPlain);
                        }
                        Result<Hello> hello = status.ok() ? DecodeMessage<Hello>(reply) : Result<Hello>(status);
                        if (!hello.ok()) {
@@ -211,35 +264,61 @@ void Engine::SendHello(const std::string& address, std::function<void(bool compa
                        }
                        table_.RecordHello(address, hello->node_id, hello->role);
                        peer_codecs_[address] = BestCommonCodec(options_.codecs, hello->codecs);
+                       if ((hello->features & kHelloAcceptsPush) != 0) {
+                         push_peers_.insert(address);
+                       } else {
+                         push_peers_.erase(address);
+                       }
                        done(true);
                      }));
 }
 
-void Engine::SendExchange(const std::string& address) {
-  Frame request = EncodeMessage(ExchangeRequest{options_.node_id, store_.Snapshot(), CodecFor(address)});
+bool Engine::SendsPushes(const std::string& address) const {
+  return options_.flow != FlowControl::kPushPull && push_peers_.count(address) != 0;
+}
+
+void Engine::SendModel(const std::string& address) {
+  const bool push = SendsPushes(address);
+  Frame request = push ? EncodeMessage(Push{options_.node_id, store_.Snapshot(), CodecFor(address)})
+                       : EncodeMessage(ExchangeRequest{options_.node_id, store_.Snapshot(), CodecFor(address)});
   last_request_bytes_ = kFrameHeaderSize + request.body.size();
+  if (push) ++counters_.pushes_sent;
   transport_.Request(address, std::move(request), options_.exchange_timeout,
-                     Guarded([this, address](Status status, Frame reply) {
-                       exchange_in_flight_ = false;
+                     Guarded([this, address, push](Status status, Frame reply) {
+                       --transfers_in_flight_;
                        if (!status.ok()) {
                          ++counters_.exchanges_failed;
                          return NoteFailure(address, status);
                        }
+                       if (reply.type == MessageType::kError) return NoteRefused(address, reply);
+                       if (push) return OnPushReply(address, std::move(reply));
                        OnExchangeReply(address, std::move(reply));
                      }));
 }
 
-void Engine::OnExchangeReply(const std::string& address, Frame reply) {
-  if (reply.type == MessageType::kError) {
+void Engine::NoteRefused(const std::string& address, const Frame& reply) {
+  ++counters_.exchanges_failed;
+  NoteSuccess(address);  // it answered, so it is alive; it just refused our model
+  // It may have restarted with another model: say Hello again next time to find out.
+  if (Peer* peer = table_.Find(address)) peer->handshaken = false;
+  Result<Error> error = DecodeMessage<Error>(reply);
+  GL_LOG(kWarn, kLog) << "peer " << address << " refused our model: "
+                      << (error.ok() ? error->reason : error.status().message());
+}
+
+void Engine::OnPushReply(const std::string& address, Frame reply) {
+  if (Result<PushAck> ack = DecodeMessage<PushAck>(reply); !ack.ok()) {
     ++counters_.exchanges_failed;
-    NoteSuccess(address);  // it answered, so it is alive; it just refused our model
-    // It may have restarted with another model: say Hello again next time to find out.
-    if (Peer* peer = table_.Find(address)) peer->handshaken = false;
-    Result<Error> error = DecodeMessage<Error>(reply);
-    GL_LOG(kWarn, kLog) << "peer " << address << " refused the exchange: "
-                        << (error.ok() ? error->reason : error.status().message());
-    return;
+    ++counters_.frames_rejected;
+    GL_LOG(kWarn, kLog) << "malformed push answer from " << address << ": " << ack.status().message();
+    return NoteFailure(address, ack.status());
   }
+  NoteSuccess(address);
+  ++counters_.exchanges_ok;
+  table_.RecordExchange(address);
+}
+
+void Engine::OnExchangeReply(const std::string& address, Frame reply) {
   Result<ExchangeReply> decoded = DecodeMessage<ExchangeReply>(reply);
   if (Status accepted = decoded.ok() ? CheckAccepted(decoded->codec) : Status::Ok(); !accepted.ok()) decoded = accepted;
   if (!decoded.ok()) {
@@ -259,6 +338,7 @@ void Engine::OnExchangeReply(const std::string& address, Frame reply) {
   store_.Offer(ReceivedModel{PeerKey(decoded->sender_id, address), std::move(decoded->model)});
   ++counters_.exchanges_ok;
   table_.RecordExchange(address);
+  OnModelReceived();
 }
 
 void Engine::SendPing(const std::string& address) {
@@ -307,11 +387,11 @@ Status Engine::CheckReceived(const std::string& sender_id, const std::string& ad
   return valid;
 }
 
-Hello Engine::MyHello(bool with_codecs) const {
+Hello Engine::MyHello(HelloLevel level) const {
   Hello hello{options_.node_id, kProtocolVersion, signature_, options_.role, transport_.LocalAddress()};
-  if (with_codecs) {
-    for (const ModelCodec codec : options_.codecs) hello.codecs.push_back(static_cast<std::uint8_t>(codec));
-  }
+  if (level == HelloLevel::kPlain) return hello;
+  for (const ModelCodec codec : options_.codecs) hello.codecs.push_back(static_cast<std::uint8_t>(codec));
+  if (level == HelloLevel::kFull && options_.accept_pushes) hello.features = kHelloAcceptsPush;
   return hello;
 }
 

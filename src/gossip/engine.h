@@ -1,7 +1,9 @@
 // Engine: the gossip-learning protocol of one node. Every gossip interval (+- jitter) it picks a
-// uniformly random live peer and does a push-pull exchange (Hello first if the peer is new or
-// was dead, then ExchangeRequest -> ExchangeReply); it answers the same exchanges from peers,
-// and pings quiet, suspect and dead peers to detect failures. A received model passes only the
+// uniformly random live peer and sends it its model (Hello first if the peer is new or was
+// dead), as Options::flow says: a push-pull exchange (ExchangeRequest -> ExchangeReply), or a
+// Push -> PushAck, every interval or paced by a token account that also passes received
+// models on (token_account.h); a peer whose Hello does not list pushes gets push-pull. It
+// answers all of these from peers, and pings quiet, suspect and dead peers to detect failures. A received model passes only the
 // cheap checks here (CheckReceived: signature, length, all finite; no copy of the local model)
 // and goes to ModelStore::Offer with its sender's key; the node's MergePolicy
 // (merge/merge_policy.h) judges its distance and merges it on the training thread.
@@ -34,6 +36,7 @@
 #include "gossip/model_snapshot.h"
 #include "gossip/options.h"
 #include "gossip/peer_table.h"
+#include "gossip/token_account.h"
 #include "gossip/upload_budget.h"
 #include "gossip/wire/transport.h"
 
@@ -47,14 +50,16 @@ struct PeerStatus {
   std::vector<std::string> sources;  // "static", "mdns"
   bool handshaken = false;           // answered a Hello since it was (re)admitted
   double last_seen_s = -1;           // seconds since the last successful contact; -1 = never
-  std::uint64_t exchanges = 0;       // model exchanges this node started with the peer and completed
+  std::uint64_t exchanges = 0;       // exchanges and pushes this node started with the peer and completed
   std::uint64_t failures = 0;        // failed contacts in total
   std::string codec;                 // of the models this node sends it: "fp32" until its Hello listed more
+  std::string flow;                  // how this node sends it its model: "push" (flow control pushes and
+                                     // its Hello listed pushes) or "push-pull"
 };
 
 struct EngineStats {
-  std::uint64_t exchanges_ok = 0;      // completed exchanges, started here or answered here
-  std::uint64_t exchanges_failed = 0;  // exchanges started here that failed (timeout, refused, error)
+  std::uint64_t exchanges_ok = 0;      // completed exchanges and pushes, started here or answered here
+  std::uint64_t exchanges_failed = 0;  // exchanges and pushes started here that failed (timeout, refused, error)
   std::uint64_t rejected_updates = 0;  // received models refused by CheckReceived (never offered)
   std::map<std::string, std::uint64_t> rejected_by_peer;  // rejected_updates per "sender_id@host"
   std::uint64_t bytes_sent = 0;        // all gossip traffic, frame headers included
@@ -62,6 +67,9 @@ struct EngineStats {
   std::uint64_t frames_rejected = 0;   // bad frames closed by the transport + undecodable bodies
   double upload_bytes_per_s = 0;       // bytes sent per second over the last minute (upload_budget.h)
   std::uint64_t exchanges_over_budget = 0;  // exchanges not started: max_upload_kbps reached
+  std::uint64_t pushes_sent = 0;     // Push messages sent (each one model, answered without one)
+  std::uint64_t reactive_sends = 0;  // models sent to pass a received one on (token account)
+  int tokens = 0;                    // token account balance (FlowControl::kTokenAccount)
 };
 
 class Engine {
@@ -120,23 +128,44 @@ class Engine {
   void OnGossipTimer();
   void OnProbeTimer();
   // Initiator side (engine.cc).
+  // What a Hello carries: each level adds an optional last field older builds refuse.
+  enum class HelloLevel { kPlain, kCodecs, kFull /* codecs and features */ };
   // `done(true)` once the peer answered a compatible Hello; `done(false)` on any failure.
-  // A Hello with this node's codec list that the peer refuses (an older build) is sent
-  // again without one.
-  void SendHello(const std::string& address, std::function<void(bool compatible)> done, bool with_codecs = true);
-  void SendExchange(const std::string& address);
+  // A Hello the peer refuses (an older build) is sent again one level lower.
+  void SendHello(const std::string& address, std::function<void(bool compatible)> done,
+                 HelloLevel level = HelloLevel::kFull);
+  // Sends the model to a random live peer (Hello first if needed) unless too many transfers
+  // are in flight, the upload budget is spent or no peer is live; true if one started.
+  bool StartTransfer();
+  // True if the flow control pushes and the peer's Hello reply said it accepts pushes.
+  bool SendsPushes(const std::string& address) const;
+  // A Push if SendsPushes, else a push-pull exchange.
+  void SendModel(const std::string& address);
   void SendPing(const std::string& address);
+  // The peer's answer to a model this node sent, other than Error.
   void OnExchangeReply(const std::string& address, Frame reply);
+  void OnPushReply(const std::string& address, Frame reply);
+  // An Error in answer to a model this node sent: the peer is alive but refused it.
+  void NoteRefused(const std::string& address, const Frame& reply);
+  // Token account: a model was received and offered; pass it on to as many peers as the
+  // account allows, once the training thread had time to merge it.
+  void OnModelReceived();
+  void OnReactiveTimer();
   void NoteSuccess(const std::string& address);
   void NoteFailure(const std::string& address, const Status& why);
   // Responder side (engine_responder.cc).
   void OnRequest(const std::string& from, Frame request, Transport::Respond respond);
   void AnswerHello(const std::string& from, const Frame& request, const Transport::Respond& respond);
   void AnswerExchange(const std::string& from, const Frame& request, const Transport::Respond& respond);
+  void AnswerPush(const std::string& from, const Frame& request, const Transport::Respond& respond);
+  // Decodes a model-carrying request and runs the receiver's checks; on a failure it has
+  // answered with Error (and counted it) and returns nullopt.
+  template <class Message>
+  std::optional<Message> ReceiveModel(const std::string& from, const Frame& request, const Transport::Respond& respond);
   void RejectMalformed(const std::string& from, const Status& why, const Transport::Respond& respond);
   // Shared helpers.
-  // With this node's codec list, or without one for a peer whose Hello had none (an older build).
-  Hello MyHello(bool with_codecs) const;
+  // With the fields `level` allows: a peer whose Hello lacked one (an older build) gets none.
+  Hello MyHello(HelloLevel level) const;
   // OK if the peer speaks our protocol and trains the same model; else Rejected with the reason.
   Status CheckCompatible(const Hello& hello) const;
   // The cheap checks of a model `sender_id` at `address` sent (merge.h ValidateRemote against
@@ -157,12 +186,13 @@ class Engine {
   std::mt19937_64 rng_;
   Timer gossip_timer_;
   Timer probe_timer_;
+  Timer reactive_timer_;
   std::shared_ptr<int> alive_token_ = std::make_shared<int>(0);  // expires on Stop()
   bool started_ = false;
   bool stopped_ = false;
   std::string signature_;      // of the local model, read once at Start()
   std::size_t param_count_ = 0;
-  bool exchange_in_flight_ = false;
+  int transfers_in_flight_ = 0;  // exchanges and pushes started here and not yet answered
   bool gossip_paused_ = false;
   Transport::RequestHandler round_handler_;
   std::set<std::string> probes_in_flight_;
@@ -172,6 +202,9 @@ class Engine {
   LogGate hello_log_gate_{std::chrono::seconds(10)};  // incompatible Hellos answered: per host
   EngineStats counters_;  // exchanges_*, rejected_* and undecodable bodies
   std::map<std::string, ModelCodec> peer_codecs_;  // by peer-table address, from Hello replies
+  std::set<std::string> push_peers_;  // peer-table addresses whose Hello reply listed kHelloAcceptsPush
+  TokenAccount tokens_;
+  int reactive_pending_ = 0;  // reactive sends waiting for reactive_timer_
   UploadBudget upload_budget_;
   std::uint64_t last_request_bytes_ = 0;  // of the latest ExchangeRequest: what the next one will cost
 };

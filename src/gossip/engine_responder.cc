@@ -17,6 +17,8 @@ void Engine::OnRequest(const std::string& from, Frame request, Transport::Respon
       return AnswerHello(from, request, respond);
     case MessageType::kExchangeRequest:
       return AnswerExchange(from, request, respond);
+    case MessageType::kPush:
+      return AnswerPush(from, request, respond);
     case MessageType::kPing: {
       Result<Ping> ping = DecodeMessage<Ping>(request);
       if (!ping.ok()) return RejectMalformed(from, ping.status(), respond);
@@ -37,7 +39,9 @@ void Engine::AnswerHello(const std::string& from, const Frame& request, const Tr
   // Our Hello goes back either way: the peer decides about us on its own. Nothing is recorded:
   // the sender cannot prove the id and listen address it claims (a forged Hello naming an
   // honest peer must not get that peer marked); our own Hello to a peer decides about it.
-  respond(EncodeMessage(MyHello(/*with_codecs=*/!hello->codecs.empty())));
+  const HelloLevel level =
+      hello->features != 0 ? HelloLevel::kFull : (hello->codecs.empty() ? HelloLevel::kPlain : HelloLevel::kCodecs);
+  respond(EncodeMessage(MyHello(level)));
   if (Status compatible = CheckCompatible(*hello); !compatible.ok()) {
     std::uint64_t suppressed = 0;
     if (hello_log_gate_.ShouldLog(from.substr(0, from.rfind(':')), Now(), suppressed)) {
@@ -48,19 +52,46 @@ void Engine::AnswerHello(const std::string& from, const Frame& request, const Tr
   }
 }
 
-void Engine::AnswerExchange(const std::string& from, const Frame& request, const Transport::Respond& respond) {
-  Result<ExchangeRequest> exchange = DecodeMessage<ExchangeRequest>(request);
-  if (!exchange.ok()) return RejectMalformed(from, exchange.status(), respond);
-  if (Status accepted = CheckAccepted(exchange->codec); !accepted.ok()) return RejectMalformed(from, accepted, respond);
-  if (Status valid = CheckReceived(exchange->sender_id, from, exchange->model); !valid.ok()) {
-    GL_LOG(kWarn, kLog) << "model from " << exchange->sender_id << " at " << from << " not merged: "
-                        << valid.message();
-    return respond(EncodeMessage(Error{valid.message()}));
+template <class Message>
+std::optional<Message> Engine::ReceiveModel(const std::string& from, const Frame& request,
+                                            const Transport::Respond& respond) {
+  Result<Message> received = DecodeMessage<Message>(request);
+  if (!received.ok()) {
+    RejectMalformed(from, received.status(), respond);
+    return std::nullopt;
   }
+  if (Status accepted = CheckAccepted(received->codec); !accepted.ok()) {
+    RejectMalformed(from, accepted, respond);
+    return std::nullopt;
+  }
+  if (Status valid = CheckReceived(received->sender_id, from, received->model); !valid.ok()) {
+    GL_LOG(kWarn, kLog) << "model from " << received->sender_id << " at " << from << " not merged: "
+                        << valid.message();
+    respond(EncodeMessage(Error{valid.message()}));
+    return std::nullopt;
+  }
+  return std::move(received).value();
+}
+
+void Engine::AnswerExchange(const std::string& from, const Frame& request, const Transport::Respond& respond) {
+  std::optional<ExchangeRequest> exchange = ReceiveModel<ExchangeRequest>(from, request, respond);
+  if (!exchange) return;
   // In the request's codec: the requester chose it as the best both accept.
   respond(EncodeMessage(ExchangeReply{options_.node_id, store_.Snapshot(), exchange->codec}));
   store_.Offer(ReceivedModel{PeerKey(exchange->sender_id, from), std::move(exchange->model)});
   ++counters_.exchanges_ok;
+  OnModelReceived();
+}
+
+void Engine::AnswerPush(const std::string& from, const Frame& request, const Transport::Respond& respond) {
+  // As a build that predates pushes would, but with an answer instead of a closed connection.
+  if (!options_.accept_pushes) return respond(EncodeMessage(Error{"this node does not accept pushes"}));
+  std::optional<Push> push = ReceiveModel<Push>(from, request, respond);
+  if (!push) return;
+  respond(EncodeMessage(PushAck{options_.node_id}));
+  store_.Offer(ReceivedModel{PeerKey(push->sender_id, from), std::move(push->model)});
+  ++counters_.exchanges_ok;
+  OnModelReceived();
 }
 
 void Engine::RejectMalformed(const std::string& from, const Status& why, const Transport::Respond& respond) {

@@ -14,6 +14,18 @@ Status Invalid(const std::string& field, const std::string& range) {
 
 }  // namespace
 
+std::string FlowControlName(FlowControl flow) {
+  switch (flow) {
+    case FlowControl::kPushPull:
+      return "push-pull";
+    case FlowControl::kPush:
+      return "push";
+    case FlowControl::kTokenAccount:
+      return "token-account";
+  }
+  return "?";
+}
+
 Status Options::Validate() const {
   using std::chrono::milliseconds;
   if (node_id.empty() || node_id.size() > kMaxIdBytes) {
@@ -23,6 +35,15 @@ Status Options::Validate() const {
   if (gossip_interval < milliseconds(0)) return Invalid("gossip_interval", ">= 0 ms (0 = never initiate)");
   if (!(gossip_jitter >= 0.0 && gossip_jitter < 1.0)) return Invalid("gossip_jitter", "in [0, 1)");
   if (exchange_timeout <= milliseconds(0)) return Invalid("exchange_timeout", "> 0 ms");
+  if (flow != FlowControl::kPushPull && flow != FlowControl::kPush && flow != FlowControl::kTokenAccount) {
+    return Invalid("flow", "push-pull, push or token-account");
+  }
+  if (token_capacity < 1 || token_capacity > kMaxTokenCapacity) {
+    return Invalid("token_capacity", "in [1, " + std::to_string(kMaxTokenCapacity) + "]");
+  }
+  if (token_reactivity < 1 || token_reactivity > token_capacity) {
+    return Invalid("token_reactivity", "in [1, token_capacity]");
+  }
   if (probe_interval < milliseconds(0)) return Invalid("probe_interval", ">= 0 ms (0 = no probing)");
   if (probe_interval > milliseconds(0) && probe_timeout <= milliseconds(0)) {
     return Invalid("probe_timeout", "> 0 ms when probing is on");

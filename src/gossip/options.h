@@ -11,10 +11,20 @@
 #include <vector>
 
 #include "common/status.h"
+#include "gossip/token_account.h"
 #include "gossip/wire/auth.h"
 #include "gossip/wire/frame_format.h"
 
 namespace gl::gossip {
+
+// How models travel (docs/wire.md "Push"). Every mode answers all three kinds of request.
+enum class FlowControl {
+  kPushPull,      // each interval: ExchangeRequest with my model -> ExchangeReply with the peer's
+  kPush,          // each interval: Push with my model -> PushAck (no model back)
+  kTokenAccount,  // Pushes paced by a token account (token_account.h): proactive and reactive
+};
+// "push-pull", "push", "token-account".
+std::string FlowControlName(FlowControl flow);
 
 struct Options {
   // ---- Identity ----
@@ -26,8 +36,9 @@ struct Options {
 
   // ---- Gossip schedule ----
 
-  // Time between two exchanges this node starts with a random peer. Default 3 s. Shorter
-  // mixes models faster at the cost of bandwidth (2 x model bytes per exchange) and CPU.
+  // Time between two exchanges (or pushes, see `flow`) this node starts with a random peer.
+  // Default 3 s. Shorter mixes models faster at the cost of bandwidth (2 x model bytes per
+  // push-pull exchange, 1 x per push) and CPU.
   // 0 means never initiate: the node only answers exchanges started by others.
   std::chrono::milliseconds gossip_interval{3000};
   // Each interval is drawn uniformly from interval x [1 - jitter, 1 + jitter], so nodes started
@@ -41,6 +52,20 @@ struct Options {
   // std::random_device: nodes booted together from one image must not pick in lockstep.
   // Non-zero makes a run repeatable (gossip-learner simulate).
   std::uint64_t seed = 0;
+  // kPushPull (default): 2 models per exchange, and both sides learn from each. kPush sends one
+  // model per interval, half the bytes, but a model spreads only one way per contact.
+  // kTokenAccount sends at most one model per interval on average too, but saves tokens while
+  // idle and spends them to pass a freshly merged model on at once. A peer whose Hello did
+  // not say it accepts pushes (an older build) gets push-pull exchanges instead.
+  FlowControl flow = FlowControl::kPushPull;
+  // kTokenAccount: the account holds at most token_capacity tokens (C), and a received model
+  // is passed on to about balance / token_reactivity peers (A), so a larger A keeps more
+  // tokens for proactive sends. 1 <= A <= C. Defaults C = 10, A = 5.
+  int token_capacity = 10;
+  int token_reactivity = 5;
+  // False plays a build that predates pushes: its Hello does not list them and a Push is
+  // refused with Error. Default true; for tests of mixed clusters.
+  bool accept_pushes = true;
 
   // ---- Failure detection ----
 

@@ -22,6 +22,11 @@ Status Config::Validate() const {
                                    " (got " + std::to_string(min_learning_rate) + " > " +
                                    std::to_string(learning_rate) + ")");
   }
+  if (token_reactivity > token_capacity) {
+    return Status::InvalidArgument(name("token_reactivity") + ": must be at most " + name("token_capacity") +
+                                   " (got " + std::to_string(token_reactivity) + " > " +
+                                   std::to_string(token_capacity) + ")");
+  }
   if (encrypt && key_file.empty()) {
     return Status::InvalidArgument(name("encrypt") + ": needs a cluster key (--key-file FILE, or key_file in the "
                                    "config file): frames are encrypted with it");

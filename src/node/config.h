@@ -63,6 +63,9 @@ struct Config {
   double exchange_timeout_s = 5;
   double probe_interval_s = 1;
   int dead_after_failures = 3;
+  FlowChoice flow_control = FlowChoice::kPushPull;
+  int token_capacity = 10;
+  int token_reactivity = 5;
   MergeChoice merge = MergeChoice::kAgeWeighted;
   int merge_window = 4;
   double max_update_norm = 200;

@@ -12,6 +12,13 @@ gossip::Options GossipOptionsFor(const Config& c, std::size_t param_count) {
   o.exchange_timeout = Ms(c.exchange_timeout_s);
   o.probe_interval = Ms(c.probe_interval_s);
   o.dead_after_failures = c.dead_after_failures;
+  switch (c.flow_control) {
+    case FlowChoice::kPushPull: o.flow = gossip::FlowControl::kPushPull; break;
+    case FlowChoice::kPush: o.flow = gossip::FlowControl::kPush; break;
+    case FlowChoice::kTokenAccount: o.flow = gossip::FlowControl::kTokenAccount; break;
+  }
+  o.token_capacity = c.token_capacity;
+  o.token_reactivity = c.token_reactivity;
   o.max_frames_per_second = c.max_frames_per_second;
   o.max_connections_per_host = static_cast<std::size_t>(c.max_connections_per_host);
   o.encrypt_frames = c.encrypt;

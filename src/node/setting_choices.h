@@ -16,6 +16,7 @@ enum class DiscoveryMode { kMdns, kStatic, kBoth };
 enum class MergeChoice { kAgeWeighted, kAverage, kTrimmedMean };
 enum class StrategyChoice { kFedNova, kFedAvg, kTrimmedMean };
 enum class ServerOptimizerChoice { kSgd, kAdam };
+enum class FlowChoice { kPushPull, kPush, kTokenAccount };
 
 template <typename E>
 struct ChoiceList;
@@ -46,6 +47,12 @@ template <>
 struct ChoiceList<ServerOptimizerChoice> {
   static constexpr std::pair<ServerOptimizerChoice, std::string_view> kItems[] = {
       {ServerOptimizerChoice::kSgd, "sgd"}, {ServerOptimizerChoice::kAdam, "adam"}};
+};
+
+template <>
+struct ChoiceList<FlowChoice> {
+  static constexpr std::pair<FlowChoice, std::string_view> kItems[] = {
+      {FlowChoice::kPushPull, "push-pull"}, {FlowChoice::kPush, "push"}, {FlowChoice::kTokenAccount, "token-account"}};
 };
 
 template <typename E>

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "common/host_port.h"
+#include "gossip/token_account.h"
 #include "gossip/wire/model_codec.h"
 #include "gossip/wire/round_messages.h"
 #include "node/setting.h"
@@ -165,7 +166,7 @@ std::vector<std::unique_ptr<Setting>> Declarations() {
                       "Seed of the validation split, shuffling and initial weights"));
   // ---- [gossip]
   s.push_back(Declare(kGossip, "gossip_interval_s", &Config::gossip_interval_s, Seconds(0.1, "answer only"),
-                      "Seconds between push-pull exchanges (+-25% jitter): shorter agrees faster, sends more",
+                      "Seconds between exchanges or pushes (+-25% jitter): shorter agrees faster, sends more",
                       {"--gossip-interval", "interval_s"}));
   s.push_back(Declare(kGossip, "exchange_timeout_s", &Config::exchange_timeout_s, Seconds(0.1),
                       "A peer that does not answer within this has failed once"));
@@ -173,6 +174,13 @@ std::vector<std::unique_ptr<Setting>> Declarations() {
                       "Seconds between liveness probes of quiet peers (faster than failed exchanges)"));
   s.push_back(Declare(kGossip, "dead_after_failures", &Config::dead_after_failures, AtLeast(1),
                       "Consecutive failures before a peer is declared dead (then retried with backoff)"));
+  s.push_back(Declare(kGossip, "flow_control", &Config::flow_control, Any<FlowChoice>(),
+                      "push sends one model per contact instead of two; token-account paces pushes and relays fresh models"));
+  s.push_back(Declare(kGossip, "token_capacity", &Config::token_capacity,
+                      In(1, gossip::kMaxTokenCapacity, "[]"),
+                      "token-account: most tokens (intervals not sent in) a node saves for quick relays"));
+  s.push_back(Declare(kGossip, "token_reactivity", &Config::token_reactivity, In(1, gossip::kMaxTokenCapacity, "[]"),
+                      "token-account: a received model is relayed to about tokens / this peers (<= token_capacity)"));
   s.push_back(Declare(kGossip, "merge", &Config::merge, Any<MergeChoice>(),
                       "How received models are merged; trimmed-mean resists poisoned peers but costs accuracy"));
   s.push_back(Declare(kGossip, "merge_window", &Config::merge_window, In(1, 32, "[]"),

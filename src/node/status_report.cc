@@ -47,7 +47,7 @@ std::string RenderStatus(const StatusInputs& in) {
     if (peers.size() == kMaxStatusPeers) break;
     peers.push_back({{"id", p.id}, {"address", p.address}, {"state", gossip::PeerStateName(p.state)}, {"found_by", p.sources},
                      {"last_seen_s", p.last_seen_s}, {"exchanges", p.exchanges}, {"failures", p.failures},
-                     {"codec", p.codec}});
+                     {"codec", p.codec}, {"flow", p.flow}});
   }
   const TrainingProgress& t = in.training;
   nlohmann::json doc = {
@@ -78,6 +78,9 @@ std::string RenderStatus(const StatusInputs& in) {
       {"bytes_received", in.engine.bytes_received},
       {"upload_bytes_per_s", in.engine.upload_bytes_per_s},
       {"exchanges_over_budget", in.engine.exchanges_over_budget},
+      {"pushes_sent", in.engine.pushes_sent},
+      {"reactive_sends", in.engine.reactive_sends},
+      {"tokens", in.engine.tokens},
       {"peers", peers},
       {"peers_total", in.peers.size()},
       {"param_count", in.params.size()},

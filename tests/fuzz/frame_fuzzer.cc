@@ -55,6 +55,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   TryDecode<Hello>(body);
   TryDecode<ExchangeRequest>(body);
   TryDecode<ExchangeReply>(body);
+  TryDecode<Push>(body);
+  TryDecode<PushAck>(body);
   TryDecode<Ping>(body);
   TryDecode<Pong>(body);
   TryDecode<Error>(body);

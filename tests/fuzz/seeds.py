@@ -26,8 +26,12 @@ HALVES = struct.pack("<4H", 0x3800, 0xBC00, 0x4000, 0x0000)       # 0.5, -1, 2, 
 INT8_BLOCK = struct.pack("<If", 1, 2 / 127) + bytes([64, 0x81, 127, 0])  # 1 block, scale, 4 values
 
 
-def exchange(params):
-    return frame(2, archive(seq(b"pi-1"), seq(b"gru-v1"), params, struct.pack("<QQ", 10, 100)))
+def exchange(params, msg_type=2):
+    """An ExchangeRequest, or with msg_type 7 a Push: the same fields."""
+    return frame(msg_type, archive(seq(b"pi-1"), seq(b"gru-v1"), params, struct.pack("<QQ", 10, 100)))
+
+
+PUSH = 7
 
 
 SEEDS = {
@@ -50,6 +54,11 @@ SEEDS = {
     "int8-minus-128": exchange(coded_params(INT8, struct.pack("<If", 1, 0.5) + bytes([0x80, 0, 0, 0]), 4)),
     "fp16-infinity": exchange(coded_params(FP16, struct.pack("<4H", 0x3800, 0x7C00, 0, 0), 4)),
     "codec-unknown": exchange(coded_params(7, HALVES, 4)),
+    "hello-features": frame(1, archive(seq(b"pi-1"), b"\x02", seq(b"gru-v1"), seq(b"node"), seq(b"10.0.0.1:7070"),
+                                       seq(bytes([2, 1, 0])), b"\x01")),
+    "push-int8": exchange(coded_params(INT8, INT8_BLOCK, 4), PUSH),
+    "push-int8-nan-scale": exchange(coded_params(INT8, struct.pack("<II", 1, 0x7FC00000) + bytes(4), 4), PUSH),
+    "push-ack": frame(8, archive(seq(b"pi-1"))),
     "ping": frame(4, archive(seq(b"pi-1"))),
     "error": frame(6, archive(seq(b"no"))),
     "nonce": frame(16, bytes(range(16))),

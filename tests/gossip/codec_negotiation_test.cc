@@ -169,7 +169,8 @@ TEST_F(CodecNegotiationTest, MergesGetTheDecodedValues) {
 }
 
 // A peer of a build that predates codecs: it refuses a Hello with a codec list as malformed
-// (Error) and reads only fp32 models. The engine asks again without the list and gossips in fp32.
+// (Error) and reads only fp32 models. The engine asks again without the features, then
+// without the list, and gossips in fp32.
 TEST_F(CodecNegotiationTest, APeerOfAnOlderBuildGetsAPlainHelloAndFp32Models) {
   TestNode& node = AddNode(NodeOptions("new", Options{}.codecs, milliseconds(30)), 2000, 1);
   auto older = std::move(TcpTransport::Create(io_, "127.0.0.1:0", TcpOptions{})).value();
@@ -193,7 +194,7 @@ TEST_F(CodecNegotiationTest, APeerOfAnOlderBuildGetsAPlainHelloAndFp32Models) {
   node.engine->AddPeer(older->LocalAddress(), "static");
   ASSERT_TRUE(node.engine->Start().ok());
   ASSERT_TRUE(RunUntil(io_, [&] { return node.engine->Stats().exchanges_ok >= 5; }, milliseconds(5000)));
-  EXPECT_EQ(hellos_refused, 1);
+  EXPECT_EQ(hellos_refused, 2);  // with codecs and features, then with codecs
   EXPECT_EQ(plain_hellos, 1);
   EXPECT_EQ(other_models, 0);
   EXPECT_GE(fp32_models, 5);

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <random>
 
+#include "hello_without_codecs.h"
+
 namespace gl::gossip {
 namespace {
 
@@ -90,6 +92,39 @@ TEST_F(CodecTest, PingPongAndErrorRoundTrip) {
   EXPECT_EQ(error->reason, "no");
 }
 
+// A Hello's features ride after its codec list, and only there: a build that knows codecs
+// but not features refuses them (hence the engine's second Hello), and its Hello decodes to
+// none. A Push carries a model like an ExchangeRequest; its PushAck carries none.
+TEST_F(CodecTest, HelloFeaturesPushAndPushAckRoundTrip) {
+  const Hello full{"pi-1", kProtocolVersion, "gru", "node", "1.2.3.4:5", {2, 0}, kHelloAcceptsPush};
+  Result<Hello> decoded = DecodeMessage<Hello>(EncodeMessage(full));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(decoded->codecs, (std::vector<std::uint8_t>{2, 0}));
+  EXPECT_EQ(decoded->features, kHelloAcceptsPush);
+  EXPECT_FALSE(DecodeMessage<HelloBeforePush>(EncodeMessage(full)).ok());
+  HelloBeforePush older;
+  older.node_id = "old";
+  older.codecs = {2, 0};
+  Result<Hello> from_older = DecodeMessage<Hello>(EncodeMessage(older));
+  ASSERT_TRUE(from_older.ok()) << from_older.status().ToString();
+  EXPECT_EQ(from_older->codecs, (std::vector<std::uint8_t>{2, 0}));
+  EXPECT_EQ(from_older->features, 0);
+
+  const Push push{"pi-1", ModelSnapshot{"gru-v1", {1.5f, -2.0f}, 7, 9}};
+  Result<Frame> frame = DecodeFrame(EncodeFrame(EncodeMessage(push)), kLimit);
+  ASSERT_TRUE(frame.ok()) << frame.status().ToString();
+  EXPECT_EQ(frame->type, MessageType::kPush);
+  Result<Push> pushed = DecodeMessage<Push>(*frame);
+  ASSERT_TRUE(pushed.ok()) << pushed.status().ToString();
+  EXPECT_EQ(pushed->model.params, push.model.params);
+  EXPECT_EQ(pushed->model.age, 7u);
+  EXPECT_EQ(EncodeMessage(push).body, EncodeMessage(ExchangeRequest{push.sender_id, push.model}).body);
+  Result<PushAck> ack = DecodeMessage<PushAck>(EncodeMessage(PushAck{"pi-2"}));
+  ASSERT_TRUE(ack.ok());
+  EXPECT_EQ(ack->node_id, "pi-2");
+  EXPECT_LT(EncodeMessage(PushAck{"pi-2"}).body.size(), 32u);
+}
+
 TEST_F(CodecTest, ModelBodyOverheadIsSmall) {
   ExchangeRequest request{"pi-1", ModelSnapshot{"gru-v1", std::vector<float>(75000, 0.5f), 1, 1}};
   const Frame frame = EncodeMessage(request);
@@ -112,7 +147,7 @@ TEST_F(CodecTest, WrongVersion) {
 }
 
 TEST_F(CodecTest, UnknownType) {
-  for (int type : {0, 7, int{kCoordinatorTypesLast} + 1, 255}) {  // never assigned
+  for (int type : {0, 9, int{kCoordinatorTypesLast} + 1, 255}) {  // never assigned
     auto bytes = ValidFrameBytes();
     bytes[5] = static_cast<std::uint8_t>(type);
     EXPECT_NE(Reject(bytes).find("unknown message type"), std::string::npos) << type;

@@ -1,10 +1,11 @@
-// The Hello of builds that predate model codecs, for tests that play such a build: its five
-// fields and no room for a codec list, so decoding a Hello that has one fails (trailing
-// bytes) as it does in those builds.
+// The Hellos of older builds, for tests that play such a build: HelloWithoutCodecs has five
+// fields and no room for a codec list, HelloBeforePush a codec list but no features, so
+// decoding a Hello with more fails (trailing bytes) as it does in those builds.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "gossip/wire/messages.h"
 
@@ -22,6 +23,16 @@ struct HelloWithoutCodecs {
     BoundedSequence(ar, signature, kMaxSignatureBytes, "signature");
     BoundedSequence(ar, role, kMaxRoleBytes, "role");
     BoundedSequence(ar, listen_address, kMaxAddressBytes, "listen_address");
+  }
+};
+
+struct HelloBeforePush : HelloWithoutCodecs {
+  std::vector<std::uint8_t> codecs;
+
+  template <class Archive>
+  void serialize(Archive& ar) {
+    HelloWithoutCodecs::serialize(ar);
+    BoundedSequence(ar, codecs, kMaxCodecListEntries, "codecs");
   }
 };
 

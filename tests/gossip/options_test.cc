@@ -50,6 +50,11 @@ TEST(OptionsTest, EachInvalidFieldIsNamedWithItsRange) {
       {"codecs", [](Options& o) { o.codecs.clear(); }},
       {"max_upload_kbps", [](Options& o) { o.max_upload_kbps = -1; }},
       {"max_upload_kbps", [](Options& o) { o.max_upload_kbps = NAN; }},
+      {"flow", [](Options& o) { o.flow = static_cast<FlowControl>(7); }},
+      {"token_capacity", [](Options& o) { o.token_capacity = 0; }},
+      {"token_capacity", [](Options& o) { o.token_capacity = kMaxTokenCapacity + 1; }},
+      {"token_reactivity", [](Options& o) { o.token_reactivity = 0; }},
+      {"token_reactivity", [](Options& o) { o.token_reactivity = o.token_capacity + 1; }},
   };
   for (const auto& [field, spoil] : cases) {
     Options options = Named(DefaultLanOptions());

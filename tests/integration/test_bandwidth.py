@@ -8,6 +8,9 @@ every case is skipped while the binary does not have them.
 2. A node with --max-upload-kbps 400 that would start an exchange every 0.1 s: over 30 s
    its upload stays within 10% of the budget (plus its 2 s burst) and uses most of it; its
    status shows that rate.
+3. Flow control over TCP: a node with --flow-control push and one with token-account send
+   Pushes (one model each, a PushAck back) to each other and to a push-pull node, which
+   answers them; the token-account node passes received models on; nobody refuses a frame.
 """
 import subprocess
 import time
@@ -77,6 +80,36 @@ class BandwidthTest(ClusterTestCase):
         self.assertGreater(end["exchanges_over_budget"], start["exchanges_over_budget"])
         self.assertAlmostEqual(end["upload_bytes_per_s"], rate, delta=0.25 * budget)
         self.assertEqual(limited.stop(), 0)
+
+    @unittest.skipUnless(has_flags("--flow-control"), "needs the --flow-control flag")
+    def test_push_and_token_account_nodes_gossip_with_a_push_pull_node(self):
+        shards, _ = self.make_shards(3)
+        nodes = [self.add_node(name, shard, COMMON + ["--gossip-interval", "0.3", "--flow-control", flow])
+                 for name, shard, flow in (("push", shards[0], "push"), ("tokens", shards[1], "token-account"),
+                                           ("pull", shards[2], "push-pull"))]
+        for node in nodes:
+            node.extra += [arg for other in nodes if other is not node for arg in ("--peer", other.address)]
+            node.start()
+        for node in nodes:
+            node.wait_ready()
+
+        def flowing():
+            push, tokens, pull = statuses = [n.status() for n in nodes]
+            return (all(s and s["exchanges_ok"] >= 10 for s in statuses) and push["pushes_sent"] >= 10
+                    and tokens["pushes_sent"] >= 5 and tokens["reactive_sends"] >= 1 and statuses)
+
+        push, tokens, pull = wait_for(flowing, 90, "pushes, reactive sends and exchanges on every node")
+        print(f"\npush: {push['pushes_sent']} pushes; token-account: {tokens['pushes_sent']} pushes "
+              f"({tokens['reactive_sends']} reactive, {tokens['tokens']} tokens); push-pull: {pull['pushes_sent']}")
+        self.assertEqual(pull["pushes_sent"], 0)
+        self.assertEqual({p["flow"] for p in push["peers"] + tokens["peers"]}, {"push"})
+        self.assertEqual({p["flow"] for p in pull["peers"]}, {"push-pull"})
+        self.assertLessEqual(tokens["tokens"], 10)
+        for s in (push, tokens, pull):
+            self.assertEqual(s["frames_rejected"], 0, s["id"])
+            self.assertEqual(s["rejected_updates"], 0, s["id"])
+        for node in nodes:
+            self.assertEqual(node.stop(), 0)
 
 
 if __name__ == "__main__":

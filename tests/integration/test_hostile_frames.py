@@ -5,14 +5,16 @@ status socket, counts the rejected frames, and a normal peer still exchanges wit
 
 Model codecs (docs/wire.md "Model codecs"): a Python peer that lists int8 in its Hello gets
 int8 models from a real node and gossips with it in int8; coded models with hostile scales,
-block counts, lengths or codec ids are answered with Error, counted, and gossip goes on.
+block counts, lengths or codec ids, in an ExchangeRequest or a Push, are answered with Error,
+counted, and gossip goes on.
 """
 import math
 import socket
 import struct
 import unittest
 
-from gossip_wire import ERROR, EXCHANGE_REPLY, EXCHANGE_REQUEST, HELLO, MAGIC, PeerServer, archive, ask, header, seq
+from gossip_wire import (ERROR, EXCHANGE_REPLY, EXCHANGE_REQUEST, HELLO, MAGIC, PUSH, PeerServer, archive, ask, header,
+                         seq)
 from harness import ClusterTestCase, wait_for
 
 
@@ -184,17 +186,19 @@ class CodedModelsTest(ClusterTestCase):
             "fp16 Inf": (FP16, count, struct.pack("<H", 0x7C00) + bytes(2 * count - 2), "Inf or NaN"),
         }
         before = target.status()
-        for name, (codec, n, payload, reason) in cases.items():
-            with self.subTest(case=name):
-                reply_type, reply = ask(target.address, EXCHANGE_REQUEST,
-                                        coded_model_body("attacker", signature, codec, n, payload))
-                self.assertEqual(reply_type, ERROR)
-                self.assertIn(reason, reply.decode(errors="replace"))
+        # A Push carries the same fields and gets the same checks.
+        for msg_type in (EXCHANGE_REQUEST, PUSH):
+            for name, (codec, n, payload, reason) in cases.items():
+                with self.subTest(case=name, msg_type=msg_type):
+                    reply_type, reply = ask(target.address, msg_type,
+                                            coded_model_body("attacker", signature, codec, n, payload))
+                    self.assertEqual(reply_type, ERROR)
+                    self.assertIn(reason, reply.decode(errors="replace"))
         exchanged = len(peer.codecs_received)
         after = wait_for(lambda: (lambda s: s if len(peer.codecs_received) >= exchanged + 3 and
                                   s["exchanges_ok"] >= before["exchanges_ok"] + 3 else None)(target.status()), 60,
                          "three more int8 exchanges after the attack")
-        self.assertEqual(after["frames_rejected"] - before["frames_rejected"], len(cases), after)
+        self.assertEqual(after["frames_rejected"] - before["frames_rejected"], 2 * len(cases), after)
         self.assertTrue(target.alive())
         self.assertEqual(target.stop(), 0)
 

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <string>
 
+#include "node/options_from_config.h"
 #include "node/setting.h"
 
 namespace gl::node {
@@ -230,6 +231,28 @@ TEST_F(ConfigSettingsTest, CodecsAndUploadBudgetAreValidated) {
   ASSERT_TRUE(negative.ok()) << negative.status().ToString();
   EXPECT_NE(negative->Validate().message().find("--max-upload-kbps: must be >= 0"), std::string::npos)
       << negative->Validate().ToString();
+}
+
+TEST_F(ConfigSettingsTest, FlowControlReachesTheGossipOptionsAndTokensAreValidated) {
+  Result<Config> ok = FromFlags("--data shard.tsv --flow-control token-account --token-capacity 8 --token-reactivity 8");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_TRUE(ok->Validate().ok()) << ok->Validate().ToString();
+  const gossip::Options options = GossipOptionsFor(*ok, 1000);
+  EXPECT_EQ(options.flow, gossip::FlowControl::kTokenAccount);
+  EXPECT_EQ(options.token_capacity, 8);
+  EXPECT_EQ(options.token_reactivity, 8);
+  EXPECT_EQ(GossipOptionsFor(*FromFlags("--data shard.tsv --flow-control push"), 1000).flow, gossip::FlowControl::kPush);
+  EXPECT_EQ(GossipOptionsFor(*FromFlags("--data shard.tsv"), 1000).flow, gossip::FlowControl::kPushPull);
+
+  Result<Config> over = FromFlags("--data shard.tsv --token-capacity 4 --token-reactivity 5");
+  ASSERT_TRUE(over.ok()) << over.status().ToString();
+  EXPECT_EQ(over->Validate().message(), "--token-reactivity: must be at most --token-capacity (got 5 > 4)");
+  Result<Config> zero = FromFlags("--data shard.tsv --token-capacity 0");
+  ASSERT_TRUE(zero.ok()) << zero.status().ToString();
+  EXPECT_NE(zero->Validate().message().find("--token-capacity: must be in [1, 1000]"), std::string::npos)
+      << zero->Validate().ToString();
+  Result<Config> unknown = FromFlags("--data shard.tsv --flow-control pull");
+  EXPECT_FALSE(unknown.ok() && unknown->Validate().ok());
 }
 
 TEST_F(ConfigSettingsTest, CoordinatorSettingsAreValidatedOnEveryRole) {

@@ -131,6 +131,7 @@ TEST(StatusReportTest, RendersTheValuesGiven) {
   in.peers[0].sources = {"mdns", "static"};
   in.engine.upload_bytes_per_s = 1234.5;
   in.peers[0].codec = "int8";
+  in.peers[0].flow = "push";
 
   nlohmann::json doc = nlohmann::json::parse(RenderStatus(in));
   EXPECT_EQ(doc["offers_dropped"], 7);
@@ -141,6 +142,7 @@ TEST(StatusReportTest, RendersTheValuesGiven) {
   EXPECT_EQ(doc["peers"][0]["found_by"], nlohmann::json({"mdns", "static"}));
   EXPECT_EQ(doc["peers"][0]["state"], "incompatible");
   EXPECT_EQ(doc["peers"][0]["codec"], "int8");
+  EXPECT_EQ(doc["peers"][0]["flow"], "push");
   EXPECT_DOUBLE_EQ(doc["upload_bytes_per_s"].get<double>(), 1234.5);
   EXPECT_EQ(doc["param_sample"].size(), kParamSampleSize);
 }

@@ -31,7 +31,8 @@ inline constexpr std::size_t kFrameHeaderSize = 4 /*magic*/ + 1 /*version*/ + 1 
                                                 2 /*flags*/ + 4 /*body length*/;
 
 // Version 1: Hello, ExchangeRequest/Reply, Ping/Pong, Error; keyed BLAKE2b frame tags.
-// Version 2: ChaCha20-Poly1305 frame tags (16 bytes), optional encryption (kFlagEncrypted).
+// Version 2: ChaCha20-Poly1305 frame tags (16 bytes), optional encryption (kFlagEncrypted);
+// later Push/PushAck, sent only to peers whose Hello says they accept them (kHelloAcceptsPush).
 // Bump on any incompatible change.
 inline constexpr std::uint8_t kProtocolVersion = 2;
 
@@ -56,8 +57,10 @@ enum class MessageType : std::uint8_t {
   kPing = 4,             // liveness probe
   kPong = 5,             // answer to Ping
   kError = 6,            // request refused; the connection is closed after it
+  kPush = 7,             // my model, none wanted back: the reply is a PushAck
+  kPushAck = 8,          // answer to Push: the receiver's id, no model
   kAuthNonce = 16,       // keyed connections: each side's first frame, kAuthNonceBytes raw bytes
-  // 7..15, 17..31: free for gossip messages.
+  // 9..15, 17..31: free for gossip messages.
   // 32..47: the round coordinator; see round_messages.h.
   kRoundRequest = 32,    // coordinator -> participant: global model + round settings
   kRoundReply = 33,      // participant -> coordinator: locally trained model + sample count
@@ -95,11 +98,14 @@ inline constexpr float kMaxInt8Scale = kMaxCodedMagnitude / 127.0f;
 // Entries a Hello's codec list may have.
 inline constexpr std::size_t kMaxCodecListEntries = 16;
 
+// Bits of a Hello's `features` (docs/wire.md "Push"); unknown bits are ignored. Append only.
+inline constexpr std::uint8_t kHelloAcceptsPush = 1u << 0;  // the sender answers Push with PushAck
+
 // True for the message types this protocol version understands.
 constexpr bool IsKnownMessageType(std::uint8_t type) {
   if (type == static_cast<std::uint8_t>(MessageType::kAuthNonce)) return true;
   return (type >= static_cast<std::uint8_t>(MessageType::kHello) &&
-          type <= static_cast<std::uint8_t>(MessageType::kError)) ||
+          type <= static_cast<std::uint8_t>(MessageType::kPushAck)) ||
          (type >= static_cast<std::uint8_t>(MessageType::kRoundRequest) &&
           type <= static_cast<std::uint8_t>(MessageType::kRoundReply));
 }

@@ -99,6 +99,9 @@ struct Hello {
   // ModelCodec ids of the models the sender accepts. Optional last field: empty means not
   // sent, as by an older build, which reads only fp32 and refuses a Hello that has the field.
   std::vector<std::uint8_t> codecs{};
+  // kHello* bits. Optional, after `codecs` and only with them: 0 means not sent, as by a build
+  // that predates it, which refuses a Hello that has the field.
+  std::uint8_t features = 0;
 
   template <class Archive>
   void serialize(Archive& ar) {
@@ -109,11 +112,16 @@ struct Hello {
     BoundedSequence(ar, listen_address, kMaxAddressBytes, "listen_address");
     bool has_codecs = !codecs.empty();
     if constexpr (Archive::is_loading::value) has_codecs = !Bounded(ar).AtEnd();
-    if (has_codecs) BoundedSequence(ar, codecs, kMaxCodecListEntries, "codecs");
+    if (!has_codecs) return;
+    BoundedSequence(ar, codecs, kMaxCodecListEntries, "codecs");
+    bool has_features = features != 0;
+    if constexpr (Archive::is_loading::value) has_features = !Bounded(ar).AtEnd();
+    if (has_features) ar(features);
   }
 };
 
-// ExchangeRequest (push) and ExchangeReply (pull) carry the same fields.
+// ExchangeRequest (push of a push-pull), ExchangeReply (pull) and Push (a model, none back)
+// carry the same fields.
 template <MessageType kMessageType>
 struct ModelMessage {
   static constexpr MessageType kType = kMessageType;
@@ -129,8 +137,9 @@ struct ModelMessage {
 };
 using ExchangeRequest = ModelMessage<MessageType::kExchangeRequest>;
 using ExchangeReply = ModelMessage<MessageType::kExchangeReply>;
+using Push = ModelMessage<MessageType::kPush>;
 
-// Ping and Pong carry the same field.
+// Ping, Pong and PushAck carry the same field.
 template <MessageType kMessageType>
 struct ProbeMessage {
   static constexpr MessageType kType = kMessageType;
@@ -143,6 +152,7 @@ struct ProbeMessage {
 };
 using Ping = ProbeMessage<MessageType::kPing>;
 using Pong = ProbeMessage<MessageType::kPong>;
+using PushAck = ProbeMessage<MessageType::kPushAck>;
 
 struct Error {
   static constexpr MessageType kType = MessageType::kError;
