@@ -34,6 +34,7 @@ Engine::Engine(asio::io_context& io, Options options, Transport& transport, Mode
       gossip_timer_(io),
       probe_timer_(io),
       reactive_timer_(io),
+      upload_timer_(io),
       tokens_(options_.token_capacity, options_.token_reactivity),
       upload_budget_(options_.max_upload_kbps) {}
 
@@ -70,7 +71,33 @@ void Engine::Stop() {
   gossip_timer_.cancel();
   probe_timer_.cancel();
   reactive_timer_.cancel();
+  upload_timer_.cancel();
+  queued_uploads_.clear();
   transport_.Shutdown();
+}
+
+void Engine::WhenUploadAllows(std::uint64_t bytes, std::function<void()> send) {
+  if (stopped_) return;
+  queued_uploads_.emplace_back(bytes, std::move(send));
+  if (queued_uploads_.size() == 1) SendQueuedUploads();
+}
+
+void Engine::SendQueuedUploads() {
+  upload_budget_.Observe(Now(), transport_.Stats().bytes_sent);
+  while (!queued_uploads_.empty()) {
+    const Clock::duration wait = upload_budget_.WaitFor(Now(), queued_uploads_.front().first);
+    if (wait > Clock::duration::zero()) {
+      upload_timer_.expires_after(wait);
+      upload_timer_.async_wait(Guarded([this](const std::error_code& ec) {
+        if (!ec) SendQueuedUploads();
+      }));
+      return;
+    }
+    auto [bytes, send] = std::move(queued_uploads_.front());
+    queued_uploads_.pop_front();
+    upload_budget_.Reserve(Now(), bytes);
+    send();
+  }
 }
 
 void Engine::AddPeer(const std::string& address, const std::string& source, const std::string& id_hint) {

@@ -20,6 +20,7 @@
 
 #include <asio.hpp>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -109,6 +110,12 @@ class Engine {
   // never after Stop().
   void SayHello(const std::string& address, std::function<void()> done);
 
+  // Runs `send` once the upload budget (Options::max_upload_kbps) covers `bytes`, and spends
+  // them then: at once if it does or there is no budget, else when its rate has paid for
+  // them. Queued sends run in order. For traffic the engine does not start itself (a
+  // coordinator's round requests). Never runs after Stop().
+  void WhenUploadAllows(std::uint64_t bytes, std::function<void()> send);
+
   // A copy of the local model (ModelStore::Snapshot), for a screen that needs it (a round's model).
   ModelSnapshot LocalModel() { return store_.Snapshot(); }
 
@@ -127,6 +134,8 @@ class Engine {
   void WaitForProbe();
   void OnGossipTimer();
   void OnProbeTimer();
+  // Runs the queued uploads the budget covers; arms upload_timer_ for the next one.
+  void SendQueuedUploads();
   // Initiator side (engine.cc).
   // What a Hello carries: each level adds an optional last field older builds refuse.
   enum class HelloLevel { kPlain, kCodecs, kFull /* codecs and features */ };
@@ -187,6 +196,8 @@ class Engine {
   Timer gossip_timer_;
   Timer probe_timer_;
   Timer reactive_timer_;
+  Timer upload_timer_;
+  std::deque<std::pair<std::uint64_t, std::function<void()>>> queued_uploads_;  // (bytes, send)
   std::shared_ptr<int> alive_token_ = std::make_shared<int>(0);  // expires on Stop()
   bool started_ = false;
   bool stopped_ = false;

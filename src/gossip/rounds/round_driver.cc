@@ -124,7 +124,8 @@ void RoundDriver::StartRound() {
 
 void RoundDriver::SendRequest(const PeerPlan& plan) {
   // The request goes in the codec negotiated by Hello; a coordinator does not gossip, so a
-  // participant it has not said Hello to yet gets one first.
+  // participant it has not said Hello to yet gets one first. It leaves when the node's upload
+  // budget allows: a round's requests then go out one budget's worth at a time.
   engine_.SayHello(plan.address, [this, plan, attempt = attempt_, token = std::weak_ptr<int>(alive_token_)] {
     if (token.expired() || attempt != attempt_ || !running_) return;
     RoundRequest request{options_.node_id,
@@ -135,10 +136,15 @@ void RoundDriver::SendRequest(const PeerPlan& plan) {
                          plan.config.batch_size,
                          plan.config.learning_rate,
                          engine_.CodecFor(plan.address)};
-    transport_.Request(plan.address, EncodeMessage(request), options_.round_deadline,
-                       [this, attempt, address = plan.address, token](Status status, Frame reply) {
-                         if (!token.expired()) OnReply(attempt, address, std::move(status), std::move(reply));
-                       });
+    Frame frame = EncodeMessage(request);
+    const std::uint64_t bytes = kFrameHeaderSize + frame.body.size();
+    engine_.WhenUploadAllows(bytes, [this, attempt, address = plan.address, token, frame = std::move(frame)]() mutable {
+      if (token.expired() || attempt != attempt_ || !running_) return;
+      transport_.Request(address, std::move(frame), options_.round_deadline,
+                         [this, attempt, address, token](Status status, Frame reply) {
+                           if (!token.expired()) OnReply(attempt, address, std::move(status), std::move(reply));
+                         });
+    });
   });
 }
 
