@@ -202,7 +202,7 @@ std::vector<std::unique_ptr<Setting>> Declarations() {
   s.push_back(Declare(kGossip, "codecs", &Config::codecs, Codecs(),
                       "Model codecs this node accepts; each pair uses the most compact both list (int8: 1/4 of fp32's bytes)"));
   s.push_back(Declare(kGossip, "max_upload_kbps", &Config::max_upload_kbps, AtLeast(0.0, " (0 = unlimited)"),
-                      "Gossip upload budget in kbit/s, for a shared Wi-Fi; exchanges start only as it allows"));
+                      "Upload budget in kbit/s, for a shared Wi-Fi; exchanges and round requests start only as it allows"));
   // ---- [coordinator]
   s.push_back(Declare(kRounds, "fraction", &Config::fraction, In(0.0, 1.0, "(]"),
                       "Share of the live nodes asked to train in each round"));
