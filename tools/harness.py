@@ -197,6 +197,14 @@ class ClusterTestCase(unittest.TestCase):
         self.nodes.append(node)
         return node
 
+    def start_full_mesh(self, nodes):
+        """Starts `nodes`, each with the others as static peers, and waits until all are ready."""
+        for node in nodes:
+            node.extra += [arg for other in nodes if other is not node for arg in ("--peer", other.address)]
+            node.start()
+        for node in nodes:
+            node.wait_ready()
+
 
 def make_key(case):
     """Runs `gossip-learner keygen` in a ClusterTestCase's workdir; returns (path, key bytes)."""

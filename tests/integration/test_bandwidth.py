@@ -33,11 +33,7 @@ class BandwidthTest(ClusterTestCase):
         nodes = [self.add_node(name, shard, COMMON + ["--gossip-interval", "0.3"] + extra)
                  for name, shard, extra in (("a", shards[0], []), ("b", shards[1], []),
                                             ("c", shards[2], ["--codecs", "fp32"]))]
-        for node in nodes:
-            node.extra += [arg for other in nodes if other is not node for arg in ("--peer", other.address)]
-            node.start()
-        for node in nodes:
-            node.wait_ready()
+        self.start_full_mesh(nodes)
 
         def all_exchanged():
             statuses = [n.status() for n in nodes]
@@ -87,11 +83,7 @@ class BandwidthTest(ClusterTestCase):
         nodes = [self.add_node(name, shard, COMMON + ["--gossip-interval", "0.3", "--flow-control", flow])
                  for name, shard, flow in (("push", shards[0], "push"), ("tokens", shards[1], "token-account"),
                                            ("pull", shards[2], "push-pull"))]
-        for node in nodes:
-            node.extra += [arg for other in nodes if other is not node for arg in ("--peer", other.address)]
-            node.start()
-        for node in nodes:
-            node.wait_ready()
+        self.start_full_mesh(nodes)
 
         def flowing():
             push, tokens, pull = statuses = [n.status() for n in nodes]
