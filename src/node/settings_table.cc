@@ -160,8 +160,9 @@ std::vector<std::unique_ptr<Setting>> Declarations() {
                       "Weight the loss by inverse label frequency (rare languages gain, overall accuracy loses)"));
   s.push_back(Declare(kTraining, "intervals_per_epoch", &Config::intervals_per_epoch, AtLeast(0.0, " (0 = no pacing)"),
                       "A local epoch spans at least this many gossip intervals, so models merge while they train"));
-  s.push_back(Declare(kTraining, "min_epoch_samples", &Config::min_epoch_samples, AtLeast(0),
-                      "A local epoch trains at least this many samples (whole passes over a smaller shard)"));
+  s.push_back(Declare(kTraining, "min_epoch_samples", &Config::min_epoch_samples, In(0, 1'000'000, "[]"),
+                      "A local epoch trains at least this many samples (whole passes over a smaller shard); "
+                      "bounded because the epoch's order is held in memory"));
   s.push_back(Declare(kTraining, "seed", &Config::seed, Any<std::uint64_t>(),
                       "Seed of the validation split, shuffling and initial weights"));
   // ---- [gossip]

@@ -186,6 +186,15 @@ TEST_F(ConfigSettingsTest, OldFlagSpellingsStillWork) {
   EXPECT_DOUBLE_EQ(from_old_key.gossip_interval_s, 2);
 }
 
+TEST_F(ConfigSettingsTest, AnEpochMinimumThatWouldNotFitInMemoryIsRefused) {
+  Result<Config> c = FromFlags("--data shard.tsv --min-epoch-samples 1000000000");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->Validate().message(), "--min-epoch-samples: must be in [0, 1000000] (got 1000000000)");
+  Result<Config> fine = FromFlags("--data shard.tsv --min-epoch-samples 512");
+  ASSERT_TRUE(fine.ok()) << fine.status().ToString();
+  EXPECT_TRUE(fine->Validate().ok());
+}
+
 TEST_F(ConfigSettingsTest, ABadValueNamesTheFlagOrTheFileAndKeyItCameFrom) {
   Result<Config> c = FromFlags("--data shard.tsv --learning-rate -1");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
