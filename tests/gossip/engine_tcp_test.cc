@@ -56,7 +56,9 @@ TEST_F(EngineTcpTest, ThreeNodesConvergeOverLoopback) {
   EXPECT_TRUE(RunUntil(io_, [&] { return Spread() < 1e-4f; }, milliseconds(10000))) << "spread " << Spread();
   for (const TestNode& node : nodes_) {
     EXPECT_FALSE(node.store->offered_signatures().empty());
-    EXPECT_GT(node.engine->Stats().bytes_received, 4000u);
+    // At least one model arrived: 1,000 values are ~1.1 KB in int8, and int8 models can agree
+    // within 1e-4 after two or three exchanges.
+    EXPECT_GT(node.engine->Stats().bytes_received, 1000u);
     EXPECT_EQ(node.engine->Stats().frames_rejected, 0u);
   }
 }
