@@ -79,8 +79,10 @@ struct TrainingLoopOptions {
   // shard); a merged model has half that drift, and averaging many of them also averages
   // out the noise of the steps. A node that went a whole local epoch without a merge has
   // no cluster to estimate: the average restarts and the raw parameters are scored.
+  // 8 (about two local epochs at the default pacing) follows a learning model without lag
+  // and scores as well at the plateau as longer windows (bench/RESULTS.md "Scoring window").
   // 0 = always score the raw parameters.
-  std::size_t smoothing_merges = 32;
+  std::size_t smoothing_merges = 8;
   // The model's trainer settings; a RoundTask overrides the learning rate for its epochs.
   nn::TrainerOptions trainer;
   // The learning rate of free training, set at the start of each local epoch (overrides
