@@ -7,6 +7,8 @@
 #                                   as ONE markdown table on stdout (progress on stderr). NODES (100) nodes,
 #                                   DURATION (600) virtual s for gossip, local and central; rounds run until
 #                                   their global model holds the gossip run's mean local epochs (rounded).
+#                                   SAMPLE_EVERY (120) and ROUNDS_SAMPLE_EVERY (5) virtual s between
+#                                   scorings (at 1,000 nodes each scoring costs more than a minute).
 #                                   SIM_FLAGS is added to every run
 #                                   (e.g. SIM_FLAGS="--hidden 16" for a quick look).
 # Data: data/names split 90/10 into a training file and a held-out file (seed 7), in $WORK.
@@ -59,22 +61,23 @@ case ${1:-scaling} in
     done ;;
   table)
     nodes=${NODES:-100}
+    every=${SAMPLE_EVERY:-120}
     rows=""
     for scheme in iid dirichlet; do
       prefix="table-$nodes-$scheme"
-      measure "$prefix-gossip" --nodes "$nodes" --scheme "$scheme" --duration "${DURATION:-600}" --sample-every 120
+      measure "$prefix-gossip" --nodes "$nodes" --scheme "$scheme" --duration "${DURATION:-600}" --sample-every "$every"
       # A rounds node is scored on the global model it last received, which lags its local epochs by
       # one round (one epoch with the coordinator's defaults): one more epoch scores E like gossip's.
       epochs=$(python3 -c 'import json, sys; print(max(1, round(json.load(open(sys.argv[1]))["mean_epochs"])) + 1)' \
         "$WORK/$prefix-gossip/summary.json")
       measure "$prefix-rounds" --nodes "$nodes" --scheme "$scheme" --mode rounds --duration 0 --epochs "$epochs" \
-        --sample-every 5
+        --sample-every "${ROUNDS_SAMPLE_EVERY:-5}"
       measure "$prefix-local" --nodes "$nodes" --scheme "$scheme" --mode local --duration "${DURATION:-600}" \
-        --sample-every 120
+        --sample-every "$every"
       rows="$rows $scheme $WORK/$prefix-gossip $scheme $WORK/$prefix-rounds $scheme $WORK/$prefix-local"
     done
     # One model on all the shards' data: the same names whatever the scheme, so it runs once.
-    measure "table-$nodes-central" --nodes "$nodes" --mode central --duration "${DURATION:-600}" --sample-every 120
+    measure "table-$nodes-central" --nodes "$nodes" --mode central --duration "${DURATION:-600}" --sample-every "$every"
     # shellcheck disable=SC2086
     python3 "$(dirname "$0")/table.py" $rows "all data" "$WORK/table-$nodes-central" ;;
   *)
