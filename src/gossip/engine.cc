@@ -114,6 +114,7 @@ void Engine::RemovePeer(const std::string& address, const std::string& source) {
     last_hello_asked_.erase(address);
     peer_codecs_.erase(address);
     push_peers_.erase(address);
+    difference_peers_.erase(address);
     GL_LOG(kInfo, kLog) << "peer " << address << " removed (" << source << ")";
   }
 }
@@ -125,6 +126,8 @@ std::vector<PeerStatus> Engine::Peers() const {
     PeerStatus status{peer.id, address, peer.state, peer.role,
                       std::vector<std::string>(peer.sources.begin(), peer.sources.end()),
                       peer.handshaken, -1, peer.exchanges, peer.failures, CodecName(CodecFor(address)),
+                      difference_peers_.count(address) != 0 ? CodecName(ModelCodec::kInt4Delta)
+                                                             : CodecName(CodecFor(address)),
                       SendsPushes(address) ? "push" : "push-pull"};
     if (peer.last_seen) status.last_seen_s = std::chrono::duration<double>(now - *peer.last_seen).count();
     result.push_back(std::move(status));
@@ -291,6 +294,11 @@ void Engine::SendHello(const std::string& address, std::function<void(bool compa
                        }
                        table_.RecordHello(address, hello->node_id, hello->role);
                        peer_codecs_[address] = BestCommonCodec(options_.codecs, hello->codecs);
+                       if (BothList(ModelCodec::kInt4Delta, options_.codecs, hello->codecs)) {
+                         difference_peers_.insert(address);
+                       } else {
+                         difference_peers_.erase(address);
+                       }
                        if ((hello->features & kHelloAcceptsPush) != 0) {
                          push_peers_.insert(address);
                        } else {
@@ -306,12 +314,23 @@ bool Engine::SendsPushes(const std::string& address) const {
 
 void Engine::SendModel(const std::string& address) {
   const bool push = SendsPushes(address);
-  Frame request = push ? EncodeMessage(Push{options_.node_id, store_.Snapshot(), CodecFor(address)})
-                       : EncodeMessage(ExchangeRequest{options_.node_id, store_.Snapshot(), CodecFor(address)});
+  const ModelCodec codec = CodecFor(address);
+  Frame request;
+  std::shared_ptr<const std::vector<float>> asked_difference;  // the reply's reference, as the peer decodes it
+  if (push) {
+    request = EncodeMessage(Push{options_.node_id, store_.Snapshot(), codec});
+  } else {
+    ExchangeRequest exchange{options_.node_id, store_.Snapshot(), codec};
+    if (difference_peers_.count(address) != 0) {
+      exchange.reply_codec = ModelCodec::kInt4Delta;
+      asked_difference = std::make_shared<const std::vector<float>>(AsReceived(codec, exchange.model.params));
+    }
+    request = EncodeMessage(exchange);
+  }
   last_request_bytes_ = kFrameHeaderSize + request.body.size();
   if (push) ++counters_.pushes_sent;
   transport_.Request(address, std::move(request), options_.exchange_timeout,
-                     Guarded([this, address, push](Status status, Frame reply) {
+                     Guarded([this, address, push, asked_difference](Status status, Frame reply) {
                        --transfers_in_flight_;
                        if (!status.ok()) {
                          ++counters_.exchanges_failed;
@@ -319,7 +338,7 @@ void Engine::SendModel(const std::string& address) {
                        }
                        if (reply.type == MessageType::kError) return NoteRefused(address, reply);
                        if (push) return OnPushReply(address, std::move(reply));
-                       OnExchangeReply(address, std::move(reply));
+                       OnExchangeReply(address, std::move(reply), asked_difference.get());
                      }));
 }
 
@@ -345,9 +364,20 @@ void Engine::OnPushReply(const std::string& address, Frame reply) {
   table_.RecordExchange(address);
 }
 
-void Engine::OnExchangeReply(const std::string& address, Frame reply) {
+void Engine::OnExchangeReply(const std::string& address, Frame reply, const std::vector<float>* asked_difference) {
   Result<ExchangeReply> decoded = DecodeMessage<ExchangeReply>(reply);
   if (Status accepted = decoded.ok() ? CheckAccepted(decoded->codec) : Status::Ok(); !accepted.ok()) decoded = accepted;
+  if (decoded.ok() && decoded->codec == ModelCodec::kInt4Delta) {
+    std::vector<float>& params = decoded->model.params;
+    if (asked_difference == nullptr) {
+      decoded = Status::Corruption("int4-delta reply to a request that asked for a whole model");
+    } else if (params.size() != asked_difference->size()) {
+      decoded = Status::Corruption("int4-delta reply of " + std::to_string(params.size()) + " values to a model of " +
+                                   std::to_string(asked_difference->size()));
+    } else {
+      for (std::size_t i = 0; i < params.size(); ++i) params[i] += (*asked_difference)[i];
+    }
+  }
   if (!decoded.ok()) {
     ++counters_.exchanges_failed;
     ++counters_.frames_rejected;

@@ -1,7 +1,8 @@
 // Engine: the gossip-learning protocol of one node. Every gossip interval (+- jitter) it picks a
 // uniformly random live peer and sends it its model (Hello first if the peer is new or was
-// dead), as Options::flow says: a push-pull exchange (ExchangeRequest -> ExchangeReply), or a
-// Push -> PushAck, every interval or paced by a token account that also passes received
+// dead), as Options::flow says: a push-pull exchange (ExchangeRequest -> ExchangeReply; to a
+// peer whose Hello lists int4-delta the request asks for the reply as the difference from the
+// request's model, which the engine adds back before anything else sees it), or a Push -> PushAck, every interval or paced by a token account that also passes received
 // models on (token_account.h); a peer whose Hello does not list pushes gets push-pull. It
 // answers all of these from peers, and pings quiet, suspect and dead peers to detect failures. A received model passes only the
 // cheap checks here (CheckReceived: signature, length, all finite; no copy of the local model)
@@ -54,6 +55,7 @@ struct PeerStatus {
   std::uint64_t exchanges = 0;       // exchanges and pushes this node started with the peer and completed
   std::uint64_t failures = 0;        // failed contacts in total
   std::string codec;                 // of the models this node sends it: "fp32" until its Hello listed more
+  std::string reply_codec;           // asked of its exchange replies: "int4-delta" if both list it, else = codec
   std::string flow;                  // how this node sends it its model: "push" (flow control pushes and
                                      // its Hello listed pushes) or "push-pull"
 };
@@ -151,8 +153,10 @@ class Engine {
   // A Push if SendsPushes, else a push-pull exchange.
   void SendModel(const std::string& address);
   void SendPing(const std::string& address);
-  // The peer's answer to a model this node sent, other than Error.
-  void OnExchangeReply(const std::string& address, Frame reply);
+  // The peer's answer to a model this node sent, other than Error. `asked_difference` holds
+  // the request's model as the peer decoded it if the request asked for an int4-delta reply,
+  // else nullptr (an int4-delta reply is then malformed).
+  void OnExchangeReply(const std::string& address, Frame reply, const std::vector<float>* asked_difference);
   void OnPushReply(const std::string& address, Frame reply);
   // An Error in answer to a model this node sent: the peer is alive but refused it.
   void NoteRefused(const std::string& address, const Frame& reply);
@@ -167,6 +171,10 @@ class Engine {
   void AnswerHello(const std::string& from, const Frame& request, const Transport::Respond& respond);
   void AnswerExchange(const std::string& from, const Frame& request, const Transport::Respond& respond);
   void AnswerPush(const std::string& from, const Frame& request, const Transport::Respond& respond);
+  // The reply to `exchange`: the local model minus the request's, in int4-delta, if the request
+  // asked for that and this node lists it and can code the difference; else the whole model
+  // in the request's codec.
+  ExchangeReply ReplyTo(const ExchangeRequest& exchange);
   // Decodes a model-carrying request and runs the receiver's checks; on a failure it has
   // answered with Error (and counted it) and returns nullopt.
   template <class Message>
@@ -214,6 +222,7 @@ class Engine {
   EngineStats counters_;  // exchanges_*, rejected_* and undecodable bodies
   std::map<std::string, ModelCodec> peer_codecs_;  // by peer-table address, from Hello replies
   std::set<std::string> push_peers_;  // peer-table addresses whose Hello reply listed kHelloAcceptsPush
+  std::set<std::string> difference_peers_;  // peer-table addresses whose Hello reply and ours list int4-delta
   TokenAccount tokens_;
   int reactive_pending_ = 0;  // reactive sends waiting for reactive_timer_
   UploadBudget upload_budget_;

@@ -5,6 +5,7 @@
 #include "gossip/wire/codec.h"
 #include "gossip/engine.h"
 #include "gossip/merge/peer_key.h"
+#include "gossip/wire/model_codec.h"
 
 namespace gl::gossip {
 namespace {
@@ -76,11 +77,27 @@ std::optional<Message> Engine::ReceiveModel(const std::string& from, const Frame
 void Engine::AnswerExchange(const std::string& from, const Frame& request, const Transport::Respond& respond) {
   std::optional<ExchangeRequest> exchange = ReceiveModel<ExchangeRequest>(from, request, respond);
   if (!exchange) return;
-  // In the request's codec: the requester chose it as the best both accept.
-  respond(EncodeMessage(ExchangeReply{options_.node_id, store_.Snapshot(), exchange->codec}));
+  respond(EncodeMessage(ReplyTo(*exchange)));
   store_.Offer(ReceivedModel{PeerKey(exchange->sender_id, from), std::move(exchange->model)});
   ++counters_.exchanges_ok;
   OnModelReceived();
+}
+
+ExchangeReply Engine::ReplyTo(const ExchangeRequest& exchange) {
+  // In the request's codec: the requester chose it as the best both accept.
+  ExchangeReply reply{options_.node_id, store_.Snapshot(), exchange.codec};
+  std::vector<float>& params = reply.model.params;
+  const std::vector<float>& reference = exchange.model.params;  // as the requester will add it back
+  if (exchange.reply_codec != ModelCodec::kInt4Delta || !CheckAccepted(ModelCodec::kInt4Delta).ok() ||
+      params.size() != reference.size()) {
+    return reply;
+  }
+  std::vector<float> difference(params.size());
+  for (std::size_t i = 0; i < params.size(); ++i) difference[i] = params[i] - reference[i];
+  if (!CanCode(difference)) return reply;  // a non-finite or huge difference: the whole model
+  params = std::move(difference);
+  reply.codec = ModelCodec::kInt4Delta;
+  return reply;
 }
 
 void Engine::AnswerPush(const std::string& from, const Frame& request, const Transport::Respond& respond) {

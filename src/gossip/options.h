@@ -111,8 +111,10 @@ struct Options {
   // Codecs this node accepts for models (frame_format.h ModelCodec), listed in its Hello;
   // each pair of nodes exchanges models in the most compact codec both accept. Must hold
   // fp32, which every node reads. Default int8, fp16, fp32: int8 frames are a quarter of
-  // fp32's with no measurable accuracy loss (bench/RESULTS.md "Model codecs"); {fp32}
-  // sends and accepts exact models only, as older builds do.
+  // fp32's with no measurable accuracy loss (bench/RESULTS.md "Model codecs"); {fp32} sends
+  // and accepts exact models only, as older builds do. With kInt4Delta listed on both sides,
+  // an exchange's reply is the difference from the request's model, at half of int8's bytes
+  // but about half a point lower at the end (bench/RESULTS.md "Delta replies").
   std::vector<ModelCodec> codecs = {ModelCodec::kInt8, ModelCodec::kFp16, ModelCodec::kFp32};
   // Upload budget in kbit/s (1000 bits), all gossip traffic counted, replies to peers too.
   // Exchanges start only as the budget allows (upload_budget.h: paced at this rate, bursts

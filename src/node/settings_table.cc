@@ -65,11 +65,11 @@ Rule<std::string> Address(PortZero port_zero) {
 
 // Each a codec this build knows, fp32 among them (what every node speaks).
 Rule<std::vector<std::string>> Codecs() {
-  return {"a list of fp32, fp16, int8 that includes fp32", [](const std::vector<std::string>& names) {
+  return {"a list of fp32, fp16, int8, int4-delta that includes fp32", [](const std::vector<std::string>& names) {
             bool fp32 = false;
             for (const std::string& name : names) {
               const std::optional<gossip::ModelCodec> codec = gossip::ParseCodec(name);
-              if (!codec) return "unknown codec '" + name + "': must be fp32, fp16 or int8";
+              if (!codec) return "unknown codec '" + name + "': must be fp32, fp16, int8 or int4-delta";
               fp32 = fp32 || *codec == gossip::ModelCodec::kFp32;
             }
             if (names.size() > gossip::kMaxCodecListEntries) return std::string("at most 16 codecs");

@@ -47,7 +47,7 @@ std::string RenderStatus(const StatusInputs& in) {
     if (peers.size() == kMaxStatusPeers) break;
     peers.push_back({{"id", p.id}, {"address", p.address}, {"state", gossip::PeerStateName(p.state)}, {"found_by", p.sources},
                      {"last_seen_s", p.last_seen_s}, {"exchanges", p.exchanges}, {"failures", p.failures},
-                     {"codec", p.codec}, {"flow", p.flow}});
+                     {"codec", p.codec}, {"reply_codec", p.reply_codec}, {"flow", p.flow}});
   }
   const TrainingProgress& t = in.training;
   nlohmann::json doc = {

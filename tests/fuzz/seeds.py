@@ -21,17 +21,19 @@ def coded_params(codec, payload, count):
     return struct.pack("<QQ", count | codec << 56, len(payload)) + payload
 
 
-FP16, INT8 = 1, 2
+FP16, INT8, INT4_DELTA = 1, 2, 3
 HALVES = struct.pack("<4H", 0x3800, 0xBC00, 0x4000, 0x0000)       # 0.5, -1, 2, 0
 INT8_BLOCK = struct.pack("<If", 1, 2 / 127) + bytes([64, 0x81, 127, 0])  # 1 block, scale, 4 values
+INT4_BLOCK = struct.pack("<If", 1, 0.01) + bytes([0x97, 0x03])          # 1 block, scale, 4 values: 7 -7 3 0
 
 
-def exchange(params, msg_type=2):
-    """An ExchangeRequest, or with msg_type 7 a Push: the same fields."""
-    return frame(msg_type, archive(seq(b"pi-1"), seq(b"gru-v1"), params, struct.pack("<QQ", 10, 100)))
+def exchange(params, msg_type=2, tail=b""):
+    """An ExchangeRequest, or with msg_type 7 a Push, 3 an ExchangeReply: the same fields; `tail`
+    is an ExchangeRequest's optional reply_codec."""
+    return frame(msg_type, archive(seq(b"pi-1"), seq(b"gru-v1"), params, struct.pack("<QQ", 10, 100), tail))
 
 
-PUSH = 7
+PUSH, REPLY = 7, 3
 
 
 SEEDS = {
@@ -59,6 +61,13 @@ SEEDS = {
     "push-int8": exchange(coded_params(INT8, INT8_BLOCK, 4), PUSH),
     "push-int8-nan-scale": exchange(coded_params(INT8, struct.pack("<II", 1, 0x7FC00000) + bytes(4), 4), PUSH),
     "push-ack": frame(8, archive(seq(b"pi-1"))),
+    "exchange-asks-difference": exchange(coded_params(INT8, INT8_BLOCK, 4), tail=bytes([INT4_DELTA])),
+    "exchange-asks-other-reply": exchange(coded_params(INT8, INT8_BLOCK, 4), tail=bytes([INT8])),
+    "reply-int4-delta": exchange(coded_params(INT4_DELTA, INT4_BLOCK, 4), REPLY),
+    "exchange-int4-delta": exchange(coded_params(INT4_DELTA, INT4_BLOCK, 4)),
+    "int4-minus-8": exchange(coded_params(INT4_DELTA, struct.pack("<If", 1, 0.01) + bytes([0x87, 0x03]), 4), REPLY),
+    "int4-padding": exchange(coded_params(INT4_DELTA, struct.pack("<If", 1, 0.01) + bytes([0x97, 0x13]), 3), REPLY),
+    "int4-nan-scale": exchange(coded_params(INT4_DELTA, struct.pack("<II", 1, 0x7FC00000) + bytes(2), 4), REPLY),
     "ping": frame(4, archive(seq(b"pi-1"))),
     "error": frame(6, archive(seq(b"no"))),
     "nonce": frame(16, bytes(range(16))),

@@ -5,6 +5,7 @@
 // holds exchanges back.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdio>
 #include <random>
 
@@ -140,32 +141,105 @@ TEST_F(CodecNegotiationTest, Int8PairsSendAQuarterOfTheBytesOfFp32Pairs) {
 }
 
 // What is merged is what the codec decodes, on both sides of an exchange.
-TEST_F(CodecNegotiationTest, MergesGetTheDecodedValues) {
-  constexpr std::size_t kParams = 3000;
-  std::vector<std::unique_ptr<TcpTransport>> transports;
-  std::vector<std::unique_ptr<RecordingStore>> stores;
-  std::vector<std::unique_ptr<Engine>> engines;
-  for (int i = 0; i < 2; ++i) {
-    Options options = NodeOptions(i == 0 ? "initiator" : "responder", Options{}.codecs,
-                                  milliseconds(i == 0 ? 30 : 0));
-    transports.push_back(std::move(TcpTransport::Create(io_, "127.0.0.1:0", TransportOptions(options))).value());
-    stores.push_back(std::make_unique<RecordingStore>(ModelSnapshot{"gru-v1", RandomParams(kParams, 10 + i), 1, 10}));
-    engines.push_back(std::make_unique<Engine>(io_, options, *transports.back(), *stores.back()));
+// Two nodes; with kWithDifferences the request goes in int8 and asks for the reply as an int4
+// difference from it.
+class ExchangeOfTwoTest : public CodecNegotiationTest {
+ protected:
+  static constexpr std::size_t kParams = 3000;
+  inline static const std::vector<ModelCodec> kWithDifferences = {ModelCodec::kInt4Delta, ModelCodec::kInt8,
+                                                                  ModelCodec::kFp16, ModelCodec::kFp32};
+
+  // Runs one exchange between two nodes accepting `codecs`; the initiator's model and the
+  // responder's are RandomParams(kParams, 10) and (kParams, 11), or `responder` if given.
+  void Exchange(const std::vector<ModelCodec>& codecs, std::vector<float> responder = {}) {
+    if (responder.empty()) responder = RandomParams(kParams, 11);
+    const std::vector<float> models[2] = {RandomParams(kParams, 10), responder};
+    for (int i = 0; i < 2; ++i) {
+      Options options = NodeOptions(i == 0 ? "initiator" : "responder", codecs, milliseconds(i == 0 ? 30 : 0));
+      transports_.push_back(std::move(TcpTransport::Create(io_, "127.0.0.1:0", TransportOptions(options))).value());
+      stores_.push_back(std::make_unique<RecordingStore>(ModelSnapshot{"gru-v1", models[i], 1, 10}));
+      engines_.push_back(std::make_unique<Engine>(io_, options, *transports_.back(), *stores_.back()));
+    }
+    engines_[0]->AddPeer(transports_[1]->LocalAddress(), "static");
+    for (auto& engine : engines_) ASSERT_TRUE(engine->Start().ok());
+    ASSERT_TRUE(RunUntil(io_, [&] { return !stores_[0]->offered().empty() && !stores_[1]->offered().empty(); },
+                         milliseconds(5000)));
+    for (auto& engine : engines_) engine->Stop();
   }
-  engines[0]->AddPeer(transports[1]->LocalAddress(), "static");
-  for (auto& engine : engines) ASSERT_TRUE(engine->Start().ok());
-  ASSERT_TRUE(RunUntil(io_, [&] { return !stores[0]->offered().empty() && !stores[1]->offered().empty(); },
-                       milliseconds(5000)));
+  std::vector<float> Sent(int i) { return stores_[i]->Snapshot().params; }
+  const std::vector<float>& Merged(int i) { return stores_[i]->offered().front(); }
+
+  std::vector<std::unique_ptr<TcpTransport>> transports_;
+  std::vector<std::unique_ptr<RecordingStore>> stores_;
+  std::vector<std::unique_ptr<Engine>> engines_;
+};
+
+TEST_F(ExchangeOfTwoTest, WithoutInt4DeltaBothMergeTheInt8DecodedModel) {
+  Exchange(Options{}.codecs);
   for (int i = 0; i < 2; ++i) {
-    const std::vector<float> sent = stores[1 - i]->Snapshot().params;
-    std::vector<std::uint8_t> payload;
-    ASSERT_TRUE(EncodeValues(ModelCodec::kInt8, sent, payload));
-    std::vector<float> decoded(sent.size());
-    ASSERT_TRUE(DecodeValues(ModelCodec::kInt8, payload, decoded).ok());
-    EXPECT_EQ(stores[i]->offered().front(), decoded) << "node " << i;
-    EXPECT_NE(stores[i]->offered().front(), sent) << "node " << i << " got exact values: no int8 on the wire";
+    EXPECT_EQ(Merged(i), AsReceived(ModelCodec::kInt8, Sent(1 - i))) << "node " << i;
+    EXPECT_NE(Merged(i), Sent(1 - i)) << "node " << i << " got exact values: no int8 on the wire";
   }
-  for (auto& engine : engines) engine->Stop();
+  EXPECT_EQ(engines_[0]->Peers().front().reply_codec, "int8");
+}
+
+TEST_F(ExchangeOfTwoTest, TheReplyIsTheInt4DifferenceFromTheRequestAddedBack) {
+  Exchange(kWithDifferences);
+  const std::vector<float> request = AsReceived(ModelCodec::kInt8, Sent(0));
+  EXPECT_EQ(Merged(1), request);
+  std::vector<float> difference(kParams);
+  for (std::size_t i = 0; i < kParams; ++i) difference[i] = Sent(1)[i] - request[i];
+  std::vector<float> expected = AsReceived(ModelCodec::kInt4Delta, difference);
+  ASSERT_NE(expected, difference) << "the difference went exactly: no int4 on the wire";
+  for (std::size_t i = 0; i < kParams; ++i) expected[i] += request[i];
+  EXPECT_EQ(Merged(0), expected);
+  EXPECT_EQ(engines_[0]->Peers().front().codec, "int8");
+  EXPECT_EQ(engines_[0]->Peers().front().reply_codec, "int4-delta");
+}
+
+// Two close models (as gossiping ones are): the difference's int4 error is a fraction of
+// the whole model's int8 error, on half the payload.
+TEST_F(ExchangeOfTwoTest, ForCloseModelsTheDifferenceIsMorePreciseThanInt8OfTheModel) {
+  std::vector<float> close = RandomParams(kParams, 10);
+  const std::vector<float> nudge = RandomParams(kParams, 12);
+  for (std::size_t i = 0; i < kParams; ++i) close[i] += 0.02f * nudge[i];
+  Exchange(kWithDifferences, close);
+  double delta_error = 0, int8_error = 0;
+  const std::vector<float> int8 = AsReceived(ModelCodec::kInt8, Sent(1));
+  for (std::size_t i = 0; i < kParams; ++i) {
+    delta_error = std::max<double>(delta_error, std::fabs(Merged(0)[i] - Sent(1)[i]));
+    int8_error = std::max<double>(int8_error, std::fabs(int8[i] - Sent(1)[i]));
+  }
+  EXPECT_LT(delta_error, int8_error / 2) << "int4-delta " << delta_error << ", int8 " << int8_error;
+  EXPECT_LT(PayloadBytes(ModelCodec::kInt4Delta, kParams) * 1.7, PayloadBytes(ModelCodec::kInt8, kParams));
+}
+
+// A peer that answers every request with an int4-delta reply, whether asked or not, with a
+// Hello that lists `codecs`.
+TEST_F(CodecNegotiationTest, AnUnaskedDifferenceReplyIsRefusedAndCounted) {
+  TestNode& node = AddNode(NodeOptions("new", {ModelCodec::kInt4Delta, ModelCodec::kInt8, ModelCodec::kFp32},
+                                       milliseconds(30)), 2000, 1);
+  auto rogue = std::move(TcpTransport::Create(io_, "127.0.0.1:0", TcpOptions{})).value();
+  int asked = 0, unasked = 0;
+  rogue->Listen([&](const std::string&, Frame request, Transport::Respond respond) {
+    if (request.type == MessageType::kHello) {
+      return respond(EncodeMessage(Hello{"rogue", kProtocolVersion, "gru-v1", "node", rogue->LocalAddress(), {2, 0}}));
+    }
+    if (request.type == MessageType::kPing) return respond(EncodeMessage(Pong{"rogue"}));
+    Result<ExchangeRequest> exchange = DecodeMessage<ExchangeRequest>(request);
+    ASSERT_TRUE(exchange.ok()) << exchange.status().ToString();
+    ++(exchange->reply_codec == ModelCodec::kInt4Delta ? asked : unasked);
+    respond(EncodeMessage(ExchangeReply{"rogue", exchange->model, ModelCodec::kInt4Delta}));
+  });
+  node.engine->AddPeer(rogue->LocalAddress(), "static");
+  ASSERT_TRUE(node.engine->Start().ok());
+  ASSERT_TRUE(RunUntil(io_, [&] { return node.engine->Stats().frames_rejected >= 3; }, milliseconds(5000)));
+  EXPECT_EQ(asked, 0) << "its Hello did not list int4-delta";
+  EXPECT_GE(unasked, 3);
+  EXPECT_EQ(node.engine->Stats().exchanges_ok, 0u);
+  EXPECT_TRUE(node.store->offered_senders().empty()) << "nothing reached the store";
+  node.engine->Stop();
+  rogue->Shutdown();
 }
 
 // A peer of a build that predates codecs: it refuses a Hello with a codec list as malformed

@@ -61,25 +61,33 @@ TEST(ModelCodecTest, Fp16RoundsSubnormalsToTheirGridAndKeepsExactValues) {
   for (std::size_t i = 0; i < tiny.size(); ++i) ASSERT_LE(std::fabs(decoded[i] - tiny[i]), std::ldexp(1.0f, -25));
 }
 
-TEST(ModelCodecTest, Int8IsWithinHalfAScalePerBlock) {
+// Each block's scale is its largest magnitude / `levels`, and every value is within half of it.
+void ExpectWithinHalfAScalePerBlock(ModelCodec codec, std::size_t block_values, float levels) {
   std::vector<float> values = Gaussian(kModelValues, 0.2f, 5);
   for (std::size_t i = 0; i < values.size(); i += 997) values[i] *= 40;  // blocks of very different scales
   std::vector<std::uint8_t> payload;
-  ASSERT_TRUE(EncodeValues(ModelCodec::kInt8, values, payload));
-  const std::vector<float> decoded = RoundTrip(ModelCodec::kInt8, values);
-  const std::size_t blocks = (values.size() + kInt8BlockValues - 1) / kInt8BlockValues;
+  ASSERT_TRUE(EncodeValues(codec, values, payload));
+  const std::vector<float> decoded = RoundTrip(codec, values);
+  const std::size_t blocks = (values.size() + block_values - 1) / block_values;
   for (std::size_t b = 0; b < blocks; ++b) {
     float scale;
     std::memcpy(&scale, payload.data() + 4 + 4 * b, 4);  // little-endian host: the wire bytes as they are
+    const std::size_t end = std::min(values.size(), (b + 1) * block_values);
     float largest = 0;
-    for (std::size_t i = b * kInt8BlockValues; i < std::min(values.size(), (b + 1) * kInt8BlockValues); ++i) {
-      largest = std::max(largest, std::fabs(values[i]));
-    }
-    ASSERT_FLOAT_EQ(scale, largest / 127.0f) << "block " << b;
-    for (std::size_t i = b * kInt8BlockValues; i < std::min(values.size(), (b + 1) * kInt8BlockValues); ++i) {
+    for (std::size_t i = b * block_values; i < end; ++i) largest = std::max(largest, std::fabs(values[i]));
+    ASSERT_FLOAT_EQ(scale, largest / levels) << "block " << b;
+    for (std::size_t i = b * block_values; i < end; ++i) {
       ASSERT_LE(std::fabs(decoded[i] - values[i]), scale / 2 * (1 + 1e-5f)) << "value " << i;
     }
   }
+}
+
+TEST(ModelCodecTest, Int8IsWithinHalfAScalePerBlock) {
+  ExpectWithinHalfAScalePerBlock(ModelCodec::kInt8, kInt8BlockValues, 127.0f);
+}
+
+TEST(ModelCodecTest, Int4DeltaIsWithinHalfAScalePerBlock) {
+  ExpectWithinHalfAScalePerBlock(ModelCodec::kInt4Delta, kInt4BlockValues, 7.0f);
 }
 
 TEST(ModelCodecTest, Int8KeepsZeroBlocksAndEachBlocksLargestValue) {
@@ -105,11 +113,16 @@ TEST(ModelCodecTest, PayloadBytesAreAsSpecified) {
   ASSERT_TRUE(EncodeValues(ModelCodec::kInt8, std::vector<float>{127.0f, -63.5f, 0.0f}, int8));
   // 1 block; scale 1.0f = 0x3F800000; values 127, -64 (half away from zero), 0.
   EXPECT_EQ(int8, (std::vector<std::uint8_t>{1, 0, 0, 0, 0x00, 0x00, 0x80, 0x3F, 0x7F, 0xC0, 0x00}));
+  std::vector<std::uint8_t> int4;
+  ASSERT_TRUE(EncodeValues(ModelCodec::kInt4Delta, std::vector<float>{7.0f, -3.5f, 0.0f}, int4));
+  // 1 block; scale 1.0f; values 7, -4 (ties to even), 0: nibbles 0x7 and 0xC in one byte, the
+  // even value low; the odd count's padding nibble 0.
+  EXPECT_EQ(int4, (std::vector<std::uint8_t>{1, 0, 0, 0, 0x00, 0x00, 0x80, 0x3F, 0xC7, 0x00}));
 }
 
 TEST(ModelCodecTest, ValuesACodecCannotCarryAreNotEncoded) {
   for (const float bad : {NAN, INFINITY, -70000.0f}) {
-    for (const ModelCodec codec : {ModelCodec::kFp16, ModelCodec::kInt8}) {
+    for (const ModelCodec codec : {ModelCodec::kFp16, ModelCodec::kInt8, ModelCodec::kInt4Delta}) {
       std::vector<std::uint8_t> payload;
       EXPECT_FALSE(EncodeValues(codec, std::vector<float>{1.0f, bad}, payload)) << CodecName(codec) << " " << bad;
       EXPECT_TRUE(payload.empty());
@@ -118,7 +131,7 @@ TEST(ModelCodecTest, ValuesACodecCannotCarryAreNotEncoded) {
 }
 
 TEST(ModelCodecTest, NamesParseBack) {
-  for (const ModelCodec codec : {ModelCodec::kFp32, ModelCodec::kFp16, ModelCodec::kInt8}) {
+  for (const ModelCodec codec : {ModelCodec::kFp32, ModelCodec::kFp16, ModelCodec::kInt8, ModelCodec::kInt4Delta}) {
     EXPECT_EQ(ParseCodec(CodecName(codec)), codec);
   }
   EXPECT_FALSE(ParseCodec("int4").has_value());
@@ -133,6 +146,11 @@ TEST(ModelCodecTest, APairUsesTheMostCompactCodecBothAccept) {
   EXPECT_EQ(BestCommonCodec(all, std::vector<std::uint8_t>{}), ModelCodec::kFp32);  // an older build
   EXPECT_EQ(BestCommonCodec(no_int8, std::vector<std::uint8_t>{2, 0}), ModelCodec::kFp32);
   EXPECT_EQ(BestCommonCodec(all, std::vector<std::uint8_t>{200, 2}), ModelCodec::kInt8);  // unknown ids ignored
+  // int4-delta codes only a reply's difference, never a whole model.
+  const std::vector<ModelCodec> with_delta = {ModelCodec::kInt4Delta, ModelCodec::kFp32};
+  EXPECT_EQ(BestCommonCodec(with_delta, std::vector<std::uint8_t>{3, 0}), ModelCodec::kFp32);
+  EXPECT_TRUE(BothList(ModelCodec::kInt4Delta, with_delta, std::vector<std::uint8_t>{3, 0}));
+  EXPECT_FALSE(BothList(ModelCodec::kInt4Delta, all, std::vector<std::uint8_t>{3, 0}));
 }
 
 // ---- Coded models inside messages ----
@@ -299,6 +317,82 @@ TEST(ModelCodecTest, Fp16InfinitiesAndNaNsAreRefused) {
     Result<ExchangeRequest> decoded = DecodeMessage<ExchangeRequest>(frame);
     ASSERT_FALSE(decoded.ok());
     EXPECT_NE(decoded.status().message().find("Inf or NaN"), std::string::npos) << decoded.status().message();
+  }
+}
+
+// ---- int4-delta: a reply's difference, nowhere else ----
+
+// An int4-delta ExchangeReply of 129 values (3 blocks of 64, 64 and 1; an odd count).
+class HostileDifferenceTest : public ::testing::Test {
+ protected:
+  static constexpr std::size_t kValues = 129;
+  static constexpr std::size_t kScales = HostileModelTest::kBlockCount + 4;
+  static constexpr std::size_t kCodes = kScales + 3 * 4;
+
+  HostileDifferenceTest()
+      : frame_(EncodeMessage(ExchangeReply{"pi-1", ModelSnapshot{"gru-v1", Gaussian(kValues, 0.01f, 9), 5, 6},
+                                           ModelCodec::kInt4Delta})) {}
+  std::string Refusal() const {
+    Result<ExchangeReply> decoded = DecodeMessage<ExchangeReply>(frame_);
+    return decoded.ok() ? "" : decoded.status().message();
+  }
+
+  Frame frame_;
+};
+
+TEST_F(HostileDifferenceTest, TheUnalteredReplyIsAcceptedWithItsCodec) {
+  Result<ExchangeReply> decoded = DecodeMessage<ExchangeReply>(frame_);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(decoded->codec, ModelCodec::kInt4Delta);
+  EXPECT_EQ(frame_.body.size(), kCodes + (kValues + 1) / 2 + 16);  // then age and local_samples
+}
+
+TEST_F(HostileDifferenceTest, MinusEightAPaddingNibbleAndBadScalesAreRefused) {
+  const Frame intact = frame_;
+  frame_.body[kCodes + 40] = 0x08;  // value 80 (block 1) low nibble -8
+  EXPECT_NE(Refusal().find("int4-delta block 1 holds -8"), std::string::npos) << Refusal();
+  frame_ = intact;
+  frame_.body[kCodes + 64] |= 0x10;  // the padding nibble after value 128
+  EXPECT_NE(Refusal().find("padding nibble"), std::string::npos) << Refusal();
+  for (const float scale : {NAN, INFINITY, 0.0f, -1.0f, kMaxInt4Scale * 1.001f}) {
+    frame_ = intact;
+    const auto bits = std::bit_cast<std::uint32_t>(scale);
+    for (int i = 0; i < 4; ++i) frame_.body[kScales + 8 + i] = static_cast<std::uint8_t>(bits >> (8 * i));
+    EXPECT_NE(Refusal().find("int4-delta block 2 has scale"), std::string::npos) << scale << ": " << Refusal();
+  }
+}
+
+TEST(ModelCodecTest, AWholeModelInInt4DeltaIsRefused) {
+  const std::vector<float> params = Gaussian(100, 0.1f, 10);
+  const std::string why = "int4-delta codes only an exchange reply";
+  Result<ExchangeRequest> request = DecodeMessage<ExchangeRequest>(EncodeMessage(Request(ModelCodec::kInt4Delta, params)));
+  ASSERT_FALSE(request.ok());
+  EXPECT_NE(request.status().message().find(why), std::string::npos) << request.status().message();
+  Result<Push> push = DecodeMessage<Push>(EncodeMessage(Push{"pi-1", ModelSnapshot{"gru-v1", params, 1, 1}, ModelCodec::kInt4Delta}));
+  ASSERT_FALSE(push.ok());
+  EXPECT_NE(push.status().message().find(why), std::string::npos) << push.status().message();
+  RoundReply round{"pi-1", 3, ModelSnapshot{"gru-v1", params, 0, 40}, 1234, ModelCodec::kInt4Delta};
+  Result<RoundReply> round_reply = DecodeMessage<RoundReply>(EncodeMessage(round));
+  ASSERT_FALSE(round_reply.ok());
+  EXPECT_NE(round_reply.status().message().find(why), std::string::npos) << round_reply.status().message();
+}
+
+TEST(ModelCodecTest, ARequestAsksForADifferenceOnlyWithTheOptionalLastField) {
+  ExchangeRequest request = Request(ModelCodec::kInt8, Gaussian(100, 0.1f, 11));
+  const Frame plain = EncodeMessage(request);
+  request.reply_codec = ModelCodec::kInt4Delta;
+  Frame asking = EncodeMessage(request);
+  EXPECT_EQ(asking.body.size(), plain.body.size() + 1);
+  Result<ExchangeRequest> decoded = DecodeMessage<ExchangeRequest>(asking);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(decoded->reply_codec, ModelCodec::kInt4Delta);
+  EXPECT_EQ(DecodeMessage<ExchangeRequest>(plain)->reply_codec, ModelCodec::kFp32);
+  for (const std::uint8_t other : {0, 1, 2, 4, 255}) {
+    asking.body.back() = other;
+    Result<ExchangeRequest> refused = DecodeMessage<ExchangeRequest>(asking);
+    ASSERT_FALSE(refused.ok()) << int{other};
+    EXPECT_NE(refused.status().message().find("only int4-delta (3) may be asked for"), std::string::npos)
+        << refused.status().message();
   }
 }
 

@@ -2,9 +2,10 @@
 
 Needs the node settings `codecs` (--codecs) and `max_upload_kbps` (--max-upload-kbps);
 every case is skipped while the binary does not have them.
-1. Three nodes, one restricted to fp32 (as an older build): every pair exchanges; the two
-   others send each other int8 and send the restricted one fp32 (the status lists the codec
-   per peer), and nobody refuses a frame.
+1. Four nodes, one restricted to fp32 (as an older build) and two that also list int4-delta:
+   every pair exchanges; the others send each other int8 and the restricted one fp32 (the
+   status lists the codec per peer), the two int4-delta nodes ask each other for difference
+   replies and nobody else, and nobody refuses a frame or a model.
 2. A node with --max-upload-kbps 400 that would start an exchange every 0.1 s: over 30 s
    its upload stays within 10% of the budget (plus its 2 s burst) and uses most of it; its
    status shows that rate.
@@ -29,26 +30,30 @@ def has_flags(*flags):
 @unittest.skipUnless(has_flags("--codecs", "--max-upload-kbps"), "needs the --codecs and --max-upload-kbps flags")
 class BandwidthTest(ClusterTestCase):
     def test_pairs_use_int8_and_an_fp32_only_node_still_gossips(self):
-        shards, _ = self.make_shards(3)
+        shards, _ = self.make_shards(4)
+        differences = ["--codecs", "int4-delta", "int8", "fp16", "fp32"]
         nodes = [self.add_node(name, shard, COMMON + ["--gossip-interval", "0.3"] + extra)
-                 for name, shard, extra in (("a", shards[0], []), ("b", shards[1], []),
-                                            ("c", shards[2], ["--codecs", "fp32"]))]
+                 for name, shard, extra in (("a", shards[0], differences), ("b", shards[1], []),
+                                            ("c", shards[2], ["--codecs", "fp32"]), ("d", shards[3], differences))]
         self.start_full_mesh(nodes)
 
         def all_exchanged():
             statuses = [n.status() for n in nodes]
-            return all(s and len(s["peers"]) == 2 and all(p["exchanges"] > 0 for p in s["peers"])
+            return all(s and len(s["peers"]) == 3 and all(p["exchanges"] > 0 for p in s["peers"])
                        for s in statuses) and statuses
 
-        statuses = wait_for(all_exchanged, 60, "every node to exchange with both others")
-        codec = {(s["id"], p["address"]): p["codec"] for s in statuses for p in s["peers"]}
-        a, b, c = nodes
-        self.assertEqual(codec[("a", b.address)], "int8")
-        self.assertEqual(codec[("b", a.address)], "int8")
-        self.assertEqual(codec[("a", c.address)], "fp32")
-        self.assertEqual(codec[("c", a.address)], "fp32")
+        statuses = wait_for(all_exchanged, 60, "every node to exchange with every other")
+        codec = {(s["id"], p["address"]): (p["codec"], p["reply_codec"]) for s in statuses for p in s["peers"]}
+        a, b, c, d = nodes
+        self.assertEqual(codec[("a", b.address)], ("int8", "int8"))
+        self.assertEqual(codec[("b", a.address)], ("int8", "int8"))
+        self.assertEqual(codec[("a", c.address)], ("fp32", "fp32"))
+        self.assertEqual(codec[("c", a.address)], ("fp32", "fp32"))
+        self.assertEqual(codec[("a", d.address)], ("int8", "int4-delta"))
+        self.assertEqual(codec[("d", a.address)], ("int8", "int4-delta"))
         for s in statuses:
             self.assertEqual(s["frames_rejected"], 0, s["id"])
+            self.assertEqual(s["rejected_updates"], 0, s["id"])
         for node in nodes:
             self.assertEqual(node.stop(), 0)
 

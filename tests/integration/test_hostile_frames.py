@@ -76,7 +76,7 @@ class HostileFramesTest(ClusterTestCase):
         self.assertEqual(target.stop(), 0)
 
 
-FP32, FP16, INT8 = 0, 1, 2
+FP32, FP16, INT8, INT4_DELTA = 0, 1, 2, 3
 BLOCK = 256
 
 
@@ -94,6 +94,12 @@ def int8_payload(params, scales=None, blocks=None):
     blocks = len(real_scales) if blocks is None else blocks
     return (struct.pack("<I", blocks) + struct.pack(f"<{len(scales)}f", *scales) +
             struct.pack(f"<{count}b", *values))
+
+
+def int4_payload(count):
+    """docs/wire.md int4-delta: u32 block count, f32 scales, zeros two a byte (a valid difference)."""
+    blocks = (count + 63) // 64
+    return struct.pack(f"<I{blocks}f", blocks, *([0.01] * blocks)) + bytes((count + 1) // 2)
 
 
 def coded_model_body(sender, signature, codec, count, payload, age=1, samples=1):
@@ -184,6 +190,7 @@ class CodedModelsTest(ClusterTestCase):
             "wrong block count": (INT8, count, struct.pack("<I", blocks + 1) + good[4:], "values need"),
             "unknown codec": (9, count, good, "unknown model codec 9"),
             "fp16 Inf": (FP16, count, struct.pack("<H", 0x7C00) + bytes(2 * count - 2), "Inf or NaN"),
+            "a difference as a whole model": (INT4_DELTA, count, int4_payload(count), "codes only an exchange reply"),
         }
         before = target.status()
         # A Push carries the same fields and gets the same checks.

@@ -232,7 +232,7 @@ TEST_F(ConfigSettingsTest, CodecsAndUploadBudgetAreValidated) {
 
   Result<Config> unknown = FromFlags("--data shard.tsv --codecs int4 fp32");
   ASSERT_TRUE(unknown.ok()) << unknown.status().ToString();
-  EXPECT_EQ(unknown->Validate().message(), "--codecs: unknown codec 'int4': must be fp32, fp16 or int8");
+  EXPECT_EQ(unknown->Validate().message(), "--codecs: unknown codec 'int4': must be fp32, fp16, int8 or int4-delta");
   Result<Config> no_fp32 = FromFlags("--data shard.tsv --codecs int8");
   ASSERT_TRUE(no_fp32.ok()) << no_fp32.status().ToString();
   EXPECT_EQ(no_fp32->Validate().message(), "--codecs: must include fp32, which every node speaks");

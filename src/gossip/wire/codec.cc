@@ -157,8 +157,8 @@ void LoadParams(cereal::PortableBinaryInputArchive& ar, std::vector<float>& para
   }
   std::uint64_t payload_bytes = 0;
   ar(payload_bytes);
-  // Every coded value takes at least one byte, so `count` is bounded by the body too.
-  if (count > body_bytes || payload_bytes > body_bytes) {
+  // Every coded value takes at least half a byte, so `count` is bounded by the body too.
+  if (count / 2 > body_bytes || payload_bytes > body_bytes) {
     throw cereal::Exception(CodecName(codec) + " model of " + std::to_string(count) + " values in " +
                             std::to_string(payload_bytes) + " bytes exceeds the body");
   }

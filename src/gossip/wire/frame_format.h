@@ -87,14 +87,24 @@ enum class ModelCodec : std::uint8_t {
   kFp32 = 0,  // IEEE binary32 little-endian; every node accepts it
   kFp16 = 1,  // IEEE binary16 little-endian, rounded to nearest even
   kInt8 = 2,  // symmetric int8, one f32 scale (max|x| / 127) per kInt8BlockValues values
+  // An ExchangeReply only, to a request that asked for it: the replier's model minus the
+  // request's model (as decoded), in symmetric int4, two a byte, one f32 scale (max|d| / 7)
+  // per kInt4BlockValues. Two gossiping models are close, so their difference takes half
+  // of int8's bytes at a fraction of its error (bench/RESULTS.md "Delta replies").
+  kInt4Delta = 3,
 };
 inline constexpr int kModelCodecShift = 56;  // codec id = count word >> 56
 inline constexpr std::uint64_t kModelCountMask = (std::uint64_t{1} << kModelCodecShift) - 1;
 inline constexpr std::size_t kInt8BlockValues = 256;
-// Largest magnitude fp16 and int8 frames carry (the largest finite binary16): a model with
-// a larger or non-finite value is sent as fp32. An int8 scale lies in (0, this / 127].
+// Smaller blocks than int8's: with 7 steps a side, a block's largest value sets the error of
+// every other one.
+inline constexpr std::size_t kInt4BlockValues = 64;
+// Largest magnitude coded (non-fp32) frames carry (the largest finite binary16): a model
+// with a larger or non-finite value is sent as fp32. An int8 scale lies in (0, this / 127],
+// an int4 scale in (0, this / 7].
 inline constexpr float kMaxCodedMagnitude = 65504.0f;
 inline constexpr float kMaxInt8Scale = kMaxCodedMagnitude / 127.0f;
+inline constexpr float kMaxInt4Scale = kMaxCodedMagnitude / 7.0f;
 // Entries a Hello's codec list may have.
 inline constexpr std::size_t kMaxCodecListEntries = 16;
 

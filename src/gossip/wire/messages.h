@@ -4,7 +4,7 @@
 // Decoding is hardened: every string or vector length read from a body is checked against
 // the body size (InputArchive) before anything is allocated, so a forged length cannot make
 // the decoder allocate more than the body it was given (a coded model: 4 bytes per value, and
-// a value takes at least one byte of body); every string also against its field's limit
+// a value takes at least half a byte of body); every string also against its field's limit
 // (frame_format.h kMax*Bytes), so no claim a peer makes is longer than that. A coded model is
 // checked whole (model_codec.h) before any of its values is used. Plain values; no threading concerns.
 #pragma once
@@ -77,12 +77,16 @@ void SaveParams(cereal::PortableBinaryOutputArchive& ar, const std::vector<float
 // model_codec.h's checks, or an unknown codec id, throws cereal::Exception.
 void LoadParams(cereal::PortableBinaryInputArchive& ar, std::vector<float>& params, ModelCodec& codec);
 
-// A model field: signature, parameters in `codec`, age, local_samples.
+// A model field: signature, parameters in `codec`, age, local_samples. Only an ExchangeReply
+// may carry a difference (kInt4Delta, `difference_allowed`); anywhere else it is refused.
 template <class Archive>
-void ModelField(Archive& ar, ModelSnapshot& model, ModelCodec& codec) {
+void ModelField(Archive& ar, ModelSnapshot& model, ModelCodec& codec, bool difference_allowed = false) {
   BoundedSequence(ar, model.signature, kMaxSignatureBytes, "signature");
   if constexpr (Archive::is_loading::value) {
     LoadParams(ar, model.params, codec);
+    if (codec == ModelCodec::kInt4Delta && !difference_allowed) {
+      throw cereal::Exception("int4-delta codes only an exchange reply, not a whole model");
+    }
   } else {
     SaveParams(ar, model.params, codec);
   }
@@ -126,13 +130,28 @@ template <MessageType kMessageType>
 struct ModelMessage {
   static constexpr MessageType kType = kMessageType;
   std::string sender_id;
-  ModelSnapshot model;
+  ModelSnapshot model;  // in an int4-delta ExchangeReply: the difference from the request's model
   ModelCodec codec = ModelCodec::kFp32;  // of model.params on the wire (as sent, when decoded)
+  // ExchangeRequest only: kInt4Delta asks for the reply as a difference from this request's
+  // model. Optional last field, sent only to a peer whose Hello lists int4-delta (a build that
+  // predates it refuses a request that has it); kFp32 = not sent: a whole model back.
+  ModelCodec reply_codec = ModelCodec::kFp32;
 
   template <class Archive>
   void serialize(Archive& ar) {
     BoundedSequence(ar, sender_id, kMaxIdBytes, "sender_id");
-    ModelField(ar, model, codec);
+    ModelField(ar, model, codec, kMessageType == MessageType::kExchangeReply);
+    if constexpr (kMessageType == MessageType::kExchangeRequest) {
+      bool has_reply_codec = reply_codec != ModelCodec::kFp32;
+      if constexpr (Archive::is_loading::value) has_reply_codec = !Bounded(ar).AtEnd();
+      if (!has_reply_codec) return;
+      auto id = static_cast<std::uint8_t>(reply_codec);
+      ar(id);
+      if (id != static_cast<std::uint8_t>(ModelCodec::kInt4Delta)) {
+        throw cereal::Exception("reply codec " + std::to_string(id) + ", only int4-delta (3) may be asked for");
+      }
+      reply_codec = ModelCodec::kInt4Delta;
+    }
   }
 };
 using ExchangeRequest = ModelMessage<MessageType::kExchangeRequest>;

@@ -7,9 +7,11 @@
 // written for the compiler to vectorise.
 //
 // Decoding validates everything before a value is used: the payload length must be exactly
-// what the codec and the value count imply, an int8 block count exactly ceil(count / 256),
-// every scale finite and in (0, kMaxInt8Scale], every int8 value in [-127, 127], every fp16
-// value finite. Anything else is Corruption naming the problem.
+// what the codec and the value count imply, a block count exactly ceil(count / block size),
+// every scale finite and in (0, kMaxInt8Scale] (int8) or (0, kMaxInt4Scale] (int4-delta),
+// every int8 value in [-127, 127], every int4 value in [-7, 7] and an odd count's padding
+// nibble 0, every fp16 value finite. Anything else is Corruption naming the problem. What an
+// int4-delta payload's values are a difference from is the engine's business (engine.h).
 #pragma once
 
 #include <cstddef>
@@ -25,7 +27,7 @@
 
 namespace gl::gossip {
 
-// "fp32" | "fp16" | "int8"; "codec-N" for an id this build does not know.
+// "fp32" | "fp16" | "int8" | "int4-delta"; "codec-N" for an id this build does not know.
 std::string CodecName(ModelCodec codec);
 // The codec named `name` (as CodecName writes it), or nullopt.
 std::optional<ModelCodec> ParseCodec(std::string_view name);
@@ -35,7 +37,10 @@ bool IsKnownCodec(std::uint8_t id);
 // Payload bytes that carry `count` values coded as `codec` (a known, non-fp32 codec).
 std::size_t PayloadBytes(ModelCodec codec, std::size_t count);
 
-// Appends the payload of `values` coded as `codec` (fp16 or int8) to `out`. False, and
+// Whether every value is finite and within kMaxCodedMagnitude: what a coded payload carries.
+bool CanCode(std::span<const float> values);
+
+// Appends the payload of `values` coded as `codec` (any but fp32) to `out`. False, and
 // nothing appended, if a value is non-finite or larger in magnitude than kMaxCodedMagnitude:
 // such a model goes as fp32.
 bool EncodeValues(ModelCodec codec, std::span<const float> values, std::vector<std::uint8_t>& out);
@@ -43,7 +48,14 @@ bool EncodeValues(ModelCodec codec, std::span<const float> values, std::vector<s
 // (values unspecified) on any violation listed at the top of this file.
 Status DecodeValues(ModelCodec codec, std::span<const std::uint8_t> payload, std::span<float> values);
 
-// The most compact codec in both `mine` and `theirs` (a peer's Hello list, raw ids; ids
+// `values` as a peer decodes them when they are sent as `codec`: the codec's rounding, or the
+// values themselves when they go as fp32 (the codec is fp32 or cannot carry them).
+std::vector<float> AsReceived(ModelCodec codec, std::span<const float> values);
+
+// Whether `codec` is in both `mine` and `theirs` (a peer's Hello list, raw ids).
+bool BothList(ModelCodec codec, std::span<const ModelCodec> mine, std::span<const std::uint8_t> theirs);
+
+// The most compact codec for a whole model (int8, fp16, fp32) in both `mine` and `theirs` (a peer's Hello list, raw ids; ids
 // this build does not know are ignored). fp32 when they share nothing else: every node
 // reads fp32, and a peer whose Hello has no list (an older build) knows only fp32.
 ModelCodec BestCommonCodec(std::span<const ModelCodec> mine, std::span<const std::uint8_t> theirs);
