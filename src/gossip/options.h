@@ -114,7 +114,8 @@ struct Options {
   // fp32's with no measurable accuracy loss (bench/RESULTS.md "Model codecs"); {fp32} sends
   // and accepts exact models only, as older builds do. With kInt4Delta listed on both sides,
   // an exchange's reply is the difference from the request's model, at half of int8's bytes
-  // but about half a point lower at the end (bench/RESULTS.md "Delta replies").
+  // but about half a point lower at the end (bench/RESULTS.md "Scoring window and delta
+  // replies").
   std::vector<ModelCodec> codecs = {ModelCodec::kInt8, ModelCodec::kFp16, ModelCodec::kFp32};
   // Upload budget in kbit/s (1000 bits), all gossip traffic counted, replies to peers too.
   // Exchanges start only as the budget allows (upload_budget.h: paced at this rate, bursts

@@ -80,7 +80,8 @@ struct TrainingLoopOptions {
   // out the noise of the steps. A node that went a whole local epoch without a merge has
   // no cluster to estimate: the average restarts and the raw parameters are scored.
   // 8 (about two local epochs at the default pacing) follows a learning model without lag
-  // and scores as well at the plateau as longer windows (bench/RESULTS.md "Scoring window").
+  // and scores as well at the plateau as longer windows (bench/RESULTS.md "Scoring window
+  // and delta replies").
   // 0 = always score the raw parameters.
   std::size_t smoothing_merges = 8;
   // The model's trainer settings; a RoundTask overrides the learning rate for its epochs.

@@ -89,8 +89,8 @@ enum class ModelCodec : std::uint8_t {
   kInt8 = 2,  // symmetric int8, one f32 scale (max|x| / 127) per kInt8BlockValues values
   // An ExchangeReply only, to a request that asked for it: the replier's model minus the
   // request's model (as decoded), in symmetric int4, two a byte, one f32 scale (max|d| / 7)
-  // per kInt4BlockValues. Two gossiping models are close, so their difference takes half
-  // of int8's bytes at a fraction of its error (bench/RESULTS.md "Delta replies").
+  // per kInt4BlockValues. Two gossiping models are close, so their difference takes about
+  // half of int8's bytes at a fraction of its error (docs/wire.md "Delta replies").
   kInt4Delta = 3,
 };
 inline constexpr int kModelCodecShift = 56;  // codec id = count word >> 56
