@@ -123,11 +123,11 @@ std::vector<PeerStatus> Engine::Peers() const {
   const TimePoint now = Now();
   std::vector<PeerStatus> result;
   for (const auto& [address, peer] : table_.peers()) {
+    const std::string codec = CodecName(CodecFor(address));
     PeerStatus status{peer.id, address, peer.state, peer.role,
                       std::vector<std::string>(peer.sources.begin(), peer.sources.end()),
-                      peer.handshaken, -1, peer.exchanges, peer.failures, CodecName(CodecFor(address)),
-                      difference_peers_.count(address) != 0 ? CodecName(ModelCodec::kInt4Delta)
-                                                             : CodecName(CodecFor(address)),
+                      peer.handshaken, -1, peer.exchanges, peer.failures, codec,
+                      difference_peers_.count(address) != 0 ? CodecName(ModelCodec::kInt4Delta) : codec,
                       SendsPushes(address) ? "push" : "push-pull"};
     if (peer.last_seen) status.last_seen_s = std::chrono::duration<double>(now - *peer.last_seen).count();
     result.push_back(std::move(status));

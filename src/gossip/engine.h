@@ -2,7 +2,8 @@
 // uniformly random live peer and sends it its model (Hello first if the peer is new or was
 // dead), as Options::flow says: a push-pull exchange (ExchangeRequest -> ExchangeReply; to a
 // peer whose Hello lists int4-delta the request asks for the reply as the difference from the
-// request's model, which the engine adds back before anything else sees it), or a Push -> PushAck, every interval or paced by a token account that also passes received
+// request's model, which the engine adds back before anything else sees it), or a
+// Push -> PushAck, every interval or paced by a token account that also passes received
 // models on (token_account.h); a peer whose Hello does not list pushes gets push-pull. It
 // answers all of these from peers, and pings quiet, suspect and dead peers to detect failures. A received model passes only the
 // cheap checks here (CheckReceived: signature, length, all finite; no copy of the local model)
