@@ -3,6 +3,8 @@
 #   bench/simulate/run.sh scaling   cost per simulated gossip interval (3 s) at 10, 100, 1,000 nodes
 #   bench/simulate/run.sh modes     gossip / local / central at 100 nodes, IID and Dirichlet 0.3
 #   bench/simulate/run.sh big       1,000 nodes, IID and Dirichlet 0.3, whole runs
+#   bench/simulate/run.sh rounds1000  1,000 nodes in rounds mode with rounds-1000.toml, IID and Dirichlet
+#                                   0.3, DURATION (12) virtual s (~360 rounds)
 #   bench/simulate/run.sh table     gossip / rounds / local / central on the same shards, IID and Dirichlet 0.3,
 #                                   as ONE markdown table on stdout (progress on stderr). NODES (100) nodes,
 #                                   DURATION (600) virtual s for gossip, local and central; rounds run until
@@ -59,6 +61,12 @@ case ${1:-scaling} in
       run "big-$scheme" --nodes 1000 --scheme "$scheme" --eval-data "$WORK/eval.tsv" \
         --duration "${DURATION:-1800}" --sample-every 300
     done ;;
+  rounds1000)
+    for scheme in iid dirichlet; do
+      echo "== 1000 nodes, $scheme, rounds with rounds-1000.toml"
+      run "rounds1000-$scheme" --nodes 1000 --scheme "$scheme" --mode rounds --config "$(dirname "$0")/rounds-1000.toml" \
+        --eval-data "$WORK/eval.tsv" --duration "${DURATION:-12}" --sample-every 6
+    done ;;
   table)
     nodes=${NODES:-100}
     every=${SAMPLE_EVERY:-120}
@@ -81,6 +89,6 @@ case ${1:-scaling} in
     # shellcheck disable=SC2086
     python3 "$(dirname "$0")/table.py" $rows "all data" "$WORK/table-$nodes-central" ;;
   *)
-    echo "usage: $0 [scaling | modes | big | table]" >&2
+    echo "usage: $0 [scaling | modes | big | rounds1000 | table]" >&2
     exit 2 ;;
 esac

@@ -12,9 +12,10 @@
 namespace gl::node {
 namespace {
 
-// The sections of node.toml a simulated node takes; [node] (data, addresses, peers, keys) is the
-// simulation's own business, and rounds mode runs the coordinator with its default settings.
-const std::vector<std::string> kNodeSections = {"training", "gossip"};
+// The sections of node.toml a simulation takes: every node's [training] and [gossip], and the
+// round settings of rounds mode's coordinator; [node] (data, addresses, peers, keys) is the
+// simulation's own business.
+const std::vector<std::string> kNodeSections = {"training", "gossip", "coordinator"};
 
 struct SimulateFlags {
   sim::SimulationOptions options;
@@ -43,7 +44,8 @@ Status ParseChurn(SimulateFlags& f) {
   return Status::Ok();
 }
 
-// The node settings: --config's [training] and [gossip], then the flags, checked as `run` checks them.
+// The node settings: --config's [training], [gossip] and [coordinator], then the flags, checked as
+// `run` checks them.
 Status ReadNodeSettings(const SimulateFlags& f, const SettingFlags& flags, Config& node) {
   if (!f.config_file.empty()) {
     if (Status s = LoadConfigFile(f.config_file, node, kNodeSections); !s.ok()) return s;
@@ -130,8 +132,8 @@ void AddSimulateCommand(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--config", f->config_file,
                   "A node's TOML config file (config/node.toml): its [training] and [gossip] apply to every node, "
-                  "flags override it; [node] and [coordinator] are skipped (the simulation sets data, addresses "
-                  "and peers; rounds mode uses the default coordinator)")
+                  "flags override it; its [coordinator] round settings to rounds mode's coordinator; [node] is "
+                  "skipped (the simulation sets data, addresses and peers)")
       ->check(CLI::ExistingFile);
   // --seed is the simulation's: the [training] seed (file or flag) has no effect here.
   auto flags = std::make_shared<SettingFlags>(*cmd, SettingScope{kNodeSections, {"seed"}});

@@ -2,7 +2,7 @@
 well above the majority-class rate), summary.json and curves.csv hold what tools/report reads,
 crashed nodes are marked dead by every live node within 5 s of virtual time, the node's own
 [training] and [gossip] settings (flags spelled as `run`'s, or --config node.toml) reach the
-simulated nodes, and bad input (more nodes than names, a foreign --out folder, a bad node
+simulated nodes and its [coordinator] settings rounds mode's coordinator, and bad input (more nodes than names, a foreign --out folder, a bad node
 setting) is refused without touching anything, the same --seed gives the same run, and
 bench/simulate/run.sh table prints the four modes' table, rounds at the gossip runs' epochs."""
 import collections
@@ -101,6 +101,30 @@ class SimulateTest(unittest.TestCase):
         self.assertLess(summary["mean_epochs"], 4, summary)
         self.assertLess(summary["virtual_s"], 30, summary)
         self.assertEqual({float(r["t_s"]) for r in read_curves(out)}, {0, summary["virtual_s"]})  # scored at the end
+
+    def rounds_until_epochs(self, name, *extra):
+        out = os.path.join(self.tmp, name)
+        res = self.simulate(out, "--mode", "rounds", "--nodes", "6", "--hidden", "16", "--duration", "0",
+                            "--epochs", "6", "--sample-every", "30", *extra)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        last = [line for line in res.stdout.splitlines() if line.startswith("t ")][-1]
+        return int(last.rsplit("rounds ", 1)[1])
+
+    def test_rounds_mode_takes_the_round_settings_of_config(self):
+        # A node's local epochs count from 1 at the start; a round is one more by default, so 6
+        # epochs take 5 rounds, and 2 at 3 local epochs a round.
+        self.assertGreaterEqual(self.rounds_until_epochs("rounds-default"), 5)
+        config = os.path.join(self.tmp, "rounds.toml")
+        with open(config, "w") as f:
+            f.write('[coordinator]\nlocal_epochs = 3\nclient_lr = 0.02\nlr_decay = 1.0\n')
+        self.assertLessEqual(self.rounds_until_epochs("rounds-config", "--config", config), 2)
+        with open(config, "w") as f:
+            f.write('[coordinator]\nfraction = 2.0\n')
+        out = os.path.join(self.tmp, "rounds-bad")
+        res = self.simulate(out, "--mode", "rounds", "--nodes", "2", "--duration", "1", "--config", config)
+        self.assertEqual(res.returncode, 2)
+        self.assertIn("fraction", res.stderr)
+        self.assertFalse(os.path.exists(out))
 
     def test_crashed_nodes_are_dead_to_every_live_node_within_5_s(self):
         out = os.path.join(self.tmp, "churn")

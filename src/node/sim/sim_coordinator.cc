@@ -3,7 +3,8 @@
 namespace gl::node::sim {
 
 Result<std::unique_ptr<SimCoordinator>> SimCoordinator::Start(asio::io_context& io, gossip::InMemoryNetwork& network,
-                                                              const std::string& address, gossip::Options options,
+                                                              const std::string& address, const Config& settings,
+                                                              gossip::Options options,
                                                               std::string signature, std::vector<float> global,
                                                               const std::vector<std::string>& nodes) {
   std::unique_ptr<SimCoordinator> c(new SimCoordinator(std::move(signature), std::move(global)));
@@ -13,8 +14,8 @@ Result<std::unique_ptr<SimCoordinator>> SimCoordinator::Start(asio::io_context& 
   c->engine_ = std::make_unique<gossip::Engine>(io, options, *c->transport_, *c);
   if (Status s = c->engine_->Start(); !s.ok()) return s;
   for (const std::string& node : nodes) c->engine_->AddPeer(node, "static");
-  Config config;  // the node's default round settings
-  config.fresh = true;
+  Config config = settings;
+  config.fresh = true;  // a simulated coordinator has no state_dir to resume from
   Result<std::unique_ptr<Coordinator>> coordinator = Coordinator::Create(
       io, config, options.node_id, address, c->signature_, c->global_, *c->engine_, *c->transport_, *c);
   if (!coordinator.ok()) return coordinator.status();

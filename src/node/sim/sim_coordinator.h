@@ -1,5 +1,5 @@
 // SimCoordinator: the round coordinator of `gossip-learner simulate --mode rounds`: the node's
-// own Coordinator (strategy and RoundDriver, with the node's default round settings) and a
+// own Coordinator (strategy and RoundDriver, with the [coordinator] settings it is given) and a
 // gossip Engine over the simulation's in-memory network. It holds the global model (what it
 // publishes after each round) and trains nothing itself.
 // Threading: the simulation's thread only.
@@ -13,6 +13,7 @@
 #include "gossip/engine.h"
 #include "gossip/rounds/round_worker.h"
 #include "gossip/wire/in_memory_transport.h"
+#include "node/config.h"
 #include "node/coordinator.h"
 
 namespace gl::node::sim {
@@ -20,8 +21,11 @@ namespace gl::node::sim {
 class SimCoordinator : public gossip::ModelStore, public gossip::RoundWorker {
  public:
   // Starts at `address` with `global` as the first global model; `nodes` are its static peers.
+  // The rounds follow `settings`' [coordinator] keys (fraction, local_epochs, client_lr, strategy,
+  // server optimizer...); nothing else of it is read, and nothing is resumed from disk.
   static Result<std::unique_ptr<SimCoordinator>> Start(asio::io_context& io, gossip::InMemoryNetwork& network,
-                                                       const std::string& address, gossip::Options options,
+                                                       const std::string& address, const Config& settings,
+                                                       gossip::Options options,
                                                        std::string signature, std::vector<float> global,
                                                        const std::vector<std::string>& nodes);
   ~SimCoordinator() override;

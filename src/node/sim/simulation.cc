@@ -127,7 +127,7 @@ class Driver {
       gossip::Options options = gossip_options_;
       options.seed = EngineSeed(o_.seed, nodes_.size(), 0);
       Result<std::unique_ptr<SimCoordinator>> coordinator =
-          SimCoordinator::Start(io_, network_, kCoordinatorAddress, options, initial.signature,
+          SimCoordinator::Start(io_, network_, kCoordinatorAddress, o_.node, options, initial.signature,
                                 std::move(initial.params), addresses);
       if (!coordinator.ok()) return coordinator.status();
       coordinator_ = std::move(coordinator).value();

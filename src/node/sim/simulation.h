@@ -7,7 +7,7 @@
 // (event_queue.h). Nothing waits in real time; one thread runs everything.
 //
 // Modes (the same shards for each): gossip; rounds (server-led FedAvg: the node's Coordinator
-// and RoundParticipants, default round settings); local (each node trains alone, no
+// and RoundParticipants, with the [coordinator] settings of `node`); local (each node trains alone, no
 // network); central (one model on all the shards' data, at one node's speed).
 #pragma once
 
@@ -41,7 +41,8 @@ struct SimulationOptions {
   gossip::LinkConditions links;
   ChurnPlan churn;
   // The node's [training] and [gossip] settings, as `run` takes them (its seed is not used:
-  // node i's model and shuffling use seed + i).
+  // node i's model and shuffling use seed + i), and, in rounds mode, the coordinator's
+  // [coordinator] settings.
   Config node;
   double samples_per_s = 2000;  // virtual training speed of each node
   std::size_t smoothing_merges = TrainingLoopOptions{}.smoothing_merges;
