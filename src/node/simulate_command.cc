@@ -15,7 +15,7 @@ namespace {
 // The sections of node.toml a simulation takes: every node's [training] and [gossip], and the
 // round settings of rounds mode's coordinator; [node] (data, addresses, peers, keys) is the
 // simulation's own business.
-const std::vector<std::string> kNodeSections = {"training", "gossip", "coordinator"};
+const std::vector<std::string> kSectionsTaken = {"training", "gossip", "coordinator"};
 
 struct SimulateFlags {
   sim::SimulationOptions options;
@@ -48,7 +48,7 @@ Status ParseChurn(SimulateFlags& f) {
 // `run` checks them.
 Status ReadNodeSettings(const SimulateFlags& f, const SettingFlags& flags, Config& node) {
   if (!f.config_file.empty()) {
-    if (Status s = LoadConfigFile(f.config_file, node, kNodeSections); !s.ok()) return s;
+    if (Status s = LoadConfigFile(f.config_file, node, kSectionsTaken); !s.ok()) return s;
   }
   if (Status s = flags.Apply(node); !s.ok()) return s;
   return ValidateSettings(node);
@@ -136,10 +136,10 @@ void AddSimulateCommand(CLI::App& app, int& exit_code) {
                   "skipped (the simulation sets data, addresses and peers)")
       ->check(CLI::ExistingFile);
   // --seed is the simulation's: the [training] seed (file or flag) has no effect here.
-  auto flags = std::make_shared<SettingFlags>(*cmd, SettingScope{kNodeSections, {"seed"}});
+  auto flags = std::make_shared<SettingFlags>(*cmd, SettingScope{kSectionsTaken, {"seed"}});
   cmd->footer(
       "The flags of the groups \"Training settings\" and \"Gossip settings\" are `run`'s, with the same defaults; "
-      "every simulated node takes them. --seed is the simulation's (shards, peers, churn; node i's model and "
+      "every simulated node takes them; those of \"Coordinator settings\" set rounds mode's coordinator. --seed is the simulation's (shards, peers, churn; node i's model and "
       "shuffling use seed + i): the [training] seed of --config is ignored. validation_fraction, eval_interval_s and "
       "checkpoint_interval_s have no effect: nodes are scored on --eval-data every --sample-every, and keep no files.");
   cmd->callback([f, flags, &exit_code] { exit_code = Run(*f, *flags); });

@@ -118,6 +118,7 @@ class SimulateTest(unittest.TestCase):
         with open(config, "w") as f:
             f.write('[coordinator]\nlocal_epochs = 3\nclient_lr = 0.02\nlr_decay = 1.0\n')
         self.assertLessEqual(self.rounds_until_epochs("rounds-config", "--config", config), 2)
+        self.assertLessEqual(self.rounds_until_epochs("rounds-flag", "--local-epochs", "3"), 2)  # run's flag
         with open(config, "w") as f:
             f.write('[coordinator]\nfraction = 2.0\n')
         out = os.path.join(self.tmp, "rounds-bad")
