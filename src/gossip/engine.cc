@@ -115,6 +115,7 @@ void Engine::RemovePeer(const std::string& address, const std::string& source) {
     peer_codecs_.erase(address);
     push_peers_.erase(address);
     difference_peers_.erase(address);
+    round_difference_peers_.erase(address);
     GL_LOG(kInfo, kLog) << "peer " << address << " removed (" << source << ")";
   }
 }
@@ -304,6 +305,12 @@ void Engine::SendHello(const std::string& address, std::function<void(bool compa
                        } else {
                          push_peers_.erase(address);
                        }
+                       if (difference_peers_.count(address) != 0 &&
+                           (hello->features & kHelloTakesRoundDifferences) != 0) {
+                         round_difference_peers_.insert(address);
+                       } else {
+                         round_difference_peers_.erase(address);
+                       }
                        done(true);
                      }));
 }
@@ -321,7 +328,7 @@ void Engine::SendModel(const std::string& address) {
     request = EncodeMessage(Push{options_.node_id, store_.Snapshot(), codec});
   } else {
     ExchangeRequest exchange{options_.node_id, store_.Snapshot(), codec};
-    if (difference_peers_.count(address) != 0) {
+    if (TakesDifferenceReplies(address)) {
       exchange.reply_codec = ModelCodec::kInt4Delta;
       asked_difference = std::make_shared<const std::vector<float>>(AsReceived(codec, exchange.model.params));
     }
@@ -368,15 +375,7 @@ void Engine::OnExchangeReply(const std::string& address, Frame reply, const std:
   Result<ExchangeReply> decoded = DecodeMessage<ExchangeReply>(reply);
   if (Status accepted = decoded.ok() ? CheckAccepted(decoded->codec) : Status::Ok(); !accepted.ok()) decoded = accepted;
   if (decoded.ok() && decoded->codec == ModelCodec::kInt4Delta) {
-    std::vector<float>& params = decoded->model.params;
-    if (asked_difference == nullptr) {
-      decoded = Status::Corruption("int4-delta reply to a request that asked for a whole model");
-    } else if (params.size() != asked_difference->size()) {
-      decoded = Status::Corruption("int4-delta reply of " + std::to_string(params.size()) + " values to a model of " +
-                                   std::to_string(asked_difference->size()));
-    } else {
-      for (std::size_t i = 0; i < params.size(); ++i) params[i] += (*asked_difference)[i];
-    }
+    if (Status whole = AddBackReference(decoded->model.params, asked_difference); !whole.ok()) decoded = whole;
   }
   if (!decoded.ok()) {
     ++counters_.exchanges_failed;
@@ -448,7 +447,11 @@ Hello Engine::MyHello(HelloLevel level) const {
   Hello hello{options_.node_id, kProtocolVersion, signature_, options_.role, transport_.LocalAddress()};
   if (level == HelloLevel::kPlain) return hello;
   for (const ModelCodec codec : options_.codecs) hello.codecs.push_back(static_cast<std::uint8_t>(codec));
-  if (level == HelloLevel::kFull && options_.accept_pushes) hello.features = kHelloAcceptsPush;
+  if (level != HelloLevel::kFull) return hello;
+  if (options_.accept_pushes) hello.features |= kHelloAcceptsPush;
+  if (std::find(options_.codecs.begin(), options_.codecs.end(), ModelCodec::kInt4Delta) != options_.codecs.end()) {
+    hello.features |= kHelloTakesRoundDifferences;
+  }
   return hello;
 }
 

@@ -125,6 +125,12 @@ class Engine {
   // The codec of models sent to the peer at `address`: the most compact one both accept,
   // from its latest Hello reply; fp32 before one.
   ModelCodec CodecFor(const std::string& address) const;
+  // Whether replies from the peer at `address` may come as int4-delta differences: both its
+  // latest Hello reply and Options::codecs list int4-delta (docs/wire.md "Delta replies").
+  bool TakesDifferenceReplies(const std::string& address) const { return difference_peers_.count(address) != 0; }
+  // The same for a RoundRequest's reply, which also needs the peer's Hello to say it reads
+  // RoundRequest.reply_codec (kHelloTakesRoundDifferences).
+  bool TakesRoundDifferences(const std::string& address) const { return round_difference_peers_.count(address) != 0; }
   // OK if this node accepts models in `codec` (Options::codecs); else Corruption: a model in
   // another one breaks the negotiation and is refused like a malformed frame.
   Status CheckAccepted(ModelCodec codec) const;
@@ -224,6 +230,7 @@ class Engine {
   std::map<std::string, ModelCodec> peer_codecs_;  // by peer-table address, from Hello replies
   std::set<std::string> push_peers_;  // peer-table addresses whose Hello reply listed kHelloAcceptsPush
   std::set<std::string> difference_peers_;  // peer-table addresses whose Hello reply and ours list int4-delta
+  std::set<std::string> round_difference_peers_;  // difference_peers_ whose Hello reply has kHelloTakesRoundDifferences
   TokenAccount tokens_;
   int reactive_pending_ = 0;  // reactive sends waiting for reactive_timer_
   UploadBudget upload_budget_;

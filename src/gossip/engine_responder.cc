@@ -86,16 +86,11 @@ void Engine::AnswerExchange(const std::string& from, const Frame& request, const
 ExchangeReply Engine::ReplyTo(const ExchangeRequest& exchange) {
   // In the request's codec: the requester chose it as the best both accept.
   ExchangeReply reply{options_.node_id, store_.Snapshot(), exchange.codec};
-  std::vector<float>& params = reply.model.params;
-  const std::vector<float>& reference = exchange.model.params;  // as the requester will add it back
-  if (exchange.reply_codec != ModelCodec::kInt4Delta || !CheckAccepted(ModelCodec::kInt4Delta).ok() ||
-      params.size() != reference.size()) {
-    return reply;
-  }
-  std::vector<float> difference(params.size());
-  for (std::size_t i = 0; i < params.size(); ++i) difference[i] = params[i] - reference[i];
-  if (!CanCode(difference)) return reply;  // a non-finite or huge difference: the whole model
-  params = std::move(difference);
+  if (exchange.reply_codec != ModelCodec::kInt4Delta || !CheckAccepted(ModelCodec::kInt4Delta).ok()) return reply;
+  // The request's values as decoded are what the requester adds back.
+  std::optional<std::vector<float>> difference = DifferenceFrom(reply.model.params, exchange.model.params);
+  if (!difference) return reply;
+  reply.model.params = std::move(*difference);
   reply.codec = ModelCodec::kInt4Delta;
   return reply;
 }

@@ -36,6 +36,18 @@ def exchange(params, msg_type=2, tail=b""):
 PUSH, REPLY = 7, 3
 
 
+def round_request(tail=b""):
+    """A RoundRequest for round 3 in int8; `tail` is its optional reply_codec."""
+    return frame(32, archive(seq(b"coord"), seq(b"10.0.0.9:7070"), struct.pack("<Q", 3), seq(b"gru-v1"),
+                             coded_params(INT8, INT8_BLOCK, 4), struct.pack("<QQ", 3, 0),
+                             struct.pack("<IIf", 1, 32, 0.01), tail))
+
+
+def round_reply(params):
+    """A RoundReply for round 3 (in int4-delta, the participant's update)."""
+    return frame(33, archive(seq(b"pi-1"), struct.pack("<Q", 3), seq(b"gru-v1"), params, struct.pack("<QQQ", 0, 100, 250)))
+
+
 SEEDS = {
     "hello": frame(1, archive(seq(b"pi-1"), b"\x02", seq(b"gru-v1"), seq(b"node"), seq(b"10.0.0.1:7070"))),
     "exchange": frame(2, archive(seq(b"pi-1"), seq(b"gru-v1"), struct.pack("<Q4f", 4, 0.5, -1, 2, 0),
@@ -44,9 +56,10 @@ SEEDS = {
                                      seq(bytes([2, 1, 0])))),
     "exchange-fp16": exchange(coded_params(FP16, HALVES, 4)),
     "exchange-int8": exchange(coded_params(INT8, INT8_BLOCK, 4)),
-    "round-int8": frame(32, archive(seq(b"coord"), seq(b"10.0.0.9:7070"), struct.pack("<Q", 3), seq(b"gru-v1"),
-                                    coded_params(INT8, INT8_BLOCK, 4), struct.pack("<QQ", 3, 0),
-                                    struct.pack("<IIf", 1, 32, 0.01))),
+    "round-int8": round_request(),
+    "round-asks-difference": round_request(tail=bytes([INT4_DELTA])),
+    "round-reply-int4-delta": round_reply(coded_params(INT4_DELTA, INT4_BLOCK, 4)),
+    "round-reply-int4-nan-scale": round_reply(coded_params(INT4_DELTA, struct.pack("<II", 1, 0x7FC00000) + bytes(2), 4)),
     # Hostile coded models, each refused by the decoder: the fuzzer mutates from just past each check.
     "int8-nan-scale": exchange(coded_params(INT8, struct.pack("<II", 1, 0x7FC00000) + bytes(4), 4)),
     "int8-huge-scale": exchange(coded_params(INT8, struct.pack("<If", 1, 1e30) + bytes(4), 4)),

@@ -364,36 +364,55 @@ TEST_F(HostileDifferenceTest, MinusEightAPaddingNibbleAndBadScalesAreRefused) {
 
 TEST(ModelCodecTest, AWholeModelInInt4DeltaIsRefused) {
   const std::vector<float> params = Gaussian(100, 0.1f, 10);
-  const std::string why = "int4-delta codes only an exchange reply";
+  const std::string why = "int4-delta codes only a reply";
   Result<ExchangeRequest> request = DecodeMessage<ExchangeRequest>(EncodeMessage(Request(ModelCodec::kInt4Delta, params)));
   ASSERT_FALSE(request.ok());
   EXPECT_NE(request.status().message().find(why), std::string::npos) << request.status().message();
   Result<Push> push = DecodeMessage<Push>(EncodeMessage(Push{"pi-1", ModelSnapshot{"gru-v1", params, 1, 1}, ModelCodec::kInt4Delta}));
   ASSERT_FALSE(push.ok());
   EXPECT_NE(push.status().message().find(why), std::string::npos) << push.status().message();
-  RoundReply round{"pi-1", 3, ModelSnapshot{"gru-v1", params, 0, 40}, 1234, ModelCodec::kInt4Delta};
-  Result<RoundReply> round_reply = DecodeMessage<RoundReply>(EncodeMessage(round));
-  ASSERT_FALSE(round_reply.ok());
-  EXPECT_NE(round_reply.status().message().find(why), std::string::npos) << round_reply.status().message();
+  RoundRequest round{"coord", "coord:7070", 3, ModelSnapshot{"gru-v1", params, 3, 0}, 1, 32, 0.01f,
+                     ModelCodec::kInt4Delta};
+  Result<RoundRequest> round_request = DecodeMessage<RoundRequest>(EncodeMessage(round));
+  ASSERT_FALSE(round_request.ok());
+  EXPECT_NE(round_request.status().message().find(why), std::string::npos) << round_request.status().message();
 }
 
-TEST(ModelCodecTest, ARequestAsksForADifferenceOnlyWithTheOptionalLastField) {
-  ExchangeRequest request = Request(ModelCodec::kInt8, Gaussian(100, 0.1f, 11));
+// An exchange request and a round request ask for a difference the same way.
+template <class RequestMessage>
+void ExpectADifferenceIsAskedForOnlyByTheOptionalLastField(RequestMessage request) {
   const Frame plain = EncodeMessage(request);
   request.reply_codec = ModelCodec::kInt4Delta;
   Frame asking = EncodeMessage(request);
   EXPECT_EQ(asking.body.size(), plain.body.size() + 1);
-  Result<ExchangeRequest> decoded = DecodeMessage<ExchangeRequest>(asking);
+  Result<RequestMessage> decoded = DecodeMessage<RequestMessage>(asking);
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
   EXPECT_EQ(decoded->reply_codec, ModelCodec::kInt4Delta);
-  EXPECT_EQ(DecodeMessage<ExchangeRequest>(plain)->reply_codec, ModelCodec::kFp32);
+  EXPECT_EQ(DecodeMessage<RequestMessage>(plain)->reply_codec, ModelCodec::kFp32);
   for (const std::uint8_t other : {0, 1, 2, 4, 255}) {
     asking.body.back() = other;
-    Result<ExchangeRequest> refused = DecodeMessage<ExchangeRequest>(asking);
+    Result<RequestMessage> refused = DecodeMessage<RequestMessage>(asking);
     ASSERT_FALSE(refused.ok()) << int{other};
     EXPECT_NE(refused.status().message().find("only int4-delta (3) may be asked for"), std::string::npos)
         << refused.status().message();
   }
+}
+
+TEST(ModelCodecTest, ARequestAsksForADifferenceOnlyWithTheOptionalLastField) {
+  ExpectADifferenceIsAskedForOnlyByTheOptionalLastField(Request(ModelCodec::kInt8, Gaussian(100, 0.1f, 11)));
+  ExpectADifferenceIsAskedForOnlyByTheOptionalLastField(
+      RoundRequest{"coord", "coord:7070", 3, ModelSnapshot{"gru-v1", Gaussian(100, 0.1f, 12), 3, 0}, 2, 32, 0.01f,
+                   ModelCodec::kInt8});
+}
+
+TEST(ModelCodecTest, ARoundReplyMayCarryADifference) {
+  const std::vector<float> difference = Gaussian(100, 0.01f, 13);
+  RoundReply reply{"pi-1", 3, ModelSnapshot{"gru-v1", difference, 0, 40}, 1234, ModelCodec::kInt4Delta};
+  Result<RoundReply> decoded = DecodeMessage<RoundReply>(EncodeMessage(reply));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(decoded->codec, ModelCodec::kInt4Delta);
+  EXPECT_EQ(decoded->model.local_samples, 40u);
+  ASSERT_EQ(decoded->model.params.size(), difference.size());
 }
 
 // ---- The Hello codec list ----

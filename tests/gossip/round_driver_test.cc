@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include "cluster_util.h"
@@ -58,6 +59,7 @@ class RoundDriverTest : public ::testing::Test {
   TestNode MakeCoordinatorNode(const std::string& id, const std::string& address) {
     Options options = FastRoundEngineOptions(id);
     options.role = "coordinator";
+    options.codecs = coordinator_codecs_;
     TestNode node = MakeRoundTestNode(network_, io_, address, options);
     for (Participant& p : participants_) p.node.engine->AddPeer(address, "static");
     return node;
@@ -103,6 +105,7 @@ class RoundDriverTest : public ::testing::Test {
   double participant_max_update_norm_ = 0;
   std::vector<Participant> participants_;
   std::vector<float> initial_global_ = std::vector<float>(kParams, 0.0f);
+  std::vector<ModelCodec> coordinator_codecs_ = Options{}.codecs;
   TestNode coordinator_;
   FakeWorker coordinator_worker_{0.0f, 0};
   std::unique_ptr<FedAvg> strategy_;
@@ -150,6 +153,67 @@ TEST_F(RoundDriverTest, RoundModelsTravelInEachParticipantsCodec) {
   EXPECT_NE(int8_global, initial_global_);
   EXPECT_EQ(coded.worker->received_.front(), int8_global);
   EXPECT_EQ(driver_->Stats().participants.size(), 2u);
+}
+
+inline const std::vector<ModelCodec> kWithDifferences = {ModelCodec::kInt4Delta, ModelCodec::kInt8, ModelCodec::kFp32};
+
+// With int4-delta on both sides a participant answers with its update (trained minus the
+// global as it decoded it) in int4, which the coordinator adds back to the same decoded
+// global: a small update arrives almost exactly, where a whole int8 model carries int8's
+// rounding of the weights. A participant without int4-delta still answers in int8.
+TEST_F(RoundDriverTest, RoundRepliesAreTheUpdateInInt4WhenBothListInt4Delta) {
+  initial_global_ = {0.1f, -0.2f, 0.3f, 0.7f};
+  coordinator_codecs_ = kWithDifferences;
+  AddParticipant(0.01f, 10, kWithDifferences);
+  AddParticipant(0.01f, 10);
+  StartCoordinator(RoundDriverOptions{});
+  ASSERT_TRUE(RunUntil([&] { return driver_->Stats().round >= 1; }, milliseconds(5000)));
+  ASSERT_FALSE(coordinator_worker_.published_.empty());
+  const std::vector<float> decoded_global = AsReceived(ModelCodec::kInt8, initial_global_);
+  std::vector<float> trained = decoded_global;
+  for (float& v : trained) v += 0.01f;
+  const std::vector<float> whole_int8 = AsReceived(ModelCodec::kInt8, trained);
+  float int8_error = 0;
+  for (std::size_t i = 0; i < kParams; ++i) int8_error = std::max(int8_error, std::abs(whole_int8[i] - trained[i]));
+  ASSERT_GT(int8_error, 1e-4f) << "int8 rounds these weights: the test tells the two replies apart";
+  const std::vector<float>& global = coordinator_worker_.published_.front().second;
+  for (std::size_t i = 0; i < kParams; ++i) {
+    EXPECT_NEAR(global[i], 0.5f * trained[i] + 0.5f * whole_int8[i], 1e-6f) << i;
+  }
+  EXPECT_TRUE(driver_->Stats().dropped.empty());
+}
+
+// A participant that answers with an int4-delta reply the coordinator did not ask for (its
+// Hello lists int4-delta but does not say it reads a round request's reply_codec) is left
+// out of the round; the honest participant's update makes it.
+TEST_F(RoundDriverTest, AnUnaskedDifferenceReplyIsLeftOutOfTheRound) {
+  coordinator_codecs_ = kWithDifferences;
+  AddParticipant(1.0f, 10, kWithDifferences);
+  auto rogue = network_.NewTransport("10.0.2.1:7070");
+  int asked = 0, unasked = 0;
+  rogue->Listen([&](const std::string&, Frame request, Transport::Respond respond) {
+    if (request.type == MessageType::kHello) {
+      return respond(EncodeMessage(Hello{"rogue", kProtocolVersion, kSignature, "node", "10.0.2.1:7070", {3, 2, 0},
+                                         kHelloAcceptsPush}));
+    }
+    if (request.type == MessageType::kPing) return respond(EncodeMessage(Pong{"rogue"}));
+    Result<RoundRequest> round = DecodeMessage<RoundRequest>(request);
+    ASSERT_TRUE(round.ok()) << round.status().ToString();
+    ++(round->reply_codec == ModelCodec::kInt4Delta ? asked : unasked);
+    respond(EncodeMessage(RoundReply{"rogue", round->round, ModelSnapshot{kSignature, round->model.params, 0, 10}, 1,
+                                     ModelCodec::kInt4Delta}));
+  });
+  RoundDriverOptions options;
+  options.min_nodes = 1;
+  StartCoordinator(options);
+  coordinator_.engine->AddPeer("10.0.2.1:7070", "static");
+  ASSERT_TRUE(RunUntil([&] { return unasked >= 1 && driver_->Stats().round >= 2; }, milliseconds(5000)));
+  EXPECT_EQ(asked, 0);
+  EXPECT_GE(driver_->Stats().dropped_total, 1u);
+  // Only the honest participant's +1 per round reached the global model.
+  const auto& [round, global] = coordinator_worker_.published_.back();
+  EXPECT_NEAR(global[0], static_cast<float>(round), 1e-4);
+  rogue->Shutdown();
 }
 
 TEST_F(RoundDriverTest, StragglerLeftOutAtTheDeadline) {

@@ -190,7 +190,7 @@ class CodedModelsTest(ClusterTestCase):
             "wrong block count": (INT8, count, struct.pack("<I", blocks + 1) + good[4:], "values need"),
             "unknown codec": (9, count, good, "unknown model codec 9"),
             "fp16 Inf": (FP16, count, struct.pack("<H", 0x7C00) + bytes(2 * count - 2), "Inf or NaN"),
-            "a difference as a whole model": (INT4_DELTA, count, int4_payload(count), "codes only an exchange reply"),
+            "a difference as a whole model": (INT4_DELTA, count, int4_payload(count), "codes only a reply"),
         }
         before = target.status()
         # A Push carries the same fields and gets the same checks.

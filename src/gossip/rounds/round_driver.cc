@@ -6,6 +6,7 @@
 
 #include "common/log.h"
 #include "gossip/wire/codec.h"
+#include "gossip/wire/model_codec.h"
 #include "gossip/merge/peer_key.h"
 
 namespace gl::gossip {
@@ -136,13 +137,22 @@ void RoundDriver::SendRequest(const PeerPlan& plan) {
                          plan.config.batch_size,
                          plan.config.learning_rate,
                          engine_.CodecFor(plan.address)};
+    // The reply as a difference from the global model as the participant decodes it.
+    std::shared_ptr<const std::vector<float>> reference;
+    if (engine_.TakesRoundDifferences(plan.address)) {
+      request.reply_codec = ModelCodec::kInt4Delta;
+      reference = std::make_shared<const std::vector<float>>(AsReceived(request.codec, global_));
+    }
     Frame frame = EncodeMessage(request);
     const std::uint64_t bytes = kFrameHeaderSize + frame.body.size();
-    engine_.WhenUploadAllows(bytes, [this, attempt, address = plan.address, token, frame = std::move(frame)]() mutable {
+    engine_.WhenUploadAllows(bytes, [this, attempt, address = plan.address, token, reference,
+                                     frame = std::move(frame)]() mutable {
       if (token.expired() || attempt != attempt_ || !running_) return;
       transport_.Request(address, std::move(frame), options_.round_deadline,
-                         [this, attempt, address, token](Status status, Frame reply) {
-                           if (!token.expired()) OnReply(attempt, address, std::move(status), std::move(reply));
+                         [this, attempt, address, token, reference](Status status, Frame reply) {
+                           if (!token.expired()) {
+                             OnReply(attempt, address, std::move(status), std::move(reply), reference.get());
+                           }
                          });
     });
   });
@@ -162,7 +172,8 @@ void RoundDriver::TrainLocally(const PeerPlan& plan) {
                 });
 }
 
-void RoundDriver::OnReply(std::uint64_t attempt, const std::string& address, Status status, Frame reply) {
+void RoundDriver::OnReply(std::uint64_t attempt, const std::string& address, Status status, Frame reply,
+                          const std::vector<float>* reference) {
   if (!status.ok()) return Settle(attempt, address, status);
   if (reply.type == MessageType::kError) {
     Result<Error> error = DecodeMessage<Error>(reply);
@@ -171,6 +182,11 @@ void RoundDriver::OnReply(std::uint64_t attempt, const std::string& address, Sta
   Result<RoundReply> decoded = DecodeMessage<RoundReply>(reply);
   if (!decoded.ok()) return Settle(attempt, address, decoded.status());
   if (Status accepted = engine_.CheckAccepted(decoded->codec); !accepted.ok()) return Settle(attempt, address, accepted);
+  if (decoded->codec == ModelCodec::kInt4Delta) {
+    if (Status whole = AddBackReference(decoded->model.params, reference); !whole.ok()) {
+      return Settle(attempt, address, whole);
+    }
+  }
   if (decoded->round != round_) {
     return Settle(attempt, address, Status::Rejected("reply for round " + std::to_string(decoded->round)));
   }

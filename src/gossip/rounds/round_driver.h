@@ -92,7 +92,9 @@ class RoundDriver {
   void StartRound();
   void SendRequest(const PeerPlan& plan);
   void TrainLocally(const PeerPlan& plan);
-  void OnReply(std::uint64_t attempt, const std::string& address, Status status, Frame reply);
+  // `reference`: what a reply in int4-delta is a difference from; null if none was asked for.
+  void OnReply(std::uint64_t attempt, const std::string& address, Status status, Frame reply,
+               const std::vector<float>* reference);
   void Settle(std::uint64_t attempt, const std::string& address, Result<RoundResult> result);
   void CheckHeartbeats();
   void FinishRound();

@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "gossip/merge/peer_key.h"
 #include "gossip/wire/codec.h"
+#include "gossip/wire/model_codec.h"
 
 namespace gl::gossip {
 namespace {
@@ -116,12 +117,16 @@ void RoundParticipant::Serve(const std::string& from, RoundRequest req, Transpor
   GL_LOG(kDebug, kLog) << "round " << req.round << " from " << req.coordinator_id << ": training " << config.epochs
                        << " epoch(s)";
   const std::uint64_t round = req.round;
+  const ReplyFormat format{req.codec, req.reply_codec == ModelCodec::kInt4Delta &&
+                                              engine_.CheckAccepted(ModelCodec::kInt4Delta).ok()
+                                          ? std::make_shared<const std::vector<float>>(req.model.params)
+                                          : nullptr};
   worker_.Train(round, std::move(req.model.params), config,
-                [this, coordinator = req.coordinator_id, round, codec = req.codec, respond = std::move(respond),
+                [this, coordinator = req.coordinator_id, round, format, respond = std::move(respond),
                  token = std::weak_ptr<int>(alive_token_)](Result<LocalTraining> trained) mutable {
-                  asio::post(io_, [this, coordinator = std::move(coordinator), round, codec, respond = std::move(respond),
+                  asio::post(io_, [this, coordinator = std::move(coordinator), round, format, respond = std::move(respond),
                                    token, trained = std::move(trained)]() mutable {
-                    if (!token.expired()) OnTrained(coordinator, round, codec, std::move(trained), respond);
+                    if (!token.expired()) OnTrained(coordinator, round, format, std::move(trained), respond);
                   });
                 });
 }
@@ -157,7 +162,7 @@ std::vector<std::string> RoundParticipant::Candidates(const std::string& id) con
   return candidates;
 }
 
-void RoundParticipant::OnTrained(const std::string& coordinator, std::uint64_t round, ModelCodec codec,
+void RoundParticipant::OnTrained(const std::string& coordinator, std::uint64_t round, const ReplyFormat& format,
                                  Result<LocalTraining> trained, const Transport::Respond& respond) {
   if (KnownCoordinator* c = Find(coordinator)) {
     --c->rounds_training;
@@ -171,7 +176,13 @@ void RoundParticipant::OnTrained(const std::string& coordinator, std::uint64_t r
   ++stats_.rounds_served;
   stats_.last_round_served = std::max(stats_.last_round_served, round);
   RoundReply reply{options_.node_id, round, ModelSnapshot{options_.signature, std::move(t.params), 0, t.samples},
-                   t.train_ms, codec};
+                   t.train_ms, format.codec};
+  if (format.reference) {
+    if (std::optional<std::vector<float>> difference = DifferenceFrom(reply.model.params, *format.reference)) {
+      reply.model.params = std::move(*difference);
+      reply.codec = ModelCodec::kInt4Delta;
+    }
+  }
   respond(EncodeMessage(reply));
 }
 

@@ -101,6 +101,13 @@ class RoundParticipant {
   };
   static constexpr int kMaxWaitingRequests = 8;
 
+  // How a round's reply goes: in the request's codec, as a difference from `reference` (the
+  // request's model as decoded) when the request asked for one and this node lists int4-delta.
+  struct ReplyFormat {
+    ModelCodec codec;
+    std::shared_ptr<const std::vector<float>> reference;  // null: the whole model
+  };
+
   void OnRequest(const std::string& from, Frame request, Transport::Respond respond);
   // A request with valid fields: verified, screened, then trained; `may_wait`: it may be held
   // for the Hellos that would verify its coordinator.
@@ -114,8 +121,7 @@ class RoundParticipant {
   std::vector<std::string> Candidates(const std::string& id) const;
   // Records a valid round of the verified coordinator `id`; true if it is (now) the followed one.
   bool HearRound(const std::string& id, const std::string& address);
-  // Answers in `codec`, the request's.
-  void OnTrained(const std::string& coordinator, std::uint64_t round, ModelCodec codec,
+  void OnTrained(const std::string& coordinator, std::uint64_t round, const ReplyFormat& format,
                  Result<LocalTraining> trained, const Transport::Respond& respond);
   void CheckCoordinators();
   void ScheduleCheck();

@@ -110,6 +110,9 @@ inline constexpr std::size_t kMaxCodecListEntries = 16;
 
 // Bits of a Hello's `features` (docs/wire.md "Push"); unknown bits are ignored. Append only.
 inline constexpr std::uint8_t kHelloAcceptsPush = 1u << 0;  // the sender answers Push with PushAck
+// The sender reads a RoundRequest's reply_codec (docs/wire.md "Delta replies"); set only with
+// int4-delta in its codec list.
+inline constexpr std::uint8_t kHelloTakesRoundDifferences = 1u << 1;
 
 // True for the message types this protocol version understands.
 constexpr bool IsKnownMessageType(std::uint8_t type) {

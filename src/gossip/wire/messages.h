@@ -78,19 +78,36 @@ void SaveParams(cereal::PortableBinaryOutputArchive& ar, const std::vector<float
 void LoadParams(cereal::PortableBinaryInputArchive& ar, std::vector<float>& params, ModelCodec& codec);
 
 // A model field: signature, parameters in `codec`, age, local_samples. Only an ExchangeReply
-// may carry a difference (kInt4Delta, `difference_allowed`); anywhere else it is refused.
+// or a RoundReply may carry a difference (kInt4Delta, `difference_allowed`); anywhere else it
+// is refused.
 template <class Archive>
 void ModelField(Archive& ar, ModelSnapshot& model, ModelCodec& codec, bool difference_allowed = false) {
   BoundedSequence(ar, model.signature, kMaxSignatureBytes, "signature");
   if constexpr (Archive::is_loading::value) {
     LoadParams(ar, model.params, codec);
     if (codec == ModelCodec::kInt4Delta && !difference_allowed) {
-      throw cereal::Exception("int4-delta codes only an exchange reply, not a whole model");
+      throw cereal::Exception("int4-delta codes only a reply, not a whole model");
     }
   } else {
     SaveParams(ar, model.params, codec);
   }
   ar(model.age, model.local_samples);
+}
+
+// The optional last field of a request that asks for its reply as a difference from the
+// request's model: kInt4Delta, sent only to a peer whose Hello lists int4-delta (a build that
+// predates the field refuses a request that has it); kFp32 = not sent: a whole model back.
+template <class Archive>
+void ReplyCodecField(Archive& ar, ModelCodec& reply_codec) {
+  bool has_reply_codec = reply_codec != ModelCodec::kFp32;
+  if constexpr (Archive::is_loading::value) has_reply_codec = !Bounded(ar).AtEnd();
+  if (!has_reply_codec) return;
+  auto id = static_cast<std::uint8_t>(reply_codec);
+  ar(id);
+  if (id != static_cast<std::uint8_t>(ModelCodec::kInt4Delta)) {
+    throw cereal::Exception("reply codec " + std::to_string(id) + ", only int4-delta (3) may be asked for");
+  }
+  reply_codec = ModelCodec::kInt4Delta;
 }
 
 struct Hello {
@@ -133,25 +150,14 @@ struct ModelMessage {
   ModelSnapshot model;  // in an int4-delta ExchangeReply: the difference from the request's model
   ModelCodec codec = ModelCodec::kFp32;  // of model.params on the wire (as sent, when decoded)
   // ExchangeRequest only: kInt4Delta asks for the reply as a difference from this request's
-  // model. Optional last field, sent only to a peer whose Hello lists int4-delta (a build that
-  // predates it refuses a request that has it); kFp32 = not sent: a whole model back.
+  // model (ReplyCodecField).
   ModelCodec reply_codec = ModelCodec::kFp32;
 
   template <class Archive>
   void serialize(Archive& ar) {
     BoundedSequence(ar, sender_id, kMaxIdBytes, "sender_id");
     ModelField(ar, model, codec, kMessageType == MessageType::kExchangeReply);
-    if constexpr (kMessageType == MessageType::kExchangeRequest) {
-      bool has_reply_codec = reply_codec != ModelCodec::kFp32;
-      if constexpr (Archive::is_loading::value) has_reply_codec = !Bounded(ar).AtEnd();
-      if (!has_reply_codec) return;
-      auto id = static_cast<std::uint8_t>(reply_codec);
-      ar(id);
-      if (id != static_cast<std::uint8_t>(ModelCodec::kInt4Delta)) {
-        throw cereal::Exception("reply codec " + std::to_string(id) + ", only int4-delta (3) may be asked for");
-      }
-      reply_codec = ModelCodec::kInt4Delta;
-    }
+    if constexpr (kMessageType == MessageType::kExchangeRequest) ReplyCodecField(ar, reply_codec);
   }
 };
 using ExchangeRequest = ModelMessage<MessageType::kExchangeRequest>;

@@ -297,6 +297,24 @@ std::vector<float> AsReceived(ModelCodec codec, std::span<const float> values) {
   return received;
 }
 
+std::optional<std::vector<float>> DifferenceFrom(std::span<const float> model, std::span<const float> reference) {
+  if (model.size() != reference.size()) return std::nullopt;
+  std::vector<float> difference(model.size());
+  for (std::size_t i = 0; i < model.size(); ++i) difference[i] = model[i] - reference[i];
+  if (!CanCode(difference)) return std::nullopt;
+  return difference;
+}
+
+Status AddBackReference(std::vector<float>& difference, const std::vector<float>* reference) {
+  if (reference == nullptr) return Status::Corruption("int4-delta reply to a request that asked for a whole model");
+  if (difference.size() != reference->size()) {
+    return Status::Corruption("int4-delta reply of " + std::to_string(difference.size()) + " values to a model of " +
+                              std::to_string(reference->size()));
+  }
+  for (std::size_t i = 0; i < difference.size(); ++i) difference[i] += (*reference)[i];
+  return Status::Ok();
+}
+
 bool BothList(ModelCodec codec, std::span<const ModelCodec> mine, std::span<const std::uint8_t> theirs) {
   return std::find(mine.begin(), mine.end(), codec) != mine.end() &&
          std::find(theirs.begin(), theirs.end(), static_cast<std::uint8_t>(codec)) != theirs.end();

@@ -10,8 +10,9 @@
 // what the codec and the value count imply, a block count exactly ceil(count / block size),
 // every scale finite and in (0, kMaxInt8Scale] (int8) or (0, kMaxInt4Scale] (int4-delta),
 // every int8 value in [-127, 127], every int4 value in [-7, 7] and an odd count's padding
-// nibble 0, every fp16 value finite. Anything else is Corruption naming the problem. What an
-// int4-delta payload's values are a difference from is the engine's business (engine.h).
+// nibble 0, every fp16 value finite. Anything else is Corruption naming the problem. An
+// int4-delta payload is a difference from the model of the request it answers (DifferenceFrom,
+// AddBackReference); which request that is, is the caller's business (engine, rounds).
 #pragma once
 
 #include <cstddef>
@@ -51,6 +52,14 @@ Status DecodeValues(ModelCodec codec, std::span<const std::uint8_t> payload, std
 // `values` as a peer decodes them when they are sent as `codec`: the codec's rounding, or the
 // values themselves when they go as fp32 (the codec is fp32 or cannot carry them).
 std::vector<float> AsReceived(ModelCodec codec, std::span<const float> values);
+
+// A reply's model as its difference from `reference` (the request's model as the requester
+// decoded it, AsReceived), for int4-delta; nullopt when it cannot go so (lengths differ, or a
+// difference is non-finite or beyond kMaxCodedMagnitude): the whole model goes instead.
+std::optional<std::vector<float>> DifferenceFrom(std::span<const float> model, std::span<const float> reference);
+// Turns a reply received in int4-delta back into a whole model by adding `reference`. Corruption
+// if the request asked for no difference (`reference` null) or the lengths differ.
+Status AddBackReference(std::vector<float>& difference, const std::vector<float>* reference);
 
 // Whether `codec` is in both `mine` and `theirs` (a peer's Hello list, raw ids).
 bool BothList(ModelCodec codec, std::span<const ModelCodec> mine, std::span<const std::uint8_t> theirs);

@@ -33,6 +33,9 @@ struct RoundRequest {
   std::uint32_t batch_size = 32;
   float learning_rate = 3e-3f;
   ModelCodec codec = ModelCodec::kFp32;  // of model.params on the wire; the reply uses it too
+  // kInt4Delta asks for the reply as the trained model minus `model` as the participant
+  // decoded it (ReplyCodecField: optional last field).
+  ModelCodec reply_codec = ModelCodec::kFp32;
 
   template <class Archive>
   void serialize(Archive& ar) {
@@ -41,11 +44,13 @@ struct RoundRequest {
     ar(round);
     ModelField(ar, model, codec);
     ar(epochs, batch_size, learning_rate);
+    ReplyCodecField(ar, reply_codec);
   }
 };
 
-// Participant -> coordinator: the locally trained model; model.local_samples is the number
-// of local training samples (FedAvg's weight).
+// Participant -> coordinator: the locally trained model (in int4-delta: its difference from
+// the request's model); model.local_samples is the number of local training samples (FedAvg's
+// weight).
 struct RoundReply {
   static constexpr MessageType kType = MessageType::kRoundReply;
   std::string sender_id;
@@ -58,7 +63,7 @@ struct RoundReply {
   void serialize(Archive& ar) {
     BoundedSequence(ar, sender_id, kMaxIdBytes, "sender_id");
     ar(round);
-    ModelField(ar, model, codec);
+    ModelField(ar, model, codec, /*difference_allowed=*/true);
     ar(train_ms);
   }
 };
