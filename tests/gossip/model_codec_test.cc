@@ -415,6 +415,30 @@ TEST(ModelCodecTest, ARoundReplyMayCarryADifference) {
   ASSERT_EQ(decoded->model.params.size(), difference.size());
 }
 
+// The subtraction a replier does and the addition its requester does, and what each refuses:
+// a difference that int4-delta cannot carry goes as a whole model; a difference nobody asked
+// for, or of another length, is Corruption.
+TEST(ModelCodecTest, ADifferenceIsTakenOnlyWhereItCanGoAndAddedBackOnlyWhereItWasAskedFor) {
+  const std::vector<float> reference = {1.0f, -2.0f, 0.5f};
+  std::optional<std::vector<float>> difference = DifferenceFrom(std::vector<float>{1.5f, -2.0f, 0.0f}, reference);
+  ASSERT_TRUE(difference.has_value());
+  EXPECT_EQ(*difference, (std::vector<float>{0.5f, 0.0f, -0.5f}));
+  EXPECT_FALSE(DifferenceFrom(std::vector<float>{1.0f, 2.0f}, reference).has_value()) << "another length";
+  EXPECT_FALSE(DifferenceFrom(std::vector<float>{NAN, 0.0f, 0.0f}, reference).has_value());
+  EXPECT_FALSE(DifferenceFrom(std::vector<float>{1e6f, 0.0f, 0.0f}, reference).has_value()) << "beyond 65504";
+
+  ASSERT_TRUE(AddBackReference(*difference, &reference).ok());
+  EXPECT_EQ(*difference, (std::vector<float>{1.5f, -2.0f, 0.0f}));
+  std::vector<float> unasked = {0.1f, 0.2f, 0.3f};
+  Status refused = AddBackReference(unasked, nullptr);
+  EXPECT_EQ(refused.code(), Status::Code::kCorruption);
+  EXPECT_NE(refused.message().find("asked for a whole model"), std::string::npos) << refused.message();
+  std::vector<float> short_one = {0.1f, 0.2f};
+  refused = AddBackReference(short_one, &reference);
+  EXPECT_EQ(refused.code(), Status::Code::kCorruption);
+  EXPECT_NE(refused.message().find("2 values to a model of 3"), std::string::npos) << refused.message();
+}
+
 // ---- The Hello codec list ----
 
 TEST(ModelCodecTest, HelloCarriesItsCodecListOnlyWhenItHasOne) {
