@@ -113,7 +113,7 @@ void AddSimulateCommand(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--peers", o.peers, "Static peers per node, random (capped at nodes - 1)")->capture_default_str();
   cmd->add_option("--smoothing-merges", o.smoothing_merges,
-                  "Nodes are scored on an average of their models over about this many merges; 0 = raw "
+                  "Nodes are scored on an average of the last ~this many peer models they merged; 0 = raw "
                   "(the node's is fixed at this default)")
       ->capture_default_str();
   cmd->add_option("--latency-ms", f->latency_ms, "One-way latency of every link")->capture_default_str();

@@ -267,10 +267,13 @@ void TrainingLoop::MergeOffers() {
   const TrainingProgress before = Progress();
   local_.age = before.model_age;
   bool applied = false;
-  if (merge_policy_.Merge(std::move(offers), local_) > 0) {
+  std::vector<std::vector<float>> merged_models;
+  if (merge_policy_.Merge(std::move(offers), local_, &merged_models) > 0) {
     const Status s = model_->SetParameters(local_.params);
     applied = s.ok();
-    if (applied) smoothed_.Add(local_.params);
+    if (applied) {
+      for (const std::vector<float>& peer_model : merged_models) smoothed_.Add(peer_model);
+    }
     // Cannot happen for screened offers; never poison the model.
     if (!applied) GL_LOG(kError, "train") << "merged parameters refused, keeping the local model: " << s.ToString();
   }

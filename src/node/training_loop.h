@@ -6,7 +6,7 @@
 // gossip::BoundedMergedAge) and publish the result; an
 // epoch shorter than min_epoch_duration waits out the rest. Every
 // eval_interval it scores the model on the local validation split (and on the common
-// eval set, if any): the running average of its models right after each merge (see
+// eval set, if any): the running average of the peers' models it merged (see
 // TrainingLoopOptions::smoothing_merges), and exports what it scored to model.bin
 // (checkpoint.h); every checkpoint_interval it saves a checkpoint of the raw weights. Stop() ends the
 // loop after the current minibatch, saves a final checkpoint and joins the thread.
@@ -73,15 +73,15 @@ struct TrainingLoopOptions {
   // (local_epoch.h), so that pacing and learning-rate decay mean the same on a tiny shard.
   std::size_t min_epoch_samples = 0;
   std::uint64_t seed = 1;
-  // Evaluation scores an exponential moving average, over about this many merges, of the
-  // models right after each merge: the node's running estimate of the cluster's consensus.
-  // Between merges a model drifts toward the local data (the more so, the larger the
-  // shard); a merged model has half that drift, and averaging many of them also averages
-  // out the noise of the steps. A node that went a whole local epoch without a merge has
-  // no cluster to estimate: the average restarts and the raw parameters are scored.
-  // 8 (about two local epochs at the default pacing) follows a learning model without lag
-  // and scores as well at the plateau as longer windows (bench/RESULTS.md "Scoring window
-  // and delta replies").
+  // Evaluation scores an exponential moving average of the last ~this many models merged
+  // from peers (as the merge policy bounded them): the node's running estimate of the
+  // cluster's consensus. Each model drifts toward its own shard between merges; the peers'
+  // drifts point apart and average out, while the node's own would not (scored on its own
+  // merged model, a node with a skewed shard stays ~1 point under the others), and the
+  // average also smooths the noise of the steps. A node that went a whole local epoch
+  // without a merge has no cluster to estimate: the average restarts and the raw parameters
+  // are scored. 8 (about two local epochs at the default pacing) follows a learning model
+  // without lag (bench/RESULTS.md "Scoring window and delta replies").
   // 0 = always score the raw parameters.
   std::size_t smoothing_merges = 8;
   // The model's trainer settings; a RoundTask overrides the learning rate for its epochs.

@@ -131,6 +131,31 @@ TEST(MergePolicyTest, AClippedModelMovesTheLocalOneAtMostTheRadius) {
   EXPECT_FLOAT_EQ(local.params[0], 0.5f);
 }
 
+// What the node scores (training_loop.h smoothing_merges): the peers' models it let in, as
+// the bounds left them; never one it refused or dropped.
+TEST(MergePolicyTest, HandsBackEachMergedModelAsBoundedAndNoneItRefused) {
+  MergePolicyOptions o = MergePolicyOptions::ScreenOnly(50, 0);
+  o.clip_factor = 1, o.clip_drop_factor = 0, o.clip_radial_share = 0, o.rule = MergeRule::kAverage;
+  MergePolicy policy(o);
+  const std::vector<float> start{0.0f, 10.0f};
+  for (const char* honest : {"a@h", "b@h", "c@h"}) {  // each 1 away: the radius becomes 1
+    ModelSnapshot local = Local(start);
+    policy.Merge(One(honest, Remote({1.0f, 10.0f})), local);
+  }
+  std::vector<ReceivedModel> offers;
+  offers.push_back({"near@h", Remote({0.0f, 9.5f})});
+  offers.push_back({"nan@h", Remote({NAN, 10.0f})});
+  offers.push_back({"beyond-the-screen@h", Remote({0.0f, 100.0f})});  // 90 away: over 50
+  offers.push_back({"far@h", Remote({0.0f, 40.0f})});                 // 30 away: clipped to 1
+  ModelSnapshot local = Local(start);
+  std::vector<std::vector<float>> merged_models;
+  EXPECT_EQ(policy.Merge(std::move(offers), local, &merged_models), 2u);
+  ASSERT_EQ(merged_models.size(), 2u);
+  EXPECT_EQ(merged_models[0], (std::vector<float>{0.0f, 9.5f}));
+  // Pulled in to the radius around the local model as the first merge left it (0, 9.75).
+  EXPECT_NEAR(merged_models[1][1], 10.75f, 1e-5);
+}
+
 TEST(MergePolicyTest, TrimmedMeanWindowIgnoresOneAbsurdPeer) {
   MergePolicyOptions o = RuleOnly(MergeRule::kTrimmedMean);
   o.trimmed_mean_window = 4;

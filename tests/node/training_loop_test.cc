@@ -156,6 +156,9 @@ class TrainingLoopMergeTest : public TrainingLoopTest {
     t.learning_rate = LearningRateSchedule{1e-9f, 0, 1e-9f};
     t.merge.rule = gossip::MergeRule::kAverage;
     t.merge.clip_radial_share = 0;
+    // Seconds long: the epoch after a merge does not end (an epoch without a merge would
+    // restart the scored average) before the test has looked.
+    t.min_epoch_samples = 1'000'000;
     Build(t, /*federated=*/false);
   }
 
@@ -186,6 +189,21 @@ TEST_F(TrainingLoopMergeTest, AnOfferedGoodModelIsMergedAndCounted) {
   ASSERT_TRUE(WaitFor([&] { return distance() < 0.51 * before; }, seconds(30))) << distance() / before;
   EXPECT_GT(distance(), 0.49 * before);
   EXPECT_GE(loop_->Progress().model_age, 64u);  // the merged model's age counts
+}
+
+// The node scores and exports the average of the peers' models it merged, not its own model
+// after the merge (which keeps half of its own drift): with one merge, the peer's model itself.
+TEST_F(TrainingLoopMergeTest, TheExportedModelIsTheAverageOfThePeersModelsItMerged) {
+  std::vector<float> peer = initial_;
+  for (float& v : peer) v += 0.01f;
+  Offer("good@h", peer);
+  ASSERT_EQ(AfterJudging(1).merged, 1u);
+  loop_->Stop();  // evaluates once more, exporting what it scored
+  Result<std::unique_ptr<nn::Model>> exported = nn::Model::Load(checkpointer_->exported_path());
+  ASSERT_TRUE(exported.ok()) << exported.status().ToString();
+  EXPECT_TRUE(loop_->Progress().scored_smoothed);
+  EXPECT_LT(gossip::UpdateNorm(exported.value()->GetParameters(), peer), 1e-4);
+  EXPECT_GT(gossip::UpdateNorm(shared_->Snapshot().params, peer), 0.4 * gossip::UpdateNorm(initial_, peer));
 }
 
 TEST_F(TrainingLoopMergeTest, HostileModelsAreRefusedCountedAndLeaveTheModel) {

@@ -71,7 +71,8 @@ Status MergePolicy::Screen(const std::string& sender, const ModelSnapshot& remot
   return verdict;
 }
 
-std::size_t MergePolicy::Merge(std::vector<ReceivedModel> offers, ModelSnapshot& local) {
+std::size_t MergePolicy::Merge(std::vector<ReceivedModel> offers, ModelSnapshot& local,
+                                std::vector<std::vector<float>>* merged_models) {
   std::size_t merged = 0;
   for (ReceivedModel& offer : offers) {
     double distance = 0;
@@ -82,6 +83,7 @@ std::size_t MergePolicy::Merge(std::vector<ReceivedModel> offers, ModelSnapshot&
     }
     if (!Bound(offer.sender, offer.model.params, local.params, distance)) continue;
     ++merged;
+    if (merged_models != nullptr) merged_models->push_back(offer.model.params);
     if (window_) {
       window_->Add(offer.sender, std::move(offer.model));
     } else {

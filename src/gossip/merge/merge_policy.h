@@ -99,7 +99,10 @@ class MergePolicy {
   // Steps 1 to 3 for each offer, in order, against `local` as the earlier ones left it.
   // local.params and local.age change only if something was merged (local.age <- the largest
   // of local.age and each merged model's CappedRemoteAge, merge.h). Returns how many were merged.
-  std::size_t Merge(std::vector<ReceivedModel> offers, ModelSnapshot& local);
+  // If `merged_models` is given, a copy of each merged model's parameters, as step 2 left
+  // them, is appended to it: the peers' models this node let in.
+  std::size_t Merge(std::vector<ReceivedModel> offers, ModelSnapshot& local,
+                    std::vector<std::vector<float>>* merged_models = nullptr);
 
   // Forgets the trimmed-mean window's models (stale once a round's global model replaced the
   // local one). The clip radius keeps its distances: they say how far honest peers are.

@@ -20,8 +20,9 @@ struct MergeState {
 };
 
 // Merges `offers` into `local` (params and age); `samples_trained` is the node's own training
-// so far. Returns how many were merged (the others were refused or too far to merge even clipped).
+// so far. Returns how many were merged (the others were refused or too far to merge even clipped),
+// and appends a copy of each merged model to `merged_models` (MergePolicy::Merge).
 std::size_t MergeReceived(MergeState& state, gossip::ModelSnapshot& local, std::vector<gossip::ReceivedModel>& offers,
-                          std::uint64_t samples_trained);
+                          std::uint64_t samples_trained, std::vector<std::vector<float>>& merged_models);
 
 }  // namespace gl::node::sim

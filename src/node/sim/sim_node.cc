@@ -59,10 +59,11 @@ gossip::Clock::time_point SimNode::TrainStep(gossip::Clock::time_point now) {
   local_.age = gossip::SaturatingAdd(local_.age, batch_.size());
   if (!pending_.empty()) {
     local_.params = model_->GetParameters();
-    const std::size_t merged = MergeReceived(merge_state_, local_, pending_, samples_trained_);
+    std::vector<std::vector<float>> merged_models;
+    const std::size_t merged = MergeReceived(merge_state_, local_, pending_, samples_trained_, merged_models);
     pending_.clear();
     if (merged > 0 && model_->SetParameters(local_.params).ok()) {
-      smoothed_.Add(local_.params);
+      for (const std::vector<float>& peer_model : merged_models) smoothed_.Add(peer_model);
       merges_ += merged;
     }
     local_.params = {};
