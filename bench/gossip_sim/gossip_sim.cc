@@ -32,6 +32,7 @@
 #include "nn/split.h"
 #include "node/learning_rate.h"
 #include "node/parameter_ema.h"
+#include "node/training_loop.h"
 
 namespace {
 
@@ -45,7 +46,7 @@ struct SimOptions {
   int hidden = 128;
   int batch_size = 32;
   float dropout = 0.4f;  // defaults as the node's (config/node.toml)
-  std::size_t smoothing_merges = 32;  // as TrainingLoopOptions::smoothing_merges
+  std::size_t smoothing_merges = gl::node::TrainingLoopOptions{}.smoothing_merges;
   gl::node::LearningRateSchedule schedule{0.02f, 10, 1e-4f};
   std::uint64_t seed = 1;
   // The node's MergePolicy, with the node's screen (max_update_norm 200) but no bounds
@@ -150,13 +151,15 @@ gl::gossip::ModelSnapshot Sent(SimNode& from, const SimNode& to, const SimOption
   return {to.model->Signature(), std::move(params), 1000000000, from.train.examples.size()};
 }
 
-// What the node does with a received model: its MergePolicy's screen, bounds and rule.
-// Returns the merged model.
+// What the node does with a received model: its MergePolicy's screen, bounds and rule, and
+// the remote model as merged (bounded) into the scored average. Returns the merged model.
 gl::gossip::ModelSnapshot Received(SimNode& to, int from_index, gl::gossip::ModelSnapshot remote) {
   gl::gossip::ModelSnapshot local{to.model->Signature(), to.model->GetParameters(), to.age, to.train.examples.size()};
   std::vector<gl::gossip::ReceivedModel> offers;
   offers.push_back({std::to_string(from_index), std::move(remote)});
-  to.merge->Merge(std::move(offers), local);
+  std::vector<std::vector<float>> merged_models;
+  to.merge->Merge(std::move(offers), local, &merged_models);
+  for (const std::vector<float>& peer_model : merged_models) to.smoothed.Add(peer_model);
   return local;
 }
 
@@ -179,7 +182,6 @@ void Exchange(std::vector<SimNode>& nodes, int a_index, int b_index, const SimOp
     gl::gossip::ModelSnapshot merged = Received(*node, index, std::move(*remote));
     (void)node->model->SetParameters(merged.params);
     node->age = merged.age;
-    node->smoothed.Add(merged.params);
   }
 }
 
@@ -238,7 +240,7 @@ int main(int argc, char** argv) {
   app.add_option("--hidden", o.hidden)->capture_default_str();
   app.add_option("--batch-size", o.batch_size)->capture_default_str();
   app.add_option("--dropout", o.dropout)->capture_default_str();
-  app.add_option("--smoothing-merges", o.smoothing_merges, "Score an EMA of the models after each merge, over this many; 0 = raw")
+  app.add_option("--smoothing-merges", o.smoothing_merges, "Score an EMA of the last ~this many peer models merged, as the node does; 0 = raw")
       ->capture_default_str();
   const std::map<std::string, gl::gossip::MergeRule> rules{{"age-weighted", gl::gossip::MergeRule::kAgeWeighted},
                                                            {"average", gl::gossip::MergeRule::kAverage},
