@@ -76,12 +76,12 @@ struct TrainingLoopOptions {
   // Evaluation scores an exponential moving average of the last ~this many models merged
   // from peers (as the merge policy bounded them): the node's running estimate of the
   // cluster's consensus. Each model drifts toward its own shard between merges; the peers'
-  // drifts point apart and average out, while the node's own would not (scored on its own
-  // merged model, a node with a skewed shard stays ~1 point under the others), and the
-  // average also smooths the noise of the steps. A node that went a whole local epoch
-  // without a merge has no cluster to estimate: the average restarts and the raw parameters
-  // are scored. 8 (about two local epochs at the default pacing) follows a learning model
-  // without lag (bench/RESULTS.md "Scoring window and delta replies").
+  // drifts point apart and average out, while the node's own would not, and a node with a
+  // skewed shard would score under the others (bench/RESULTS.md "Scoring the peers'
+  // models"); the average also smooths the noise of the steps. A node that went a whole
+  // local epoch without a merge has no cluster to estimate: the average restarts and the
+  // raw parameters are scored. 8 (about two local epochs at the default pacing) follows a
+  // learning model without lag (bench/RESULTS.md "Scoring window and delta replies").
   // 0 = always score the raw parameters.
   std::size_t smoothing_merges = 8;
   // The model's trainer settings; a RoundTask overrides the learning rate for its epochs.
