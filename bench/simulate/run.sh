@@ -4,7 +4,7 @@
 #   bench/simulate/run.sh modes     gossip / local / central at 100 nodes, IID and Dirichlet 0.3
 #   bench/simulate/run.sh big       1,000 nodes, IID and Dirichlet 0.3, whole runs
 #   bench/simulate/run.sh rounds1000  1,000 nodes in rounds mode with rounds-1000.toml, IID and Dirichlet
-#                                   0.3, until EPOCHS (150) mean local epochs (~370 rounds)
+#                                   0.3, until EPOCHS (40) mean local epochs (~390 rounds of one epoch)
 #   bench/simulate/run.sh table     gossip / rounds / local / central on the same shards, IID and Dirichlet 0.3,
 #                                   as ONE markdown table on stdout (progress on stderr). NODES (100) nodes,
 #                                   DURATION (600) virtual s for gossip, local and central; rounds run until
@@ -65,7 +65,7 @@ case ${1:-scaling} in
     for scheme in iid dirichlet; do
       echo "== 1000 nodes, $scheme, rounds with rounds-1000.toml"
       run "rounds1000-$scheme" --nodes 1000 --scheme "$scheme" --mode rounds --config "$(dirname "$0")/rounds-1000.toml" \
-        --eval-data "$WORK/eval.tsv" --duration 0 --epochs "${EPOCHS:-150}" --sample-every 12
+        --eval-data "$WORK/eval.tsv" --duration 0 --epochs "${EPOCHS:-40}" --sample-every 12
     done ;;
   table)
     nodes=${NODES:-100}

@@ -113,9 +113,8 @@ void Engine::RemovePeer(const std::string& address, const std::string& source) {
   if (table_.Remove(address, source)) {
     last_hello_asked_.erase(address);
     peer_codecs_.erase(address);
-    push_peers_.erase(address);
+    peer_features_.erase(address);
     difference_peers_.erase(address);
-    round_difference_peers_.erase(address);
     GL_LOG(kInfo, kLog) << "peer " << address << " removed (" << source << ")";
   }
 }
@@ -300,23 +299,13 @@ void Engine::SendHello(const std::string& address, std::function<void(bool compa
                        } else {
                          difference_peers_.erase(address);
                        }
-                       if ((hello->features & kHelloAcceptsPush) != 0) {
-                         push_peers_.insert(address);
-                       } else {
-                         push_peers_.erase(address);
-                       }
-                       if (difference_peers_.count(address) != 0 &&
-                           (hello->features & kHelloTakesRoundDifferences) != 0) {
-                         round_difference_peers_.insert(address);
-                       } else {
-                         round_difference_peers_.erase(address);
-                       }
+                       peer_features_[address] = hello->features;
                        done(true);
                      }));
 }
 
 bool Engine::SendsPushes(const std::string& address) const {
-  return options_.flow != FlowControl::kPushPull && push_peers_.count(address) != 0;
+  return options_.flow != FlowControl::kPushPull && HasFeature(address, kHelloAcceptsPush);
 }
 
 void Engine::SendModel(const std::string& address) {
@@ -452,7 +441,13 @@ Hello Engine::MyHello(HelloLevel level) const {
   if (std::find(options_.codecs.begin(), options_.codecs.end(), ModelCodec::kInt4Delta) != options_.codecs.end()) {
     hello.features |= kHelloTakesRoundDifferences;
   }
+  hello.features |= kHelloTrainsWithSgd;
   return hello;
+}
+
+bool Engine::HasFeature(const std::string& address, std::uint8_t feature) const {
+  auto it = peer_features_.find(address);
+  return it != peer_features_.end() && (it->second & feature) != 0;
 }
 
 ModelCodec Engine::CodecFor(const std::string& address) const {

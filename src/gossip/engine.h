@@ -130,13 +130,21 @@ class Engine {
   bool TakesDifferenceReplies(const std::string& address) const { return difference_peers_.count(address) != 0; }
   // The same for a RoundRequest's reply, which also needs the peer's Hello to say it reads
   // RoundRequest.reply_codec (kHelloTakesRoundDifferences).
-  bool TakesRoundDifferences(const std::string& address) const { return round_difference_peers_.count(address) != 0; }
+  bool TakesRoundDifferences(const std::string& address) const {
+    return TakesDifferenceReplies(address) && HasFeature(address, kHelloTakesRoundDifferences);
+  }
+  // Whether the peer at `address` reads a RoundRequest's optimizer field and trains with SGD
+  // when asked (its latest Hello reply has kHelloTrainsWithSgd).
+  bool TrainsWithSgd(const std::string& address) const { return HasFeature(address, kHelloTrainsWithSgd); }
   // OK if this node accepts models in `codec` (Options::codecs); else Corruption: a model in
   // another one breaks the negotiation and is refused like a malformed frame.
   Status CheckAccepted(ModelCodec codec) const;
 
  private:
   using TimePoint = PeerTable::TimePoint;
+
+  // Whether the latest Hello reply of the peer at `address` has the kHello* bit `feature`.
+  bool HasFeature(const std::string& address, std::uint8_t feature) const;
 
   void ScheduleGossip(std::chrono::milliseconds delay);
   void ScheduleProbe(std::chrono::milliseconds delay);
@@ -228,9 +236,8 @@ class Engine {
   LogGate hello_log_gate_{std::chrono::seconds(10)};  // incompatible Hellos answered: per host
   EngineStats counters_;  // exchanges_*, rejected_* and undecodable bodies
   std::map<std::string, ModelCodec> peer_codecs_;  // by peer-table address, from Hello replies
-  std::set<std::string> push_peers_;  // peer-table addresses whose Hello reply listed kHelloAcceptsPush
+  std::map<std::string, std::uint8_t> peer_features_;  // by peer-table address: its Hello reply's kHello* bits
   std::set<std::string> difference_peers_;  // peer-table addresses whose Hello reply and ours list int4-delta
-  std::set<std::string> round_difference_peers_;  // difference_peers_ whose Hello reply has kHelloTakesRoundDifferences
   TokenAccount tokens_;
   int reactive_pending_ = 0;  // reactive sends waiting for reactive_timer_
   UploadBudget upload_budget_;

@@ -1,6 +1,9 @@
 #include "nn/adam.h"
 
 #include <cmath>
+#include <optional>
+
+#include "nn/gradient_clip.h"
 
 namespace gl::nn {
 namespace {
@@ -19,27 +22,13 @@ void Update(std::size_t n, float* __restrict w, float* __restrict m, float* __re
   }
 }
 
-// Sum of squares in 8 independent lanes, so that it vectorises without -ffast-math.
-double SquaredNorm(std::span<const float> x) {
-  double lanes[8] = {};
-  std::size_t k = 0;
-  for (; k + 8 <= x.size(); k += 8) {
-    for (int l = 0; l < 8; ++l) lanes[l] += static_cast<double>(x[k + l]) * x[k + l];
-  }
-  for (; k < x.size(); ++k) lanes[0] += static_cast<double>(x[k]) * x[k];
-  double sum = 0;
-  for (double lane : lanes) sum += lane;
-  return sum;
-}
-
 }  // namespace
 
 bool Adam::Step(const std::vector<std::span<float>>& params, std::span<const float> grads, float learning_rate,
                 float clip_norm) {
   if (m_.size() != grads.size()) m_.assign(grads.size(), 0.0f), v_.assign(grads.size(), 0.0f), steps_ = 0;
-  const double norm = std::sqrt(SquaredNorm(grads));
-  if (!std::isfinite(norm)) return false;
-  const float scale = clip_norm > 0 && norm > clip_norm ? static_cast<float>(clip_norm / (norm + 1e-6)) : 1.0f;
+  const std::optional<float> scale = ClipScale(grads, clip_norm);
+  if (!scale) return false;
   ++steps_;
   const auto correction1 = static_cast<float>(1.0 - std::pow(kBeta1, static_cast<double>(steps_)));
   const auto correction2 = static_cast<float>(1.0 - std::pow(kBeta2, static_cast<double>(steps_)));
@@ -47,7 +36,7 @@ bool Adam::Step(const std::vector<std::span<float>>& params, std::span<const flo
   const float sqrt_c2 = std::sqrt(correction2);
   std::size_t i = 0;
   for (const std::span<float>& block : params) {
-    Update(block.size(), block.data(), m_.data() + i, v_.data() + i, grads.data() + i, scale, step_size, sqrt_c2);
+    Update(block.size(), block.data(), m_.data() + i, v_.data() + i, grads.data() + i, *scale, step_size, sqrt_c2);
     i += block.size();
   }
   return true;

@@ -36,8 +36,13 @@ struct ModelOptions {
   std::uint64_t seed = 1;                     // weight initialisation
 };
 
+// How TrainBatch steps: Adam (nn/adam.h; its moments are kept across calls) or plain SGD
+// (nn/sgd.h; what a round coordinator may ask its participants for).
+enum class Optimizer { kAdam, kSgd };
+
 struct TrainerOptions {
-  float learning_rate = 3e-3f;                // Adam
+  Optimizer optimizer = Optimizer::kAdam;
+  float learning_rate = 3e-3f;
   float clip_norm = 5.0f;                     // global gradient-norm clipping; 0 = off
   float dropout = 0.0f;                       // on the GRU's last state while training; [0, 1)
   // Weight each label's loss by (n_samples / (n_labels * n_label))^class_weight_power;

@@ -2,7 +2,7 @@
 // (parameters, Adam's moments, dropout engine, trainer settings); every forward or backward
 // pass runs in the calling thread's TrainingWorkspace for its architecture, to which the
 // model lends its parameters for the call. Softmax and cross-entropy are computed here;
-// training is one nn::Adam step per TrainBatch call.
+// training is one optimizer step (nn::Adam, or nn::SgdStep) per TrainBatch call.
 #include <cmath>
 #include <limits>
 #include <random>
@@ -11,6 +11,7 @@
 #include "nn/adam.h"
 #include "nn/model.h"
 #include "nn/model_file.h"
+#include "nn/sgd.h"
 #include "nn/signature.h"
 #include "nn/training_workspace.h"
 
@@ -164,7 +165,11 @@ class TinyDnnModel final : public Model {
       d_logits[i][0].assign(p.begin(), p.end());
     }
     const std::span<const float> grads = workspace->Backward(d_logits);
-    adam_.Step(workspace->Parameters(), grads, trainer_.learning_rate, trainer_.clip_norm);
+    if (trainer_.optimizer == Optimizer::kSgd) {
+      SgdStep(workspace->Parameters(), grads, trainer_.learning_rate, trainer_.clip_norm);
+    } else {
+      adam_.Step(workspace->Parameters(), grads, trainer_.learning_rate, trainer_.clip_norm);
+    }
     return static_cast<float>(loss / weight_sum);
   }
 

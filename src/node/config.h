@@ -83,6 +83,7 @@ struct Config {
   int min_nodes = 2;
   int local_epochs = 1;
   double client_lr = 1e-2;
+  ClientOptimizerChoice client_optimizer = ClientOptimizerChoice::kAdam;
   double round_deadline_s = 600;
   double failover_timeout_s = 15;
   StrategyChoice strategy = StrategyChoice::kFedNova;

@@ -18,6 +18,7 @@ void NodeRoundWorker::Train(std::uint64_t /*round*/, std::vector<float> global, 
   task.epochs = config.epochs;
   task.batch_size = config.batch_size;
   task.learning_rate = config.learning_rate;
+  task.optimizer = OptimizerFor(config.optimizer);
   task.done = [done = std::move(done)](Result<RoundTaskResult> result) {
     if (!result.ok()) return done(result.status());
     done(gossip::LocalTraining{std::move(result->params), result->samples, result->train_ms});

@@ -73,7 +73,9 @@ gossip::FedAvgOptions FedAvgOptionsFor(const Config& c) {
   f.fraction = c.fraction;
   f.min_nodes = static_cast<std::uint32_t>(c.min_nodes);
   f.config = gossip::RoundConfig{static_cast<std::uint32_t>(c.local_epochs), static_cast<std::uint32_t>(c.batch_size),
-                                 static_cast<float>(c.client_lr)};
+                                 static_cast<float>(c.client_lr),
+                                 c.client_optimizer == ClientOptimizerChoice::kSgd ? gossip::LocalOptimizer::kSgd
+                                                                                   : gossip::LocalOptimizer::kAdam};
   f.seed = c.seed;
   f.server = gossip::ServerOptimizerOptions{NameOf(c.server_optimizer), c.server_lr, c.server_momentum, c.server_tau};
   f.lr_decay = c.lr_decay;

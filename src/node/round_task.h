@@ -10,7 +10,9 @@
 #include <vector>
 
 #include "common/status.h"
+#include "gossip/wire/round_messages.h"
 #include "nn/metrics.h"
+#include "nn/model.h"
 
 namespace gl::node {
 
@@ -27,9 +29,15 @@ struct RoundTask {
   std::uint32_t epochs = 0;       // local epochs over the node's training data (0 = none)
   std::uint32_t batch_size = 32;
   float learning_rate = 3e-3f;    // for these epochs only
+  nn::Optimizer optimizer = nn::Optimizer::kAdam;  // for these epochs only
   bool evaluate = false;          // score the result on validation (and eval) data
   bool checkpoint = false;        // save a checkpoint of the result
   std::function<void(Result<RoundTaskResult>)> done;  // may be empty
 };
+
+// The model's optimizer for a round's `optimizer` (RoundConfig, RoundRequest).
+inline nn::Optimizer OptimizerFor(gossip::LocalOptimizer optimizer) {
+  return optimizer == gossip::LocalOptimizer::kSgd ? nn::Optimizer::kSgd : nn::Optimizer::kAdam;
+}
 
 }  // namespace gl::node

@@ -16,6 +16,7 @@ enum class DiscoveryMode { kMdns, kStatic, kBoth };
 enum class MergeChoice { kAgeWeighted, kAverage, kTrimmedMean };
 enum class StrategyChoice { kFedNova, kFedAvg, kTrimmedMean };
 enum class ServerOptimizerChoice { kSgd, kAdam };
+enum class ClientOptimizerChoice { kAdam, kSgd };
 enum class FlowChoice { kPushPull, kPush, kTokenAccount };
 
 template <typename E>
@@ -47,6 +48,11 @@ template <>
 struct ChoiceList<ServerOptimizerChoice> {
   static constexpr std::pair<ServerOptimizerChoice, std::string_view> kItems[] = {
       {ServerOptimizerChoice::kSgd, "sgd"}, {ServerOptimizerChoice::kAdam, "adam"}};
+};
+template <>
+struct ChoiceList<ClientOptimizerChoice> {
+  static constexpr std::pair<ClientOptimizerChoice, std::string_view> kItems[] = {
+      {ClientOptimizerChoice::kAdam, "adam"}, {ClientOptimizerChoice::kSgd, "sgd"}};
 };
 
 template <>

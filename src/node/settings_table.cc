@@ -213,7 +213,9 @@ std::vector<std::unique_ptr<Setting>> Declarations() {
                       In(1, static_cast<int>(gossip::kMaxRoundEpochs), "[]"), "Local epochs each participant trains per round"));
   s.push_back(Declare(kRounds, "client_lr", &Config::client_lr,
                       In(0.0, static_cast<double>(gossip::kMaxRoundLearningRate), "()"),
-                      "Participants' Adam learning rate in round 1 (learning_rate is for gossip training)"));
+                      "Participants' learning rate in round 1 (learning_rate is for gossip training)"));
+  s.push_back(Declare(kRounds, "client_optimizer", &Config::client_optimizer, Any<ClientOptimizerChoice>(),
+                      "Participants' optimizer: adam, or sgd (one step a round with server adam: FedSGD)"));
   s.push_back(Declare(kRounds, "lr_decay", &Config::lr_decay, In(0.0, 1.0, "(]"),
                       "Round r trains with client_lr x lr_decay^(r-1); 1 = constant"));
   s.push_back(Declare(kRounds, "round_deadline_s", &Config::round_deadline_s, Seconds(0.1),

@@ -123,6 +123,7 @@ Result<RoundTaskResult> TrainingLoop::RunTask(const RoundTask& task) {
   if (task.epochs > 0) {
     nn::TrainerOptions trainer = options_.trainer;
     trainer.learning_rate = task.learning_rate;
+    trainer.optimizer = task.optimizer;
     model_->SetTrainerOptions(trainer);
     std::vector<std::size_t> order(train_.examples.size());
     std::iota(order.begin(), order.end(), 0);

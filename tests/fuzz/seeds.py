@@ -37,7 +37,7 @@ PUSH, REPLY = 7, 3
 
 
 def round_request(tail=b""):
-    """A RoundRequest for round 3 in int8; `tail` is its optional reply_codec."""
+    """A RoundRequest for round 3 in int8; `tail` is its optional reply_codec [and optimizer]."""
     return frame(32, archive(seq(b"coord"), seq(b"10.0.0.9:7070"), struct.pack("<Q", 3), seq(b"gru-v1"),
                              coded_params(INT8, INT8_BLOCK, 4), struct.pack("<QQ", 3, 0),
                              struct.pack("<IIf", 1, 32, 0.01), tail))
@@ -58,6 +58,9 @@ SEEDS = {
     "exchange-int8": exchange(coded_params(INT8, INT8_BLOCK, 4)),
     "round-int8": round_request(),
     "round-asks-difference": round_request(tail=bytes([INT4_DELTA])),
+    "round-sgd": round_request(tail=bytes([0, 1])),
+    "round-sgd-asks-difference": round_request(tail=bytes([INT4_DELTA, 1])),
+    "round-unknown-optimizer": round_request(tail=bytes([0, 2])),
     "round-reply-int4-delta": round_reply(coded_params(INT4_DELTA, INT4_BLOCK, 4)),
     "round-reply-int4-nan-scale": round_reply(coded_params(INT4_DELTA, struct.pack("<II", 1, 0x7FC00000) + bytes(2), 4)),
     # Hostile coded models, each refused by the decoder: the fuzzer mutates from just past each check.

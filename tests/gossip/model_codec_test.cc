@@ -405,6 +405,34 @@ TEST(ModelCodecTest, ARequestAsksForADifferenceOnlyWithTheOptionalLastField) {
                    ModelCodec::kInt8});
 }
 
+// A round request asks for plain SGD by one more optional field, after reply_codec (then sent
+// even when it asks for a whole model: 0); a request without it is Adam, as from older builds.
+TEST(ModelCodecTest, ARoundRequestAsksForSgdByTheOptionalFieldAfterReplyCodec) {
+  RoundRequest request{"coord", "coord:7070", 3, ModelSnapshot{"gru-v1", Gaussian(100, 0.1f, 14), 3, 0}, 1, 32, 0.5f,
+                       ModelCodec::kInt8};
+  const Frame adam = EncodeMessage(request);
+  EXPECT_EQ(DecodeMessage<RoundRequest>(adam)->optimizer, LocalOptimizer::kAdam);
+  for (const ModelCodec reply : {ModelCodec::kFp32, ModelCodec::kInt4Delta}) {
+    request.reply_codec = reply;
+    request.optimizer = LocalOptimizer::kSgd;
+    Frame sgd = EncodeMessage(request);
+    EXPECT_EQ(sgd.body.size(), adam.body.size() + 2);
+    Result<RoundRequest> decoded = DecodeMessage<RoundRequest>(sgd);
+    ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+    EXPECT_EQ(decoded->optimizer, LocalOptimizer::kSgd);
+    EXPECT_EQ(decoded->reply_codec, reply);
+    for (const std::uint8_t other : {0, 2, 255}) {
+      sgd.body.back() = other;
+      Result<RoundRequest> refused = DecodeMessage<RoundRequest>(sgd);
+      ASSERT_FALSE(refused.ok()) << int{other};
+      EXPECT_NE(refused.status().message().find("only sgd (1) may be asked for"), std::string::npos)
+          << refused.status().message();
+    }
+    sgd.body.push_back(1);  // nothing may follow the optimizer
+    EXPECT_FALSE(DecodeMessage<RoundRequest>(sgd).ok());
+  }
+}
+
 TEST(ModelCodecTest, ARoundReplyMayCarryADifference) {
   const std::vector<float> difference = Gaussian(100, 0.01f, 13);
   RoundReply reply{"pi-1", 3, ModelSnapshot{"gru-v1", difference, 0, 40}, 1234, ModelCodec::kInt4Delta};

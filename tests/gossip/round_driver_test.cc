@@ -87,6 +87,7 @@ class RoundDriverTest : public ::testing::Test {
     options.retry_delay = milliseconds(50);
     FedAvgOptions fedavg;
     fedavg.min_nodes = options.min_nodes;
+    fedavg.config = round_config_;
     strategy_ = std::make_unique<FedAvg>(fedavg);
     driver_ = std::make_unique<RoundDriver>(io_, options, *coordinator_.engine, *coordinator_.transport, *strategy_,
                                             coordinator_worker_, initial_global_, 0);
@@ -106,6 +107,7 @@ class RoundDriverTest : public ::testing::Test {
   std::vector<Participant> participants_;
   std::vector<float> initial_global_ = std::vector<float>(kParams, 0.0f);
   std::vector<ModelCodec> coordinator_codecs_ = Options{}.codecs;
+  RoundConfig round_config_;
   TestNode coordinator_;
   FakeWorker coordinator_worker_{0.0f, 0};
   std::unique_ptr<FedAvg> strategy_;
@@ -158,9 +160,10 @@ TEST_F(RoundDriverTest, RoundModelsTravelInEachParticipantsCodec) {
 inline const std::vector<ModelCodec> kWithDifferences = {ModelCodec::kInt4Delta, ModelCodec::kInt8, ModelCodec::kFp32};
 
 // With int4-delta on both sides a participant answers with its update (trained minus the
-// global as it decoded it) in int4, which the coordinator adds back to the same decoded
-// global: a small update arrives almost exactly, where a whole int8 model carries int8's
-// rounding of the weights. A participant without int4-delta still answers in int8.
+// global as it decoded it) in int4, which the coordinator adds back to the exact global: a
+// small update arrives almost exactly and int8's rounding of the weights never enters the
+// aggregate, where a whole int8 model carries it. A participant without int4-delta still
+// answers in int8.
 TEST_F(RoundDriverTest, RoundRepliesAreTheUpdateInInt4WhenBothListInt4Delta) {
   initial_global_ = {0.1f, -0.2f, 0.3f, 0.7f};
   coordinator_codecs_ = kWithDifferences;
@@ -178,9 +181,58 @@ TEST_F(RoundDriverTest, RoundRepliesAreTheUpdateInInt4WhenBothListInt4Delta) {
   ASSERT_GT(int8_error, 1e-4f) << "int8 rounds these weights: the test tells the two replies apart";
   const std::vector<float>& global = coordinator_worker_.published_.front().second;
   for (std::size_t i = 0; i < kParams; ++i) {
-    EXPECT_NEAR(global[i], 0.5f * trained[i] + 0.5f * whole_int8[i], 1e-6f) << i;
+    EXPECT_NEAR(global[i], 0.5f * (initial_global_[i] + 0.01f) + 0.5f * whole_int8[i], 1e-6f) << i;
   }
   EXPECT_TRUE(driver_->Stats().dropped.empty());
+}
+
+// An SGD round: a participant that replies with differences gets the round in its codec, one
+// that cannot gets it in fp32 (an SGD step is far smaller than int8's rounding of a whole
+// model), and each is told to train with SGD.
+TEST_F(RoundDriverTest, SgdRoundsGoInFp32ToAParticipantThatCannotReplyWithADifference) {
+  initial_global_ = {0.1f, -0.2f, 0.3f, 0.7f};
+  coordinator_codecs_ = kWithDifferences;
+  Participant& differences = AddParticipant(0.001f, 10, kWithDifferences);
+  Participant& whole = AddParticipant(0.001f, 10);
+  round_config_.optimizer = LocalOptimizer::kSgd;
+  StartCoordinator(RoundDriverOptions{});
+  ASSERT_TRUE(RunUntil([&] { return driver_->Stats().round >= 1; }, milliseconds(5000)));
+  ASSERT_FALSE(differences.worker->configs_.empty());
+  ASSERT_FALSE(whole.worker->configs_.empty());
+  EXPECT_EQ(differences.worker->configs_.front().optimizer, LocalOptimizer::kSgd);
+  EXPECT_EQ(whole.worker->configs_.front().optimizer, LocalOptimizer::kSgd);
+  EXPECT_EQ(differences.worker->received_.front(), AsReceived(ModelCodec::kInt8, initial_global_));
+  EXPECT_EQ(whole.worker->received_.front(), initial_global_);
+  // Both updates of +0.001 arrive (int4 of the difference, fp32 of the whole model).
+  const std::vector<float>& global = coordinator_worker_.published_.front().second;
+  for (std::size_t i = 0; i < kParams; ++i) EXPECT_NEAR(global[i], initial_global_[i] + 0.001f, 1e-6f) << i;
+}
+
+// A participant whose Hello does not say it trains with SGD (an older build) is left out of
+// an SGD round rather than sent a request it would refuse or train with Adam.
+TEST_F(RoundDriverTest, AParticipantThatCannotTrainWithSgdIsLeftOutOfAnSgdRound) {
+  AddParticipant(1.0f, 10);
+  auto old_build = network_.NewTransport("10.0.2.1:7070");
+  int requests = 0;
+  old_build->Listen([&](const std::string&, Frame request, Transport::Respond respond) {
+    if (request.type == MessageType::kHello) {
+      return respond(EncodeMessage(Hello{"old", kProtocolVersion, kSignature, "node", "10.0.2.1:7070", {2, 0},
+                                         kHelloAcceptsPush}));
+    }
+    if (request.type == MessageType::kPing) return respond(EncodeMessage(Pong{"old"}));
+    ++requests;
+    respond(EncodeMessage(Error{"unexpected"}));
+  });
+  round_config_.optimizer = LocalOptimizer::kSgd;
+  RoundDriverOptions options;
+  options.min_nodes = 1;
+  StartCoordinator(options);
+  coordinator_.engine->AddPeer("10.0.2.1:7070", "static");
+  ASSERT_TRUE(RunUntil([&] { return driver_->Stats().dropped_total >= 1 && driver_->Stats().round >= 2; },
+                       milliseconds(5000)));
+  EXPECT_EQ(requests, 0);
+  const auto& [round, global] = coordinator_worker_.published_.back();
+  EXPECT_NEAR(global[0], static_cast<float>(round), 1e-4);
 }
 
 // A participant that answers with an int4-delta reply the coordinator did not ask for (its

@@ -25,10 +25,11 @@ inline constexpr std::size_t kParams = 4;
 class FakeWorker : public RoundWorker {
  public:
   FakeWorker(float delta, std::uint64_t samples) : delta_(delta), samples_(samples) {}
-  void Train(std::uint64_t /*round*/, std::vector<float> global, const RoundConfig& /*config*/,
+  void Train(std::uint64_t /*round*/, std::vector<float> global, const RoundConfig& config,
              TrainDone done) override {
     ++trained_;
     received_.push_back(global);
+    configs_.push_back(config);
     if (hold_) return held_.push_back(std::move(done));
     for (float& v : global) v += delta_;
     done(LocalTraining{std::move(global), samples_, 1});
@@ -47,6 +48,7 @@ class FakeWorker : public RoundWorker {
   bool hold_ = false;
   int trained_ = 0;
   std::vector<std::vector<float>> received_;  // the global model of each round, as decoded
+  std::vector<RoundConfig> configs_;          // each round's instructions, as received
   std::vector<TrainDone> held_;
   bool federated_ = false;
   std::vector<float> resumed_from_;

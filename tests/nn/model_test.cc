@@ -129,6 +129,28 @@ TEST(Model, EachTrainBatchIsOneAdamStepWhoseStateSurvivesSetParameters) {
   EXPECT_NE(a->GetParameters(), fresh->GetParameters());
 }
 
+// With plain SGD a step is lr x the gradient: twice the rate moves every parameter twice as
+// far, where Adam's first step has about the same length whatever the gradient's size.
+TEST(Model, SgdStepsScaleWithTheLearningRate) {
+  auto initial = MakeModel(), once = MakeModel(), twice = MakeModel();
+  TrainerOptions t;
+  t.optimizer = Optimizer::kSgd;
+  t.clip_norm = 0;
+  t.learning_rate = 0.05f;
+  once->SetTrainerOptions(t);
+  t.learning_rate = 0.1f;
+  twice->SetTrainerOptions(t);
+  once->TrainBatch(kBatch1);
+  twice->TrainBatch(kBatch1);
+  const std::vector<float> w0 = initial->GetParameters(), w1 = once->GetParameters(), w2 = twice->GetParameters();
+  double moved = 0;
+  for (std::size_t i = 0; i < w0.size(); ++i) {
+    EXPECT_NEAR(w2[i] - w0[i], 2 * (w1[i] - w0[i]), 1e-6) << "parameter " << i;
+    moved += std::abs(w1[i] - w0[i]);
+  }
+  EXPECT_GT(moved, 0.0);
+}
+
 // One step on kBatch2 with class weighting at `power` and one without; true if equal.
 bool SameUpdateAsUnweighted(float power) {
   auto plain = MakeModel(), weighted = MakeModel();

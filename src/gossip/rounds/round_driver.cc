@@ -129,6 +129,12 @@ void RoundDriver::SendRequest(const PeerPlan& plan) {
   // budget allows: a round's requests then go out one budget's worth at a time.
   engine_.SayHello(plan.address, [this, plan, attempt = attempt_, token = std::weak_ptr<int>(alive_token_)] {
     if (token.expired() || attempt != attempt_ || !running_) return;
+    const bool sgd = plan.config.optimizer == LocalOptimizer::kSgd;
+    if (sgd && !engine_.TrainsWithSgd(plan.address)) {
+      return Settle(attempt, plan.address,
+                    Status::Rejected("its build cannot train with sgd: upgrade it, or set client_optimizer = \"adam\""));
+    }
+    const bool difference = engine_.TakesRoundDifferences(plan.address);
     RoundRequest request{options_.node_id,
                          options_.listen_address,
                          round_,
@@ -136,12 +142,17 @@ void RoundDriver::SendRequest(const PeerPlan& plan) {
                          plan.config.epochs,
                          plan.config.batch_size,
                          plan.config.learning_rate,
-                         engine_.CodecFor(plan.address)};
-    // The reply as a difference from the global model as the participant decodes it.
+                         // An SGD round's update is far smaller than a codec's rounding of the whole
+                         // model: it comes back exact (fp32) unless it can come as a difference.
+                         sgd && !difference ? ModelCodec::kFp32 : engine_.CodecFor(plan.address)};
+    request.optimizer = plan.config.optimizer;
+    // The reply as a difference from the global model as the participant decodes it; it is
+    // added back to the exact global model, so the request codec's rounding of the global
+    // model never enters the aggregate.
     std::shared_ptr<const std::vector<float>> reference;
-    if (engine_.TakesRoundDifferences(plan.address)) {
+    if (difference) {
       request.reply_codec = ModelCodec::kInt4Delta;
-      reference = std::make_shared<const std::vector<float>>(AsReceived(request.codec, global_));
+      reference = std::make_shared<const std::vector<float>>(global_);
     }
     Frame frame = EncodeMessage(request);
     const std::uint64_t bytes = kFrameHeaderSize + frame.body.size();

@@ -2,7 +2,10 @@
 // once; the policy is a Strategy. Each round:
 //   live peers (engine, state alive) [+ this node if it trains too] -> Strategy::ConfigureRound
 //   -> RoundRequest to each participant, in the model codec its Hello reply negotiated (a
-//      Hello first if it had none: a coordinator does not gossip) (own training through
+//      Hello first if it had none: a coordinator does not gossip), asking for an int4-delta
+//      reply where both list it, which is added back to the exact global model; an SGD round
+//      (RoundConfig::optimizer) goes in fp32 to a participant that cannot reply so, and not
+//      at all to one whose Hello lacks kHelloTrainsWithSgd (own training through
 //      RoundWorker::Train)
 //   -> collect replies until all are in or the round deadline passes; a participant whose
 //      heartbeat fails (the engine's probes mark it dead) is dropped at once; a reply that

@@ -113,7 +113,7 @@ void RoundParticipant::Serve(const std::string& from, RoundRequest req, Transpor
   }
   last_global_ = req.model.params;
   ++Find(req.coordinator_id)->rounds_training;
-  const RoundConfig config{req.epochs, req.batch_size, req.learning_rate};
+  const RoundConfig config{req.epochs, req.batch_size, req.learning_rate, req.optimizer};
   GL_LOG(kDebug, kLog) << "round " << req.round << " from " << req.coordinator_id << ": training " << config.epochs
                        << " epoch(s)";
   const std::uint64_t round = req.round;

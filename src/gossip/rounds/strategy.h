@@ -14,6 +14,7 @@
 
 #include "common/status.h"
 #include "gossip/rounds/server_optimizer.h"
+#include "gossip/wire/round_messages.h"
 
 namespace gl::gossip {
 
@@ -21,7 +22,10 @@ namespace gl::gossip {
 struct RoundConfig {
   std::uint32_t epochs = 1;        // local epochs E over the participant's own training data
   std::uint32_t batch_size = 32;   // minibatch size
-  float learning_rate = 3e-3f;     // Adam learning rate for this round
+  float learning_rate = 3e-3f;     // the local optimizer's learning rate for this round
+  // Adam; or plain SGD, whose one step a round the server optimizer turns into FedSGD + FedAdam
+  // (docs/wire.md "Round optimizer").
+  LocalOptimizer optimizer = LocalOptimizer::kAdam;
 };
 
 // One chosen participant and its instructions.

@@ -113,6 +113,9 @@ inline constexpr std::uint8_t kHelloAcceptsPush = 1u << 0;  // the sender answer
 // The sender reads a RoundRequest's reply_codec (docs/wire.md "Delta replies"); set only with
 // int4-delta in its codec list.
 inline constexpr std::uint8_t kHelloTakesRoundDifferences = 1u << 1;
+// The sender reads a RoundRequest's optimizer field and trains with plain SGD when asked
+// (docs/wire.md "Round optimizer").
+inline constexpr std::uint8_t kHelloTrainsWithSgd = 1u << 2;
 
 // True for the message types this protocol version understands.
 constexpr bool IsKnownMessageType(std::uint8_t type) {

@@ -4,6 +4,7 @@
 #include <numeric>
 
 #include "node/local_epoch.h"
+#include "node/round_task.h"
 
 namespace gl::node::sim {
 
@@ -146,6 +147,7 @@ void SimNode::Train(std::uint64_t /*round*/, std::vector<float> global, const go
   smoothed_ = ParameterEma(schedule_.loop.smoothing_merges);  // a round's model is scored as it is
   nn::TrainerOptions trainer = schedule_.loop.trainer;
   trainer.learning_rate = config.learning_rate;
+  trainer.optimizer = OptimizerFor(config.optimizer);
   model_->SetTrainerOptions(trainer);
   std::vector<std::size_t> order(train_.examples.size());
   std::iota(order.begin(), order.end(), 0);
