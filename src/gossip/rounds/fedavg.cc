@@ -65,8 +65,9 @@ std::vector<double> FedAvg::Combine(std::uint64_t round, const std::vector<float
 std::string FedAvg::SettingsText() const {
   std::ostringstream out;
   out << "fraction " << options_.fraction << " min_nodes " << options_.min_nodes << " epochs "
-      << options_.config.epochs << " batch " << options_.config.batch_size << " lr " << options_.config.learning_rate
-      << " lr_decay " << options_.lr_decay << " " << server_.Summary();
+      << options_.config.epochs << " batch " << options_.config.batch_size << " client "
+      << (options_.config.optimizer == LocalOptimizer::kSgd ? "sgd" : "adam") << " lr "
+      << options_.config.learning_rate << " lr_decay " << options_.lr_decay << " " << server_.Summary();
   return out.str();
 }
 
