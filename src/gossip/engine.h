@@ -136,6 +136,9 @@ class Engine {
   // Whether the peer at `address` reads a RoundRequest's optimizer field and trains with SGD
   // when asked (its latest Hello reply has kHelloTrainsWithSgd).
   bool TrainsWithSgd(const std::string& address) const { return HasFeature(address, kHelloTrainsWithSgd); }
+  // Whether the peer at `address` answered a Hello since it was (re)admitted: what the
+  // answers above are known from.
+  bool HelloAnswered(const std::string& address) const { return peer_features_.count(address) != 0; }
   // OK if this node accepts models in `codec` (Options::codecs); else Corruption: a model in
   // another one breaks the negotiation and is refused like a malformed frame.
   Status CheckAccepted(ModelCodec codec) const;

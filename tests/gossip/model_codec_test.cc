@@ -431,6 +431,11 @@ TEST(ModelCodecTest, ARoundRequestAsksForSgdByTheOptionalFieldAfterReplyCodec) {
     sgd.body.push_back(1);  // nothing may follow the optimizer
     EXPECT_FALSE(DecodeMessage<RoundRequest>(sgd).ok());
   }
+  Frame other_codec = EncodeMessage(request);  // an optimizer after a reply codec other than 0 or 3
+  for (const std::uint8_t codec : {1, 2}) {
+    other_codec.body[other_codec.body.size() - 2] = codec;
+    EXPECT_FALSE(DecodeMessage<RoundRequest>(other_codec).ok()) << int{codec};
+  }
 }
 
 TEST(ModelCodecTest, ARoundReplyMayCarryADifference) {

@@ -47,6 +47,9 @@ TEST(OptionsFromConfigTest, RoundSettingsReachTheStrategy) {
   EXPECT_EQ(fedavg.config.epochs, 3u);
   EXPECT_EQ(fedavg.config.batch_size, 16u);
   EXPECT_EQ(fedavg.min_nodes, 4u);
+  EXPECT_EQ(fedavg.config.optimizer, gossip::LocalOptimizer::kAdam);
+  c.client_optimizer = ClientOptimizerChoice::kSgd;
+  EXPECT_EQ(FedAvgOptionsFor(c).config.optimizer, gossip::LocalOptimizer::kSgd);
   EXPECT_EQ(RoundDriverOptionsFor(c).min_nodes, 4u);
   EXPECT_TRUE(fedavg.Validate().ok()) << fedavg.Validate().ToString();
 }

@@ -131,14 +131,15 @@ TEST_F(ConfigSettingsTest, FlagAndKeyGiveTheSameConfig) {
                                    "[coordinator]\n"
                                    "strategy = \"fedavg\"\n"
                                    "server_optimizer = \"adam\"\n"
-                                   "server_tau = 0.01\n"),
+                                   "server_tau = 0.01\n"
+                                   "client_optimizer = \"sgd\"\n"),
                              from_file)
                   .ok());
   Result<Config> from_flags = FromFlags(
       "--listen 127.0.0.1:0 --peers 10.0.0.2:7070 --peers [fe80::1]:7070 --discovery static --role coordinator "
       "--encrypt --io-nice 3 --batch-size 16 --learning-rate 0.05 --class-weighting --seed 7 "
       "--gossip-interval-s 0.5 --exchange-timeout-s 2 --clip-window 5 --merge trimmed-mean --strategy fedavg "
-      "--server-optimizer adam --server-tau 0.01");
+      "--server-optimizer adam --server-tau 0.01 --client-optimizer sgd");
   ASSERT_TRUE(from_flags.ok()) << from_flags.status().ToString();
   int compared = 0;
   for (const auto& setting : DeclaredSettings()) {
@@ -146,7 +147,7 @@ TEST_F(ConfigSettingsTest, FlagAndKeyGiveTheSameConfig) {
         << setting->key() << ": file " << setting->Show(from_file) << ", flag " << setting->Show(*from_flags);
     if (!setting->SameValue(from_file, Config{})) ++compared;
   }
-  EXPECT_EQ(compared, 17);  // every value above differs from its default
+  EXPECT_EQ(compared, 18);  // every value above differs from its default
   EXPECT_EQ(from_flags->origins.at("learning_rate"), "--learning-rate");
   EXPECT_EQ(from_file.origins.at("learning_rate"), path_ + ": learning_rate");
 }

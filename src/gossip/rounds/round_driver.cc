@@ -130,6 +130,9 @@ void RoundDriver::SendRequest(const PeerPlan& plan) {
   engine_.SayHello(plan.address, [this, plan, attempt = attempt_, token = std::weak_ptr<int>(alive_token_)] {
     if (token.expired() || attempt != attempt_ || !running_) return;
     const bool sgd = plan.config.optimizer == LocalOptimizer::kSgd;
+    if (sgd && !engine_.HelloAnswered(plan.address)) {
+      return Settle(attempt, plan.address, Status::Unavailable("no Hello answer yet: it cannot be asked for sgd"));
+    }
     if (sgd && !engine_.TrainsWithSgd(plan.address)) {
       return Settle(attempt, plan.address,
                     Status::Rejected("its build cannot train with sgd: upgrade it, or set client_optimizer = \"adam\""));

@@ -49,6 +49,10 @@ void RoundTailFields(Archive& ar, ModelCodec& reply_codec, LocalOptimizer& optim
     optimizer = LocalOptimizer::kSgd;
   } else {
     if (optimizer == LocalOptimizer::kAdam) return ReplyCodecField(ar, reply_codec);
+    if (reply_codec != ModelCodec::kFp32 && reply_codec != ModelCodec::kInt4Delta) {
+      throw cereal::Exception("reply codec " + std::to_string(static_cast<int>(reply_codec)) +
+                              ", only int4-delta (3) may be asked for");
+    }
     ar(static_cast<std::uint8_t>(reply_codec), static_cast<std::uint8_t>(optimizer));
   }
 }

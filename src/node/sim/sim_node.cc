@@ -33,12 +33,16 @@ void SimNode::Offer(gossip::ReceivedModel remote) {
   pending_.push_back(std::move(remote));
 }
 
-void SimNode::StartEpoch(gossip::Clock::time_point now) {
-  epoch_started_ = now;
-  merges_at_epoch_start_ = merges_;
+void SimNode::ApplyScheduledTrainer() {
   nn::TrainerOptions trainer = schedule_.loop.trainer;
   trainer.learning_rate = schedule_.loop.learning_rate.At(epochs_);
   model_->SetTrainerOptions(trainer);
+}
+
+void SimNode::StartEpoch(gossip::Clock::time_point now) {
+  epoch_started_ = now;
+  merges_at_epoch_start_ = merges_;
+  ApplyScheduledTrainer();
   LocalEpochOrder(order_, train_.examples.size(), schedule_.loop.min_epoch_samples, rng_);
   next_in_epoch_ = 0;
 }
@@ -175,6 +179,7 @@ void SimNode::SetFederated(bool federated, const std::vector<float>& last_global
   federated_ = federated;
   pending_.clear();  // models gossiped before or during federated mode are stale
   if (!federated && !last_global.empty()) model_->SetParameters(last_global);
+  if (!federated) ApplyScheduledTrainer();  // not the rounds' optimizer and learning rate
 }
 
 }  // namespace gl::node::sim

@@ -76,6 +76,8 @@ class SimNode : public gossip::ModelStore, public gossip::RoundWorker {
 
  private:
   void StartEpoch(gossip::Clock::time_point now);
+  // The gossip trainer settings (optimizer, scheduled learning rate) back on the model.
+  void ApplyScheduledTrainer();
   // Trains the minibatch order[begin, begin + size) (into batch_); returns where the next one begins.
   std::size_t TrainSlice(const std::vector<std::size_t>& order, std::size_t begin, std::size_t size);
 
