@@ -78,7 +78,10 @@ class ReportTest(unittest.TestCase):
         first = read_series(series[0])[0]
         self.assertEqual(first["node"], "node-0")
         self.assertNotIn("param_sample", first["status"])
-        self.assertEqual(first["status"]["peer_states"], {"alive": 1})
+        # The static peer is known from the first record on; it may be suspect there, when node-0
+        # probed it before node-1 listened.
+        self.assertEqual(sum(first["status"]["peer_states"].values()), 1, first["status"]["peer_states"])
+        self.assertTrue(any(r["status"] and r["status"]["peer_states"] == {"alive": 1} for r in read_series(series[0])))
         # A node that stops is recorded as not answering.
         with open(os.path.join(self.dir, "node-1", "pid")) as f:
             os.kill(int(f.read()), signal.SIGKILL)
