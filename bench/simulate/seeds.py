@@ -16,20 +16,20 @@ def summary(folder):
         return json.load(f)
 
 
-def reached(folder, accuracy):
-    """(nodes, {node: (t_s, mb_sent)} of the first record at or above `accuracy`)."""
-    first, nodes = {}, set()
+def first_reached(folder):
+    """(nodes, [{node: (t_s, mb_sent)} of each node's first record at or above each target's accuracy])."""
+    firsts, nodes = [{} for _ in TARGETS], set()
     with open(folder + "/curves.csv") as f:
         for r in csv.DictReader(f):
             nodes.add(r["node"])
-            if r["node"] not in first and float(r["accuracy"]) >= accuracy:
-                first[r["node"]] = (float(r["t_s"]), float(r["mb_sent"]))
-    return len(nodes), first
+            for (accuracy, _), first in zip(TARGETS, firsts):
+                if r["node"] not in first and float(r["accuracy"]) >= accuracy:
+                    first[r["node"]] = (float(r["t_s"]), float(r["mb_sent"]))
+    return len(nodes), firsts
 
 
-def cell(folder, accuracy, budget_mb):
+def cell(nodes, first, budget_mb):
     """The markdown cell for one target and whether it was met."""
-    nodes, first = reached(folder, accuracy)
     if len(first) < nodes:
         return f"{len(first)} of {nodes} nodes", False
     last_mb = max(mb for _, mb in first.values())
@@ -48,8 +48,9 @@ def main(args):
     ends, central_ends = [], []
     for seed, gossip, central in runs:
         cells = []
-        for k, (accuracy, budget) in enumerate(TARGETS):
-            text, ok = cell(gossip, accuracy, budget)
+        nodes, firsts = first_reached(gossip)
+        for k, ((_, budget), first) in enumerate(zip(TARGETS, firsts)):
+            text, ok = cell(nodes, first, budget)
             met[k] += ok
             cells.append(text + (" (met)" if ok else ""))
         s, c = summary(gossip), summary(central)
