@@ -7,6 +7,7 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <initializer_list>
 #include <random>
 
 #include "gossip/wire/codec.h"
@@ -378,6 +379,17 @@ TEST(ModelCodecTest, AWholeModelInInt4DeltaIsRefused) {
   EXPECT_NE(round_request.status().message().find(why), std::string::npos) << round_request.status().message();
 }
 
+// Each of `last_bytes` put in place of the frame's last byte is refused with `why`.
+template <class Message>
+void ExpectEachLastByteRefused(Frame frame, std::initializer_list<std::uint8_t> last_bytes, const std::string& why) {
+  for (const std::uint8_t other : last_bytes) {
+    frame.body.back() = other;
+    Result<Message> refused = DecodeMessage<Message>(frame);
+    ASSERT_FALSE(refused.ok()) << int{other};
+    EXPECT_NE(refused.status().message().find(why), std::string::npos) << refused.status().message();
+  }
+}
+
 // An exchange request and a round request ask for a difference the same way.
 template <class RequestMessage>
 void ExpectADifferenceIsAskedForOnlyByTheOptionalLastField(RequestMessage request) {
@@ -389,13 +401,7 @@ void ExpectADifferenceIsAskedForOnlyByTheOptionalLastField(RequestMessage reques
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
   EXPECT_EQ(decoded->reply_codec, ModelCodec::kInt4Delta);
   EXPECT_EQ(DecodeMessage<RequestMessage>(plain)->reply_codec, ModelCodec::kFp32);
-  for (const std::uint8_t other : {0, 1, 2, 4, 255}) {
-    asking.body.back() = other;
-    Result<RequestMessage> refused = DecodeMessage<RequestMessage>(asking);
-    ASSERT_FALSE(refused.ok()) << int{other};
-    EXPECT_NE(refused.status().message().find("only int4-delta (3) may be asked for"), std::string::npos)
-        << refused.status().message();
-  }
+  ExpectEachLastByteRefused<RequestMessage>(asking, {0, 1, 2, 4, 255}, "only int4-delta (3) may be asked for");
 }
 
 TEST(ModelCodecTest, ARequestAsksForADifferenceOnlyWithTheOptionalLastField) {
@@ -421,13 +427,7 @@ TEST(ModelCodecTest, ARoundRequestAsksForSgdByTheOptionalFieldAfterReplyCodec) {
     ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
     EXPECT_EQ(decoded->optimizer, LocalOptimizer::kSgd);
     EXPECT_EQ(decoded->reply_codec, reply);
-    for (const std::uint8_t other : {0, 2, 255}) {
-      sgd.body.back() = other;
-      Result<RoundRequest> refused = DecodeMessage<RoundRequest>(sgd);
-      ASSERT_FALSE(refused.ok()) << int{other};
-      EXPECT_NE(refused.status().message().find("only sgd (1) may be asked for"), std::string::npos)
-          << refused.status().message();
-    }
+    ExpectEachLastByteRefused<RoundRequest>(sgd, {0, 2, 255}, "only sgd (1) may be asked for");
     sgd.body.push_back(1);  // nothing may follow the optimizer
     EXPECT_FALSE(DecodeMessage<RoundRequest>(sgd).ok());
   }
