@@ -50,6 +50,7 @@ struct Config {
   double lr_half_life_epochs = 10;
   double min_learning_rate = 1e-4;
   double dropout = 0.4;
+  double consensus_pull = 0.0025;
   double validation_fraction = 0.1;
   double eval_interval_s = 10;
   double checkpoint_interval_s = 30;

@@ -63,6 +63,7 @@ TrainingLoopOptions TrainingLoopOptionsFor(const Config& c) {
   t.min_epoch_duration = Ms(c.gossip_interval_s * c.intervals_per_epoch);
   t.min_epoch_samples = static_cast<std::size_t>(c.min_epoch_samples);
   t.trainer = TrainerOptionsFor(c);
+  t.consensus_pull = static_cast<float>(c.consensus_pull);
   t.learning_rate = LearningRateSchedule{static_cast<float>(c.learning_rate), c.lr_half_life_epochs,
                                          static_cast<float>(c.min_learning_rate)};
   return t;

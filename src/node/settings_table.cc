@@ -148,6 +148,9 @@ std::vector<std::unique_ptr<Setting>> Declarations() {
                       "Floor of the learning-rate decay (at most learning_rate)", {"--min-lr", ""}));
   s.push_back(Declare(kTraining, "dropout", &Config::dropout, In(0.0, 0.9, "[]"),
                       "Dropout on the GRU's last state while training, against overfitting over a long run"));
+  s.push_back(Declare(kTraining, "consensus_pull", &Config::consensus_pull, In(0.0, 0.5, "[]"),
+                      "Share of the way each minibatch moves the model toward the peers' average (0 = off): "
+                      "bounds drift toward the local shard"));
   s.push_back(Declare(kTraining, "validation_fraction", &Config::validation_fraction, In(0.0, 0.9, "()"),
                       "Share of the local data held out (stratified) for the node's own validation"));
   s.push_back(Declare(kTraining, "eval_interval_s", &Config::eval_interval_s, Seconds(1, "only at start and exit"),

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "common/log.h"
+#include "node/consensus_pull.h"
 #include "node/local_epoch.h"
 
 namespace gl::node {
@@ -189,6 +190,7 @@ void TrainingLoop::Run() {
     for (std::size_t begin = 0; begin < order.size() && !stop_ && !TaskModeWanted();
          begin += options_.batch_size) {
       rate_samples += TrainSlice(order, begin, options_.batch_size);
+      PullTowardConsensus(*model_, smoothed_, options_.consensus_pull);
       MergeOffers();
       {
         std::lock_guard<std::mutex> lock(progress_mutex_);

@@ -1,7 +1,7 @@
 // TrainingLoop: the node's training thread. It owns the nn::Model.
 //
 // Loop: shuffle the local training set (local_epoch.h), train minibatch after minibatch; after each
-// minibatch merge the remote models queued in SharedModel through its MergePolicy
+// minibatch pull the parameters a little toward the peers' average (consensus_pull.h) and merge the remote models queued in SharedModel through its MergePolicy
 // (gossip/merge/merge_policy.h: screen, bounds, rule; the age a merge adds is bounded by
 // gossip::BoundedMergedAge) and publish the result; an
 // epoch shorter than min_epoch_duration waits out the rest. Every
@@ -84,6 +84,10 @@ struct TrainingLoopOptions {
   // learning model without lag (bench/RESULTS.md "Scoring window and delta replies").
   // 0 = always score the raw parameters.
   std::size_t smoothing_merges = 8;
+  // After each minibatch of free training the parameters move this share of the way toward
+  // that average (node/consensus_pull.h): it bounds each model's drift toward its own shard.
+  // 0 = off; the average must be on (smoothing_merges > 0) for it to act.
+  float consensus_pull = 0.0025f;
   // The model's trainer settings; a RoundTask overrides the learning rate for its epochs.
   nn::TrainerOptions trainer;
   // The learning rate of free training, set at the start of each local epoch (overrides

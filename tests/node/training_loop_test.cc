@@ -151,8 +151,11 @@ TEST_F(TrainingLoopTest, GoodRoundTrains) {
 // (exact weights).
 class TrainingLoopMergeTest : public TrainingLoopTest {
  protected:
-  void SetUp() override {
+  void SetUp() override { BuildFreeTraining(/*consensus_pull=*/0); }  // the merge alone
+
+  void BuildFreeTraining(float consensus_pull) {
     TrainingLoopOptions t;
+    t.consensus_pull = consensus_pull;
     t.eval_interval = std::chrono::milliseconds(0);
     t.checkpoint_interval = std::chrono::milliseconds(0);
     t.learning_rate = LearningRateSchedule{1e-9f, 0, 1e-9f};
@@ -206,6 +209,23 @@ TEST_F(TrainingLoopMergeTest, TheExportedModelIsTheAverageOfThePeersModelsItMerg
   EXPECT_TRUE(loop_->Progress().scored_smoothed);
   EXPECT_LT(gossip::UpdateNorm(exported.value()->GetParameters(), peer), 1e-4);
   EXPECT_GT(gossip::UpdateNorm(shared_->Snapshot().params, peer), 0.4 * gossip::UpdateNorm(initial_, peer));
+}
+
+// With the pull on, the minibatches after a merge carry the model on toward the peers'
+// average (here the one peer's model), past the half way the merge left it at.
+class TrainingLoopPullTest : public TrainingLoopMergeTest {
+ protected:
+  void SetUp() override { BuildFreeTraining(/*consensus_pull=*/0.05f); }
+};
+
+TEST_F(TrainingLoopPullTest, AfterAMergeTheModelMovesOnTowardThePeersAverage) {
+  std::vector<float> peer = initial_;
+  for (float& v : peer) v += 0.01f;
+  const double before = gossip::UpdateNorm(initial_, peer);
+  Offer("good@h", peer);
+  ASSERT_EQ(AfterJudging(1).merged, 1u);
+  const auto distance = [&] { return gossip::UpdateNorm(shared_->Snapshot().params, peer); };
+  EXPECT_TRUE(WaitFor([&] { return distance() < 0.25 * before; }, seconds(30))) << distance() / before;
 }
 
 TEST_F(TrainingLoopMergeTest, HostileModelsAreRefusedCountedAndLeaveTheModel) {

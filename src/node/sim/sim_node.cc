@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <numeric>
 
+#include "node/consensus_pull.h"
 #include "node/local_epoch.h"
 #include "node/round_task.h"
 
@@ -62,6 +63,7 @@ gossip::Clock::time_point SimNode::TrainStep(gossip::Clock::time_point now) {
   next_in_epoch_ = TrainSlice(order_, next_in_epoch_, static_cast<std::size_t>(schedule_.loop.batch_size));
   samples_trained_ += batch_.size();
   local_.age = gossip::SaturatingAdd(local_.age, batch_.size());
+  PullTowardConsensus(*model_, smoothed_, schedule_.loop.consensus_pull);
   if (!pending_.empty()) {
     local_.params = model_->GetParameters();
     std::vector<std::vector<float>> merged_models;
