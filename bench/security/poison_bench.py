@@ -14,11 +14,11 @@ one to a random honest node every gossip interval, always claiming age 10^9. Poi
           its age can make it count
 Run `absent` has the 7 honest nodes alone: on Dirichlet shards the 8th shard's data is missing
 from every poisoned run, which costs accuracy by itself. Every run lasts the same time; the score is the mean eval accuracy of nodes 0..6 (smoothed
-over the last three readings). `--merge`, `--clip-factor`, `--clip-drop-factor` and
-`--clip-radial-share` set the honest nodes' merge and clipping (config/node.toml).
+over the last three readings). `--merge`, `--clip-factor`, `--clip-drop-factor`, `--consensus-pull` and
+`--clip-radial-share` set the honest nodes' merge, clipping and pull (config/node.toml).
 Usage: GL_BIN=build/gossip-learner python3 bench/security/poison_bench.py [--seconds 90]
            [--merge age-weighted|trimmed-mean] [--merge-window 4] [--clip-factor 1] [--clip-drop-factor 2]
-           [--clip-radial-share 0.05]
+           [--clip-radial-share 0.05] [--consensus-pull 0.0025]
            [--runs clean,absent,scale,random,noise,flip,shrink,age] [--shards iid|dirichlet] [--noise-norm 150]
 """
 import argparse
@@ -92,7 +92,7 @@ def one_run(args, mode):
                   "--checkpoint-interval-s", "0", "--eval-interval-s", "5", "--gossip-interval-s", "1",
                   "--eval-data", eval_file, "--merge", args.merge, "--merge-window", str(args.merge_window),
                   "--clip-factor", str(args.clip_factor), "--clip-drop-factor", str(args.clip_drop_factor),
-                  "--clip-radial-share", str(args.clip_radial_share)]
+                  "--clip-radial-share", str(args.clip_radial_share), "--consensus-pull", str(args.consensus_pull)]
         poisoned = mode not in ("clean", "absent")
         honest = [run.add_node(f"n{i}", shards[i], common) for i in range(8 if mode == "clean" else 7)]
         bad = None
@@ -160,6 +160,7 @@ def main():
     parser.add_argument("--clip-factor", type=float, default=1, help="the node's default; 0 = no clipping")
     parser.add_argument("--clip-drop-factor", type=float, default=2, help="the node's default; 0 = never drop")
     parser.add_argument("--clip-radial-share", type=float, default=0.05, help="the node's default; 0 = no cap")
+    parser.add_argument("--consensus-pull", type=float, default=0.0025, help="the node's default; 0 = off")
     parser.add_argument("--noise-norm", type=float, default=150, help="noise: L2 norm of the noise")
     parser.add_argument("--shards", default="iid", choices=["iid", "dirichlet"], help="dirichlet: alpha 0.3")
     parser.add_argument("--runs", default="clean," + ",".join(POISONS),
@@ -167,7 +168,8 @@ def main():
     args = parser.parse_args()
     clean = None
     print(f"merge {args.merge} (window {args.merge_window}), clip factor {args.clip_factor}, "
-          f"drop factor {args.clip_drop_factor}, radial share {args.clip_radial_share}, {args.shards} shards, "
+          f"drop factor {args.clip_drop_factor}, radial share {args.clip_radial_share}, "
+          f"consensus pull {args.consensus_pull}, {args.shards} shards, "
           f"{args.seconds:.0f} s per run, hidden {args.hidden}, noise norm {args.noise_norm}")
     print("run     honest mean  worst node  rejected  clipped  dropped  poisoner answered  gap vs clean")
     for mode in args.runs.split(","):
