@@ -75,6 +75,10 @@ class Model {
   // Rejects a vector of the wrong length or with a non-finite value; the model is
   // unchanged then. The optimizer state is kept.
   virtual Status SetParameters(const std::vector<float>& params) = 0;
+  // Moves every parameter `share` (in [0, 1]) of the way toward `target`, in place (no copy
+  // of the parameters: it runs after every minibatch). Rejects what SetParameters rejects,
+  // and a share outside [0, 1]; the model is unchanged then.
+  virtual Status MoveToward(const std::vector<float>& target, float share) = 0;
 
   virtual void SetTrainerOptions(const TrainerOptions& options) = 0;
   // Per-label loss weights computed from `counts` (used when class_weighting is on).

@@ -65,17 +65,21 @@ class TinyDnnModel final : public Model {
   }
 
   Status SetParameters(const std::vector<float>& params) override {
-    if (params.size() != parameter_count_) {
-      return Status::Rejected("expected " + std::to_string(parameter_count_) + " parameters, got " +
-                              std::to_string(params.size()) + " (a model of another signature?)");
-    }
-    for (std::size_t i = 0; i < params.size(); ++i) {
-      if (!std::isfinite(params[i])) return Status::Rejected("parameter " + std::to_string(i) + " is not finite");
-    }
+    if (Status s = CheckParameters(params); !s.ok()) return s;
     std::size_t i = 0;
     for (tiny_dnn::vec_t& block : weights_) {
       std::copy(params.begin() + i, params.begin() + i + block.size(), block.begin());
       i += block.size();
+    }
+    return Status::Ok();
+  }
+
+  Status MoveToward(const std::vector<float>& target, float share) override {
+    if (!(share >= 0 && share <= 1)) return Status::InvalidArgument("share must be in [0, 1]");
+    if (Status s = CheckParameters(target); !s.ok()) return s;
+    const float* t = target.data();
+    for (tiny_dnn::vec_t& block : weights_) {
+      for (float& w : block) w += share * (*t++ - w);
     }
     return Status::Ok();
   }
@@ -111,6 +115,18 @@ class TinyDnnModel final : public Model {
   }
 
  private:
+  // What SetParameters and MoveToward refuse: another length, a non-finite value.
+  Status CheckParameters(const std::vector<float>& params) const {
+    if (params.size() != parameter_count_) {
+      return Status::Rejected("expected " + std::to_string(parameter_count_) + " parameters, got " +
+                              std::to_string(params.size()) + " (a model of another signature?)");
+    }
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      if (!std::isfinite(params[i])) return Status::Rejected("parameter " + std::to_string(i) + " is not finite");
+    }
+    return Status::Ok();
+  }
+
   using Lease = TrainingWorkspace::Lease;
 
   // Parameters and dropout engine lent to this thread's workspace until the Lease ends;

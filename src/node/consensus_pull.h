@@ -18,7 +18,7 @@ namespace gl::node {
 
 // Does nothing (returns false) when `rate` <= 0, the estimate is empty or of another length;
 // otherwise applies the step and returns whether the model accepted the result (it refuses
-// a non-finite vector and is then unchanged).
+// a non-finite estimate or a rate above 1, and is then unchanged).
 bool PullTowardConsensus(nn::Model& model, const ParameterEma& consensus, float rate);
 
 }  // namespace gl::node

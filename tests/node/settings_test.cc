@@ -196,6 +196,15 @@ TEST_F(ConfigSettingsTest, AnEpochMinimumThatWouldNotFitInMemoryIsRefused) {
   EXPECT_TRUE(fine->Validate().ok());
 }
 
+TEST_F(ConfigSettingsTest, APullThatWouldOvershootHalfWayIsRefused) {
+  Result<Config> c = FromFlags("--data shard.tsv --consensus-pull 2");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->Validate().message(), "--consensus-pull: must be in [0, 0.5] (got 2)");
+  Result<Config> off = FromFlags("--data shard.tsv --consensus-pull 0");
+  ASSERT_TRUE(off.ok()) << off.status().ToString();
+  EXPECT_TRUE(off->Validate().ok());
+}
+
 TEST_F(ConfigSettingsTest, ABadValueNamesTheFlagOrTheFileAndKeyItCameFrom) {
   Result<Config> c = FromFlags("--data shard.tsv --learning-rate -1");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
