@@ -171,8 +171,8 @@ void Engine::WaitForProbe() {
 
 void Engine::OnGossipTimer() {
   const double jitter = std::uniform_real_distribution<double>(-options_.gossip_jitter, options_.gossip_jitter)(rng_);
-  ScheduleGossip(std::chrono::milliseconds(
-      static_cast<std::int64_t>(static_cast<double>(options_.gossip_interval.count()) * (1.0 + jitter))));
+  const double interval_ms = static_cast<double>(options_.gossip_interval.count()) * interval_stretch_.load();
+  ScheduleGossip(std::chrono::milliseconds(static_cast<std::int64_t>(interval_ms * (1.0 + jitter))));
   if (gossip_paused_) return;  // a coordinator leads
   if (options_.flow != FlowControl::kTokenAccount) {
     StartTransfer();

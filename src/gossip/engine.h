@@ -20,7 +20,9 @@
 // The engine is the only user of `transport` once started: Stop() shuts the transport down.
 #pragma once
 
+#include <algorithm>
 #include <asio.hpp>
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -105,6 +107,14 @@ class Engine {
   void SetRoundHandler(Transport::RequestHandler handler) { round_handler_ = std::move(handler); }
   // While paused the engine starts no exchanges (it still answers them and probes peers).
   void SetGossipPaused(bool paused) { gossip_paused_ = paused; }
+  // From the next interval on, the engine waits gossip_interval x `factor` between the
+  // exchanges (or pushes) it starts; it still answers every peer at once. `factor` is clamped
+  // to [1, kMaxIntervalStretch] (not a number: 1). A node stretches the interval as its
+  // learning rate decays. Thread-safe.
+  void SetIntervalStretch(double factor) {
+    interval_stretch_.store(factor >= 1 ? std::min(factor, kMaxIntervalStretch) : 1.0);
+  }
+  static constexpr double kMaxIntervalStretch = 1000;
   // Says Hello to the known peer at `address` now, unless it answered one since it was
   // (re)admitted, one is on its way, or one was asked for within retry_backoff_base; the
   // reply sets its id and role in Peers(). Unknown
@@ -231,6 +241,7 @@ class Engine {
   std::size_t param_count_ = 0;
   int transfers_in_flight_ = 0;  // exchanges and pushes started here and not yet answered
   bool gossip_paused_ = false;
+  std::atomic<double> interval_stretch_{1.0};
   Transport::RequestHandler round_handler_;
   std::set<std::string> probes_in_flight_;
   // SayHello's Hellos on their way, by address (peer-table addresses only), and who waits for each.

@@ -61,6 +61,8 @@ struct Config {
 
   // ---- [gossip]
   double gossip_interval_s = 3;
+  double interval_stretch_start = 3;
+  double interval_stretch_max = 8;
   double exchange_timeout_s = 5;
   double probe_interval_s = 1;
   int dead_after_failures = 3;

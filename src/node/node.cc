@@ -118,9 +118,11 @@ class NodeImpl : public Node {
         status_server_(*io_, config.StatusSocketPath(), [this] { return Render(); }),
         signals_(*io_, SIGINT, SIGTERM),
         started_(std::chrono::steady_clock::now()) {
+    TrainingLoopOptions training = TrainingLoopOptionsFor(config);
+    training.on_interval_stretch = [this](double factor) { engine_.SetIntervalStretch(factor); };
     training_ = std::make_unique<TrainingLoop>(std::move(model), std::move(data.train), std::move(data.validation),
-                                               std::move(data.eval), shared_, checkpointer_,
-                                               TrainingLoopOptionsFor(config), start);
+                                               std::move(data.eval), shared_, checkpointer_, std::move(training),
+                                               start);
     round_worker_ = std::make_unique<NodeRoundWorker>(*training_, config.state_dir);
   }
 

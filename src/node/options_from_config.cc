@@ -66,6 +66,7 @@ TrainingLoopOptions TrainingLoopOptionsFor(const Config& c) {
   t.consensus_pull = static_cast<float>(c.consensus_pull);
   t.learning_rate = LearningRateSchedule{static_cast<float>(c.learning_rate), c.lr_half_life_epochs,
                                          static_cast<float>(c.min_learning_rate)};
+  t.interval_stretch = IntervalStretch{c.interval_stretch_start, c.interval_stretch_max};
   return t;
 }
 

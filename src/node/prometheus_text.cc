@@ -31,6 +31,7 @@ constexpr Scalar kScalars[] = {
     {"train_loss", "train_loss", "gauge", "Mean training loss of the last epoch."},
     {"samples_per_s", "samples_per_second", "gauge", "Training rate."},
     {"learning_rate", "learning_rate", "gauge", "Current Adam learning rate."},
+    {"interval_stretch", "gossip_interval_stretch", "gauge", "Gossip interval as a multiple of gossip_interval_s."},
     {"exchanges_ok", "exchanges_ok_total", "counter", "Gossip exchanges that completed."},
     {"exchanges_failed", "exchanges_failed_total", "counter", "Gossip exchanges that failed (timeout, refused, error)."},
     {"rejected_updates", "rejected_updates_total", "counter", "Received models refused by the update screen."},

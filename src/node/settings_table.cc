@@ -172,6 +172,11 @@ std::vector<std::unique_ptr<Setting>> Declarations() {
   s.push_back(Declare(kGossip, "gossip_interval_s", &Config::gossip_interval_s, Seconds(0.1, "answer only"),
                       "Seconds between exchanges or pushes (+-25% jitter): shorter agrees faster, sends more",
                       {"--gossip-interval", "interval_s"}));
+  s.push_back(Declare(kGossip, "interval_stretch_start", &Config::interval_stretch_start, In(0.0, 30.0, "[]"),
+                      "Learning-rate halvings before the gossip interval starts to stretch with the decay"));
+  s.push_back(Declare(kGossip, "interval_stretch_max", &Config::interval_stretch_max, In(1.0, 64.0, "[]"),
+                      "Most times gossip_interval_s between exchanges once the learning rate has decayed "
+                      "(1 = a fixed interval): a settled cluster sends less"));
   s.push_back(Declare(kGossip, "exchange_timeout_s", &Config::exchange_timeout_s, Seconds(0.1),
                       "A peer that does not answer within this has failed once"));
   s.push_back(Declare(kGossip, "probe_interval_s", &Config::probe_interval_s, Seconds(0.1, "off"),

@@ -64,6 +64,7 @@ std::string RenderStatus(const StatusInputs& in) {
       {"train_loss", t.train_loss},
       {"samples_per_s", t.samples_per_s},
       {"learning_rate", t.learning_rate},
+      {"interval_stretch", t.interval_stretch},
       {"validation", MetricsJson(t.validation)},
       {"eval", MetricsJson(t.eval)},
       {"scored_model", {{"path", in.scored_model_path}, {"age", t.scored_age},

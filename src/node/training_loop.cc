@@ -217,7 +217,10 @@ void TrainingLoop::Run() {
     {
       std::lock_guard<std::mutex> lock(progress_mutex_);
       ++progress_.epochs;
-      if (progress_.merge.merged == merges_before) smoothed_ = ParameterEma(options_.smoothing_merges);
+      epochs_without_merge_ = progress_.merge.merged == merges_before ? epochs_without_merge_ + 1 : 0;
+      if (ConsensusEstimateStale(epochs_without_merge_, progress_.interval_stretch)) {
+        smoothed_ = ParameterEma(options_.smoothing_merges);
+      }
     }
     PaceEpoch(epoch_started);
   }
@@ -248,12 +251,15 @@ std::size_t TrainingLoop::TrainSlice(const std::vector<std::size_t>& order, std:
 
 void TrainingLoop::ApplyScheduledLearningRate() {
   nn::TrainerOptions trainer = options_.trainer;
+  double stretch;
   {
     std::lock_guard<std::mutex> lock(progress_mutex_);
     trainer.learning_rate = options_.learning_rate.At(progress_.epochs);
     progress_.learning_rate = trainer.learning_rate;
+    stretch = progress_.interval_stretch = options_.interval_stretch.At(options_.learning_rate, progress_.epochs);
   }
   model_->SetTrainerOptions(trainer);
+  if (options_.on_interval_stretch) options_.on_interval_stretch(stretch);
 }
 
 void TrainingLoop::PaceEpoch(Clock::time_point epoch_started) {

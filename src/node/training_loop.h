@@ -22,6 +22,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -31,6 +32,7 @@
 #include "gossip/merge/merge_policy.h"
 #include "nn/model.h"
 #include "node/checkpoint.h"
+#include "node/interval_stretch.h"
 #include "node/learning_rate.h"
 #include "node/parameter_ema.h"
 #include "node/round_task.h"
@@ -48,6 +50,7 @@ struct TrainingProgress {
   double train_loss = 0;            // moving average over recent minibatches
   double samples_per_s = 0;         // own training rate, recent
   double learning_rate = 0;         // of free training, in the current epoch
+  double interval_stretch = 1;      // gossip_interval x this between exchanges (interval_stretch.h)
   // The scores of the last evaluation, and what they are of: the model then exported to
   // Checkpointer::exported_path() (model.bin), so that the file a user takes home is the one
   // whose accuracy the node reports. Raw checkpoints (model.ckpt) only resume training.
@@ -93,6 +96,11 @@ struct TrainingLoopOptions {
   // The learning rate of free training, set at the start of each local epoch (overrides
   // trainer.learning_rate there).
   LearningRateSchedule learning_rate;
+  // The gossip interval follows that rate once it has decayed (interval_stretch.h): at the
+  // start of each local epoch of free training, on the training thread, the loop passes the
+  // factor to `on_interval_stretch` (the node's gossip engine; none = nothing to tell).
+  IntervalStretch interval_stretch;
+  std::function<void(double)> on_interval_stretch;
 };
 
 class TrainingLoop {
@@ -126,6 +134,7 @@ class TrainingLoop {
   // returns its size.
   std::size_t TrainSlice(const std::vector<std::size_t>& order, std::size_t begin, std::size_t batch_size);
   void PaceEpoch(Clock::time_point epoch_started);
+  // Sets the learning rate of the epoch about to start, and tells on_interval_stretch its factor.
   void ApplyScheduledLearningRate();
   // Merges the queued offers through merge_policy_ into the model, and counts.
   void MergeOffers();
@@ -144,6 +153,7 @@ class TrainingLoop {
   gossip::ModelSnapshot local_;  // training thread only: signature + scratch for merging
   gossip::MergePolicy merge_policy_;  // training thread only
   std::uint64_t samples_at_last_merge_ = 0;  // training thread only: bounds what a merge adds to the age
+  std::uint64_t epochs_without_merge_ = 0;  // training thread only
 
   std::atomic<bool> stop_{false};
   std::thread thread_;

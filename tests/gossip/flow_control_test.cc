@@ -2,7 +2,7 @@
 // none; peers that do not accept pushes (an option, or an older build that refuses a Hello
 // with features) get push-pull exchanges and keep their codec; the token account sends at
 // most one model per interval and passes a received model on a tenth of an interval later;
-// the upload budget holds pushes back; a malformed Push is refused and counted like a bad
+// a stretched interval starts fewer transfers; the upload budget holds pushes back; a malformed Push is refused and counted like a bad
 // ExchangeRequest.
 #include <gtest/gtest.h>
 
@@ -215,6 +215,27 @@ TEST_F(FlowControlTest, TheTokenAccountSendsAtMostOneModelPerInterval) {
     received += node.store->offered_senders().size();
   }
   EXPECT_GT(reactive, received / 10) << "received models are hardly passed on";
+}
+
+// A stretched interval: the node starts a push every 4 intervals, its unstretched peer every
+// one; a stretch that is not a number leaves the interval as configured.
+TEST_F(FlowControlTest, AStretchedIntervalStartsProportionallyFewerTransfers) {
+  TestNode& slow = AddNode(NodeOptions("slow", FlowControl::kPush, seconds(1)), 1.0f);
+  TestNode& steady = AddNode(NodeOptions("steady", FlowControl::kPush, seconds(1)), 2.0f);
+  slow.engine->SetIntervalStretch(4);
+  StartFullMesh(nodes_);
+  RunFor(seconds(100));
+  // The first push comes after a random stagger under one (unstretched) interval.
+  EXPECT_GE(slow.engine->Stats().pushes_sent, 24u);
+  EXPECT_LE(slow.engine->Stats().pushes_sent, 26u);
+  EXPECT_GE(steady.engine->Stats().pushes_sent, 99u);
+  EXPECT_LE(steady.engine->Stats().pushes_sent, 101u);
+
+  const std::uint64_t before = slow.engine->Stats().pushes_sent;
+  slow.engine->SetIntervalStretch(std::numeric_limits<double>::quiet_NaN());
+  RunFor(seconds(20));
+  EXPECT_GE(slow.engine->Stats().pushes_sent - before, 17u);  // after the last stretched interval ran out
+  EXPECT_LE(slow.engine->Stats().pushes_sent - before, 21u);
 }
 
 // A node with 2 tokens saved (capacity 4, reactivity 2: nothing sent proactively yet) gets a

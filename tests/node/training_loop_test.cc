@@ -11,6 +11,7 @@
 #include <future>
 #include <limits>
 #include <map>
+#include <mutex>
 #include <thread>
 
 namespace gl::node {
@@ -105,6 +106,34 @@ TEST_F(TrainingLoopTest, AnEpochOfASmallShardTrainsWholePassesUpToTheMinimumSamp
   // are (epochs + 1) x 256.
   EXPECT_GE(p.samples_trained, p.epochs * 256);
   EXPECT_LE(p.samples_trained, (p.epochs + 1) * 256);
+}
+
+// Each epoch of free training tells the node (its gossip engine) the interval stretch of its
+// learning rate: here the rate halves every epoch, so the stretch doubles from the second
+// epoch on and stops at the maximum.
+TEST_F(TrainingLoopTest, EachEpochTellsTheNodeTheIntervalStretchOfItsLearningRate) {
+  loop_.reset();
+  auto seen = std::make_shared<std::vector<double>>();
+  auto seen_mutex = std::make_shared<std::mutex>();
+  TrainingLoopOptions t;
+  t.eval_interval = std::chrono::milliseconds(0);
+  t.checkpoint_interval = std::chrono::milliseconds(0);
+  t.learning_rate = LearningRateSchedule{0.01f, 1, 0};
+  t.interval_stretch = IntervalStretch{/*start_halvings=*/1, /*max=*/4};
+  t.on_interval_stretch = [seen, seen_mutex](double factor) {
+    std::lock_guard<std::mutex> lock(*seen_mutex);
+    seen->push_back(factor);
+  };
+  Build(t, /*federated=*/false);
+  const auto count = [&] {
+    std::lock_guard<std::mutex> lock(*seen_mutex);
+    return seen->size();
+  };
+  ASSERT_TRUE(WaitFor([&] { return count() >= 5; }, seconds(30)));
+  loop_->Stop();
+  std::lock_guard<std::mutex> lock(*seen_mutex);
+  EXPECT_EQ(std::vector<double>(seen->begin(), seen->begin() + 5), (std::vector<double>{1, 1, 2, 4, 4}));
+  EXPECT_EQ(loop_->Progress().interval_stretch, 4);
 }
 
 TEST_F(TrainingLoopTest, RoundThatMakesTheModelNonFiniteFailsAndChangesNothing) {

@@ -4,6 +4,7 @@
 #include <numeric>
 
 #include "node/consensus_pull.h"
+#include "node/interval_stretch.h"
 #include "node/local_epoch.h"
 #include "node/round_task.h"
 
@@ -38,6 +39,8 @@ void SimNode::ApplyScheduledTrainer() {
   nn::TrainerOptions trainer = schedule_.loop.trainer;
   trainer.learning_rate = schedule_.loop.learning_rate.At(epochs_);
   model_->SetTrainerOptions(trainer);
+  interval_stretch_ = schedule_.loop.interval_stretch.At(schedule_.loop.learning_rate, epochs_);
+  if (engine_) engine_->SetIntervalStretch(interval_stretch_);
 }
 
 void SimNode::StartEpoch(gossip::Clock::time_point now) {
@@ -79,8 +82,11 @@ gossip::Clock::time_point SimNode::TrainStep(gossip::Clock::time_point now) {
       std::chrono::duration<double>(static_cast<double>(batch_.size()) / schedule_.samples_per_s));
   if (next_in_epoch_ < order_.size()) return now + step;
   ++epochs_;
-  // A node that went a whole epoch without a merge has no cluster to estimate (TrainingLoop).
-  if (merges_ == merges_at_epoch_start_) smoothed_ = ParameterEma(schedule_.loop.smoothing_merges);
+  // A node that went a while without a merge has no cluster to estimate (TrainingLoop).
+  epochs_without_merge_ = merges_ == merges_at_epoch_start_ ? epochs_without_merge_ + 1 : 0;
+  if (ConsensusEstimateStale(epochs_without_merge_, interval_stretch_)) {
+    smoothed_ = ParameterEma(schedule_.loop.smoothing_merges);
+  }
   return std::max(now + step, epoch_started_ + min_epoch);
 }
 
@@ -111,6 +117,8 @@ Status SimNode::GoOnline(asio::io_context& io, gossip::InMemoryNetwork& network,
     transport_.reset();
     return s;
   }
+  engine_->SetIntervalStretch(interval_stretch_);
+
   for (const std::string& peer : peers) engine_->AddPeer(peer, "static");
   io_ = &io;
   if (serve_rounds) {

@@ -91,6 +91,8 @@ class SimNode : public gossip::ModelStore, public gossip::RoundWorker {
   std::size_t next_in_epoch_ = 0;  // == order_.size(): an epoch is due (also at the start)
   gossip::Clock::time_point epoch_started_{};
   std::uint64_t merges_at_epoch_start_ = 0;
+  std::uint64_t epochs_without_merge_ = 0;
+  double interval_stretch_ = 1;  // of the current epoch (interval_stretch.h)
   std::vector<nn::Example> batch_;
   gossip::ModelSnapshot local_;  // signature and age; params only while merging
   std::uint64_t samples_trained_ = 0;
