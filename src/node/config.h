@@ -62,7 +62,7 @@ struct Config {
   // ---- [gossip]
   double gossip_interval_s = 3;
   double interval_stretch_start = 3;
-  double interval_stretch_max = 8;
+  double interval_stretch_max = 1;
   double exchange_timeout_s = 5;
   double probe_interval_s = 1;
   int dead_after_failures = 3;

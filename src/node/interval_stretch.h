@@ -6,8 +6,9 @@
 // Adam's steps scale with the learning rate. Once the rate has decayed, the models change
 // little between merges, and exchanging at the early rate sends the same bytes for less and
 // less; stretching in step keeps the drift per merge about the same. The first halvings keep
-// the full rate: the cluster's accuracy is made there. Figures: bench/RESULTS.md
-// "Exchanging less as the learning rate decays".
+// the full rate: the cluster's accuracy is made there. Off by default: the fewer merges cost
+// the settled cluster some accuracy on skewed shards. Figures: bench/RESULTS.md "Exchanging
+// less as the learning rate decays".
 #pragma once
 
 #include <algorithm>
@@ -20,7 +21,7 @@ namespace gl::node {
 
 struct IntervalStretch {
   double start_halvings = 3;  // >= 0
-  double max = 8;             // >= 1; 1 = a fixed interval
+  double max = 1;             // >= 1; 1 = a fixed interval (the node's default)
 
   // The factor for a local epoch trained at learning rate `schedule.At(epoch)`.
   double At(const LearningRateSchedule& schedule, std::uint64_t epoch) const {

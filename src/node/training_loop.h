@@ -96,9 +96,10 @@ struct TrainingLoopOptions {
   // The learning rate of free training, set at the start of each local epoch (overrides
   // trainer.learning_rate there).
   LearningRateSchedule learning_rate;
-  // The gossip interval follows that rate once it has decayed (interval_stretch.h): at the
-  // start of each local epoch of free training, on the training thread, the loop passes the
-  // factor to `on_interval_stretch` (the node's gossip engine; none = nothing to tell).
+  // How the gossip interval follows that rate once it has decayed (interval_stretch.h; off
+  // by default): at the start of each local epoch of free training, on the training thread,
+  // the loop passes the factor to `on_interval_stretch` (the node's gossip engine; none =
+  // nothing to tell).
   IntervalStretch interval_stretch;
   std::function<void(double)> on_interval_stretch;
 };

@@ -118,7 +118,6 @@ Status SimNode::GoOnline(asio::io_context& io, gossip::InMemoryNetwork& network,
     return s;
   }
   engine_->SetIntervalStretch(interval_stretch_);
-
   for (const std::string& peer : peers) engine_->AddPeer(peer, "static");
   io_ = &io;
   if (serve_rounds) {
