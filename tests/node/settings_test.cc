@@ -187,22 +187,30 @@ TEST_F(ConfigSettingsTest, OldFlagSpellingsStillWork) {
   EXPECT_DOUBLE_EQ(from_old_key.gossip_interval_s, 2);
 }
 
-TEST_F(ConfigSettingsTest, AnEpochMinimumThatWouldNotFitInMemoryIsRefused) {
-  Result<Config> c = FromFlags("--data shard.tsv --min-epoch-samples 1000000000");
-  ASSERT_TRUE(c.ok()) << c.status().ToString();
-  EXPECT_EQ(c->Validate().message(), "--min-epoch-samples: must be in [0, 1000000] (got 1000000000)");
-  Result<Config> fine = FromFlags("--data shard.tsv --min-epoch-samples 512");
-  ASSERT_TRUE(fine.ok()) << fine.status().ToString();
-  EXPECT_TRUE(fine->Validate().ok());
-}
-
-TEST_F(ConfigSettingsTest, APullThatWouldOvershootHalfWayIsRefused) {
-  Result<Config> c = FromFlags("--data shard.tsv --consensus-pull 2");
-  ASSERT_TRUE(c.ok()) << c.status().ToString();
-  EXPECT_EQ(c->Validate().message(), "--consensus-pull: must be in [0, 0.5] (got 2)");
-  Result<Config> off = FromFlags("--data shard.tsv --consensus-pull 0");
-  ASSERT_TRUE(off.ok()) << off.status().ToString();
-  EXPECT_TRUE(off->Validate().ok());
+// Ranges that say why: an epoch order that would not fit in memory, a pull that would overshoot
+// half way, an interval that would shrink or grow past what was measured. Each flag refuses
+// the value outside its range with a message naming the range, and takes one inside.
+TEST_F(ConfigSettingsTest, AValueOutsideItsRangeIsRefusedAndOneInsideTaken) {
+  struct Case {
+    std::string bad, message, fine;
+  };
+  const Case cases[] = {
+      {"--min-epoch-samples 1000000000", "--min-epoch-samples: must be in [0, 1000000] (got 1000000000)",
+       "--min-epoch-samples 512"},
+      {"--consensus-pull 2", "--consensus-pull: must be in [0, 0.5] (got 2)", "--consensus-pull 0"},
+      {"--interval-stretch-max 0.5", "--interval-stretch-max: must be in [1, 64] (got 0.5)",
+       "--interval-stretch-max 8"},
+      {"--interval-stretch-start -1", "--interval-stretch-start: must be in [0, 30] (got -1)",
+       "--interval-stretch-start 0"},
+  };
+  for (const Case& c : cases) {
+    Result<Config> bad = FromFlags("--data shard.tsv " + c.bad);
+    ASSERT_TRUE(bad.ok()) << bad.status().ToString();
+    EXPECT_EQ(bad->Validate().message(), c.message);
+    Result<Config> fine = FromFlags("--data shard.tsv " + c.fine);
+    ASSERT_TRUE(fine.ok()) << fine.status().ToString();
+    EXPECT_TRUE(fine->Validate().ok()) << c.fine;
+  }
 }
 
 TEST_F(ConfigSettingsTest, ABadValueNamesTheFlagOrTheFileAndKeyItCameFrom) {
